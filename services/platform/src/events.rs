@@ -1,0 +1,351 @@
+//! Events: the transactional outbox ([`emit`] inside the caller's transaction),
+//! the relay that publishes it to JetStream, and the idempotent consumer.
+
+use crate::nats;
+use crate::telemetry::{extract_context, inject_context_map};
+use crate::Shutdown;
+use async_nats::jetstream::{self, consumer::pull, AckKind};
+use futures::StreamExt;
+use kumppani_proto::events::v1::Envelope;
+use prost::Message;
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool};
+use std::collections::HashMap;
+use std::time::Duration;
+use tracing::Instrument;
+use uuid::Uuid;
+
+/// Writes an event into the service's outbox, in the caller's transaction.
+/// `event_type` is the subject without the deployment prefix, e.g.
+/// `contracts.agreement.signed`. Returns the event id (UUIDv7).
+pub async fn emit<M: prost::Name>(
+    conn: &mut PgConnection,
+    producer: &str,
+    event_type: &str,
+    payload: &M,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let now = chrono::Utc::now();
+    let envelope = Envelope {
+        id: id.to_string(),
+        occurred_at: Some(kumppani_proto::pbjson_types::Timestamp {
+            seconds: now.timestamp(),
+            nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
+        }),
+        producer: producer.to_owned(),
+        payload_type: M::full_name(),
+        payload: payload.encode_to_vec(),
+        event_type: event_type.to_owned(),
+    };
+    let headers = serde_json::to_value(inject_context_map()).unwrap_or_default();
+    sqlx::query("INSERT INTO outbox (id, event_type, payload, headers, occurred_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(event_type)
+        .bind(envelope.encode_to_vec())
+        .bind(headers)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Publishes the outbox of one schema to JetStream.
+///
+/// * waits on `LISTEN <schema>_outbox` (plus a slow poll), never busy-loops;
+/// * publishes in id order with `Nats-Msg-Id` = event id and waits for the ack;
+/// * marks rows published only after the ack; while NATS is down it retries with
+///   exponential backoff (100 ms .. 30 s) and never drops an event.
+pub struct OutboxRelay {
+    pub pool: PgPool,
+    pub js: jetstream::Context,
+    pub schema: String,
+    pub prefix: String,
+    pub batch: i64,
+}
+
+impl OutboxRelay {
+    pub async fn run(self, shutdown: Shutdown) {
+        let channel = format!("{}_outbox", self.schema);
+        let mut listener: Option<PgListener> = None;
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            if listener.is_none() {
+                match PgListener::connect_with(&self.pool).await {
+                    Ok(mut l) => match l.listen(&channel).await {
+                        Ok(()) => listener = Some(l),
+                        Err(e) => tracing::warn!(error = %e, "outbox relay: LISTEN failed"),
+                    },
+                    Err(e) => tracing::warn!(error = %e, "outbox relay: listener connect failed"),
+                }
+            }
+            match self.publish_batch().await {
+                Ok(n) => {
+                    backoff = Duration::from_millis(100);
+                    if n as i64 >= self.batch {
+                        continue;
+                    }
+                    let wait = async {
+                        match listener.as_mut() {
+                            Some(l) => {
+                                if let Err(e) = l.recv().await {
+                                    tracing::warn!(error = %e, "outbox relay: listener lost");
+                                    listener = None;
+                                }
+                            }
+                            None => tokio::time::sleep(Duration::from_secs(1)).await,
+                        }
+                    };
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = wait => {},
+                        () = tokio::time::sleep(Duration::from_secs(5)) => {},
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "outbox relay: publish failed, will retry");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(backoff) => {},
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    /// Publishes up to `batch` unpublished events; returns how many.
+    pub async fn publish_batch(&self) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<(Uuid, String, Vec<u8>, serde_json::Value)> = sqlx::query_as(
+            "SELECT id, event_type, payload, headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.batch)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        let mut done = Vec::with_capacity(rows.len());
+        let mut failure = None;
+        for (id, event_type, payload, headers) in rows {
+            let mut h = async_nats::HeaderMap::new();
+            h.insert("Nats-Msg-Id", id.to_string().as_str());
+            h.insert("Kumppani-Event-Type", event_type.as_str());
+            if let Some(map) = headers.as_object() {
+                for (k, v) in map {
+                    if let Some(v) = v.as_str() {
+                        h.insert(k.as_str(), v);
+                    }
+                }
+            }
+            let subject = nats::subject(&self.prefix, &event_type);
+            let result = async {
+                let ack = self
+                    .js
+                    .publish_with_headers(subject, h, payload.into())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("publish: {e}"))?;
+                tokio::time::timeout(Duration::from_secs(5), ack)
+                    .await
+                    .map_err(|_| anyhow::anyhow!("ack timed out"))?
+                    .map_err(|e| anyhow::anyhow!("ack: {e}"))
+            }
+            .await;
+            match result {
+                Ok(_) => done.push(id),
+                Err(e) => {
+                    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(e.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)").bind(&done).execute(&mut *tx).await?;
+        tx.commit().await?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(done.len()),
+        }
+    }
+}
+
+/// What a handler returns for an event.
+pub type HandlerResult = anyhow::Result<()>;
+
+/// An idempotent event handler: it applies the event's effect using `conn`,
+/// which is inside the transaction that also records the event in the inbox.
+pub trait EventHandler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        envelope: &'a Envelope,
+    ) -> impl std::future::Future<Output = HandlerResult> + Send + 'a;
+}
+
+/// A durable JetStream consumer with an inbox.
+pub struct Consumer {
+    pub pool: PgPool,
+    pub js: jetstream::Context,
+    pub prefix: String,
+    /// Durable name, also the inbox key and the dead-letter subject suffix.
+    pub name: String,
+    /// Stream of the producing service, e.g. `contracts`.
+    pub source_service: String,
+    /// Subject filter without prefix, e.g. `contracts.agreement.>`.
+    pub filter: String,
+    /// After this many failed deliveries the message goes to the dead-letter subject.
+    pub max_attempts: i64,
+}
+
+/// Outcome of processing one message (exposed for tests and metrics).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Duplicate,
+    Retry,
+    DeadLettered,
+}
+
+impl Consumer {
+    pub async fn run<H: EventHandler>(self, handler: H, shutdown: Shutdown) -> anyhow::Result<()> {
+        let stream = nats::ensure_stream(&self.js, &self.prefix, &self.source_service).await?;
+        nats::ensure_dead_letter_stream(&self.js, &self.prefix).await?;
+        let consumer = stream
+            .get_or_create_consumer(
+                &self.name,
+                pull::Config {
+                    durable_name: Some(self.name.clone()),
+                    filter_subject: nats::subject(&self.prefix, &self.filter),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: Duration::from_secs(30),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("creating consumer {}: {e}", self.name))?;
+        let mut messages = consumer.messages().await.map_err(|e| anyhow::anyhow!("consumer stream: {e}"))?;
+        loop {
+            let next = tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                m = messages.next() => m,
+            };
+            let Some(message) = next else { return Ok(()) };
+            let message = match message {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, consumer = %self.name, "consumer: receive error");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            let parent = extract_context(message.headers.as_ref());
+            let span = tracing::info_span!("consume", consumer = %self.name, subject = %message.subject);
+            {
+                use tracing_opentelemetry::OpenTelemetrySpanExt;
+                let _ = span.set_parent(parent);
+            }
+            let outcome = self.process(&handler, &message).instrument(span).await;
+            tracing::debug!(?outcome, "consumer: processed");
+        }
+    }
+
+    /// Processes one delivery: inbox check, handler, commit, ack / nak / dead-letter.
+    pub async fn process<H: EventHandler>(&self, handler: &H, message: &jetstream::Message) -> Outcome {
+        let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+        let envelope = match Envelope::decode(message.payload.clone()) {
+            Ok(e) if Uuid::parse_str(&e.id).is_ok() => e,
+            Ok(_) => return self.dead_letter(message, "envelope id is not a UUID").await,
+            Err(e) => return self.dead_letter(message, &format!("undecodable envelope: {e}")).await,
+        };
+        let result: anyhow::Result<bool> = async {
+            let mut tx = self.pool.begin().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(&self.name)
+            .bind(Uuid::parse_str(&envelope.id)?)
+            .bind(&envelope.event_type)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            handler.handle(&mut tx, &envelope).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await;
+        match result {
+            Ok(applied) => {
+                if let Err(e) = message.double_ack().await {
+                    tracing::warn!(error = %e, "consumer: ack failed (redelivery is harmless)");
+                }
+                if applied { Outcome::Applied } else { Outcome::Duplicate }
+            }
+            Err(e) if delivered >= self.max_attempts => {
+                self.dead_letter(message, &format!("{e:#}")).await
+            }
+            Err(e) => {
+                let delay = Duration::from_millis(200 * 2u64.pow(delivered.clamp(0, 8) as u32));
+                tracing::warn!(error = %e, delivered, "consumer: handler failed, will retry");
+                let _ = message.ack_with(AckKind::Nak(Some(delay))).await;
+                Outcome::Retry
+            }
+        }
+    }
+
+    async fn dead_letter(&self, message: &jetstream::Message, reason: &str) -> Outcome {
+        let mut headers = message.headers.clone().unwrap_or_default();
+        headers.insert("Kumppani-Original-Subject", message.subject.as_str());
+        headers.insert("Kumppani-Dead-Letter-Reason", reason.replace(['\r', '\n'], " ").as_str());
+        headers.insert("Kumppani-Consumer", self.name.as_str());
+        // A new id, so the dead-letter stream does not dedupe it against the original.
+        headers.insert("Nats-Msg-Id", Uuid::now_v7().to_string().as_str());
+        let subject = nats::dead_letter_subject(&self.prefix, &self.name);
+        match self.js.publish_with_headers(subject, headers, message.payload.clone()).await {
+            Ok(ack) => match ack.await {
+                Ok(_) => {
+                    tracing::error!(consumer = %self.name, reason, "consumer: message dead-lettered");
+                    let _ = message.ack_with(AckKind::Term).await;
+                    Outcome::DeadLettered
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "dead-letter publish not acked; will retry");
+                    let _ = message.ack_with(AckKind::Nak(Some(Duration::from_secs(5)))).await;
+                    Outcome::Retry
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "dead-letter publish failed; will retry");
+                let _ = message.ack_with(AckKind::Nak(Some(Duration::from_secs(5)))).await;
+                Outcome::Retry
+            }
+        }
+    }
+}
+
+/// Decodes an envelope's payload as `M`, checking the declared type.
+pub fn decode_payload<M: prost::Message + prost::Name + Default>(envelope: &Envelope) -> anyhow::Result<M> {
+    anyhow::ensure!(
+        envelope.payload_type == M::full_name(),
+        "payload type {} is not {}",
+        envelope.payload_type,
+        M::full_name()
+    );
+    Ok(M::decode(envelope.payload.as_slice())?)
+}
+
+/// Helper for tests and tools: the headers of an outbox row as a map.
+pub fn headers_map(h: &async_nats::HeaderMap) -> HashMap<String, String> {
+    h.iter().map(|(k, v)| (k.to_string(), v.first().map(|s| s.to_string()).unwrap_or_default())).collect()
+}

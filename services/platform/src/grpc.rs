@@ -1,0 +1,84 @@
+//! The tonic server builder every service uses: `grpc.health.v1`, reflection,
+//! a tracing span per request continuing the caller's trace, and graceful
+//! shutdown (health flips to NOT_SERVING, in-flight calls drain).
+
+use crate::Shutdown;
+use std::net::SocketAddr;
+use tonic::server::NamedService;
+use tonic::transport::server::Router;
+
+/// Starts building a server with health and reflection registered.
+pub struct GrpcServer {
+    router: Router,
+    health: tonic_health::server::HealthReporter,
+    names: Vec<&'static str>,
+}
+
+impl GrpcServer {
+    pub fn new() -> anyhow::Result<Self> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(kumppani_proto::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let router = tonic::transport::Server::builder()
+            .trace_fn(crate::telemetry::server_span)
+            .add_service(health_service)
+            .add_service(reflection);
+        Ok(Self { router, health, names: Vec::new() })
+    }
+
+    /// Adds a service (already wrapped in its generated `…Server`).
+    pub fn add<S>(mut self, svc: S) -> Self
+    where
+        S: tower::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.names.push(S::NAME);
+        self.router = self.router.add_service(svc);
+        self
+    }
+
+    /// Serves on an already bound listener until `shutdown` is cancelled.
+    pub async fn serve(self, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+        for name in &self.names {
+            self.health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
+        }
+        self.health.set_service_status("", tonic_health::ServingStatus::Serving).await;
+        let health = self.health.clone();
+        let names = self.names.clone();
+        let incoming = tokio_stream_incoming(listener);
+        self.router
+            .serve_with_incoming_shutdown(incoming, async move {
+                shutdown.cancelled().await;
+                for name in names {
+                    health.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
+                }
+                health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+fn tokio_stream_incoming(
+    listener: tokio::net::TcpListener,
+) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    futures::stream::unfold(listener, |l| async move {
+        let r = l.accept().await.map(|(s, _)| {
+            let _ = s.set_nodelay(true);
+            s
+        });
+        Some((r, l))
+    })
+}
+
+/// Binds a TCP listener, reporting the address in the error.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+}

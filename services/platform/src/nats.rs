@@ -1,0 +1,58 @@
+//! NATS JetStream: connection, one stream per producing service, subjects.
+
+use async_nats::jetstream::{self, stream};
+use std::time::Duration;
+
+/// Subject of an event type under a deployment prefix:
+/// `subject("kumppani", "contracts.agreement.signed") == "kumppani.contracts.agreement.signed"`.
+pub fn subject(prefix: &str, event_type: &str) -> String {
+    format!("{prefix}.{event_type}")
+}
+
+/// Stream name of a producing service: `KUMPPANI_CONTRACTS`.
+pub fn stream_name(prefix: &str, service: &str) -> String {
+    format!("{}_{}", prefix.replace(['.', '-'], "_"), service).to_uppercase()
+}
+
+/// Dead-letter subject of a consumer.
+pub fn dead_letter_subject(prefix: &str, consumer: &str) -> String {
+    format!("{prefix}.deadletter.{consumer}")
+}
+
+/// Connects with unlimited reconnects (the client buffers while NATS is down).
+pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client> {
+    let client = async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await?;
+    Ok(client)
+}
+
+/// Makes sure the service's stream (`<prefix>.<service>.>`) exists.
+pub async fn ensure_stream(js: &jetstream::Context, prefix: &str, service: &str) -> anyhow::Result<stream::Stream> {
+    let s = js
+        .get_or_create_stream(stream::Config {
+            name: stream_name(prefix, service),
+            subjects: vec![format!("{prefix}.{service}.>")],
+            storage: stream::StorageType::File,
+            duplicate_window: Duration::from_secs(120),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("creating stream for {service}: {e}"))?;
+    Ok(s)
+}
+
+/// Makes sure the dead-letter stream (`<prefix>.deadletter.>`) exists.
+pub async fn ensure_dead_letter_stream(js: &jetstream::Context, prefix: &str) -> anyhow::Result<stream::Stream> {
+    js.get_or_create_stream(stream::Config {
+        name: stream_name(prefix, "deadletter"),
+        subjects: vec![format!("{prefix}.deadletter.>")],
+        storage: stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("creating dead-letter stream: {e}"))
+}
