@@ -28,7 +28,7 @@ impl GrpcServer {
     }
 
     /// Adds a service (already wrapped in its generated `…Server`).
-    pub fn add<S>(mut self, svc: S) -> Self
+    pub fn service<S>(mut self, svc: S) -> Self
     where
         S: tower::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
             + NamedService

@@ -76,7 +76,7 @@ impl Verifier {
         if let Some(k) = keys.by_kid.get(kid) {
             return Ok(k.clone());
         }
-        if !keys.fetched_at.is_some_and(|t| t.elapsed() < Duration::from_secs(30)) {
+        if keys.fetched_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(30)) {
             let fresh = self.fetch().await?;
             keys.by_kid = fresh;
             keys.fetched_at = Some(Instant::now());
