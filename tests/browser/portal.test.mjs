@@ -81,6 +81,8 @@ async function newSession(t, options = {}) {
   const context = await browser.newContext({
     bypassCSP: true, // lets us inject axe-core even under a strict Content-Security-Policy
     viewport: { width: 1280, height: 900 },
+    // The portal honours Accept-Language on a first visit; a Finnish browser gets the default fi.
+    locale: 'fi-FI',
     ...options,
   });
   context.setDefaultTimeout(ACTION_TIMEOUT);
@@ -460,7 +462,7 @@ test('contract-level contact "sopimus.sivistys" sees only their own customer', {
 });
 
 test('language switch fi → sv → en changes <html lang> and the navigation text', { timeout: TEST_TIMEOUT }, async (t) => {
-  const s = await newSession(t, { locale: 'fi-FI' });
+  const s = await newSession(t);
   try {
     const { page } = s;
     await login(s, 'staff');

@@ -141,3 +141,8 @@ pub fn server_span(req: &http::Request<()>) -> tracing::Span {
     let _ = span.set_parent(extract_http_context(req.headers()));
     span
 }
+
+/// Makes `cx` (e.g. from [`extract_http_context`]) the parent of `span`.
+pub fn set_span_parent(span: &tracing::Span, cx: Context) {
+    let _ = span.set_parent(cx);
+}

@@ -1,0 +1,85 @@
+//! Localisation with Fluent (`locales/<lang>/main.ftl`): Finnish by default,
+//! Swedish and English. Enum values of the contracts API are labelled through
+//! keys derived from their proto names (`SITE_KIND_SCHOOL` → `site-kind-school`).
+
+use fluent_templates::{LanguageIdentifier, Loader};
+use kumppani_proto::contracts::v1 as pb;
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "fi",
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+pub const LANGUAGES: [&str; 3] = ["fi", "sv", "en"];
+
+#[derive(Debug, Clone)]
+pub struct I18n {
+    pub lang: &'static str,
+    id: LanguageIdentifier,
+}
+
+impl I18n {
+    /// The supported language for a code, Finnish otherwise.
+    pub fn new(code: &str) -> Self {
+        let lang = LANGUAGES.iter().copied().find(|l| *l == code).unwrap_or("fi");
+        let id = lang.parse().unwrap_or_default();
+        Self { lang, id }
+    }
+
+    /// The message of `key`; the key itself when missing (visible in review, never a crash).
+    pub fn t(&self, key: &str) -> String {
+        LOCALES.try_lookup(&self.id, key).unwrap_or_else(|| key.to_owned())
+    }
+
+    fn enum_label(&self, proto_name: &str) -> String {
+        self.t(&proto_name.to_lowercase().replace('_', "-"))
+    }
+
+    pub fn site_kind(&self, v: &i32) -> String {
+        self.enum_label(pb::SiteKind::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn customer_kind(&self, v: &i32) -> String {
+        self.enum_label(pb::CustomerKind::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn stage(&self, v: &i32) -> String {
+        self.enum_label(pb::PartnershipStage::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn agreement_status(&self, v: &i32) -> String {
+        self.enum_label(pb::AgreementStatus::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn service_line(&self, v: &i32) -> String {
+        self.enum_label(pb::ServiceLine::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn topic(&self, v: &i32) -> String {
+        self.enum_label(pb::Topic::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn level(&self, v: &i32) -> String {
+        self.enum_label(pb::ContactLevel::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn amendment_status(&self, v: &i32) -> String {
+        self.enum_label(pb::AmendmentStatus::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn site_status(&self, v: &i32) -> String {
+        self.enum_label(pb::SiteStatus::try_from(*v).unwrap_or_default().as_str_name())
+    }
+
+    /// A civil date as `d.m.yyyy` (all three languages use it in Finland).
+    pub fn date(&self, d: &Option<pb::Date>) -> String {
+        match d {
+            Some(d) if d.year > 0 => format!("{}.{}.{}", d.day, d.month, d.year),
+            _ => "–".to_owned(),
+        }
+    }
+
+    /// A producer name: "own" is the enterprise itself.
+    pub fn producer(&self, p: &str) -> String {
+        match p {
+            "own" | "" => self.t("producer-own"),
+            "none" => self.t("producer-none"),
+            other => other.to_owned(),
+        }
+    }
+}

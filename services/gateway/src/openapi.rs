@@ -1,0 +1,139 @@
+//! The OpenAPI 3.1 document of the REST API, generated from the proto
+//! descriptors (so it cannot drift from the contract) and the route table.
+//! Chosen over annotating handlers (e.g. utoipa) because the REST bodies are the
+//! proto messages themselves: the descriptor set is their single source of truth.
+
+use crate::rest::ROUTES;
+use axum::Json;
+use prost::Message;
+use prost_types::field_descriptor_proto::{Label, Type};
+use prost_types::{DescriptorProto, FileDescriptorSet};
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+
+const PACKAGE: &str = "kumppani.contracts.v1";
+
+pub async fn serve() -> Json<Value> {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    Json(DOC.get_or_init(document).clone())
+}
+
+fn short(rust_path: &str) -> &str {
+    rust_path.rsplit("::").next().unwrap_or(rust_path).trim()
+}
+
+fn field_schema(f: &prost_types::FieldDescriptorProto, enums: &Map<String, Value>) -> Value {
+    let type_name = f.type_name().trim_start_matches('.');
+    let base = match f.r#type() {
+        Type::String => json!({ "type": "string" }),
+        Type::Bool => json!({ "type": "boolean" }),
+        Type::Int32 | Type::Uint32 | Type::Sint32 | Type::Fixed32 | Type::Sfixed32 => json!({ "type": "integer", "format": "int32" }),
+        Type::Int64 | Type::Uint64 | Type::Sint64 | Type::Fixed64 | Type::Sfixed64 => json!({ "type": "string", "format": "int64" }),
+        Type::Double | Type::Float => json!({ "type": "number" }),
+        Type::Bytes => json!({ "type": "string", "contentEncoding": "base64" }),
+        Type::Enum => enums.get(type_name).cloned().unwrap_or(json!({ "type": "string" })),
+        Type::Message if type_name == "google.protobuf.Timestamp" => json!({ "type": "string", "format": "date-time" }),
+        Type::Message => {
+            json!({ "$ref": format!("#/components/schemas/{}", type_name.trim_start_matches(&format!("{PACKAGE}.")).replace('.', "_")) })
+        }
+        Type::Group => json!({}),
+    };
+    if f.label() == Label::Repeated { json!({ "type": "array", "items": base }) } else { base }
+}
+
+fn message_schema(m: &DescriptorProto, enums: &Map<String, Value>) -> Value {
+    let mut props = Map::new();
+    for f in &m.field {
+        props.insert(f.json_name().to_owned(), field_schema(f, enums));
+    }
+    json!({ "type": "object", "properties": props })
+}
+
+/// Builds the document.
+pub fn document() -> Value {
+    let set = FileDescriptorSet::decode(kumppani_proto::FILE_DESCRIPTOR_SET).unwrap_or_default();
+    let mut enums = Map::new();
+    let mut schemas = Map::new();
+    for file in set.file.iter().filter(|f| f.package() == PACKAGE) {
+        for e in &file.enum_type {
+            let values: Vec<Value> = e.value.iter().map(|v| Value::String(v.name().to_owned())).collect();
+            enums.insert(format!("{PACKAGE}.{}", e.name()), json!({ "type": "string", "enum": values }));
+        }
+    }
+    for file in set.file.iter().filter(|f| f.package() == PACKAGE) {
+        for m in &file.message_type {
+            schemas.insert(m.name().to_owned(), message_schema(m, &enums));
+        }
+    }
+    let error = json!({
+        "description": "Error (see error.code; invalid input names each field in error.fieldViolations)",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    });
+    schemas.insert(
+        "Error".into(),
+        json!({ "type": "object", "properties": { "error": { "type": "object", "properties": {
+            "code": { "type": "string", "enum": ["INVALID_ARGUMENT","UNAUTHENTICATED","PERMISSION_DENIED","NOT_FOUND","ALREADY_EXISTS","FAILED_PRECONDITION","ABORTED","UNAVAILABLE","INTERNAL"] },
+            "message": { "type": "string" },
+            "fieldViolations": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "reason": { "type": "string" } } } }
+        } } } }),
+    );
+    let mut paths = Map::new();
+    for r in ROUTES {
+        let request = short(r.request);
+        let response = short(r.response);
+        let mut op = Map::new();
+        op.insert("operationId".into(), json!(r.rpc));
+        op.insert("summary".into(), json!(r.summary));
+        op.insert("tags".into(), json!([r.path.trim_start_matches('/').split('/').next().unwrap_or("api")]));
+        let mut params = Vec::new();
+        if r.path.contains("{id}") {
+            params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" },
+                                 "description": format!("fills request field `{}`", r.id_field) }));
+        }
+        if r.method == "get" {
+            if let Some(Value::Object(schema)) = schemas.get(request) {
+                if let Some(Value::Object(props)) = schema.get("properties") {
+                    for (name, s) in props {
+                        if name != r.id_field {
+                            params.push(json!({ "name": name, "in": "query", "required": false, "schema": s }));
+                        }
+                    }
+                }
+            }
+        } else {
+            op.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{request}") } } } }),
+            );
+        }
+        op.insert("parameters".into(), Value::Array(params));
+        let ok = if r.creates { "201" } else { "200" };
+        op.insert(
+            "responses".into(),
+            json!({
+                ok: { "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{response}") } } } },
+                "401": error, "403": error, "404": error, "409": error, "422": error, "503": error,
+            }),
+        );
+        let path = format!("/api/v1{}", r.path);
+        let entry = paths.entry(path).or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = entry {
+            m.insert(r.method.to_owned(), Value::Object(op));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Kumppani API",
+            "version": "1.0.0",
+            "description": "Customer registry and service agreements of the city's meal and cleaning producer. Bodies are the proto3 JSON mapping of package kumppani.contracts.v1. Authenticate with an OIDC bearer token."
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }],
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
+            "schemas": schemas,
+        },
+        "paths": paths,
+    })
+}

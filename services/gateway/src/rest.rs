@@ -1,0 +1,182 @@
+//! The REST API under `/api/v1`. Bodies and responses are the canonical
+//! proto3-JSON mapping of the contracts messages (camelCase fields, enum names
+//! as strings); path parameters and query strings fill the same request
+//! message. One table ([`ROUTES`]) drives both the routes and the OpenAPI document.
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Query, RawPathParams, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post, put};
+use axum::{Json, Router};
+use kumppani_platform::AppError;
+use kumppani_proto::contracts::v1 as pb;
+use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use std::collections::HashMap;
+use std::future::Future;
+use tonic::transport::Channel;
+
+/// One REST route, as documented in the OpenAPI document.
+pub struct RouteDoc {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub rpc: &'static str,
+    pub request: &'static str,
+    pub response: &'static str,
+    /// Request field filled from the `{id}` path parameter.
+    pub id_field: &'static str,
+    pub summary: &'static str,
+    pub creates: bool,
+}
+
+/// Extracts the bearer token of a REST call.
+pub fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| AppError::unauthenticated("missing Authorization: Bearer token"))?;
+    value
+        .strip_prefix("Bearer ")
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError(AppError::unauthenticated("Authorization is not a bearer token")))
+}
+
+/// Builds a gRPC request carrying the caller's token and the trace context.
+pub fn grpc_request<T>(message: T, token: &str) -> Result<tonic::Request<T>, AppError> {
+    let mut request = tonic::Request::new(message);
+    let value = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| AppError::unauthenticated("token contains invalid characters"))?;
+    request.metadata_mut().insert("authorization", value);
+    kumppani_platform::telemetry::inject_grpc(request.metadata_mut());
+    Ok(request)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle<Req, Resp, F, Fut>(
+    state: AppState,
+    headers: HeaderMap,
+    params: RawPathParams,
+    query: HashMap<String, String>,
+    body: Bytes,
+    id_field: &'static str,
+    creates: bool,
+    call: F,
+) -> Result<Response, ApiError>
+where
+    Req: serde::de::DeserializeOwned,
+    Resp: serde::Serialize,
+    F: FnOnce(ContractsServiceClient<Channel>, tonic::Request<Req>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
+    let token = bearer(&headers)?;
+    let mut object = if body.is_empty() {
+        serde_json::Map::new()
+    } else {
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(serde_json::Value::Object(o)) => o,
+            Ok(_) => return Err(AppError::invalid("body", "must be a JSON object").into()),
+            Err(e) => return Err(AppError::invalid("body", format!("is not valid JSON: {e}")).into()),
+        }
+    };
+    for (k, v) in query {
+        object.entry(k).or_insert(serde_json::Value::String(v));
+    }
+    if let Some((_, id)) = params.iter().next() {
+        object.insert(id_field.to_owned(), serde_json::Value::String(id.to_owned()));
+    }
+    let message: Req = serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|e| {
+        let path = e.path().to_string();
+        AppError::invalid(if path == "." { "body".to_owned() } else { path }, e.inner().to_string())
+    })?;
+    let response = call(state.contracts.clone(), grpc_request(message, &token)?).await?;
+    let status = if creates { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(response.into_inner())).into_response())
+}
+
+/// Create* calls answer 201 Created.
+const fn creates(rpc: &str) -> bool {
+    let (b, p) = (rpc.as_bytes(), b"create");
+    if b.len() < p.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < p.len() {
+        if b[i] != p[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+macro_rules! api {
+    ($($method:ident $path:literal => $rpc:ident($req:ty) -> $resp:ty, id = $id:literal, $summary:literal;)*) => {
+        /// The REST routes (nested under `/api/v1`).
+        pub fn routes() -> Router<AppState> {
+            let mut router = Router::new().route("/openapi.json", get(crate::openapi::serve));
+            $(
+                router = router.route($path, $method(
+                    |State(s): State<AppState>, headers: HeaderMap, params: RawPathParams,
+                     Query(q): Query<HashMap<String, String>>, body: Bytes| async move {
+                        handle::<$req, $resp, _, _>(s, headers, params, q, body, $id, creates(stringify!($rpc)),
+                            |mut c, r| async move { c.$rpc(r).await }).await
+                    },
+                ));
+            )*
+            router
+        }
+
+        /// Every REST route, for the OpenAPI document.
+        pub const ROUTES: &[RouteDoc] = &[$(RouteDoc {
+            method: stringify!($method),
+            path: $path,
+            rpc: stringify!($rpc),
+            request: stringify!($req),
+            response: stringify!($resp),
+            id_field: $id,
+            summary: $summary,
+            creates: creates(stringify!($rpc)),
+        },)*];
+    };
+}
+
+api! {
+    get "/customers" => list_customers(pb::ListCustomersRequest) -> pb::ListCustomersResponse, id = "", "List customers (search, filter, paginate)";
+    post "/customers" => create_customer(pb::CreateCustomerRequest) -> pb::Customer, id = "", "Create a customer";
+    get "/customers/{id}" => get_customer(pb::GetCustomerRequest) -> pb::CustomerDetail, id = "id", "A customer with units, contacts and agreements";
+    patch "/customers/{id}" => update_customer(pb::UpdateCustomerRequest) -> pb::Customer, id = "id", "Update a customer";
+    post "/customers/{id}/units" => create_unit(pb::CreateUnitRequest) -> pb::Unit, id = "customerId", "Add a customer unit";
+    get "/sites" => list_sites(pb::ListSitesRequest) -> pb::ListSitesResponse, id = "", "List sites (search, filter, paginate)";
+    post "/sites" => create_site(pb::CreateSiteRequest) -> pb::Site, id = "", "Create a site";
+    get "/sites/{id}" => get_site(pb::GetSiteRequest) -> pb::SiteDetail, id = "id", "A site with its contacts and agreements";
+    patch "/sites/{id}" => update_site(pb::UpdateSiteRequest) -> pb::Site, id = "id", "Update or close a site";
+    get "/sites/{id}/who-to-contact" => who_to_contact(pb::WhoToContactRequest) -> pb::WhoToContactResponse, id = "siteId", "Who do I contact about a topic at this site";
+    get "/contacts" => list_contacts(pb::ListContactsRequest) -> pb::ListContactsResponse, id = "", "Contacts of a customer or site";
+    post "/contacts" => create_contact(pb::CreateContactRequest) -> pb::Contact, id = "", "Add a contact person";
+    get "/agreements" => list_agreements(pb::ListAgreementsRequest) -> pb::ListAgreementsResponse, id = "", "List service agreements";
+    post "/agreements" => create_agreement(pb::CreateAgreementRequest) -> pb::Agreement, id = "", "Create a draft agreement for a customer and year";
+    get "/agreements/{id}" => get_agreement(pb::GetAgreementRequest) -> pb::Agreement, id = "id", "An agreement with lines, annexes and history";
+    put "/agreements/{id}/terms" => update_agreement_terms(pb::UpdateAgreementTermsRequest) -> pb::Agreement, id = "id", "Replace the Liite 2 §3 terms of a draft or negotiated agreement";
+    post "/agreements/{id}/lines" => add_agreement_line(pb::AddAgreementLineRequest) -> pb::Agreement, id = "agreementId", "Add a service line with per-site service levels";
+    post "/agreements/{id}/annexes" => add_annex(pb::AddAnnexRequest) -> pb::Agreement, id = "agreementId", "Add an annex (same title = next version)";
+    post "/agreements/{id}/transitions" => transition_agreement(pb::TransitionAgreementRequest) -> pb::Agreement, id = "id", "Move the agreement in its lifecycle";
+    get "/agreements/{id}/amendments" => list_amendments(pb::ListAmendmentsRequest) -> pb::ListAmendmentsResponse, id = "agreementId", "Amendments of an agreement";
+    post "/agreements/{id}/amendments" => propose_amendment(pb::ProposeAmendmentRequest) -> pb::Amendment, id = "agreementId", "Propose an amendment during the period";
+    post "/amendments/{id}/customer-group-approval" => record_customer_group_approval(pb::RecordCustomerGroupApprovalRequest) -> pb::Amendment, id = "amendmentId", "Record the customer group's approval";
+    post "/amendments/{id}/decision" => decide_amendment(pb::DecideAmendmentRequest) -> pb::Amendment, id = "amendmentId", "Approve or reject an amendment";
+}
+
+/// `/readyz`: ready when the contracts service answers its health check.
+pub async fn readyz(State(s): State<AppState>) -> Response {
+    let mut health = s.health.clone();
+    let check = health.check(tonic_health::pb::HealthCheckRequest { service: String::new() });
+    match tokio::time::timeout(std::time::Duration::from_secs(2), check).await {
+        Ok(Ok(r)) if r.get_ref().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 => {
+            (StatusCode::OK, "ready").into_response()
+        }
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "contracts service not ready").into_response(),
+    }
+}
