@@ -288,8 +288,9 @@ test('staff walks home → customers → search → customer → site → agreem
     await audit(s, 'site');
     const siteAgreements = await links(page, RE.agreement);
     assert.ok(siteAgreements.length > 0, 'site page should link to its agreement');
-    const contactLinks = await links(page, RE.contact);
-    assert.ok(contactLinks.length > 0, 'site page should link to the "who do I contact" page');
+    // the site's own contact link carries ?site=; the navigation's generic one does not
+    const siteContact = async () => (await links(page, RE.contact)).find((l) => new URLSearchParams(l.search).get('site') === siteId);
+    assert.ok(await siteContact(), 'site page should link to the "who do I contact" page of this site (/portal/contact?site=...)');
 
     // → agreement
     await expectOk(s, await clickAndWait(s, linkLocator(page, siteAgreements[0])), 'agreement page');
@@ -300,7 +301,7 @@ test('staff walks home → customers → search → customer → site → agreem
 
     // back to the site → contact
     await visit(s, siteUrl);
-    await expectOk(s, await clickAndWait(s, linkLocator(page, (await links(page, RE.contact))[0])), 'contact page');
+    await expectOk(s, await clickAndWait(s, linkLocator(page, await siteContact())), 'contact page');
     assert.match(pathOf(page), RE.contact);
     assert.equal(new URL(page.url()).searchParams.get('site'), siteId, 'contact link should carry the site id');
     await audit(s, 'contact');

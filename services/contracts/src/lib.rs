@@ -2,15 +2,16 @@
 //! contacts, "who do I contact"), annual service agreements with lines, annexes
 //! and lifecycle, and amendments with their approval rule.
 
+pub mod demo_city;
 pub mod domain;
 pub mod grpc;
 pub mod seed;
 pub mod store;
 
+use kumppani_platform::Shutdown;
 use kumppani_platform::auth::Verifier;
 use kumppani_platform::config::{CommonConfig, ConfigError};
 use kumppani_platform::events::OutboxRelay;
-use kumppani_platform::Shutdown;
 use kumppani_proto::contracts::v1::contracts_service_server::ContractsServiceServer;
 use std::net::SocketAddr;
 
@@ -35,14 +36,21 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env()?,
-            grpc_addr: kumppani_platform::config::parse_or("KUMPPANI_GRPC_ADDR", SocketAddr::from(([0, 0, 0, 0], 50051)))?,
+            grpc_addr: kumppani_platform::config::parse_or(
+                "KUMPPANI_GRPC_ADDR",
+                SocketAddr::from(([0, 0, 0, 0], 50051)),
+            )?,
             derive_role: false,
         })
     }
 }
 
 /// Runs the service until `shutdown`: the gRPC server on `listener` and the outbox relay.
-pub async fn run(config: Config, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let pool = kumppani_platform::db::connect_as_service(
         config.common.database_url.expose(),
         SCHEMA,
@@ -50,7 +58,8 @@ pub async fn run(config: Config, listener: tokio::net::TcpListener, shutdown: Sh
         config.common.database_max_connections,
     )
     .await?;
-    let nats = kumppani_platform::nats::connect(&config.common.nats_url, "kumppani-contracts").await?;
+    let nats =
+        kumppani_platform::nats::connect(&config.common.nats_url, "kumppani-contracts").await?;
     let js = async_nats_context(nats);
     let relay = OutboxRelay {
         pool: pool.clone(),

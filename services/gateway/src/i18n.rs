@@ -24,14 +24,20 @@ pub struct I18n {
 impl I18n {
     /// The supported language for a code, Finnish otherwise.
     pub fn new(code: &str) -> Self {
-        let lang = LANGUAGES.iter().copied().find(|l| *l == code).unwrap_or("fi");
+        let lang = LANGUAGES
+            .iter()
+            .copied()
+            .find(|l| *l == code)
+            .unwrap_or("fi");
         let id = lang.parse().unwrap_or_default();
         Self { lang, id }
     }
 
     /// The message of `key`; the key itself when missing (visible in review, never a crash).
     pub fn t(&self, key: &str) -> String {
-        LOCALES.try_lookup(&self.id, key).unwrap_or_else(|| key.to_owned())
+        LOCALES
+            .try_lookup(&self.id, key)
+            .unwrap_or_else(|| key.to_owned())
     }
 
     fn enum_label(&self, proto_name: &str) -> String {
@@ -42,28 +48,56 @@ impl I18n {
         self.enum_label(pb::SiteKind::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn customer_kind(&self, v: &i32) -> String {
-        self.enum_label(pb::CustomerKind::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(
+            pb::CustomerKind::try_from(*v)
+                .unwrap_or_default()
+                .as_str_name(),
+        )
     }
     pub fn stage(&self, v: &i32) -> String {
-        self.enum_label(pb::PartnershipStage::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(
+            pb::PartnershipStage::try_from(*v)
+                .unwrap_or_default()
+                .as_str_name(),
+        )
     }
     pub fn agreement_status(&self, v: &i32) -> String {
-        self.enum_label(pb::AgreementStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(
+            pb::AgreementStatus::try_from(*v)
+                .unwrap_or_default()
+                .as_str_name(),
+        )
     }
     pub fn service_line(&self, v: &i32) -> String {
-        self.enum_label(pb::ServiceLine::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(
+            pb::ServiceLine::try_from(*v)
+                .unwrap_or_default()
+                .as_str_name(),
+        )
     }
     pub fn topic(&self, v: &i32) -> String {
         self.enum_label(pb::Topic::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn level(&self, v: &i32) -> String {
-        self.enum_label(pb::ContactLevel::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(
+            pb::ContactLevel::try_from(*v)
+                .unwrap_or_default()
+                .as_str_name(),
+        )
     }
     pub fn amendment_status(&self, v: &i32) -> String {
-        self.enum_label(pb::AmendmentStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(
+            pb::AmendmentStatus::try_from(*v)
+                .unwrap_or_default()
+                .as_str_name(),
+        )
     }
     pub fn site_status(&self, v: &i32) -> String {
-        self.enum_label(pb::SiteStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(
+            pb::SiteStatus::try_from(*v)
+                .unwrap_or_default()
+                .as_str_name(),
+        )
     }
 
     /// A civil date as `d.m.yyyy` (all three languages use it in Finland).

@@ -12,13 +12,13 @@ pub mod portal;
 pub mod rest;
 pub mod session;
 
+use axum::Router;
 use axum::extract::FromRef;
 use axum::response::Redirect;
 use axum::routing::get;
-use axum::Router;
-use kumppani_platform::auth::dev_issuer::DevIssuer;
-use kumppani_platform::config::{parse_or, var_or, ConfigError, Secret};
 use kumppani_platform::Shutdown;
+use kumppani_platform::auth::dev_issuer::DevIssuer;
+use kumppani_platform::config::{ConfigError, Secret, parse_or, var_or};
 use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,7 +43,10 @@ impl Config {
         let http_addr = parse_or("KUMPPANI_HTTP_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)))?;
         Ok(Self {
             http_addr,
-            public_url: var_or("KUMPPANI_PUBLIC_URL", &format!("http://127.0.0.1:{}", http_addr.port())),
+            public_url: var_or(
+                "KUMPPANI_PUBLIC_URL",
+                &format!("http://127.0.0.1:{}", http_addr.port()),
+            ),
             contracts_url: var_or("KUMPPANI_CONTRACTS_URL", "http://127.0.0.1:50051"),
             oidc_issuer: var_or("KUMPPANI_OIDC_ISSUER", "http://127.0.0.1:8080/dev-idp"),
             oidc_audience: var_or("KUMPPANI_OIDC_AUDIENCE", "kumppani"),
@@ -81,7 +84,8 @@ impl AppState {
             .timeout(std::time::Duration::from_secs(30))
             .connect_lazy();
         let cookie_key = session::cookie_key(config.cookie_key.expose())?;
-        let verifier = kumppani_platform::auth::Verifier::new(&config.oidc_issuer, &config.oidc_audience);
+        let verifier =
+            kumppani_platform::auth::Verifier::new(&config.oidc_issuer, &config.oidc_audience);
         Ok(Self {
             oidc: session::OidcClient::new(&config.oidc_issuer),
             contracts: ContractsServiceClient::new(channel.clone()),
@@ -101,32 +105,42 @@ pub fn router(state: AppState, dev_issuer: Option<Arc<DevIssuer>>) -> Router {
         .route("/readyz", get(rest::readyz))
         .nest("/api/v1", rest::routes())
         .merge(session::routes())
-        .nest("/portal", portal::routes())
+        .merge(portal::routes())
         .route("/static/{*path}", get(portal::static_file))
+        .fallback(portal::not_found)
         .with_state(state);
     if let Some(issuer) = dev_issuer {
         app = app.nest("/dev-idp", issuer.router());
     }
     app.layer(
-        tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &http::Request<axum::body::Body>| {
-            let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path());
-            let parent = kumppani_platform::telemetry::extract_http_context(req.headers());
-            kumppani_platform::telemetry::set_span_parent(&span, parent);
-            span
-        }),
+        tower_http::trace::TraceLayer::new_for_http().make_span_with(
+            |req: &http::Request<axum::body::Body>| {
+                let span =
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path());
+                let parent = kumppani_platform::telemetry::extract_http_context(req.headers());
+                kumppani_platform::telemetry::set_span_parent(&span, parent);
+                span
+            },
+        ),
     )
-    .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-        http::header::X_CONTENT_TYPE_OPTIONS,
-        http::HeaderValue::from_static("nosniff"),
-    ))
-    .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-        http::header::X_FRAME_OPTIONS,
-        http::HeaderValue::from_static("DENY"),
-    ))
-    .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-        http::header::REFERRER_POLICY,
-        http::HeaderValue::from_static("same-origin"),
-    ))
+    .layer(
+        tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            http::header::X_CONTENT_TYPE_OPTIONS,
+            http::HeaderValue::from_static("nosniff"),
+        ),
+    )
+    .layer(
+        tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            http::header::X_FRAME_OPTIONS,
+            http::HeaderValue::from_static("DENY"),
+        ),
+    )
+    .layer(
+        tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("same-origin"),
+        ),
+    )
 }
 
 /// Serves the gateway on `listener` until `shutdown` (in-flight requests drain).

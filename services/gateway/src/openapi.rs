@@ -8,7 +8,7 @@ use axum::Json;
 use prost::Message;
 use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, FileDescriptorSet};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
 const PACKAGE: &str = "kumppani.contracts.v1";
@@ -27,18 +27,31 @@ fn field_schema(f: &prost_types::FieldDescriptorProto, enums: &Map<String, Value
     let base = match f.r#type() {
         Type::String => json!({ "type": "string" }),
         Type::Bool => json!({ "type": "boolean" }),
-        Type::Int32 | Type::Uint32 | Type::Sint32 | Type::Fixed32 | Type::Sfixed32 => json!({ "type": "integer", "format": "int32" }),
-        Type::Int64 | Type::Uint64 | Type::Sint64 | Type::Fixed64 | Type::Sfixed64 => json!({ "type": "string", "format": "int64" }),
+        Type::Int32 | Type::Uint32 | Type::Sint32 | Type::Fixed32 | Type::Sfixed32 => {
+            json!({ "type": "integer", "format": "int32" })
+        }
+        Type::Int64 | Type::Uint64 | Type::Sint64 | Type::Fixed64 | Type::Sfixed64 => {
+            json!({ "type": "string", "format": "int64" })
+        }
         Type::Double | Type::Float => json!({ "type": "number" }),
         Type::Bytes => json!({ "type": "string", "contentEncoding": "base64" }),
-        Type::Enum => enums.get(type_name).cloned().unwrap_or(json!({ "type": "string" })),
-        Type::Message if type_name == "google.protobuf.Timestamp" => json!({ "type": "string", "format": "date-time" }),
+        Type::Enum => enums
+            .get(type_name)
+            .cloned()
+            .unwrap_or(json!({ "type": "string" })),
+        Type::Message if type_name == "google.protobuf.Timestamp" => {
+            json!({ "type": "string", "format": "date-time" })
+        }
         Type::Message => {
             json!({ "$ref": format!("#/components/schemas/{}", type_name.trim_start_matches(&format!("{PACKAGE}.")).replace('.', "_")) })
         }
         Type::Group => json!({}),
     };
-    if f.label() == Label::Repeated { json!({ "type": "array", "items": base }) } else { base }
+    if f.label() == Label::Repeated {
+        json!({ "type": "array", "items": base })
+    } else {
+        base
+    }
 }
 
 fn message_schema(m: &DescriptorProto, enums: &Map<String, Value>) -> Value {
@@ -56,8 +69,15 @@ pub fn document() -> Value {
     let mut schemas = Map::new();
     for file in set.file.iter().filter(|f| f.package() == PACKAGE) {
         for e in &file.enum_type {
-            let values: Vec<Value> = e.value.iter().map(|v| Value::String(v.name().to_owned())).collect();
-            enums.insert(format!("{PACKAGE}.{}", e.name()), json!({ "type": "string", "enum": values }));
+            let values: Vec<Value> = e
+                .value
+                .iter()
+                .map(|v| Value::String(v.name().to_owned()))
+                .collect();
+            enums.insert(
+                format!("{PACKAGE}.{}", e.name()),
+                json!({ "type": "string", "enum": values }),
+            );
         }
     }
     for file in set.file.iter().filter(|f| f.package() == PACKAGE) {
@@ -84,7 +104,15 @@ pub fn document() -> Value {
         let mut op = Map::new();
         op.insert("operationId".into(), json!(r.rpc));
         op.insert("summary".into(), json!(r.summary));
-        op.insert("tags".into(), json!([r.path.trim_start_matches('/').split('/').next().unwrap_or("api")]));
+        op.insert(
+            "tags".into(),
+            json!([r
+                .path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or("api")]),
+        );
         let mut params = Vec::new();
         if r.path.contains("{id}") {
             params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" },
@@ -116,7 +144,9 @@ pub fn document() -> Value {
             }),
         );
         let path = format!("/api/v1{}", r.path);
-        let entry = paths.entry(path).or_insert_with(|| Value::Object(Map::new()));
+        let entry = paths
+            .entry(path)
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(m) = entry {
             m.insert(r.method.to_owned(), Value::Object(op));
         }

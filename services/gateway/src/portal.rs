@@ -2,13 +2,13 @@
 //! JavaScript). Every page is fetched from the owning service with the signed-in
 //! user's token, so the service's scope rules decide what the user sees.
 
+use crate::AppState;
 use crate::i18n::I18n;
 use crate::rest::grpc_request;
-use crate::session::{CsrfForm, Session, LANG_COOKIE};
-use crate::AppState;
+use crate::session::{CsrfForm, LANG_COOKIE, Session};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -35,7 +35,10 @@ fn language(headers: &HeaderMap) -> I18n {
         return I18n::new(c.value());
     }
     // First visit: honour the browser's preference among fi / sv / en.
-    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let first = accept
         .split(',')
         .filter_map(|p| p.split(';').next())
@@ -89,33 +92,87 @@ struct ErrorPage {
     message: String,
 }
 
-fn error_page(status: StatusCode, i: I18n, l: Layout, title_key: &str, message: String) -> Response {
+fn error_page(
+    status: StatusCode,
+    i: I18n,
+    l: Layout,
+    title_key: &str,
+    message: String,
+) -> Response {
     let title = i.t(title_key);
-    render(status, &ErrorPage { l, i, title, message })
+    render(
+        status,
+        &ErrorPage {
+            l,
+            i,
+            title,
+            message,
+        },
+    )
 }
 
 /// The page for a failed call: 403 / 404 / 400 / sign in again / 503.
 fn failure(e: AppError, i: I18n, l: Layout) -> Response {
     match e.code {
-        ErrorCode::PermissionDenied => error_page(StatusCode::FORBIDDEN, i.clone(), l, "error-forbidden", i.t("error-forbidden-text")),
-        ErrorCode::NotFound => error_page(StatusCode::NOT_FOUND, i.clone(), l, "error-not-found", i.t("error-not-found-text")),
+        ErrorCode::PermissionDenied => error_page(
+            StatusCode::FORBIDDEN,
+            i.clone(),
+            l,
+            "error-forbidden",
+            i.t("error-forbidden-text"),
+        ),
+        ErrorCode::NotFound => error_page(
+            StatusCode::NOT_FOUND,
+            i.clone(),
+            l,
+            "error-not-found",
+            i.t("error-not-found-text"),
+        ),
         ErrorCode::Unauthenticated => Redirect::to("/auth/login").into_response(),
         ErrorCode::InvalidArgument => {
-            let details: Vec<String> = e.violations.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect();
-            error_page(StatusCode::BAD_REQUEST, i, l, "error-bad-request", details.join("; "))
+            let details: Vec<String> = e
+                .violations
+                .iter()
+                .map(|v| format!("{}: {}", v.field, v.reason))
+                .collect();
+            error_page(
+                StatusCode::BAD_REQUEST,
+                i,
+                l,
+                "error-bad-request",
+                details.join("; "),
+            )
         }
-        _ => error_page(StatusCode::SERVICE_UNAVAILABLE, i.clone(), l, "error-unavailable", i.t("error-unavailable-text")),
+        _ => error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            i.clone(),
+            l,
+            "error-unavailable",
+            i.t("error-unavailable-text"),
+        ),
     }
 }
 
 pub fn unavailable_page(lang: &str) -> Response {
     let i = I18n::new(lang);
-    error_page(StatusCode::SERVICE_UNAVAILABLE, i.clone(), signed_out_layout(), "error-unavailable", i.t("error-unavailable-text"))
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        i.clone(),
+        signed_out_layout(),
+        "error-unavailable",
+        i.t("error-unavailable-text"),
+    )
 }
 
 pub fn forbidden_csrf() -> Response {
     let i = I18n::new("fi");
-    error_page(StatusCode::FORBIDDEN, i.clone(), signed_out_layout(), "error-forbidden", i.t("error-csrf-text"))
+    error_page(
+        StatusCode::FORBIDDEN,
+        i.clone(),
+        signed_out_layout(),
+        "error-forbidden",
+        i.t("error-csrf-text"),
+    )
 }
 
 macro_rules! call {
@@ -164,15 +221,27 @@ struct CustomersPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn customers(State(s): State<AppState>, session: Session, headers: HeaderMap, Query(p): Query<ListParams>) -> Response {
+async fn customers(
+    State(s): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(p): Query<ListParams>,
+) -> Response {
     let i = language(&headers);
     let l = layout(&session, &i, "/portal/customers");
-    let r = call!(s, session, i.clone(), l, list_customers, pb::ListCustomersRequest {
-        query: p.q.clone(),
-        page_size: 100,
-        page_token: p.page.clone(),
-        ..Default::default()
-    });
+    let r = call!(
+        s,
+        session,
+        i.clone(),
+        l,
+        list_customers,
+        pb::ListCustomersRequest {
+            query: p.q.clone(),
+            page_size: 100,
+            page_token: p.page.clone(),
+            ..Default::default()
+        }
+    );
     let l = layout(&session, &i, "/portal/customers");
     let next = if r.next_page_token.is_empty() {
         String::new()
@@ -183,7 +252,16 @@ async fn customers(State(s): State<AppState>, session: Session, headers: HeaderM
             r.next_page_token
         )
     };
-    render(StatusCode::OK, &CustomersPage { l, i, q: p.q, customers: r.customers, next })
+    render(
+        StatusCode::OK,
+        &CustomersPage {
+            l,
+            i,
+            q: p.q,
+            customers: r.customers,
+            next,
+        },
+    )
 }
 
 #[derive(Template)]
@@ -197,17 +275,36 @@ struct CustomerPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn customer(State(s): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn customer(
+    State(s): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let i = language(&headers);
     let path = format!("/portal/customers/{id}");
     let l = layout(&session, &i, &path);
-    let d = call!(s, session, i.clone(), l, get_customer, pb::GetCustomerRequest { id: id.clone() });
+    let d = call!(
+        s,
+        session,
+        i.clone(),
+        l,
+        get_customer,
+        pb::GetCustomerRequest { id: id.clone() }
+    );
     let l = layout(&session, &i, &path);
-    let sites = call!(s, session, i.clone(), l, list_sites, pb::ListSitesRequest {
-        customer_id: id.clone(),
-        page_size: 500,
-        ..Default::default()
-    })
+    let sites = call!(
+        s,
+        session,
+        i.clone(),
+        l,
+        list_sites,
+        pb::ListSitesRequest {
+            customer_id: id.clone(),
+            page_size: 500,
+            ..Default::default()
+        }
+    )
     .sites;
     let l = layout(&session, &i, &path);
     let c = d.customer.clone().unwrap_or_default();
@@ -224,11 +321,23 @@ struct SitePage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn site(State(s): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn site(
+    State(s): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let i = language(&headers);
     let path = format!("/portal/sites/{id}");
     let l = layout(&session, &i, &path);
-    let d = call!(s, session, i.clone(), l, get_site, pb::GetSiteRequest { id });
+    let d = call!(
+        s,
+        session,
+        i.clone(),
+        l,
+        get_site,
+        pb::GetSiteRequest { id }
+    );
     let l = layout(&session, &i, &path);
     let site = d.site.clone().unwrap_or_default();
     render(StatusCode::OK, &SitePage { l, i, d, site })
@@ -245,16 +354,45 @@ struct AgreementPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn agreement(State(s): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn agreement(
+    State(s): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let i = language(&headers);
     let path = format!("/portal/agreements/{id}");
     let l = layout(&session, &i, &path);
-    let a = call!(s, session, i.clone(), l, get_agreement, pb::GetAgreementRequest { id: id.clone() });
+    let a = call!(
+        s,
+        session,
+        i.clone(),
+        l,
+        get_agreement,
+        pb::GetAgreementRequest { id: id.clone() }
+    );
     let l = layout(&session, &i, &path);
-    let amendments = call!(s, session, i.clone(), l, list_amendments, pb::ListAmendmentsRequest { agreement_id: id }).amendments;
+    let amendments = call!(
+        s,
+        session,
+        i.clone(),
+        l,
+        list_amendments,
+        pb::ListAmendmentsRequest { agreement_id: id }
+    )
+    .amendments;
     let l = layout(&session, &i, &path);
     let terms = a.terms.clone().unwrap_or_default();
-    render(StatusCode::OK, &AgreementPage { l, i, a, terms, amendments })
+    render(
+        StatusCode::OK,
+        &AgreementPage {
+            l,
+            i,
+            a,
+            terms,
+            amendments,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -277,22 +415,58 @@ struct ContactPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn contact(State(s): State<AppState>, session: Session, headers: HeaderMap, Query(p): Query<ContactParams>) -> Response {
+async fn contact(
+    State(s): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(p): Query<ContactParams>,
+) -> Response {
     let i = language(&headers);
     let l = layout(&session, &i, "/portal/contact");
-    let site_id = if p.site.is_empty() { session.site_id.map(|s| s.to_string()).unwrap_or_default() } else { p.site.clone() };
-    let topic = pb::Topic::from_str_name(&format!("TOPIC_{}", p.topic.to_uppercase())).unwrap_or(pb::Topic::Meals) as i32;
-    let topics = [pb::Topic::Orders, pb::Topic::Meals, pb::Topic::Cleaning, pb::Topic::Invoices, pb::Topic::Agreement]
-        .iter()
-        .map(|t| (*t as i32, i.topic(&(*t as i32))))
-        .collect();
+    let site_id = if p.site.is_empty() {
+        session.site_id.map(|s| s.to_string()).unwrap_or_default()
+    } else {
+        p.site.clone()
+    };
+    let topic = pb::Topic::from_str_name(&format!("TOPIC_{}", p.topic.to_uppercase()))
+        .unwrap_or(pb::Topic::Meals) as i32;
+    let topics = [
+        pb::Topic::Orders,
+        pb::Topic::Meals,
+        pb::Topic::Cleaning,
+        pb::Topic::Invoices,
+        pb::Topic::Agreement,
+    ]
+    .iter()
+    .map(|t| (*t as i32, i.topic(&(*t as i32))))
+    .collect();
     let answer = if site_id.is_empty() {
         None
     } else {
-        Some(call!(s, session, i.clone(), l, who_to_contact, pb::WhoToContactRequest { site_id: site_id.clone(), topic }))
+        Some(call!(
+            s,
+            session,
+            i.clone(),
+            l,
+            who_to_contact,
+            pb::WhoToContactRequest {
+                site_id: site_id.clone(),
+                topic
+            }
+        ))
     };
     let l = layout(&session, &i, "/portal/contact");
-    render(StatusCode::OK, &ContactPage { l, i, site_id, topic, topics, answer })
+    render(
+        StatusCode::OK,
+        &ContactPage {
+            l,
+            i,
+            site_id,
+            topic,
+            topics,
+            answer,
+        },
+    )
 }
 
 impl ContactPage {
@@ -313,7 +487,11 @@ struct LanguageForm {
     back: String,
 }
 
-async fn set_language(State(s): State<AppState>, session: Option<Session>, Form(f): Form<LanguageForm>) -> Response {
+async fn set_language(
+    State(s): State<AppState>,
+    session: Option<Session>,
+    Form(f): Form<LanguageForm>,
+) -> Response {
     if let Some(session) = &session {
         if session.csrf != f.csrf {
             return forbidden_csrf();
@@ -327,7 +505,11 @@ async fn set_language(State(s): State<AppState>, session: Option<Session>, Form(
         .same_site(SameSite::Lax)
         .permanent()
         .build();
-    let back = if f.back.starts_with("/portal") && !f.back.starts_with("//") { f.back } else { "/portal/".to_owned() };
+    let back = if f.back.starts_with("/portal") && !f.back.starts_with("//") {
+        f.back
+    } else {
+        "/portal/".to_owned()
+    };
     (CookieJar::new().add(cookie), Redirect::to(&back)).into_response()
 }
 
@@ -340,28 +522,41 @@ struct SignedOutPage {
 
 pub async fn signed_out(headers: HeaderMap) -> Response {
     let i = language(&headers);
-    render(StatusCode::OK, &SignedOutPage { l: signed_out_layout(), i })
+    render(
+        StatusCode::OK,
+        &SignedOutPage {
+            l: signed_out_layout(),
+            i,
+        },
+    )
 }
 
-async fn not_found(headers: HeaderMap, session: Option<Session>) -> Response {
+/// Unknown paths: a real page, in the user's language.
+pub async fn not_found(headers: HeaderMap, session: Option<Session>) -> Response {
     let i = language(&headers);
     let l = match &session {
         Some(s) => layout(s, &i, "/portal/"),
         None => signed_out_layout(),
     };
-    error_page(StatusCode::NOT_FOUND, i.clone(), l, "error-not-found", i.t("error-not-found-text"))
+    error_page(
+        StatusCode::NOT_FOUND,
+        i.clone(),
+        l,
+        "error-not-found",
+        i.t("error-not-found-text"),
+    )
 }
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
-        .route("/customers", get(customers))
-        .route("/customers/{id}", get(customer))
-        .route("/sites/{id}", get(site))
-        .route("/agreements/{id}", get(agreement))
-        .route("/contact", get(contact))
-        .route("/language", post(set_language))
-        .fallback(not_found)
+        .route("/portal", get(|| async { Redirect::to("/portal/") }))
+        .route("/portal/", get(home))
+        .route("/portal/customers", get(customers))
+        .route("/portal/customers/{id}", get(customer))
+        .route("/portal/sites/{id}", get(site))
+        .route("/portal/agreements/{id}", get(agreement))
+        .route("/portal/contact", get(contact))
+        .route("/portal/language", post(set_language))
 }
 
 /// Logout form also lives on every page; this keeps its type in one place.
@@ -379,5 +574,12 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
         "portal.css" => PORTAL_CSS,
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
 }

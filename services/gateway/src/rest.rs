@@ -3,8 +3,8 @@
 //! as strings); path parameters and query strings fill the same request
 //! message. One table ([`ROUTES`]) drives both the routes and the OpenAPI document.
 
-use crate::error::ApiError;
 use crate::AppState;
+use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{Query, RawPathParams, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -40,7 +40,11 @@ pub fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
     value
         .strip_prefix("Bearer ")
         .map(str::to_owned)
-        .ok_or_else(|| ApiError(AppError::unauthenticated("Authorization is not a bearer token")))
+        .ok_or_else(|| {
+            ApiError(AppError::unauthenticated(
+                "Authorization is not a bearer token",
+            ))
+        })
 }
 
 /// Builds a gRPC request carrying the caller's token and the trace context.
@@ -78,21 +82,34 @@ where
         match serde_json::from_slice::<serde_json::Value>(&body) {
             Ok(serde_json::Value::Object(o)) => o,
             Ok(_) => return Err(AppError::invalid("body", "must be a JSON object").into()),
-            Err(e) => return Err(AppError::invalid("body", format!("is not valid JSON: {e}")).into()),
+            Err(e) => {
+                return Err(AppError::invalid("body", format!("is not valid JSON: {e}")).into());
+            }
         }
     };
     for (k, v) in query {
         object.entry(k).or_insert(serde_json::Value::String(v));
     }
     if let Some((_, id)) = params.iter().next() {
-        object.insert(id_field.to_owned(), serde_json::Value::String(id.to_owned()));
+        object.insert(
+            id_field.to_owned(),
+            serde_json::Value::String(id.to_owned()),
+        );
     }
-    let message: Req = serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|e| {
-        let path = e.path().to_string();
-        AppError::invalid(if path == "." { "body".to_owned() } else { path }, e.inner().to_string())
-    })?;
+    let message: Req = serde_path_to_error::deserialize(serde_json::Value::Object(object))
+        .map_err(|e| {
+            let path = e.path().to_string();
+            AppError::invalid(
+                if path == "." { "body".to_owned() } else { path },
+                e.inner().to_string(),
+            )
+        })?;
     let response = call(state.contracts.clone(), grpc_request(message, &token)?).await?;
-    let status = if creates { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if creates {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(response.into_inner())).into_response())
 }
 
@@ -172,11 +189,20 @@ api! {
 /// `/readyz`: ready when the contracts service answers its health check.
 pub async fn readyz(State(s): State<AppState>) -> Response {
     let mut health = s.health.clone();
-    let check = health.check(tonic_health::pb::HealthCheckRequest { service: String::new() });
+    let check = health.check(tonic_health::pb::HealthCheckRequest {
+        service: String::new(),
+    });
     match tokio::time::timeout(std::time::Duration::from_secs(2), check).await {
-        Ok(Ok(r)) if r.get_ref().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 => {
+        Ok(Ok(r))
+            if r.get_ref().status
+                == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 =>
+        {
             (StatusCode::OK, "ready").into_response()
         }
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "contracts service not ready").into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "contracts service not ready",
+        )
+            .into_response(),
     }
 }

@@ -15,7 +15,10 @@ pub struct ConfigError {
 
 /// Reads `var`, falling back to `default`.
 pub fn var_or(var: &str, default: &str) -> String {
-    std::env::var(var).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 /// Reads an optional variable (empty counts as unset).

@@ -1,10 +1,10 @@
 //! Events: the transactional outbox ([`emit`] inside the caller's transaction),
 //! the relay that publishes it to JetStream, and the idempotent consumer.
 
+use crate::Shutdown;
 use crate::nats;
 use crate::telemetry::{extract_context, inject_context_map};
-use crate::Shutdown;
-use async_nats::jetstream::{self, consumer::pull, AckKind};
+use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures::StreamExt;
 use kumppani_proto::events::v1::Envelope;
 use prost::Message;
@@ -158,17 +158,22 @@ impl OutboxRelay {
             match result {
                 Ok(_) => done.push(id),
                 Err(e) => {
-                    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
-                        .bind(id)
-                        .bind(e.to_string())
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(e.to_string())
+                    .execute(&mut *tx)
+                    .await?;
                     failure = Some(e);
                     break;
                 }
             }
         }
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)").bind(&done).execute(&mut *tx).await?;
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
+            .bind(&done)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         match failure {
             Some(e) => Err(e),
@@ -231,7 +236,10 @@ impl Consumer {
             )
             .await
             .map_err(|e| anyhow::anyhow!("creating consumer {}: {e}", self.name))?;
-        let mut messages = consumer.messages().await.map_err(|e| anyhow::anyhow!("consumer stream: {e}"))?;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|e| anyhow::anyhow!("consumer stream: {e}"))?;
         loop {
             let next = tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
@@ -247,7 +255,8 @@ impl Consumer {
                 }
             };
             let parent = extract_context(message.headers.as_ref());
-            let span = tracing::info_span!("consume", consumer = %self.name, subject = %message.subject);
+            let span =
+                tracing::info_span!("consume", consumer = %self.name, subject = %message.subject);
             {
                 use tracing_opentelemetry::OpenTelemetrySpanExt;
                 let _ = span.set_parent(parent);
@@ -258,12 +267,20 @@ impl Consumer {
     }
 
     /// Processes one delivery: inbox check, handler, commit, ack / nak / dead-letter.
-    pub async fn process<H: EventHandler>(&self, handler: &H, message: &jetstream::Message) -> Outcome {
+    pub async fn process<H: EventHandler>(
+        &self,
+        handler: &H,
+        message: &jetstream::Message,
+    ) -> Outcome {
         let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
         let envelope = match Envelope::decode(message.payload.clone()) {
             Ok(e) if Uuid::parse_str(&e.id).is_ok() => e,
             Ok(_) => return self.dead_letter(message, "envelope id is not a UUID").await,
-            Err(e) => return self.dead_letter(message, &format!("undecodable envelope: {e}")).await,
+            Err(e) => {
+                return self
+                    .dead_letter(message, &format!("undecodable envelope: {e}"))
+                    .await;
+            }
         };
         let result: anyhow::Result<bool> = async {
             let mut tx = self.pool.begin().await?;
@@ -290,7 +307,11 @@ impl Consumer {
                 if let Err(e) = message.double_ack().await {
                     tracing::warn!(error = %e, "consumer: ack failed (redelivery is harmless)");
                 }
-                if applied { Outcome::Applied } else { Outcome::Duplicate }
+                if applied {
+                    Outcome::Applied
+                } else {
+                    Outcome::Duplicate
+                }
             }
             Err(e) if delivered >= self.max_attempts => {
                 self.dead_letter(message, &format!("{e:#}")).await
@@ -307,12 +328,19 @@ impl Consumer {
     async fn dead_letter(&self, message: &jetstream::Message, reason: &str) -> Outcome {
         let mut headers = message.headers.clone().unwrap_or_default();
         headers.insert("Kumppani-Original-Subject", message.subject.as_str());
-        headers.insert("Kumppani-Dead-Letter-Reason", reason.replace(['\r', '\n'], " ").as_str());
+        headers.insert(
+            "Kumppani-Dead-Letter-Reason",
+            reason.replace(['\r', '\n'], " ").as_str(),
+        );
         headers.insert("Kumppani-Consumer", self.name.as_str());
         // A new id, so the dead-letter stream does not dedupe it against the original.
         headers.insert("Nats-Msg-Id", Uuid::now_v7().to_string().as_str());
         let subject = nats::dead_letter_subject(&self.prefix, &self.name);
-        match self.js.publish_with_headers(subject, headers, message.payload.clone()).await {
+        match self
+            .js
+            .publish_with_headers(subject, headers, message.payload.clone())
+            .await
+        {
             Ok(ack) => match ack.await {
                 Ok(_) => {
                     tracing::error!(consumer = %self.name, reason, "consumer: message dead-lettered");
@@ -321,13 +349,17 @@ impl Consumer {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "dead-letter publish not acked; will retry");
-                    let _ = message.ack_with(AckKind::Nak(Some(Duration::from_secs(5)))).await;
+                    let _ = message
+                        .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
+                        .await;
                     Outcome::Retry
                 }
             },
             Err(e) => {
                 tracing::warn!(error = %e, "dead-letter publish failed; will retry");
-                let _ = message.ack_with(AckKind::Nak(Some(Duration::from_secs(5)))).await;
+                let _ = message
+                    .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
+                    .await;
                 Outcome::Retry
             }
         }
@@ -335,7 +367,9 @@ impl Consumer {
 }
 
 /// Decodes an envelope's payload as `M`, checking the declared type.
-pub fn decode_payload<M: prost::Message + prost::Name + Default>(envelope: &Envelope) -> anyhow::Result<M> {
+pub fn decode_payload<M: prost::Message + prost::Name + Default>(
+    envelope: &Envelope,
+) -> anyhow::Result<M> {
     anyhow::ensure!(
         envelope.payload_type == M::full_name(),
         "payload type {} is not {}",
@@ -347,5 +381,12 @@ pub fn decode_payload<M: prost::Message + prost::Name + Default>(envelope: &Enve
 
 /// Helper for tests and tools: the headers of an outbox row as a map.
 pub fn headers_map(h: &async_nats::HeaderMap) -> HashMap<String, String> {
-    h.iter().map(|(k, v)| (k.to_string(), v.first().map(|s| s.to_string()).unwrap_or_default())).collect()
+    h.iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.first().map(|s| s.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect()
 }

@@ -24,7 +24,11 @@ impl GrpcServer {
             .trace_fn(crate::telemetry::server_span)
             .add_service(health_service)
             .add_service(reflection);
-        Ok(Self { router, health, names: Vec::new() })
+        Ok(Self {
+            router,
+            health,
+            names: Vec::new(),
+        })
     }
 
     /// Adds a service (already wrapped in its generated `…Server`).
@@ -45,11 +49,19 @@ impl GrpcServer {
     }
 
     /// Serves on an already bound listener until `shutdown` is cancelled.
-    pub async fn serve(self, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<()> {
         for name in &self.names {
-            self.health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
+            self.health
+                .set_service_status(*name, tonic_health::ServingStatus::Serving)
+                .await;
         }
-        self.health.set_service_status("", tonic_health::ServingStatus::Serving).await;
+        self.health
+            .set_service_status("", tonic_health::ServingStatus::Serving)
+            .await;
         let health = self.health.clone();
         let names = self.names.clone();
         let incoming = tokio_stream_incoming(listener);
@@ -57,9 +69,13 @@ impl GrpcServer {
             .serve_with_incoming_shutdown(incoming, async move {
                 shutdown.cancelled().await;
                 for name in names {
-                    health.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
+                    health
+                        .set_service_status(name, tonic_health::ServingStatus::NotServing)
+                        .await;
                 }
-                health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+                health
+                    .set_service_status("", tonic_health::ServingStatus::NotServing)
+                    .await;
             })
             .await?;
         Ok(())
@@ -80,5 +96,7 @@ fn tokio_stream_incoming(
 
 /// Binds a TCP listener, reporting the address in the error.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
