@@ -42,6 +42,7 @@ const RE = {
 
 let browser;
 let axeSource;
+let screenshotNo = 0;
 
 before(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -141,6 +142,8 @@ function formatViolations(violations) {
 async function audit(s, label) {
   const { page } = s;
   await page.waitForLoadState('load');
+  // Open collapsed <details> so that their content is checked too (axe skips hidden content).
+  await page.evaluate(() => document.querySelectorAll('details:not([open])').forEach((d) => { d.open = true; }));
   const hasAxe = await page.evaluate(() => typeof window.axe !== 'undefined');
   if (!hasAxe) await page.addScriptTag({ content: axeSource });
   const results = await page.evaluate(
@@ -156,7 +159,8 @@ async function audit(s, label) {
     s.t.diagnostic(`axe ok: ${where}`);
   }
   if (SCREENSHOT_DIR) {
-    const name = `${s.t.name}-${s.audits.length}-${label}`.replace(/[^a-zA-Z0-9._-]+/g, '_').slice(0, 120);
+    screenshotNo += 1;
+    const name = `${String(screenshotNo).padStart(3, '0')}-${label}`.replace(/[^a-zA-Z0-9._-]+/g, '_').slice(0, 100);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
   }
   return results.violations;
@@ -359,6 +363,11 @@ test('site user "paivakoti" sees only their own site and agreement; other custom
     const ownAgreement = siteAgreements[0];
     await expectOk(u, await clickAndWait(u, linkLocator(page, (await links(page, RE.agreement))[0])), 'own agreement');
     await audit(u, 'own agreement');
+    const agreementSites = distinct((await links(page, RE.site)).map((l) => l.id));
+    assert.ok(
+      agreementSites.every((id) => id === ownSite),
+      `site user's agreement page links to other sites: ${agreementSites.filter((id) => id !== ownSite).join(', ')}`,
+    );
 
     // The customer list: refused, or only their own customer.
     let ownCustomer = null;

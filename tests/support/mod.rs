@@ -1,0 +1,142 @@
+//! Test harness: every test gets its own database and NATS subject prefix (so
+//! tests run in parallel) on the real PostgreSQL and NATS JetStream, found the
+//! same way `kumppani dev` finds them (DATABASE_URL / NATS_URL, else throwaway servers).
+#![allow(dead_code, clippy::unwrap_used)]
+
+use kumppani::infra::Infra;
+use kumppani::{Platform, PlatformOptions};
+use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use std::sync::OnceLock;
+use tonic::transport::Channel;
+
+static INFRA: OnceLock<Infra> = OnceLock::new();
+
+pub fn infra() -> &'static Infra {
+    INFRA.get_or_init(|| Infra::start().expect("PostgreSQL and NATS for the tests"))
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+pub struct TestEnv {
+    pub platform: Option<Platform>,
+    pub db_name: String,
+    pub db_url: String,
+    pub prefix: String,
+    pub http: String,
+    pub client: ContractsServiceClient<Channel>,
+}
+
+impl TestEnv {
+    pub async fn start(seed: bool) -> Self {
+        let infra = infra();
+        let db_name = unique("kt_");
+        let db_url = infra.database_url(&db_name).unwrap();
+        let prefix = unique("t");
+        let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let http = format!("http://{}", http_listener.local_addr().unwrap());
+        let platform = Platform::start(PlatformOptions {
+            database_url: db_url.clone(),
+            nats_url: infra.nats_url.clone(),
+            nats_prefix: prefix.clone(),
+            grpc_listener,
+            http_listener,
+            public_url: http.clone(),
+            seed,
+        })
+        .await
+        .unwrap();
+        platform
+            .wait_ready(std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        let client = ContractsServiceClient::connect(format!("http://{}", platform.grpc_addr))
+            .await
+            .unwrap();
+        Self {
+            platform: Some(platform),
+            db_name,
+            db_url,
+            prefix,
+            http,
+            client,
+        }
+    }
+
+    pub fn issuer(&self) -> &kumppani_platform::auth::dev_issuer::DevIssuer {
+        &self.platform.as_ref().unwrap().issuer
+    }
+
+    pub fn token(&self, username: &str) -> String {
+        self.issuer().token_for_user(username).unwrap()
+    }
+
+    pub fn staff(&self) -> String {
+        self.token("staff")
+    }
+
+    /// A gRPC request with a bearer token.
+    pub fn req<T>(&self, message: T, token: &str) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(message);
+        r.metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        r
+    }
+
+    pub async fn nats(&self) -> async_nats::jetstream::Context {
+        async_nats::jetstream::new(async_nats::connect(&infra().nats_url).await.unwrap())
+    }
+
+    /// Stops the platform and drops the test database and streams.
+    pub async fn cleanup(mut self) {
+        if let Some(p) = self.platform.take() {
+            p.stop().await.unwrap();
+        }
+        drop_database(&self.db_name).await;
+        let js = self.nats().await;
+        for s in ["contracts", "deadletter"] {
+            let _ = js
+                .delete_stream(kumppani_platform::nats::stream_name(&self.prefix, s))
+                .await;
+        }
+    }
+}
+
+pub async fn drop_database(name: &str) {
+    use sqlx::{ConnectOptions, Executor};
+    let admin: sqlx::postgres::PgConnectOptions = infra().admin_url.parse().unwrap();
+    if let Ok(mut c) = admin.connect().await {
+        let _ = c
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .await;
+    }
+}
+
+/// The gRPC status code of a failed call.
+pub fn code<T: std::fmt::Debug>(r: Result<tonic::Response<T>, tonic::Status>) -> tonic::Code {
+    match r {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(s) => s.code(),
+    }
+}
+
+/// The field names of a BadRequest error.
+pub fn violations<T: std::fmt::Debug>(r: Result<tonic::Response<T>, tonic::Status>) -> Vec<String> {
+    use tonic_types::StatusExt;
+    match r {
+        Ok(v) => panic!("expected InvalidArgument, got {v:?}"),
+        Err(s) => {
+            assert_eq!(s.code(), tonic::Code::InvalidArgument, "{s:?}");
+            s.get_details_bad_request()
+                .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+                .unwrap_or_default()
+        }
+    }
+}
