@@ -274,6 +274,7 @@ async fn outbox_events_written_while_nats_is_down_are_all_delivered_once_it_is_b
 
 struct Recorder;
 
+#[allow(clippy::manual_async_fn)]
 impl EventHandler for Recorder {
     fn handle<'a>(
         &'a self,
