@@ -21,13 +21,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.protoc_executable(protoc);
     config.prost_types_path("::pbjson_types");
     config.enable_type_names();
-    tonic_prost_build::configure()
-        .file_descriptor_set_path(&descriptor_path)
-        .compile_with_config(config, &files, &[PathBuf::from("."), include])?;
+    tonic_prost_build::configure().file_descriptor_set_path(&descriptor_path).compile_with_config(
+        config,
+        &files,
+        &[PathBuf::from("."), include],
+    )?;
     let descriptors = std::fs::read(&descriptor_path)?;
-    pbjson_build::Builder::new()
-        .register_descriptors(&descriptors)?
-        .build(&[".kumppani"])?;
+    pbjson_build::Builder::new().register_descriptors(&descriptors)?.build(&[".kumppani"])?;
     Ok(())
 }
 

@@ -36,13 +36,10 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// Finds a server binary on PATH or in the Debian PostgreSQL folders.
 pub fn find_binary(name: &str) -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
-        .unwrap_or_default();
+    let mut candidates: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect()).unwrap_or_default();
     if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-        let mut versions: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name)))
-            .collect();
+        let mut versions: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name))).collect();
         versions.sort();
         versions.reverse();
         candidates.extend(versions);
@@ -56,20 +53,14 @@ fn user_ids(name: &str) -> Option<(u32, u32)> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
-        (f.first() == Some(&name))
-            .then(|| Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?)))
-            .flatten()
+        (f.first() == Some(&name)).then(|| Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))).flatten()
     })
 }
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
         .unwrap_or(false)
 }
 
@@ -96,13 +87,7 @@ impl Infra {
         } else {
             None
         };
-        let mut infra = Self {
-            admin_url: String::new(),
-            nats_url: String::new(),
-            pg_stop: None,
-            nats: None,
-            _dir: None,
-        };
+        let mut infra = Self { admin_url: String::new(), nats_url: String::new(), pg_stop: None, nats: None, _dir: None };
         match db_env {
             Some(url) => infra.admin_url = url,
             None => {
@@ -122,18 +107,12 @@ impl Infra {
     }
 
     fn start_postgres(&mut self, root: &Path) -> anyhow::Result<String> {
-        let initdb =
-            find_binary("initdb").with_context(|| format!("initdb not found: {INSTALL_HINT}"))?;
-        let pg_ctl =
-            find_binary("pg_ctl").with_context(|| format!("pg_ctl not found: {INSTALL_HINT}"))?;
+        let initdb = find_binary("initdb").with_context(|| format!("initdb not found: {INSTALL_HINT}"))?;
+        let pg_ctl = find_binary("pg_ctl").with_context(|| format!("pg_ctl not found: {INSTALL_HINT}"))?;
         let data = root.join("pg");
         std::fs::create_dir_all(&data)?;
         // initdb refuses to run as root: run the server as the `postgres` (or `nobody`) user.
-        let run_as = if is_root() {
-            user_ids("postgres").or_else(|| user_ids("nobody"))
-        } else {
-            None
-        };
+        let run_as = if is_root() { user_ids("postgres").or_else(|| user_ids("nobody")) } else { None };
         if let Some((uid, gid)) = run_as {
             std::os::unix::fs::chown(root, Some(uid), Some(gid))?;
             std::os::unix::fs::chown(&data, Some(uid), Some(gid))?;
@@ -151,25 +130,11 @@ impl Infra {
         let out = command(&initdb)
             .args(["-D"])
             .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-                "--no-sync",
-            ])
+            .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"])
             .output()
             .context("running initdb")?;
-        anyhow::ensure!(
-            out.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let opts = format!(
-            "-h 127.0.0.1 -p {port} -k {} -c fsync=off -c max_connections=300",
-            root.display()
-        );
+        anyhow::ensure!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        let opts = format!("-h 127.0.0.1 -p {port} -k {} -c fsync=off -c max_connections=300", root.display());
         let out = command(&pg_ctl)
             .arg("-D")
             .arg(&data)
@@ -190,8 +155,7 @@ impl Infra {
     }
 
     fn start_nats(&mut self, root: &Path) -> anyhow::Result<String> {
-        let bin = find_binary("nats-server")
-            .with_context(|| format!("nats-server not found: {INSTALL_HINT}"))?;
+        let bin = find_binary("nats-server").with_context(|| format!("nats-server not found: {INSTALL_HINT}"))?;
         let port = free_port()?;
         let store = root.join("nats");
         std::fs::create_dir_all(&store)?;
@@ -231,13 +195,7 @@ impl Drop for Infra {
                 use std::os::unix::process::CommandExt;
                 c.uid(uid);
             }
-            let _ = c
-                .arg("-D")
-                .arg(data)
-                .args(["-m", "immediate", "-w", "stop"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            let _ = c.arg("-D").arg(data).args(["-m", "immediate", "-w", "stop"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
         }
     }
 }

@@ -8,21 +8,15 @@ use kumppani_gateway as gateway;
 use kumppani_platform::Shutdown;
 use kumppani_platform::auth::dev_issuer::{DevClient, DevIssuer};
 use kumppani_platform::config::{CommonConfig, Secret};
+use kumppani_pricing as pricing;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Services this binary can serve (`kumppani serve <name>`).
-pub const SERVICES: [&str; 6] = [
-    "contracts",
-    "pricing",
-    "ordering",
-    "feedback",
-    "invoicing",
-    "gateway",
-];
+pub const SERVICES: [&str; 6] = ["contracts", "pricing", "ordering", "feedback", "invoicing", "gateway"];
 /// Services implemented so far.
-pub const IMPLEMENTED: [&str; 2] = ["contracts", "gateway"];
+pub const IMPLEMENTED: [&str; 3] = ["contracts", "pricing", "gateway"];
 
 /// What to start in one process.
 pub struct PlatformOptions {
@@ -31,6 +25,7 @@ pub struct PlatformOptions {
     pub nats_url: String,
     pub nats_prefix: String,
     pub grpc_listener: TcpListener,
+    pub pricing_listener: TcpListener,
     pub http_listener: TcpListener,
     /// URL browsers use for the gateway; the dev issuer lives at `<public_url>/dev-idp`.
     pub public_url: String,
@@ -42,6 +37,7 @@ pub struct Platform {
     pub shutdown: Shutdown,
     pub http_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
+    pub pricing_addr: SocketAddr,
     pub issuer: Arc<DevIssuer>,
     pub seed_report: Option<contracts::seed::SeedReport>,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -51,21 +47,14 @@ impl Platform {
     /// Migrates, seeds (optionally) and starts contracts + gateway + the dev issuer.
     pub async fn start(o: PlatformOptions) -> anyhow::Result<Self> {
         kumppani_platform::db::ensure_database(&o.database_url).await?;
-        kumppani_platform::db::setup_service_schema(
-            &o.database_url,
-            contracts::SCHEMA,
-            &contracts::MIGRATOR,
-        )
-        .await?;
+        kumppani_platform::db::setup_service_schema(&o.database_url, contracts::SCHEMA, &contracts::MIGRATOR).await?;
+        kumppani_platform::db::setup_service_schema(&o.database_url, pricing::SCHEMA, &pricing::MIGRATOR).await?;
         let seed_report = if o.seed {
-            let pool = kumppani_platform::db::connect_as_service(
-                &o.database_url,
-                contracts::SCHEMA,
-                true,
-                2,
-            )
-            .await?;
+            let pool = kumppani_platform::db::connect_as_service(&o.database_url, contracts::SCHEMA, true, 2).await?;
             let report = contracts::seed::seed(&pool).await?;
+            pool.close().await;
+            let pool = kumppani_platform::db::connect_as_service(&o.database_url, pricing::SCHEMA, true, 2).await?;
+            //TMP pricing::seed::seed(&pool).await?;
             pool.close().await;
             Some(report)
         } else {
@@ -88,7 +77,7 @@ impl Platform {
                     client_id: "ordering-system".into(),
                     secret: Some("dev-ordering-secret".into()),
                     redirect_prefixes: vec![],
-                    grants: vec!["registry:read".into(), "orders:write".into()],
+                    grants: vec!["registry:read".into(), "orders:write".into(), "prices:read".into()],
                     customer_id: None,
                 },
             ],
@@ -103,42 +92,26 @@ impl Platform {
         };
         let shutdown = Shutdown::new();
         let grpc_addr = o.grpc_listener.local_addr()?;
+        let pricing_addr = o.pricing_listener.local_addr()?;
         let http_addr = o.http_listener.local_addr()?;
         let mut tasks = Vec::new();
-        let contracts_config = contracts::Config {
-            common: common.clone(),
-            grpc_addr,
-            derive_role: true,
-        };
-        tasks.push(tokio::spawn(contracts::run(
-            contracts_config,
-            o.grpc_listener,
-            shutdown.clone(),
-        )));
+        let contracts_config = contracts::Config { common: common.clone(), grpc_addr, derive_role: true };
+        tasks.push(tokio::spawn(contracts::run(contracts_config, o.grpc_listener, shutdown.clone())));
+        let pricing_config = pricing::Config { common: common.clone(), grpc_addr: pricing_addr, derive_role: true };
+        tasks.push(tokio::spawn(pricing::run(pricing_config, o.pricing_listener, shutdown.clone())));
         let gateway_config = gateway::Config {
             http_addr,
             public_url: o.public_url.clone(),
             contracts_url: format!("http://127.0.0.1:{}", grpc_addr.port()),
+            pricing_url: format!("http://127.0.0.1:{}", pricing_addr.port()),
             oidc_issuer: issuer_url,
             oidc_audience: "kumppani".into(),
             portal_client_id: "kumppani-portal".into(),
             cookie_key: Secret::new(kumppani_platform::config::var_or("KUMPPANI_COOKIE_KEY", "")),
         };
         let state = gateway::AppState::new(gateway_config)?;
-        tasks.push(tokio::spawn(gateway::serve(
-            state,
-            Some(issuer.clone()),
-            o.http_listener,
-            shutdown.clone(),
-        )));
-        Ok(Self {
-            shutdown,
-            http_addr,
-            grpc_addr,
-            issuer,
-            seed_report,
-            tasks,
-        })
+        tasks.push(tokio::spawn(gateway::serve(state, Some(issuer.clone()), o.http_listener, shutdown.clone())));
+        Ok(Self { shutdown, http_addr, grpc_addr, pricing_addr, issuer, seed_report, tasks })
     }
 
     /// Waits until the gateway reports ready (contracts answering), or fails.
@@ -184,11 +157,7 @@ impl Platform {
 
 async fn futures_select_all(
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
-) -> (
-    anyhow::Result<()>,
-    usize,
-    Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
-) {
+) -> (anyhow::Result<()>, usize, Vec<tokio::task::JoinHandle<anyhow::Result<()>>>) {
     let (r, i, rest) = futures::future::select_all(tasks).await;
     (r.map_err(anyhow::Error::from).and_then(|x| x), i, rest)
 }

@@ -11,11 +11,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(
-    name = "kumppani",
-    version,
-    about = "Kumppani: the partnership platform of a city's meal and cleaning producer"
-)]
+#[command(name = "kumppani", version, about = "Kumppani: the partnership platform of a city's meal and cleaning producer")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,16 +35,8 @@ enum Command {
 }
 
 fn check_service(name: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        SERVICES.contains(&name),
-        "unknown service {name:?}; known: {}",
-        SERVICES.join(", ")
-    );
-    anyhow::ensure!(
-        IMPLEMENTED.contains(&name),
-        "service {name:?} is not implemented yet; available: {}",
-        IMPLEMENTED.join(", ")
-    );
+    anyhow::ensure!(SERVICES.contains(&name), "unknown service {name:?}; known: {}", SERVICES.join(", "));
+    anyhow::ensure!(IMPLEMENTED.contains(&name), "service {name:?} is not implemented yet; available: {}", IMPLEMENTED.join(", "));
     Ok(())
 }
 
@@ -65,17 +53,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { service } => serve(&service).await,
         Command::Migrate { service } => migrate(&service).await,
         Command::Seed => {
-            let url = var_or(
-                "DATABASE_URL",
-                kumppani_platform::config::DEFAULT_DATABASE_URL,
-            );
-            let pool = kumppani_platform::db::connect_as_service(
-                &url,
-                kumppani_contracts::SCHEMA,
-                true,
-                2,
-            )
-            .await?;
+            let url = var_or("DATABASE_URL", kumppani_platform::config::DEFAULT_DATABASE_URL);
+            let pool = kumppani_platform::db::connect_as_service(&url, kumppani_contracts::SCHEMA, true, 2).await?;
             let report = kumppani_contracts::seed::seed(&pool).await?;
             println!("{report:?}");
             Ok(())
@@ -100,6 +79,11 @@ async fn serve(service: &str) -> anyhow::Result<()> {
             let listener = kumppani_platform::grpc::bind(config.grpc_addr).await?;
             kumppani_contracts::run(config, listener, shutdown).await
         }
+        "pricing" => {
+            let config = kumppani_pricing::Config::from_env()?;
+            let listener = kumppani_platform::grpc::bind(config.grpc_addr).await?;
+            kumppani_pricing::run(config, listener, shutdown).await
+        }
         "gateway" => {
             let config = kumppani_gateway::Config::from_env()?;
             let listener = kumppani_platform::grpc::bind(config.http_addr).await?;
@@ -113,11 +97,7 @@ async fn serve(service: &str) -> anyhow::Result<()> {
 }
 
 async fn migrate(service: &str) -> anyhow::Result<()> {
-    let targets: Vec<&str> = if service == "all" {
-        IMPLEMENTED.to_vec()
-    } else {
-        vec![service]
-    };
+    let targets: Vec<&str> = if service == "all" { IMPLEMENTED.to_vec() } else { vec![service] };
     for s in targets {
         check_service(s)?;
         if s == "gateway" {
@@ -130,13 +110,14 @@ async fn migrate(service: &str) -> anyhow::Result<()> {
         let password = var_opt("KUMPPANI_SERVICE_DB_PASSWORD");
         let mut conn = {
             use sqlx::ConnectOptions;
-            admin
-                .parse::<sqlx::postgres::PgConnectOptions>()?
-                .connect()
-                .await?
+            admin.parse::<sqlx::postgres::PgConnectOptions>()?.connect().await?
         };
         kumppani_platform::db::provision(&mut conn, s, password.as_deref()).await?;
-        kumppani_platform::db::migrate(&mut conn, s, &kumppani_contracts::MIGRATOR).await?;
+        let migrator = match s {
+            "pricing" => &kumppani_pricing::MIGRATOR,
+            _ => &kumppani_contracts::MIGRATOR,
+        };
+        kumppani_platform::db::migrate(&mut conn, s, migrator).await?;
         println!("migrated {s}");
     }
     Ok(())
@@ -145,18 +126,10 @@ async fn migrate(service: &str) -> anyhow::Result<()> {
 async fn dev(seed: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let infra = tokio::task::spawn_blocking(Infra::start).await??;
-    let http_addr: SocketAddr = parse_or(
-        "KUMPPANI_HTTP_ADDR",
-        SocketAddr::from(([127, 0, 0, 1], 8080)),
-    )?;
-    let grpc_addr: SocketAddr = parse_or(
-        "KUMPPANI_GRPC_ADDR",
-        SocketAddr::from(([127, 0, 0, 1], 50051)),
-    )?;
-    let public_url = var_or(
-        "KUMPPANI_PUBLIC_URL",
-        &format!("http://127.0.0.1:{}", http_addr.port()),
-    );
+    let http_addr: SocketAddr = parse_or("KUMPPANI_HTTP_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+    let grpc_addr: SocketAddr = parse_or("KUMPPANI_GRPC_ADDR", SocketAddr::from(([127, 0, 0, 1], 50051)))?;
+    let pricing_addr: SocketAddr = parse_or("KUMPPANI_PRICING_GRPC_ADDR", SocketAddr::from(([127, 0, 0, 1], 50052)))?;
+    let public_url = var_or("KUMPPANI_PUBLIC_URL", &format!("http://127.0.0.1:{}", http_addr.port()));
     let database_url = match var_opt("DATABASE_URL") {
         // An explicit URL names the database to use.
         Some(url) => url,
@@ -167,43 +140,30 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
         nats_url: infra.nats_url.clone(),
         nats_prefix: var_or("KUMPPANI_NATS_PREFIX", "kumppani"),
         grpc_listener: kumppani_platform::grpc::bind(grpc_addr).await?,
+        pricing_listener: kumppani_platform::grpc::bind(pricing_addr).await?,
         http_listener: kumppani_platform::grpc::bind(http_addr).await?,
         public_url: public_url.clone(),
         seed,
     })
     .await?;
-    platform
-        .wait_ready(std::time::Duration::from_secs(60))
-        .await?;
+    platform.wait_ready(std::time::Duration::from_secs(60)).await?;
     let rss = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(|l| l.trim_start_matches("VmRSS:").trim().to_owned())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.trim_start_matches("VmRSS:").trim().to_owned()))
         .unwrap_or_default();
     println!();
-    println!(
-        "Kumppani is running (ready in {:.1} s, RSS {rss}).",
-        started.elapsed().as_secs_f64()
-    );
+    println!("Kumppani is running (ready in {:.1} s, RSS {rss}).", started.elapsed().as_secs_f64());
     if let Some(r) = &platform.seed_report {
         if r.already_seeded {
             println!("  demo city: already seeded");
         } else {
-            println!(
-                "  demo city: {} customers, {} sites, {} contacts, {} agreements",
-                r.customers, r.sites, r.contacts, r.agreements
-            );
+            println!("  demo city: {} customers, {} sites, {} contacts, {} agreements", r.customers, r.sites, r.contacts, r.agreements);
         }
     }
     println!("  portal:        {public_url}/portal/");
     println!("  REST API:      {public_url}/api/v1  (OpenAPI: {public_url}/api/v1/openapi.json)");
-    println!("  gRPC:          contracts at {grpc_addr} (reflection enabled)");
-    println!(
-        "  identity:      {public_url}/dev-idp  (OIDC discovery, password grant: password \"demo\")"
-    );
+    println!("  gRPC:          contracts at {grpc_addr}, pricing at {pricing_addr} (reflection enabled)");
+    println!("  identity:      {public_url}/dev-idp  (OIDC discovery, password grant: password \"demo\")");
     println!("  PostgreSQL:    {}", redact(&infra.admin_url));
     println!("  NATS:          {}", infra.nats_url);
     println!("  demo logins (click on the sign-in page):");

@@ -12,9 +12,7 @@ use support::{TestEnv, code, violations};
 use tonic::Code;
 
 fn this_year() -> i32 {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz_helsinki())
-        .year()
+    chrono::Utc::now().with_timezone(&chrono_tz_helsinki()).year()
 }
 
 fn chrono_tz_helsinki() -> chrono::FixedOffset {
@@ -23,14 +21,8 @@ fn chrono_tz_helsinki() -> chrono::FixedOffset {
 }
 
 fn today() -> pb::Date {
-    let d = chrono::Utc::now()
-        .with_timezone(&chrono_tz_helsinki())
-        .date_naive();
-    pb::Date {
-        year: d.year(),
-        month: d.month() as i32,
-        day: d.day() as i32,
-    }
+    let d = chrono::Utc::now().with_timezone(&chrono_tz_helsinki()).date_naive();
+    pb::Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
 }
 
 async fn new_customer(env: &mut TestEnv, code_: &str) -> pb::Customer {
@@ -66,10 +58,7 @@ async fn new_site(env: &mut TestEnv, customer: &pb::Customer, code_: &str) -> pb
                 city: "Oulu".into(),
                 floor_area_m2: "2450.5".into(),
                 meals_per_day: 320,
-                special_diets: vec![pb::SpecialDiet {
-                    diet: "gluteeniton".into(),
-                    count: 4,
-                }],
+                special_diets: vec![pb::SpecialDiet { diet: "gluteeniton".into(), count: 4 }],
                 ..Default::default()
             },
             &t,
@@ -99,44 +88,21 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
     let next = this_year() + 1;
     let a = env
         .client
-        .create_agreement(env.req(
-            pb::CreateAgreementRequest {
-                customer_id: customer.id.clone(),
-                year: next,
-                terms: None,
-            },
-            &t,
-        ))
+        .create_agreement(env.req(pb::CreateAgreementRequest { customer_id: customer.id.clone(), year: next, terms: None }, &t))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(a.status, pb::AgreementStatus::Draft as i32);
-    assert_eq!(
-        a.signing_deadline,
-        Some(pb::Date {
-            year: next - 1,
-            month: 12,
-            day: 31
-        })
-    );
+    assert_eq!(a.signing_deadline, Some(pb::Date { year: next - 1, month: 12, day: 31 }));
 
     // One agreement per customer per year.
     let dup = env
         .client
-        .create_agreement(env.req(
-            pb::CreateAgreementRequest {
-                customer_id: customer.id.clone(),
-                year: next,
-                terms: None,
-            },
-            &t,
-        ))
+        .create_agreement(env.req(pb::CreateAgreementRequest { customer_id: customer.id.clone(), year: next, terms: None }, &t))
         .await;
     assert_eq!(code(dup), Code::AlreadyExists);
 
-    let transition = |to: pb::AgreementStatus,
-                      signed_on: Option<pb::Date>,
-                      expected_version: i32| pb::TransitionAgreementRequest {
+    let transition = |to: pb::AgreementStatus, signed_on: Option<pb::Date>, expected_version: i32| pb::TransitionAgreementRequest {
         id: a.id.clone(),
         to: to as i32,
         expected_version,
@@ -144,46 +110,24 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
         signed_on,
     };
     // draft → signed skips negotiation.
-    let r = env
-        .client
-        .transition_agreement(env.req(
-            transition(pb::AgreementStatus::Signed, Some(today()), 0),
-            &t,
-        ))
-        .await;
+    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(today()), 0), &t)).await;
     assert_eq!(code(r), Code::FailedPrecondition);
     let a2 = env
         .client
-        .transition_agreement(env.req(
-            transition(pb::AgreementStatus::Negotiation, None, a.version),
-            &t,
-        ))
+        .transition_agreement(env.req(transition(pb::AgreementStatus::Negotiation, None, a.version), &t))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(a2.status, pb::AgreementStatus::Negotiation as i32);
     // A stale version is refused.
-    let r = env
-        .client
-        .transition_agreement(env.req(transition(pb::AgreementStatus::Draft, None, a.version), &t))
-        .await;
+    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Draft, None, a.version), &t)).await;
     assert_eq!(code(r), Code::Aborted);
     // Signing needs a date, a line and the responsible persons.
     assert_eq!(
-        violations(
-            env.client
-                .transition_agreement(env.req(transition(pb::AgreementStatus::Signed, None, 0), &t))
-                .await
-        ),
+        violations(env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, None, 0), &t)).await),
         vec!["signed_on"]
     );
-    let r = env
-        .client
-        .transition_agreement(env.req(
-            transition(pb::AgreementStatus::Signed, Some(today()), 0),
-            &t,
-        ))
-        .await;
+    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(today()), 0), &t)).await;
     assert_eq!(code(r), Code::FailedPrecondition, "no service line yet");
     env.client
         .add_agreement_line(env.req(
@@ -202,88 +146,49 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
         ))
         .await
         .unwrap();
-    let r = env
-        .client
-        .transition_agreement(env.req(
-            transition(pb::AgreementStatus::Signed, Some(today()), 0),
-            &t,
-        ))
-        .await;
-    assert_eq!(
-        code(r),
-        Code::FailedPrecondition,
-        "responsible persons missing"
-    );
+    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(today()), 0), &t)).await;
+    assert_eq!(code(r), Code::FailedPrecondition, "responsible persons missing");
     env.client
-        .update_agreement_terms(env.req(
-            pb::UpdateAgreementTermsRequest {
-                id: a.id.clone(),
-                terms: Some(terms()),
-                expected_version: 0,
-            },
-            &t,
-        ))
+        .update_agreement_terms(
+            env.req(pb::UpdateAgreementTermsRequest { id: a.id.clone(), terms: Some(terms()), expected_version: 0 }, &t),
+        )
         .await
         .unwrap();
-    let signed = env
-        .client
-        .transition_agreement(env.req(
-            transition(pb::AgreementStatus::Signed, Some(today()), 0),
-            &t,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let signed =
+        env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(today()), 0), &t)).await.unwrap().into_inner();
     assert_eq!(signed.status, pb::AgreementStatus::Signed as i32);
-    assert!(
-        signed.signed_by_deadline,
-        "signed before 31.12 of the previous year"
-    );
+    assert!(signed.signed_by_deadline, "signed before 31.12 of the previous year");
     assert_eq!(signed.lines.len(), 1);
     assert_eq!(signed.lines[0].site_levels[0].service_level, "Perustaso");
     assert_eq!(signed.history.len(), 3, "created, negotiation, signed");
     // A signed agreement is not edited; changes are amendments.
     let r = env
         .client
-        .update_agreement_terms(env.req(
-            pb::UpdateAgreementTermsRequest {
-                id: a.id.clone(),
-                terms: Some(terms()),
-                expected_version: 0,
-            },
-            &t,
-        ))
+        .update_agreement_terms(
+            env.req(pb::UpdateAgreementTermsRequest { id: a.id.clone(), terms: Some(terms()), expected_version: 0 }, &t),
+        )
         .await;
     assert_eq!(code(r), Code::FailedPrecondition);
     // Next year's agreement cannot start this year; an active one cannot go back.
-    let r = env
-        .client
-        .transition_agreement(env.req(transition(pb::AgreementStatus::Active, None, 0), &t))
-        .await;
+    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Active, None, 0), &t)).await;
     assert_eq!(code(r), Code::FailedPrecondition);
 
     // This year's agreement activates now but does not expire before the year ends.
     let cur = env
         .client
-        .create_agreement(env.req(
-            pb::CreateAgreementRequest {
-                customer_id: customer.id.clone(),
-                year: this_year(),
-                terms: Some(terms()),
-            },
-            &t,
-        ))
+        .create_agreement(
+            env.req(pb::CreateAgreementRequest { customer_id: customer.id.clone(), year: this_year(), terms: Some(terms()) }, &t),
+        )
         .await
         .unwrap()
         .into_inner();
-    let step =
-        |to: pb::AgreementStatus, signed_on: Option<pb::Date>| pb::TransitionAgreementRequest {
-            id: cur.id.clone(),
-            to: to as i32,
-            expected_version: 0,
-            note: "test".into(),
-            signed_on,
-        };
+    let step = |to: pb::AgreementStatus, signed_on: Option<pb::Date>| pb::TransitionAgreementRequest {
+        id: cur.id.clone(),
+        to: to as i32,
+        expected_version: 0,
+        note: "test".into(),
+        signed_on,
+    };
     env.client
         .add_agreement_line(env.req(
             pb::AddAgreementLineRequest {
@@ -295,36 +200,14 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
         ))
         .await
         .unwrap();
-    env.client
-        .transition_agreement(env.req(step(pb::AgreementStatus::Negotiation, None), &t))
-        .await
-        .unwrap();
-    let s = env
-        .client
-        .transition_agreement(env.req(step(pb::AgreementStatus::Signed, Some(today())), &t))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(
-        !s.signed_by_deadline,
-        "signed during the agreement year itself"
-    );
-    let active = env
-        .client
-        .transition_agreement(env.req(step(pb::AgreementStatus::Active, None), &t))
-        .await
-        .unwrap()
-        .into_inner();
+    env.client.transition_agreement(env.req(step(pb::AgreementStatus::Negotiation, None), &t)).await.unwrap();
+    let s = env.client.transition_agreement(env.req(step(pb::AgreementStatus::Signed, Some(today())), &t)).await.unwrap().into_inner();
+    assert!(!s.signed_by_deadline, "signed during the agreement year itself");
+    let active = env.client.transition_agreement(env.req(step(pb::AgreementStatus::Active, None), &t)).await.unwrap().into_inner();
     assert_eq!(active.status, pb::AgreementStatus::Active as i32);
-    let r = env
-        .client
-        .transition_agreement(env.req(step(pb::AgreementStatus::Expired, None), &t))
-        .await;
+    let r = env.client.transition_agreement(env.req(step(pb::AgreementStatus::Expired, None), &t)).await;
     assert_eq!(code(r), Code::FailedPrecondition);
-    let r = env
-        .client
-        .transition_agreement(env.req(step(pb::AgreementStatus::Draft, None), &t))
-        .await;
+    let r = env.client.transition_agreement(env.req(step(pb::AgreementStatus::Draft, None), &t)).await;
     assert_eq!(code(r), Code::FailedPrecondition);
     env.cleanup().await;
 }
@@ -336,82 +219,44 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
     let customer = new_customer(&mut env, "AMND").await;
     let a = env
         .client
-        .create_agreement(env.req(
-            pb::CreateAgreementRequest {
-                customer_id: customer.id.clone(),
-                year: this_year(),
-                terms: Some(terms()),
-            },
-            &t,
-        ))
+        .create_agreement(
+            env.req(pb::CreateAgreementRequest { customer_id: customer.id.clone(), year: this_year(), terms: Some(terms()) }, &t),
+        )
         .await
         .unwrap()
         .into_inner();
-    let propose =
-        |title: &str, pricing: bool, affected: i32, month: i32| pb::ProposeAmendmentRequest {
-            agreement_id: a.id.clone(),
-            title: title.into(),
-            description: "muutos".into(),
-            effective_date: Some(pb::Date {
-                year: this_year(),
-                month,
-                day: 1,
-            }),
-            changes_pricing_structure: pricing,
-            affected_customers: affected,
-        };
+    let propose = |title: &str, pricing: bool, affected: i32, month: i32| pb::ProposeAmendmentRequest {
+        agreement_id: a.id.clone(),
+        title: title.into(),
+        description: "muutos".into(),
+        effective_date: Some(pb::Date { year: this_year(), month, day: 1 }),
+        changes_pricing_structure: pricing,
+        affected_customers: affected,
+    };
     // A draft agreement is edited directly, not amended.
-    let r = env
-        .client
-        .propose_amendment(env.req(propose("x", false, 1, 6), &t))
-        .await;
+    let r = env.client.propose_amendment(env.req(propose("x", false, 1, 6), &t)).await;
     assert_eq!(code(r), Code::FailedPrecondition);
     env.client
         .add_agreement_line(env.req(
-            pb::AddAgreementLineRequest {
-                agreement_id: a.id.clone(),
-                service_line: pb::ServiceLine::Meals as i32,
-                ..Default::default()
-            },
+            pb::AddAgreementLineRequest { agreement_id: a.id.clone(), service_line: pb::ServiceLine::Meals as i32, ..Default::default() },
             &t,
         ))
         .await
         .unwrap();
-    for (to, date) in [
-        (pb::AgreementStatus::Negotiation, None),
-        (pb::AgreementStatus::Signed, Some(today())),
-    ] {
+    for (to, date) in [(pb::AgreementStatus::Negotiation, None), (pb::AgreementStatus::Signed, Some(today()))] {
         env.client
-            .transition_agreement(env.req(
-                pb::TransitionAgreementRequest {
-                    id: a.id.clone(),
-                    to: to as i32,
-                    signed_on: date,
-                    ..Default::default()
-                },
-                &t,
-            ))
+            .transition_agreement(
+                env.req(pb::TransitionAgreementRequest { id: a.id.clone(), to: to as i32, signed_on: date, ..Default::default() }, &t),
+            )
             .await
             .unwrap();
     }
     // The effective date must be within the agreement year.
     let mut outside = propose("x", false, 1, 6);
-    outside.effective_date = Some(pb::Date {
-        year: this_year() + 1,
-        month: 1,
-        day: 1,
-    });
-    assert_eq!(
-        violations(env.client.propose_amendment(env.req(outside, &t)).await),
-        vec!["effective_date"]
-    );
+    outside.effective_date = Some(pb::Date { year: this_year() + 1, month: 1, day: 1 });
+    assert_eq!(violations(env.client.propose_amendment(env.req(outside, &t)).await), vec!["effective_date"]);
 
-    let m = env
-        .client
-        .propose_amendment(env.req(propose("Kohdekohtainen hinnoittelu", true, 5, 6), &t))
-        .await
-        .unwrap()
-        .into_inner();
+    let m = env.client.propose_amendment(env.req(propose("Kohdekohtainen hinnoittelu", true, 5, 6), &t)).await.unwrap().into_inner();
     assert_eq!(m.status, pb::AmendmentStatus::Proposed as i32);
     let decide = |approve: bool, reason: &str| pb::DecideAmendmentRequest {
         amendment_id: m.id.clone(),
@@ -419,40 +264,16 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
         decided_on: Some(today()),
         reason: reason.into(),
     };
-    let r = env
-        .client
-        .decide_amendment(env.req(decide(true, ""), &t))
-        .await;
-    assert_eq!(
-        code(r),
-        Code::FailedPrecondition,
-        "customer group's approval missing"
-    );
-    let unchanged = env
-        .client
-        .list_amendments(env.req(
-            pb::ListAmendmentsRequest {
-                agreement_id: a.id.clone(),
-            },
-            &t,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        unchanged.amendments[0].status,
-        pb::AmendmentStatus::Proposed as i32,
-        "a refused decision changes nothing"
-    );
+    let r = env.client.decide_amendment(env.req(decide(true, ""), &t)).await;
+    assert_eq!(code(r), Code::FailedPrecondition, "customer group's approval missing");
+    let unchanged =
+        env.client.list_amendments(env.req(pb::ListAmendmentsRequest { agreement_id: a.id.clone() }, &t)).await.unwrap().into_inner();
+    assert_eq!(unchanged.amendments[0].status, pb::AmendmentStatus::Proposed as i32, "a refused decision changes nothing");
     assert_eq!(
         violations(
             env.client
                 .record_customer_group_approval(env.req(
-                    pb::RecordCustomerGroupApprovalRequest {
-                        amendment_id: m.id.clone(),
-                        approved_on: None,
-                        reference: String::new()
-                    },
+                    pb::RecordCustomerGroupApprovalRequest { amendment_id: m.id.clone(), approved_on: None, reference: String::new() },
                     &t
                 ))
                 .await
@@ -470,49 +291,20 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
         ))
         .await
         .unwrap();
-    let approved = env
-        .client
-        .decide_amendment(env.req(decide(true, "Johtokunta 12/2026"), &t))
-        .await
-        .unwrap()
-        .into_inner();
+    let approved = env.client.decide_amendment(env.req(decide(true, "Johtokunta 12/2026"), &t)).await.unwrap().into_inner();
     assert_eq!(approved.status, pb::AmendmentStatus::Approved as i32);
     assert_eq!(approved.decided_by, "staff");
-    assert_eq!(
-        code(
-            env.client
-                .decide_amendment(env.req(decide(false, "myöhässä"), &t))
-                .await
-        ),
-        Code::FailedPrecondition
-    );
+    assert_eq!(code(env.client.decide_amendment(env.req(decide(false, "myöhässä"), &t)).await), Code::FailedPrecondition);
 
     // A single-customer change needs no group approval, but a rejection needs a reason.
-    let small = env
-        .client
-        .propose_amendment(env.req(propose("Lisäsiivous", false, 1, 9), &t))
-        .await
-        .unwrap()
-        .into_inner();
-    let reject = pb::DecideAmendmentRequest {
-        amendment_id: small.id.clone(),
-        approve: false,
-        decided_on: Some(today()),
-        reason: String::new(),
-    };
-    assert_eq!(
-        violations(env.client.decide_amendment(env.req(reject, &t)).await),
-        vec!["reason"]
-    );
+    let small = env.client.propose_amendment(env.req(propose("Lisäsiivous", false, 1, 9), &t)).await.unwrap().into_inner();
+    let reject =
+        pb::DecideAmendmentRequest { amendment_id: small.id.clone(), approve: false, decided_on: Some(today()), reason: String::new() };
+    assert_eq!(violations(env.client.decide_amendment(env.req(reject, &t)).await), vec!["reason"]);
     let ok = env
         .client
         .decide_amendment(env.req(
-            pb::DecideAmendmentRequest {
-                amendment_id: small.id.clone(),
-                approve: true,
-                decided_on: Some(today()),
-                reason: String::new(),
-            },
+            pb::DecideAmendmentRequest { amendment_id: small.id.clone(), approve: true, decided_on: Some(today()), reason: String::new() },
             &t,
         ))
         .await
@@ -522,21 +314,9 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
     // Customers cannot decide amendments.
     let contact = env
         .issuer()
-        .token_for(
-            kumppani_platform::auth::Role::CustomerContact,
-            uuid::Uuid::parse_str(&customer.id).ok(),
-            None,
-            vec![],
-        )
+        .token_for(kumppani_platform::auth::Role::CustomerContact, uuid::Uuid::parse_str(&customer.id).ok(), None, vec![])
         .unwrap();
-    assert_eq!(
-        code(
-            env.client
-                .propose_amendment(env.req(propose("x", false, 1, 6), &contact))
-                .await
-        ),
-        Code::PermissionDenied
-    );
+    assert_eq!(code(env.client.propose_amendment(env.req(propose("x", false, 1, 6), &contact)).await), Code::PermissionDenied);
     env.cleanup().await;
 }
 
@@ -558,10 +338,7 @@ async fn bad_input_names_every_field_and_changes_nothing() {
                 city: "Oulu".into(),
                 floor_area_m2: "12.345".into(),
                 meals_per_day: -1,
-                special_diets: vec![pb::SpecialDiet {
-                    diet: String::new(),
-                    count: 1,
-                }],
+                special_diets: vec![pb::SpecialDiet { diet: String::new(), count: 1 }],
                 ..Default::default()
             },
             &t,
@@ -569,17 +346,7 @@ async fn bad_input_names_every_field_and_changes_nothing() {
         .await;
     let mut fields = violations(r);
     fields.sort();
-    assert_eq!(
-        fields,
-        vec![
-            "floor_area_m2",
-            "kind",
-            "meals_per_day",
-            "name",
-            "postal_code",
-            "special_diets[0].diet"
-        ]
-    );
+    assert_eq!(fields, vec!["floor_area_m2", "kind", "meals_per_day", "name", "postal_code", "special_diets[0].diet"]);
     let bad_customer = env
         .client
         .create_customer(env.req(
@@ -595,37 +362,14 @@ async fn bad_input_names_every_field_and_changes_nothing() {
         ))
         .await;
     assert_eq!(violations(bad_customer), vec!["business_id"]);
+    assert_eq!(violations(env.client.get_customer(env.req(pb::GetCustomerRequest { id: "nope".into() }, &t)).await), vec!["id"]);
     assert_eq!(
-        violations(
-            env.client
-                .get_customer(env.req(pb::GetCustomerRequest { id: "nope".into() }, &t))
-                .await
-        ),
-        vec!["id"]
-    );
-    assert_eq!(
-        violations(
-            env.client
-                .list_sites(env.req(
-                    pb::ListSitesRequest {
-                        page_size: 100_000,
-                        ..Default::default()
-                    },
-                    &t
-                ))
-                .await
-        ),
+        violations(env.client.list_sites(env.req(pb::ListSitesRequest { page_size: 100_000, ..Default::default() }, &t)).await),
         vec!["page_size"]
     );
     let sites = env
         .client
-        .list_sites(env.req(
-            pb::ListSitesRequest {
-                customer_id: customer.id.clone(),
-                ..Default::default()
-            },
-            &t,
-        ))
+        .list_sites(env.req(pb::ListSitesRequest { customer_id: customer.id.clone(), ..Default::default() }, &t))
         .await
         .unwrap()
         .into_inner();
@@ -642,12 +386,7 @@ async fn bad_input_names_every_field_and_changes_nothing() {
         .unwrap();
     assert_eq!(res.status(), 422);
     let body: serde_json::Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["error"]["fieldViolations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = body["error"]["fieldViolations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
     assert_eq!(fields, vec!["streetAddress", "floorAreaM2"]);
     let res = http
         .post(format!("{}/api/v1/sites", env.http))
@@ -659,17 +398,8 @@ async fn bad_input_names_every_field_and_changes_nothing() {
         .unwrap();
     assert_eq!(res.status(), 422);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(
-        body["error"]["fieldViolations"][0]["field"], "mealsPerDay",
-        "{body}"
-    );
-    let res = http
-        .post(format!("{}/api/v1/sites", env.http))
-        .bearer_auth(&t)
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(body["error"]["fieldViolations"][0]["field"], "mealsPerDay", "{body}");
+    let res = http.post(format!("{}/api/v1/sites", env.http)).bearer_auth(&t).body("{not json").send().await.unwrap();
     assert_eq!(res.status(), 422);
     env.cleanup().await;
 }
@@ -681,239 +411,83 @@ async fn customer_contacts_and_site_users_see_only_their_own() {
     let site_user = env.token("paivakoti");
     let staff = env.staff();
     let users = env.issuer().users().to_vec();
-    let sivi = users
-        .iter()
-        .find(|u| u.username == "sopimus.sivistys")
-        .unwrap()
-        .customer_id
-        .unwrap()
-        .to_string();
-    let own_site = users
-        .iter()
-        .find(|u| u.username == "paivakoti")
-        .unwrap()
-        .site_id
-        .unwrap()
-        .to_string();
-    let all = env
-        .client
-        .list_customers(env.req(pb::ListCustomersRequest::default(), &staff))
-        .await
-        .unwrap()
-        .into_inner();
+    let sivi = users.iter().find(|u| u.username == "sopimus.sivistys").unwrap().customer_id.unwrap().to_string();
+    let own_site = users.iter().find(|u| u.username == "paivakoti").unwrap().site_id.unwrap().to_string();
+    let all = env.client.list_customers(env.req(pb::ListCustomersRequest::default(), &staff)).await.unwrap().into_inner();
     assert!(all.customers.len() >= 10, "staff see the whole registry");
-    let other = all
-        .customers
-        .iter()
-        .find(|c| c.id != sivi)
-        .unwrap()
-        .id
-        .clone();
+    let other = all.customers.iter().find(|c| c.id != sivi).unwrap().id.clone();
 
     // gRPC: the contract-level contact sees only their customer.
-    let mine = env
-        .client
-        .list_customers(env.req(pb::ListCustomersRequest::default(), &contact))
-        .await
-        .unwrap()
-        .into_inner();
+    let mine = env.client.list_customers(env.req(pb::ListCustomersRequest::default(), &contact)).await.unwrap().into_inner();
+    assert_eq!(mine.customers.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![sivi.clone()]);
+    assert!(env.client.get_customer(env.req(pb::GetCustomerRequest { id: sivi.clone() }, &contact)).await.is_ok());
     assert_eq!(
-        mine.customers
-            .iter()
-            .map(|c| c.id.clone())
-            .collect::<Vec<_>>(),
-        vec![sivi.clone()]
-    );
-    assert!(
-        env.client
-            .get_customer(env.req(pb::GetCustomerRequest { id: sivi.clone() }, &contact))
-            .await
-            .is_ok()
-    );
-    assert_eq!(
-        code(
-            env.client
-                .get_customer(env.req(pb::GetCustomerRequest { id: other.clone() }, &contact))
-                .await
-        ),
+        code(env.client.get_customer(env.req(pb::GetCustomerRequest { id: other.clone() }, &contact)).await),
         Code::PermissionDenied
     );
     let other_sites = env
         .client
-        .list_sites(env.req(
-            pb::ListSitesRequest {
-                customer_id: other.clone(),
-                ..Default::default()
-            },
-            &staff,
-        ))
+        .list_sites(env.req(pb::ListSitesRequest { customer_id: other.clone(), ..Default::default() }, &staff))
         .await
         .unwrap()
         .into_inner();
     let other_site = other_sites.sites[0].id.clone();
+    assert_eq!(code(env.client.get_site(env.req(pb::GetSiteRequest { id: other_site.clone() }, &contact)).await), Code::PermissionDenied);
     assert_eq!(
-        code(
-            env.client
-                .get_site(env.req(
-                    pb::GetSiteRequest {
-                        id: other_site.clone()
-                    },
-                    &contact
-                ))
-                .await
-        ),
-        Code::PermissionDenied
-    );
-    assert_eq!(
-        code(
-            env.client
-                .list_sites(env.req(
-                    pb::ListSitesRequest {
-                        customer_id: other.clone(),
-                        ..Default::default()
-                    },
-                    &contact
-                ))
-                .await
-        ),
+        code(env.client.list_sites(env.req(pb::ListSitesRequest { customer_id: other.clone(), ..Default::default() }, &contact)).await),
         Code::PermissionDenied
     );
     let other_agreements = env
         .client
-        .list_agreements(env.req(
-            pb::ListAgreementsRequest {
-                customer_id: other.clone(),
-                ..Default::default()
-            },
-            &staff,
-        ))
+        .list_agreements(env.req(pb::ListAgreementsRequest { customer_id: other.clone(), ..Default::default() }, &staff))
         .await
         .unwrap()
         .into_inner();
     let other_agreement = other_agreements.agreements[0].id.clone();
     assert_eq!(
-        code(
-            env.client
-                .get_agreement(env.req(
-                    pb::GetAgreementRequest {
-                        id: other_agreement.clone()
-                    },
-                    &contact
-                ))
-                .await
-        ),
+        code(env.client.get_agreement(env.req(pb::GetAgreementRequest { id: other_agreement.clone() }, &contact)).await),
         Code::PermissionDenied
     );
-    let listed = env
-        .client
-        .list_agreements(env.req(pb::ListAgreementsRequest::default(), &contact))
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = env.client.list_agreements(env.req(pb::ListAgreementsRequest::default(), &contact)).await.unwrap().into_inner();
     assert!(listed.agreements.iter().all(|a| a.customer_id == sivi));
 
     // The site user sees their site and its agreement, with only their site's service levels.
-    let site = env
-        .client
-        .get_site(env.req(
-            pb::GetSiteRequest {
-                id: own_site.clone(),
-            },
-            &site_user,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let site = env.client.get_site(env.req(pb::GetSiteRequest { id: own_site.clone() }, &site_user)).await.unwrap().into_inner();
     assert!(!site.agreements.is_empty());
     let agreement = env
         .client
-        .get_agreement(env.req(
-            pb::GetAgreementRequest {
-                id: site.agreements[0].id.clone(),
-            },
-            &site_user,
-        ))
+        .get_agreement(env.req(pb::GetAgreementRequest { id: site.agreements[0].id.clone() }, &site_user))
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        agreement
-            .lines
-            .iter()
-            .flat_map(|l| &l.site_levels)
-            .all(|l| l.site_id == own_site)
-    );
+    assert!(agreement.lines.iter().flat_map(|l| &l.site_levels).all(|l| l.site_id == own_site));
     let sibling = env
         .client
-        .list_sites(env.req(
-            pb::ListSitesRequest {
-                customer_id: sivi.clone(),
-                ..Default::default()
-            },
-            &staff,
-        ))
+        .list_sites(env.req(pb::ListSitesRequest { customer_id: sivi.clone(), ..Default::default() }, &staff))
         .await
         .unwrap()
         .into_inner();
-    let sibling = sibling
-        .sites
-        .iter()
-        .find(|s| s.id != own_site)
-        .unwrap()
-        .id
-        .clone();
-    assert_eq!(
-        code(
-            env.client
-                .get_site(env.req(pb::GetSiteRequest { id: sibling }, &site_user))
-                .await
-        ),
-        Code::PermissionDenied
-    );
-    let only = env
-        .client
-        .list_sites(env.req(pb::ListSitesRequest::default(), &site_user))
-        .await
-        .unwrap()
-        .into_inner();
+    let sibling = sibling.sites.iter().find(|s| s.id != own_site).unwrap().id.clone();
+    assert_eq!(code(env.client.get_site(env.req(pb::GetSiteRequest { id: sibling }, &site_user)).await), Code::PermissionDenied);
+    let only = env.client.list_sites(env.req(pb::ListSitesRequest::default(), &site_user)).await.unwrap().into_inner();
     assert_eq!(only.sites.len(), 1);
     assert_eq!(
-        code(
-            env.client
-                .get_customer(env.req(pb::GetCustomerRequest { id: sivi.clone() }, &site_user))
-                .await
-        ),
+        code(env.client.get_customer(env.req(pb::GetCustomerRequest { id: sivi.clone() }, &site_user)).await),
         Code::PermissionDenied
     );
     let who = env
         .client
-        .who_to_contact(env.req(
-            pb::WhoToContactRequest {
-                site_id: own_site.clone(),
-                topic: pb::Topic::Meals as i32,
-            },
-            &site_user,
-        ))
+        .who_to_contact(env.req(pb::WhoToContactRequest { site_id: own_site.clone(), topic: pb::Topic::Meals as i32 }, &site_user))
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        !who.customer_side.is_empty() && !who.enterprise_side.is_empty(),
-        "someone on each side: {who:?}"
-    );
+    assert!(!who.customer_side.is_empty() && !who.enterprise_side.is_empty(), "someone on each side: {who:?}");
 
     // Writes are for the enterprise's staff.
     assert_eq!(
         code(
             env.client
-                .create_unit(env.req(
-                    pb::CreateUnitRequest {
-                        customer_id: sivi.clone(),
-                        code: "X".into(),
-                        name: "X".into()
-                    },
-                    &contact
-                ))
+                .create_unit(env.req(pb::CreateUnitRequest { customer_id: sivi.clone(), code: "X".into(), name: "X".into() }, &contact))
                 .await
         ),
         Code::PermissionDenied
@@ -924,74 +498,23 @@ async fn customer_contacts_and_site_users_see_only_their_own() {
     let get = |path: String, token: String| {
         let http = http.clone();
         let base = env.http.clone();
-        async move {
-            http.get(format!("{base}{path}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        async move { http.get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap().status().as_u16() }
     };
-    assert_eq!(
-        get(format!("/api/v1/customers/{sivi}"), contact.clone()).await,
-        200
-    );
-    assert_eq!(
-        get(format!("/api/v1/customers/{other}"), contact.clone()).await,
-        403
-    );
-    assert_eq!(
-        get(format!("/api/v1/sites/{other_site}"), contact.clone()).await,
-        403
-    );
-    assert_eq!(
-        get(
-            format!("/api/v1/agreements/{other_agreement}"),
-            contact.clone()
-        )
-        .await,
-        403
-    );
-    assert_eq!(
-        get(
-            format!("/api/v1/sites/{own_site}/who-to-contact?topic=TOPIC_CLEANING"),
-            site_user.clone()
-        )
-        .await,
-        200
-    );
-    let res = http
-        .get(format!("{}/api/v1/customers", env.http))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(get(format!("/api/v1/customers/{sivi}"), contact.clone()).await, 200);
+    assert_eq!(get(format!("/api/v1/customers/{other}"), contact.clone()).await, 403);
+    assert_eq!(get(format!("/api/v1/sites/{other_site}"), contact.clone()).await, 403);
+    assert_eq!(get(format!("/api/v1/agreements/{other_agreement}"), contact.clone()).await, 403);
+    assert_eq!(get(format!("/api/v1/sites/{own_site}/who-to-contact?topic=TOPIC_CLEANING"), site_user.clone()).await, 200);
+    let res = http.get(format!("{}/api/v1/customers", env.http)).send().await.unwrap();
     assert_eq!(res.status(), 401);
-    let res = http
-        .get(format!("{}/api/v1/customers", env.http))
-        .bearer_auth("not.a.jwt")
-        .send()
-        .await
-        .unwrap();
+    let res = http.get(format!("{}/api/v1/customers", env.http)).bearer_auth("not.a.jwt").send().await.unwrap();
     assert_eq!(res.status(), 401);
     // A token from another issuer (a forged key) is refused.
-    let foreign = kumppani_platform::auth::dev_issuer::DevIssuer::new(
-        env.issuer().issuer(),
-        "kumppani",
-        env.issuer().users().to_vec(),
-        vec![],
-    )
-    .unwrap();
+    let foreign =
+        kumppani_platform::auth::dev_issuer::DevIssuer::new(env.issuer().issuer(), "kumppani", env.issuer().users().to_vec(), vec![])
+            .unwrap();
     let forged = foreign.token_for_user("staff").unwrap();
-    assert_eq!(
-        code(
-            env.client
-                .list_customers(env.req(pb::ListCustomersRequest::default(), &forged))
-                .await
-        ),
-        Code::Unauthenticated
-    );
+    assert_eq!(code(env.client.list_customers(env.req(pb::ListCustomersRequest::default(), &forged)).await), Code::Unauthenticated);
     env.cleanup().await;
 }
 
@@ -1005,14 +528,7 @@ async fn signed_agreement_event_carries_lines_and_pagination_walks_everything() 
     loop {
         let page = env
             .client
-            .list_sites(env.req(
-                pb::ListSitesRequest {
-                    page_size: 100,
-                    page_token: token.clone(),
-                    ..Default::default()
-                },
-                &t,
-            ))
+            .list_sites(env.req(pb::ListSitesRequest { page_size: 100, page_token: token.clone(), ..Default::default() }, &t))
             .await
             .unwrap()
             .into_inner();
@@ -1028,13 +544,7 @@ async fn signed_agreement_event_carries_lines_and_pagination_walks_everything() 
 
     // Sign a negotiated 2027 agreement and read the event from JetStream.
     let js = env.nats().await;
-    let stream = js
-        .get_stream(kumppani_platform::nats::stream_name(
-            &env.prefix,
-            "contracts",
-        ))
-        .await
-        .unwrap();
+    let stream = js.get_stream(kumppani_platform::nats::stream_name(&env.prefix, "contracts")).await.unwrap();
     let consumer: async_nats::jetstream::consumer::PullConsumer = stream
         .create_consumer(async_nats::jetstream::consumer::pull::Config {
             filter_subject: format!("{}.contracts.agreement.signed", env.prefix),
@@ -1045,24 +555,14 @@ async fn signed_agreement_event_carries_lines_and_pagination_walks_everything() 
         .unwrap();
     let negotiating = env
         .client
-        .list_agreements(env.req(
-            pb::ListAgreementsRequest {
-                status: pb::AgreementStatus::Negotiation as i32,
-                year: 2027,
-                ..Default::default()
-            },
-            &t,
-        ))
+        .list_agreements(
+            env.req(pb::ListAgreementsRequest { status: pb::AgreementStatus::Negotiation as i32, year: 2027, ..Default::default() }, &t),
+        )
         .await
         .unwrap()
         .into_inner();
-    let target = negotiating
-        .agreements
-        .iter()
-        .find(|a| a.customer_name.contains("Hyvinvointi"))
-        .unwrap_or(&negotiating.agreements[0])
-        .id
-        .clone();
+    let target =
+        negotiating.agreements.iter().find(|a| a.customer_name.contains("Hyvinvointi")).unwrap_or(&negotiating.agreements[0]).id.clone();
     let signed = env
         .client
         .transition_agreement(env.req(
@@ -1082,10 +582,8 @@ async fn signed_agreement_event_carries_lines_and_pagination_walks_everything() 
     let (msg, envelope, event) = tokio::time::timeout(std::time::Duration::from_secs(30), async {
         loop {
             let msg = messages.next().await.unwrap().unwrap();
-            let envelope =
-                kumppani_proto::events::v1::Envelope::decode(msg.payload.clone()).unwrap();
-            let event =
-                kumppani_platform::events::decode_payload::<pb::AgreementEvent>(&envelope).unwrap();
+            let envelope = kumppani_proto::events::v1::Envelope::decode(msg.payload.clone()).unwrap();
+            let event = kumppani_platform::events::decode_payload::<pb::AgreementEvent>(&envelope).unwrap();
             if event.agreement.as_ref().is_some_and(|a| a.id == target) {
                 return (msg, envelope, event);
             }
@@ -1095,54 +593,19 @@ async fn signed_agreement_event_carries_lines_and_pagination_walks_everything() 
     .expect("the signed event within 30 s");
     assert_eq!(envelope.producer, "contracts");
     assert_eq!(envelope.event_type, "contracts.agreement.signed");
-    assert_eq!(
-        msg.headers
-            .as_ref()
-            .unwrap()
-            .get("Nats-Msg-Id")
-            .unwrap()
-            .as_str(),
-        envelope.id
-    );
+    assert_eq!(msg.headers.as_ref().unwrap().get("Nats-Msg-Id").unwrap().as_str(), envelope.id);
     let a = event.agreement.clone().unwrap();
-    assert_eq!(
-        event.previous_status,
-        pb::AgreementStatus::Negotiation as i32
-    );
+    assert_eq!(event.previous_status, pb::AgreementStatus::Negotiation as i32);
     assert_eq!(a.lines.len(), signed.lines.len());
-    assert!(
-        a.lines.iter().any(|l| !l.site_levels.is_empty()),
-        "per-site levels travel with the event"
-    );
+    assert!(a.lines.iter().any(|l| !l.site_levels.is_empty()), "per-site levels travel with the event");
 
     // OpenAPI and probes.
     let http = reqwest::Client::new();
-    let doc: serde_json::Value = http
-        .get(format!("{}/api/v1/openapi.json", env.http))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = http.get(format!("{}/api/v1/openapi.json", env.http)).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/agreements/{id}/transitions"]["post"].is_object());
-    assert!(doc["components"]["schemas"]["Site"]["properties"]["floorAreaM2"].is_object());
-    assert_eq!(
-        http.get(format!("{}/livez", env.http))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        http.get(format!("{}/readyz", env.http))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert!(doc["components"]["schemas"]["contracts.Site"]["properties"]["floorAreaM2"].is_object());
+    assert_eq!(http.get(format!("{}/livez", env.http)).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(format!("{}/readyz", env.http)).send().await.unwrap().status(), 200);
     env.cleanup().await;
 }

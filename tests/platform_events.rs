@@ -18,12 +18,8 @@ async fn contracts_db() -> (String, String, PgPool) {
     let name = unique("kt_");
     let url = infra().database_url(&name).unwrap();
     kumppani_platform::db::ensure_database(&url).await.unwrap();
-    kumppani_platform::db::setup_service_schema(&url, "contracts", &kumppani_contracts::MIGRATOR)
-        .await
-        .unwrap();
-    let pool = kumppani_platform::db::connect_as_service(&url, "contracts", true, 5)
-        .await
-        .unwrap();
+    kumppani_platform::db::setup_service_schema(&url, "contracts", &kumppani_contracts::MIGRATOR).await.unwrap();
+    let pool = kumppani_platform::db::connect_as_service(&url, "contracts", true, 5).await.unwrap();
     (name, url, pool)
 }
 
@@ -38,41 +34,21 @@ fn sql_state(e: sqlx::Error) -> String {
 async fn a_service_role_cannot_read_another_services_schema() {
     let (name, url, pool) = contracts_db().await;
     // Another service's schema with data in it.
-    let mut admin = url
-        .parse::<sqlx::postgres::PgConnectOptions>()
-        .unwrap()
-        .connect()
+    let mut admin = url.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
+    kumppani_platform::db::provision(&mut admin, "pricing", None).await.unwrap();
+    admin
+        .execute("SET ROLE kumppani_pricing; CREATE TABLE pricing.prices (id int); INSERT INTO pricing.prices VALUES (1); RESET ROLE")
         .await
         .unwrap();
-    kumppani_platform::db::provision(&mut admin, "pricing", None)
-        .await
-        .unwrap();
-    admin.execute("SET ROLE kumppani_pricing; CREATE TABLE pricing.prices (id int); INSERT INTO pricing.prices VALUES (1); RESET ROLE").await.unwrap();
 
     let mut conn = pool.acquire().await.unwrap();
-    let user: String = sqlx::query_scalar("SELECT current_user::text")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
+    let user: String = sqlx::query_scalar("SELECT current_user::text").fetch_one(&mut *conn).await.unwrap();
     assert_eq!(user, "kumppani_contracts");
-    let own: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
+    let own: i64 = sqlx::query_scalar("SELECT count(*) FROM customers").fetch_one(&mut *conn).await.unwrap();
     assert_eq!(own, 0, "the service reads its own schema");
-    let denied = sqlx::query("SELECT * FROM pricing.prices")
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        sql_state(denied),
-        "42501",
-        "permission denied on another schema"
-    );
-    let denied = conn
-        .execute("CREATE TABLE public.sneaky (id int)")
-        .await
-        .unwrap_err();
+    let denied = sqlx::query("SELECT * FROM pricing.prices").fetch_all(&mut *conn).await.unwrap_err();
+    assert_eq!(sql_state(denied), "42501", "permission denied on another schema");
+    let denied = conn.execute("CREATE TABLE public.sneaky (id int)").await.unwrap_err();
     assert_eq!(sql_state(denied), "42501", "no objects outside its schema");
     drop(conn);
     pool.close().await;
@@ -102,11 +78,7 @@ impl NatsServer {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
-        Self {
-            child,
-            port,
-            dir: dir.to_owned(),
-        }
+        Self { child, port, dir: dir.to_owned() }
     }
     fn stop(&mut self) {
         let _ = self.child.kill();
@@ -128,20 +100,8 @@ async fn emit_customers(pool: &PgPool, n: usize) -> Vec<uuid::Uuid> {
     let mut ids = Vec::new();
     for i in 0..n {
         let mut tx = pool.begin().await.unwrap();
-        let c = pb::Customer {
-            code: format!("C{i}"),
-            ..Default::default()
-        };
-        ids.push(
-            emit(
-                &mut tx,
-                "contracts",
-                "contracts.customer.created",
-                &pb::CustomerEvent { customer: Some(c) },
-            )
-            .await
-            .unwrap(),
-        );
+        let c = pb::Customer { code: format!("C{i}"), ..Default::default() };
+        ids.push(emit(&mut tx, "contracts", "contracts.customer.created", &pb::CustomerEvent { customer: Some(c) }).await.unwrap());
         tx.commit().await.unwrap();
     }
     ids
@@ -167,101 +127,45 @@ async fn outbox_events_written_while_nats_is_down_are_all_delivered_once_it_is_b
     let (name, _url, pool) = contracts_db().await;
     let dir = std::env::temp_dir().join(unique("kumppani-nats-"));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut server = NatsServer::start(port, &dir);
     let prefix = unique("t");
-    let client =
-        kumppani_platform::nats::connect(&format!("nats://127.0.0.1:{port}"), "outbox-test")
-            .await
-            .unwrap();
+    let client = kumppani_platform::nats::connect(&format!("nats://127.0.0.1:{port}"), "outbox-test").await.unwrap();
     let js = async_nats::jetstream::new(client);
-    kumppani_platform::nats::ensure_stream(&js, &prefix, "contracts")
-        .await
-        .unwrap();
+    kumppani_platform::nats::ensure_stream(&js, &prefix, "contracts").await.unwrap();
     let shutdown = kumppani_platform::Shutdown::new();
-    let relay = OutboxRelay {
-        pool: pool.clone(),
-        js: js.clone(),
-        schema: "contracts".into(),
-        prefix: prefix.clone(),
-        batch: 50,
-    };
+    let relay = OutboxRelay { pool: pool.clone(), js: js.clone(), schema: "contracts".into(), prefix: prefix.clone(), batch: 50 };
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
 
     let mut ids = emit_customers(&pool, 5).await;
-    wait_until(
-        "first events published",
-        Duration::from_secs(20),
-        || async {
-            count(
-                &pool,
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL",
-            )
-            .await
-                == 0
-        },
-    )
+    wait_until("first events published", Duration::from_secs(20), || async {
+        count(&pool, "SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0
+    })
     .await;
 
     server.stop();
     ids.extend(emit_customers(&pool, 20).await);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
-        count(
-            &pool,
-            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-        )
-        .await,
+        count(&pool, "SELECT count(*) FROM outbox WHERE published_at IS NULL").await,
         20,
         "nothing is marked sent while NATS is down"
     );
 
     let _server = NatsServer::start(server.port, &server.dir);
-    wait_until(
-        "backlog published after NATS returned",
-        Duration::from_secs(60),
-        || async {
-            count(
-                &pool,
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL",
-            )
-            .await
-                == 0
-        },
-    )
+    wait_until("backlog published after NATS returned", Duration::from_secs(60), || async {
+        count(&pool, "SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0
+    })
     .await;
     // Exactly once in the stream, in order, each with Nats-Msg-Id = event id.
-    let stream = js
-        .get_stream(kumppani_platform::nats::stream_name(&prefix, "contracts"))
-        .await
-        .unwrap();
-    let consumer: async_nats::jetstream::consumer::PullConsumer = stream
-        .create_consumer(async_nats::jetstream::consumer::pull::Config::default())
-        .await
-        .unwrap();
-    let mut batch = consumer
-        .fetch()
-        .max_messages(100)
-        .expires(Duration::from_secs(2))
-        .messages()
-        .await
-        .unwrap();
+    let stream = js.get_stream(kumppani_platform::nats::stream_name(&prefix, "contracts")).await.unwrap();
+    let consumer: async_nats::jetstream::consumer::PullConsumer =
+        stream.create_consumer(async_nats::jetstream::consumer::pull::Config::default()).await.unwrap();
+    let mut batch = consumer.fetch().max_messages(100).expires(Duration::from_secs(2)).messages().await.unwrap();
     let mut got = Vec::new();
     while let Some(Ok(m)) = batch.next().await {
         let env = Envelope::decode(m.payload.clone()).unwrap();
-        assert_eq!(
-            m.headers
-                .as_ref()
-                .unwrap()
-                .get("Nats-Msg-Id")
-                .unwrap()
-                .as_str(),
-            env.id
-        );
+        assert_eq!(m.headers.as_ref().unwrap().get("Nats-Msg-Id").unwrap().as_str(), env.id);
         got.push(uuid::Uuid::parse_str(&env.id).unwrap());
     }
     assert_eq!(got, ids, "all 25 events, once each, in outbox order");
@@ -282,15 +186,8 @@ impl EventHandler for Recorder {
         envelope: &'a Envelope,
     ) -> impl std::future::Future<Output = HandlerResult> + Send + 'a {
         async move {
-            anyhow::ensure!(
-                !envelope.event_type.ends_with("poison"),
-                "cannot handle {}",
-                envelope.event_type
-            );
-            sqlx::query("INSERT INTO effects (event_id) VALUES ($1)")
-                .bind(uuid::Uuid::parse_str(&envelope.id)?)
-                .execute(conn)
-                .await?;
+            anyhow::ensure!(!envelope.event_type.ends_with("poison"), "cannot handle {}", envelope.event_type);
+            sqlx::query("INSERT INTO effects (event_id) VALUES ($1)").bind(uuid::Uuid::parse_str(&envelope.id)?).execute(conn).await?;
             Ok(())
         }
     }
@@ -310,18 +207,11 @@ fn envelope(event_type: &str) -> Envelope {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_applies_an_event_once_and_dead_letters_poison() {
     let (name, url, pool) = contracts_db().await;
-    let mut admin = url
-        .parse::<sqlx::postgres::PgConnectOptions>()
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let mut admin = url.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
     admin.execute("SET ROLE kumppani_contracts; CREATE TABLE contracts.effects (event_id uuid NOT NULL); RESET ROLE").await.unwrap();
     let prefix = unique("t");
     let js = async_nats::jetstream::new(async_nats::connect(&infra().nats_url).await.unwrap());
-    kumppani_platform::nats::ensure_stream(&js, &prefix, "contracts")
-        .await
-        .unwrap();
+    kumppani_platform::nats::ensure_stream(&js, &prefix, "contracts").await.unwrap();
     let shutdown = kumppani_platform::Shutdown::new();
     let consumer = Consumer {
         pool: pool.clone(),
@@ -339,47 +229,21 @@ async fn consumer_applies_an_event_once_and_dead_letters_poison() {
         async move {
             let mut h = async_nats::HeaderMap::new();
             h.insert("Nats-Msg-Id", msg_id.as_str());
-            js.publish_with_headers(subject, h, payload.into())
-                .await
-                .unwrap()
-                .await
-                .unwrap();
+            js.publish_with_headers(subject, h, payload.into()).await.unwrap().await.unwrap();
         }
     };
     // The same event delivered twice (e.g. a relay retry after a lost ack) has one effect.
     let once = envelope("contracts.customer.created");
-    publish(
-        format!("{prefix}.contracts.customer.created"),
-        &once,
-        "first".into(),
-    )
-    .await;
-    publish(
-        format!("{prefix}.contracts.customer.created"),
-        &once,
-        "second".into(),
-    )
-    .await;
+    publish(format!("{prefix}.contracts.customer.created"), &once, "first".into()).await;
+    publish(format!("{prefix}.contracts.customer.created"), &once, "second".into()).await;
     let poison = envelope("contracts.customer.poison");
-    publish(
-        format!("{prefix}.contracts.customer.poison"),
-        &poison,
-        poison.id.clone(),
-    )
-    .await;
+    publish(format!("{prefix}.contracts.customer.poison"), &poison, poison.id.clone()).await;
     let after = envelope("contracts.customer.updated");
-    publish(
-        format!("{prefix}.contracts.customer.updated"),
-        &after,
-        after.id.clone(),
-    )
-    .await;
+    publish(format!("{prefix}.contracts.customer.updated"), &after, after.id.clone()).await;
 
-    wait_until(
-        "the event after the poison applied",
-        Duration::from_secs(30),
-        || async { count(&pool, "SELECT count(*) FROM effects").await == 2 },
-    )
+    wait_until("the event after the poison applied", Duration::from_secs(30), || async {
+        count(&pool, "SELECT count(*) FROM effects").await == 2
+    })
     .await;
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM effects WHERE event_id = $1")
         .bind(uuid::Uuid::parse_str(&once.id).unwrap())
@@ -389,44 +253,16 @@ async fn consumer_applies_an_event_once_and_dead_letters_poison() {
     assert_eq!(applied, 1, "a redelivered event has no second effect");
 
     // The poison event is on the dead-letter subject with its reason.
-    let dlq = kumppani_platform::nats::ensure_dead_letter_stream(&js, &prefix)
-        .await
-        .unwrap();
-    let reader: async_nats::jetstream::consumer::PullConsumer = dlq
-        .create_consumer(async_nats::jetstream::consumer::pull::Config::default())
-        .await
-        .unwrap();
-    let mut msgs = reader
-        .fetch()
-        .max_messages(10)
-        .expires(Duration::from_secs(10))
-        .messages()
-        .await
-        .unwrap();
-    let dead = tokio::time::timeout(Duration::from_secs(15), msgs.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        dead.subject.as_str(),
-        format!("{prefix}.deadletter.effects-test")
-    );
+    let dlq = kumppani_platform::nats::ensure_dead_letter_stream(&js, &prefix).await.unwrap();
+    let reader: async_nats::jetstream::consumer::PullConsumer =
+        dlq.create_consumer(async_nats::jetstream::consumer::pull::Config::default()).await.unwrap();
+    let mut msgs = reader.fetch().max_messages(10).expires(Duration::from_secs(10)).messages().await.unwrap();
+    let dead = tokio::time::timeout(Duration::from_secs(15), msgs.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(dead.subject.as_str(), format!("{prefix}.deadletter.effects-test"));
     let h = dead.headers.clone().unwrap();
-    assert_eq!(
-        h.get("Kumppani-Original-Subject").unwrap().as_str(),
-        format!("{prefix}.contracts.customer.poison")
-    );
-    assert!(
-        h.get("Kumppani-Dead-Letter-Reason")
-            .unwrap()
-            .as_str()
-            .contains("cannot handle")
-    );
-    assert_eq!(
-        Envelope::decode(dead.payload.clone()).unwrap().id,
-        poison.id
-    );
+    assert_eq!(h.get("Kumppani-Original-Subject").unwrap().as_str(), format!("{prefix}.contracts.customer.poison"));
+    assert!(h.get("Kumppani-Dead-Letter-Reason").unwrap().as_str().contains("cannot handle"));
+    assert_eq!(Envelope::decode(dead.payload.clone()).unwrap().id, poison.id);
     let inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE event_id = $1")
         .bind(uuid::Uuid::parse_str(&poison.id).unwrap())
         .fetch_one(&pool)
@@ -437,9 +273,7 @@ async fn consumer_applies_an_event_once_and_dead_letters_poison() {
     shutdown.cancel();
     let _ = task.await;
     for s in ["contracts", "deadletter"] {
-        let _ = js
-            .delete_stream(kumppani_platform::nats::stream_name(&prefix, s))
-            .await;
+        let _ = js.delete_stream(kumppani_platform::nats::stream_name(&prefix, s)).await;
     }
     pool.close().await;
     drop(admin);

@@ -5,8 +5,7 @@
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
 
 /// Descriptor set of every Kumppani proto, for gRPC reflection and the OpenAPI document.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/kumppani_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kumppani_descriptor.bin"));
 
 pub use pbjson_types;
 
@@ -21,5 +20,12 @@ pub mod contracts {
     pub mod v1 {
         tonic::include_proto!("kumppani.contracts.v1");
         include!(concat!(env!("OUT_DIR"), "/kumppani.contracts.v1.serde.rs"));
+    }
+}
+
+pub mod pricing {
+    pub mod v1 {
+        tonic::include_proto!("kumppani.pricing.v1");
+        include!(concat!(env!("OUT_DIR"), "/kumppani.pricing.v1.serde.rs"));
     }
 }

@@ -6,6 +6,7 @@
 use kumppani::infra::Infra;
 use kumppani::{Platform, PlatformOptions};
 use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use kumppani_proto::pricing::v1::pricing_service_client::PricingServiceClient;
 use std::sync::OnceLock;
 use tonic::transport::Channel;
 
@@ -16,10 +17,7 @@ pub fn infra() -> &'static Infra {
 }
 
 pub fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    )
+    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
 pub struct TestEnv {
@@ -29,6 +27,7 @@ pub struct TestEnv {
     pub prefix: String,
     pub http: String,
     pub client: ContractsServiceClient<Channel>,
+    pub pricing: PricingServiceClient<Channel>,
 }
 
 impl TestEnv {
@@ -38,6 +37,7 @@ impl TestEnv {
         let db_url = infra.database_url(&db_name).unwrap();
         let prefix = unique("t");
         let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let pricing_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let http = format!("http://{}", http_listener.local_addr().unwrap());
         let platform = Platform::start(PlatformOptions {
@@ -45,27 +45,21 @@ impl TestEnv {
             nats_url: infra.nats_url.clone(),
             nats_prefix: prefix.clone(),
             grpc_listener,
+            pricing_listener,
             http_listener,
             public_url: http.clone(),
             seed,
         })
         .await
         .unwrap();
-        platform
-            .wait_ready(std::time::Duration::from_secs(60))
+        platform.wait_ready(std::time::Duration::from_secs(60)).await.unwrap();
+        let client = ContractsServiceClient::connect(format!("http://{}", platform.grpc_addr)).await.unwrap();
+        let pricing = PricingServiceClient::connect(format!("http://{}", platform.pricing_addr))
             .await
-            .unwrap();
-        let client = ContractsServiceClient::connect(format!("http://{}", platform.grpc_addr))
-            .await
-            .unwrap();
-        Self {
-            platform: Some(platform),
-            db_name,
-            db_url,
-            prefix,
-            http,
-            client,
-        }
+            .unwrap()
+            .max_decoding_message_size(64 * 1024 * 1024)
+            .max_encoding_message_size(64 * 1024 * 1024);
+        Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing }
     }
 
     pub fn issuer(&self) -> &kumppani_platform::auth::dev_issuer::DevIssuer {
@@ -83,8 +77,7 @@ impl TestEnv {
     /// A gRPC request with a bearer token.
     pub fn req<T>(&self, message: T, token: &str) -> tonic::Request<T> {
         let mut r = tonic::Request::new(message);
-        r.metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
         r
     }
 
@@ -99,10 +92,8 @@ impl TestEnv {
         }
         drop_database(&self.db_name).await;
         let js = self.nats().await;
-        for s in ["contracts", "deadletter"] {
-            let _ = js
-                .delete_stream(kumppani_platform::nats::stream_name(&self.prefix, s))
-                .await;
+        for s in ["contracts", "pricing", "deadletter"] {
+            let _ = js.delete_stream(kumppani_platform::nats::stream_name(&self.prefix, s)).await;
         }
     }
 }
@@ -111,11 +102,7 @@ pub async fn drop_database(name: &str) {
     use sqlx::{ConnectOptions, Executor};
     let admin: sqlx::postgres::PgConnectOptions = infra().admin_url.parse().unwrap();
     if let Ok(mut c) = admin.connect().await {
-        let _ = c
-            .execute(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .await;
+        let _ = c.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
     }
 }
 
@@ -134,9 +121,7 @@ pub fn violations<T: std::fmt::Debug>(r: Result<tonic::Response<T>, tonic::Statu
         Ok(v) => panic!("expected InvalidArgument, got {v:?}"),
         Err(s) => {
             assert_eq!(s.code(), tonic::Code::InvalidArgument, "{s:?}");
-            s.get_details_bad_request()
-                .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-                .unwrap_or_default()
+            s.get_details_bad_request().map(|b| b.field_violations.into_iter().map(|v| v.field).collect()).unwrap_or_default()
         }
     }
 }

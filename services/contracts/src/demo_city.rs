@@ -140,10 +140,7 @@ pub fn demo_city() -> DemoCity {
         kotikunnas(&mut g),
     ];
     let customers = builds.into_iter().map(|b| g.finish(b)).collect();
-    DemoCity {
-        customers,
-        enterprise_people: g.enterprise_people,
-    }
+    DemoCity { customers, enterprise_people: g.enterprise_people }
 }
 
 // ---------------------------------------------------------------------------
@@ -174,16 +171,7 @@ const T_CLEANING: &str = "cleaning";
 const T_INVOICES: &str = "invoices";
 const T_AGREEMENT: &str = "agreement";
 
-const GROUPS: [&str; 8] = [
-    "Keskusta",
-    "Pohjoinen",
-    "Itä",
-    "Etelä",
-    "Haukipudas",
-    "Kiiminki",
-    "Oulunsalo",
-    "Yli-Ii ja Ylikiiminki",
-];
+const GROUPS: [&str; 8] = ["Keskusta", "Pohjoinen", "Itä", "Etelä", "Haukipudas", "Kiiminki", "Oulunsalo", "Yli-Ii ja Ylikiiminki"];
 
 #[derive(Debug, Clone, Copy)]
 struct District {
@@ -203,14 +191,7 @@ const fn d(
     weight: u32,
     streets: &'static [&'static str],
 ) -> District {
-    District {
-        name,
-        genitive,
-        postal,
-        group,
-        weight,
-        streets,
-    }
+    District { name, genitive, postal, group, weight, streets }
 }
 
 #[rustfmt::skip]
@@ -264,11 +245,7 @@ const DISTRICTS: &[District] = &[
 
 /// Looks a district up by name; unknown names fall back to the city centre.
 fn district(name: &str) -> District {
-    DISTRICTS
-        .iter()
-        .find(|x| x.name == name)
-        .copied()
-        .unwrap_or(DISTRICTS[0])
+    DISTRICTS.iter().find(|x| x.name == name).copied().unwrap_or(DISTRICTS[0])
 }
 
 #[rustfmt::skip]
@@ -332,19 +309,10 @@ const DAYCARE_NAMES: &[&str] = &[
 ];
 
 /// Sites that are closed (history kept, not in the 2027 agreements).
-const CLOSED_SITES: &[&str] = &[
-    "Pikkaralan koulu",
-    "Päiväkoti Peikkometsä",
-    "Virastotalo Kauppurienkatu",
-];
+const CLOSED_SITES: &[&str] = &["Pikkaralan koulu", "Päiväkoti Peikkometsä", "Virastotalo Kauppurienkatu"];
 
 /// Life-cycle (PPP) schools whose cleaning comes with the property contract.
-const PPP_SCHOOLS: &[&str] = &[
-    "Hiukkavaaran koulu",
-    "Ritaharjun koulu",
-    "Metsokankaan koulu",
-    "Kastellin koulu",
-];
+const PPP_SCHOOLS: &[&str] = &["Hiukkavaaran koulu", "Ritaharjun koulu", "Metsokankaan koulu", "Kastellin koulu"];
 
 // ---------------------------------------------------------------------------
 // PRNG
@@ -369,20 +337,12 @@ impl Rng {
 
     /// Uniform in `0..n` (0 when `n == 0`).
     fn below(&mut self, n: u32) -> u32 {
-        if n == 0 {
-            0
-        } else {
-            u32::try_from(self.next_u64() % u64::from(n)).unwrap_or(0)
-        }
+        if n == 0 { 0 } else { u32::try_from(self.next_u64() % u64::from(n)).unwrap_or(0) }
     }
 
     /// Uniform in `lo..=hi`.
     fn range(&mut self, lo: u32, hi: u32) -> u32 {
-        if hi <= lo {
-            lo
-        } else {
-            lo + self.below(hi - lo + 1)
-        }
+        if hi <= lo { lo } else { lo + self.below(hi - lo + 1) }
     }
 
     fn chance(&mut self, percent: u32) -> bool {
@@ -396,11 +356,7 @@ impl Rng {
     }
 
     fn district(&mut self, groups: &[usize]) -> District {
-        let pool: Vec<District> = DISTRICTS
-            .iter()
-            .filter(|x| groups.is_empty() || groups.contains(&x.group))
-            .copied()
-            .collect();
+        let pool: Vec<District> = DISTRICTS.iter().filter(|x| groups.is_empty() || groups.contains(&x.group)).copied().collect();
         let total: u32 = pool.iter().map(|x| x.weight).sum();
         let mut r = self.below(total);
         for x in &pool {
@@ -469,300 +425,84 @@ const SECRETARY_TOPICS: &[&str] = &[T_ORDERS, T_INVOICES];
 const FACILITY_TOPICS: &[&str] = &[T_ORDERS, T_CLEANING];
 const PRINCIPAL_TOPICS: &[&str] = &[T_MEALS, T_CLEANING];
 
-fn p(
-    kind: &'static str,
-    meals: (u32, u32),
-    area: (u32, u32),
-    head: &'static str,
-    head_topics: &'static [&'static str],
-) -> Profile {
-    Profile {
-        kind,
-        meals,
-        area,
-        head,
-        head_topics,
-        second: None,
-        kitchen: "Keittiövastaava",
-    }
+fn p(kind: &'static str, meals: (u32, u32), area: (u32, u32), head: &'static str, head_topics: &'static [&'static str]) -> Profile {
+    Profile { kind, meals, area, head, head_topics, second: None, kitchen: "Keittiövastaava" }
 }
 
 fn profile(sub: Sub) -> Profile {
     match sub {
         Sub::Alakoulu => Profile {
             second: Some(("Koulusihteeri", SECRETARY_TOPICS)),
-            ..p(
-                "school",
-                (90, 340),
-                (2000, 5200),
-                "Rehtori",
-                PRINCIPAL_TOPICS,
-            )
+            ..p("school", (90, 340), (2000, 5200), "Rehtori", PRINCIPAL_TOPICS)
         },
         Sub::Kylakoulu => Profile {
             second: Some(("Koulusihteeri", SECRETARY_TOPICS)),
-            ..p(
-                "school",
-                (30, 100),
-                (2000, 2600),
-                "Rehtori",
-                PRINCIPAL_TOPICS,
-            )
+            ..p("school", (30, 100), (2000, 2600), "Rehtori", PRINCIPAL_TOPICS)
         },
         Sub::Ylakoulu => Profile {
             second: Some(("Koulusihteeri", SECRETARY_TOPICS)),
-            ..p(
-                "school",
-                (260, 560),
-                (4500, 8500),
-                "Rehtori",
-                PRINCIPAL_TOPICS,
-            )
+            ..p("school", (260, 560), (4500, 8500), "Rehtori", PRINCIPAL_TOPICS)
         },
         Sub::Lukio => Profile {
             second: Some(("Opintosihteeri", SECRETARY_TOPICS)),
-            ..p(
-                "school",
-                (200, 600),
-                (3500, 8000),
-                "Rehtori",
-                PRINCIPAL_TOPICS,
-            )
+            ..p("school", (200, 600), (3500, 8000), "Rehtori", PRINCIPAL_TOPICS)
         },
         Sub::Yhtenaiskoulu => Profile {
             second: Some(("Koulusihteeri", SECRETARY_TOPICS)),
-            ..p(
-                "school",
-                (450, 820),
-                (7000, 12000),
-                "Rehtori",
-                PRINCIPAL_TOPICS,
-            )
+            ..p("school", (450, 820), (7000, 12000), "Rehtori", PRINCIPAL_TOPICS)
         },
         Sub::Ammattiopisto => Profile {
             second: Some(("Palvelusihteeri", SECRETARY_TOPICS)),
-            ..p(
-                "school",
-                (450, 900),
-                (8000, 12000),
-                "Kampusjohtaja",
-                PRINCIPAL_TOPICS,
-            )
+            ..p("school", (450, 900), (8000, 12000), "Kampusjohtaja", PRINCIPAL_TOPICS)
         },
         Sub::Paivakoti => Profile {
             kitchen: "Ravitsemistyöntekijä, jakelukeittiö",
-            ..p(
-                "daycare",
-                (35, 115),
-                (500, 1400),
-                "Päiväkodin johtaja",
-                HEAD_TOPICS,
-            )
+            ..p("daycare", (35, 115), (500, 1400), "Päiväkodin johtaja", HEAD_TOPICS)
         },
-        Sub::Vuorohoito => Profile {
-            kitchen: "Keittiövastaava, vuorohoito",
-            ..p(
-                "daycare",
-                (60, 130),
-                (900, 1500),
-                "Päiväkodin johtaja",
-                HEAD_TOPICS,
-            )
-        },
-        Sub::Ryhmis => p(
-            "other",
-            (8, 14),
-            (120, 260),
-            "Ryhmäperhepäiväkodin vastaava",
-            &[T_ORDERS, T_MEALS],
-        ),
-        Sub::Leikkipuisto => p(
-            "other",
-            (0, 0),
-            (60, 220),
-            "Leikkipuiston ohjaaja",
-            FACILITY_TOPICS,
-        ),
+        Sub::Vuorohoito => {
+            Profile { kitchen: "Keittiövastaava, vuorohoito", ..p("daycare", (60, 130), (900, 1500), "Päiväkodin johtaja", HEAD_TOPICS) }
+        }
+        Sub::Ryhmis => p("other", (8, 14), (120, 260), "Ryhmäperhepäiväkodin vastaava", &[T_ORDERS, T_MEALS]),
+        Sub::Leikkipuisto => p("other", (0, 0), (60, 220), "Leikkipuiston ohjaaja", FACILITY_TOPICS),
         Sub::Hoivakoti => Profile {
             second: Some(("Palveluesimies", SECRETARY_TOPICS)),
-            ..p(
-                "care_home",
-                (40, 200),
-                (1500, 6000),
-                "Palvelukodin johtaja",
-                HEAD_TOPICS,
-            )
+            ..p("care_home", (40, 200), (1500, 6000), "Palvelukodin johtaja", HEAD_TOPICS)
         },
-        Sub::Asumisyksikko => p(
-            "other",
-            (12, 40),
-            (400, 1200),
-            "Asumisyksikön esimies",
-            HEAD_TOPICS,
-        ),
+        Sub::Asumisyksikko => p("other", (12, 40), (400, 1200), "Asumisyksikön esimies", HEAD_TOPICS),
         Sub::Sairaala => Profile {
             second: Some(("Osastosihteeri", SECRETARY_TOPICS)),
-            ..p(
-                "other",
-                (380, 520),
-                (14000, 18000),
-                "Palveluesimies, kaupunginsairaala",
-                HEAD_TOPICS,
-            )
+            ..p("other", (380, 520), (14000, 18000), "Palveluesimies, kaupunginsairaala", HEAD_TOPICS)
         },
-        Sub::Toimisto => p(
-            "office",
-            (0, 0),
-            (300, 5000),
-            "Toimistosihteeri",
-            &[T_ORDERS, T_CLEANING, T_INVOICES],
-        ),
-        Sub::Kotihoito => p(
-            "office",
-            (0, 0),
-            (300, 800),
-            "Kotihoidon esimies",
-            FACILITY_TOPICS,
-        ),
-        Sub::Henkilostoravintola => Profile {
-            kitchen: "Ravintolavastaava",
-            ..p(
-                "other",
-                (120, 420),
-                (250, 700),
-                "Henkilöstöpalvelusihteeri",
-                SECRETARY_TOPICS,
-            )
-        },
-        Sub::Edustustila => p(
-            "other",
-            (0, 0),
-            (300, 900),
-            "Edustuspalvelusihteeri",
-            SECRETARY_TOPICS,
-        ),
-        Sub::Uimahalli => p(
-            "swimming_hall",
-            (0, 0),
-            (3000, 8000),
-            "Uimahallin vastaava mestari",
-            FACILITY_TOPICS,
-        ),
-        Sub::Liikuntahalli => p(
-            "other",
-            (0, 0),
-            (1500, 6000),
-            "Hallimestari",
-            FACILITY_TOPICS,
-        ),
+        Sub::Toimisto => p("office", (0, 0), (300, 5000), "Toimistosihteeri", &[T_ORDERS, T_CLEANING, T_INVOICES]),
+        Sub::Kotihoito => p("office", (0, 0), (300, 800), "Kotihoidon esimies", FACILITY_TOPICS),
+        Sub::Henkilostoravintola => {
+            Profile { kitchen: "Ravintolavastaava", ..p("other", (120, 420), (250, 700), "Henkilöstöpalvelusihteeri", SECRETARY_TOPICS) }
+        }
+        Sub::Edustustila => p("other", (0, 0), (300, 900), "Edustuspalvelusihteeri", SECRETARY_TOPICS),
+        Sub::Uimahalli => p("swimming_hall", (0, 0), (3000, 8000), "Uimahallin vastaava mestari", FACILITY_TOPICS),
+        Sub::Liikuntahalli => p("other", (0, 0), (1500, 6000), "Hallimestari", FACILITY_TOPICS),
         Sub::Museo => Profile {
             second: Some(("Museonjohtaja", &[T_AGREEMENT, T_INVOICES][..])),
-            ..p(
-                "museum",
-                (0, 0),
-                (1000, 4000),
-                "Museomestari",
-                FACILITY_TOPICS,
-            )
+            ..p("museum", (0, 0), (1000, 4000), "Museomestari", FACILITY_TOPICS)
         },
-        Sub::Kirjasto => p(
-            "other",
-            (0, 0),
-            (300, 2500),
-            "Vastaava kirjastonhoitaja",
-            FACILITY_TOPICS,
-        ),
-        Sub::Kulttuuritalo => p(
-            "other",
-            (0, 0),
-            (3000, 9000),
-            "Talopäällikkö",
-            FACILITY_TOPICS,
-        ),
-        Sub::Nuorisotalo => p(
-            "other",
-            (0, 0),
-            (200, 700),
-            "Nuoriso-ohjaaja",
-            FACILITY_TOPICS,
-        ),
-        Sub::Terveysasema => p(
-            "other",
-            (0, 0),
-            (1500, 5000),
-            "Osastonhoitaja",
-            FACILITY_TOPICS,
-        ),
-        Sub::Hammashoitola => p(
-            "other",
-            (0, 0),
-            (300, 1200),
-            "Vastaava hammashoitaja",
-            FACILITY_TOPICS,
-        ),
-        Sub::Perhekeskus => p(
-            "other",
-            (0, 0),
-            (800, 2500),
-            "Palveluesimies",
-            FACILITY_TOPICS,
-        ),
-        Sub::Paloasema => p(
-            "other",
-            (0, 0),
-            (800, 2500),
-            "Asemamestari",
-            FACILITY_TOPICS,
-        ),
+        Sub::Kirjasto => p("other", (0, 0), (300, 2500), "Vastaava kirjastonhoitaja", FACILITY_TOPICS),
+        Sub::Kulttuuritalo => p("other", (0, 0), (3000, 9000), "Talopäällikkö", FACILITY_TOPICS),
+        Sub::Nuorisotalo => p("other", (0, 0), (200, 700), "Nuoriso-ohjaaja", FACILITY_TOPICS),
+        Sub::Terveysasema => p("other", (0, 0), (1500, 5000), "Osastonhoitaja", FACILITY_TOPICS),
+        Sub::Hammashoitola => p("other", (0, 0), (300, 1200), "Vastaava hammashoitaja", FACILITY_TOPICS),
+        Sub::Perhekeskus => p("other", (0, 0), (800, 2500), "Palveluesimies", FACILITY_TOPICS),
+        Sub::Paloasema => p("other", (0, 0), (800, 2500), "Asemamestari", FACILITY_TOPICS),
         Sub::Keskuspaloasema => p("other", (30, 60), (4000, 6000), "Asemamestari", HEAD_TOPICS),
-        Sub::Vesilaitos => p(
-            "other",
-            (0, 0),
-            (800, 4000),
-            "Käyttömestari",
-            FACILITY_TOPICS,
-        ),
-        Sub::Varikko => p(
-            "other",
-            (0, 0),
-            (600, 2500),
-            "Varikkomestari",
-            FACILITY_TOPICS,
-        ),
-        Sub::Varikkoruokala => p(
-            "other",
-            (60, 140),
-            (300, 600),
-            "Varikkomestari",
-            HEAD_TOPICS,
-        ),
-        Sub::Vaistotila => p(
-            "other",
-            (0, 0),
-            (1200, 5000),
-            "Kiinteistöpäällikkö",
-            FACILITY_TOPICS,
-        ),
-        Sub::Tyoterveys => p(
-            "office",
-            (0, 0),
-            (500, 1800),
-            "Osastonhoitaja",
-            FACILITY_TOPICS,
-        ),
+        Sub::Vesilaitos => p("other", (0, 0), (800, 4000), "Käyttömestari", FACILITY_TOPICS),
+        Sub::Varikko => p("other", (0, 0), (600, 2500), "Varikkomestari", FACILITY_TOPICS),
+        Sub::Varikkoruokala => p("other", (60, 140), (300, 600), "Varikkomestari", HEAD_TOPICS),
+        Sub::Vaistotila => p("other", (0, 0), (1200, 5000), "Kiinteistöpäällikkö", FACILITY_TOPICS),
+        Sub::Tyoterveys => p("office", (0, 0), (500, 1800), "Osastonhoitaja", FACILITY_TOPICS),
     }
 }
 
 fn is_school(sub: Sub) -> bool {
-    matches!(
-        sub,
-        Sub::Alakoulu
-            | Sub::Kylakoulu
-            | Sub::Ylakoulu
-            | Sub::Lukio
-            | Sub::Yhtenaiskoulu
-            | Sub::Ammattiopisto
-    )
+    matches!(sub, Sub::Alakoulu | Sub::Kylakoulu | Sub::Ylakoulu | Sub::Lukio | Sub::Yhtenaiskoulu | Sub::Ammattiopisto)
 }
 
 fn is_care(sub: Sub) -> bool {
@@ -785,10 +525,7 @@ struct SiteOpts {
     outsourcing: bool,
 }
 
-const CITY_SITE: SiteOpts = SiteOpts {
-    domain: CITY_DOMAIN,
-    outsourcing: true,
-};
+const CITY_SITE: SiteOpts = SiteOpts { domain: CITY_DOMAIN, outsourcing: true };
 
 struct UnitBuild {
     code: String,
@@ -877,16 +614,8 @@ fn business_id_check(base: u32) -> Option<u32> {
     }
 }
 
-fn contact_with_topics(
-    c: &DemoContact,
-    level: &'static str,
-    topics: &[&'static str],
-) -> DemoContact {
-    DemoContact {
-        level,
-        topics: topics.to_vec(),
-        ..c.clone()
-    }
+fn contact_with_topics(c: &DemoContact, level: &'static str, topics: &[&'static str]) -> DemoContact {
+    DemoContact { level, topics: topics.to_vec(), ..c.clone() }
 }
 
 impl Gen {
@@ -909,44 +638,19 @@ impl Gen {
             used_signing_days: BTreeSet::new(),
             area_contacts: BTreeMap::new(),
             enterprise_people: Vec::new(),
-            staff: Staff {
-                managers: Vec::new(),
-                meal_managers: Vec::new(),
-                cleaning_managers: Vec::new(),
-                billing: placeholder,
-            },
+            staff: Staff { managers: Vec::new(), meal_managers: Vec::new(), cleaning_managers: Vec::new(), billing: placeholder },
         };
         g.serviisi_person("Liikelaitoksen johtaja", CONTRACT, &[T_AGREEMENT]);
         for _ in 0..4 {
-            let m = g.serviisi_person(
-                "Asiakkuuspäällikkö",
-                CONTRACT,
-                &[T_AGREEMENT, T_INVOICES, T_ORDERS],
-            );
+            let m = g.serviisi_person("Asiakkuuspäällikkö", CONTRACT, &[T_AGREEMENT, T_INVOICES, T_ORDERS]);
             g.staff.managers.push(m);
         }
-        for area in [
-            "koulut ja oppilaitokset",
-            "varhaiskasvatus",
-            "hoiva ja henkilöstöravintolat",
-        ] {
-            let m = g.serviisi_person(
-                &format!("Tuotantopäällikkö, ateriapalvelut ({area})"),
-                OPERATIONAL,
-                &[T_MEALS, T_ORDERS],
-            );
+        for area in ["koulut ja oppilaitokset", "varhaiskasvatus", "hoiva ja henkilöstöravintolat"] {
+            let m = g.serviisi_person(&format!("Tuotantopäällikkö, ateriapalvelut ({area})"), OPERATIONAL, &[T_MEALS, T_ORDERS]);
             g.staff.meal_managers.push(m);
         }
-        for area in [
-            "koulut ja päiväkodit",
-            "hoiva ja terveys",
-            "toimitilat ja erityiskohteet",
-        ] {
-            let m = g.serviisi_person(
-                &format!("Tuotantopäällikkö, puhtauspalvelut ({area})"),
-                OPERATIONAL,
-                &[T_CLEANING, T_ORDERS],
-            );
+        for area in ["koulut ja päiväkodit", "hoiva ja terveys", "toimitilat ja erityiskohteet"] {
+            let m = g.serviisi_person(&format!("Tuotantopäällikkö, puhtauspalvelut ({area})"), OPERATIONAL, &[T_CLEANING, T_ORDERS]);
             g.staff.cleaning_managers.push(m);
         }
         g.serviisi_person("Talouspäällikkö", CONTRACT, &[T_INVOICES, T_AGREEMENT]);
@@ -962,63 +666,33 @@ impl Gen {
     fn phone(&mut self) -> String {
         loop {
             let prefix = self.rng.pick(&["40", "44", "50", "40", "45"], "40");
-            let p = format!(
-                "+358 {prefix} {:03} {:04}",
-                self.rng.below(1000),
-                self.rng.below(10000)
-            );
+            let p = format!("+358 {prefix} {:03} {:04}", self.rng.below(1000), self.rng.below(10000));
             if self.used_phones.insert(p.clone()) {
                 return p;
             }
         }
     }
 
-    fn person(
-        &mut self,
-        domain: &str,
-        title: &str,
-        level: &'static str,
-        topics: &[&'static str],
-    ) -> DemoContact {
+    fn person(&mut self, domain: &str, title: &str, level: &'static str, topics: &[&'static str]) -> DemoContact {
         let mut attempt: u32 = 0;
         loop {
-            let first = if self.rng.chance(64) {
-                self.rng.pick(FEMALE, "Anna")
-            } else {
-                self.rng.pick(MALE, "Matti")
-            };
+            let first = if self.rng.chance(64) { self.rng.pick(FEMALE, "Anna") } else { self.rng.pick(MALE, "Matti") };
             let last = self.rng.pick(LAST, "Virtanen");
             let name = format!("{first} {last}");
             let local = format!("{}.{}", ascii_slug(first), ascii_slug(last));
-            let email = if attempt < 60 {
-                format!("{local}@{domain}")
-            } else {
-                format!("{local}{attempt}@{domain}")
-            };
+            let email = if attempt < 60 { format!("{local}@{domain}") } else { format!("{local}{attempt}@{domain}") };
             attempt += 1;
             let name_ok = attempt > 60 || !self.used_names.contains(&name);
             if name_ok && !self.used_emails.contains(&email) {
                 self.used_emails.insert(email.clone());
                 self.used_names.insert(name.clone());
                 let phone = self.phone();
-                return DemoContact {
-                    name,
-                    title: title.to_string(),
-                    level,
-                    email,
-                    phone,
-                    topics: topics.to_vec(),
-                };
+                return DemoContact { name, title: title.to_string(), level, email, phone, topics: topics.to_vec() };
             }
         }
     }
 
-    fn serviisi_person(
-        &mut self,
-        title: &str,
-        level: &'static str,
-        topics: &[&'static str],
-    ) -> DemoContact {
+    fn serviisi_person(&mut self, title: &str, level: &'static str, topics: &[&'static str]) -> DemoContact {
         let c = self.person(SERVIISI_DOMAIN, title, level, topics);
         self.enterprise_people.push(c.clone());
         c
@@ -1044,31 +718,15 @@ impl Gen {
         }
         let area = GROUPS.get(group).copied().unwrap_or("Keskusta");
         let c = if producer == OWN {
-            self.serviisi_person(
-                &format!("Palveluohjaaja, puhtauspalvelut ({area})"),
-                OPERATIONAL,
-                &[T_CLEANING, T_ORDERS],
-            )
+            self.serviisi_person(&format!("Palveluohjaaja, puhtauspalvelut ({area})"), OPERATIONAL, &[T_CLEANING, T_ORDERS])
         } else {
-            self.person(
-                producer_domain(producer),
-                &format!("Asiakasvastaava, siivouspalvelut ({area})"),
-                OPERATIONAL,
-                &[T_CLEANING],
-            )
+            self.person(producer_domain(producer), &format!("Asiakasvastaava, siivouspalvelut ({area})"), OPERATIONAL, &[T_CLEANING])
         };
         self.area_contacts.insert(key, c.clone());
         c
     }
 
-    fn producers(
-        &mut self,
-        group: usize,
-        sub: Sub,
-        has_meals: bool,
-        opts: SiteOpts,
-        ppp: bool,
-    ) -> (String, String) {
+    fn producers(&mut self, group: usize, sub: Sub, has_meals: bool, opts: SiteOpts, ppp: bool) -> (String, String) {
         let meal = if !has_meals {
             NO_MEALS
         } else if !opts.outsourcing {
@@ -1140,12 +798,7 @@ impl Gen {
                 ("kasvis", 0, 20),
             ]
         } else {
-            &[
-                ("gluteeniton", 10, 30),
-                ("laktoositon", 20, 50),
-                ("kasvis", 60, 150),
-                ("vegaaninen", 10, 40),
-            ]
+            &[("gluteeniton", 10, 30), ("laktoositon", 20, 50), ("kasvis", 60, 150), ("vegaaninen", 10, 40)]
         };
         let mut out = Vec::new();
         for &(diet, lo, hi) in table {
@@ -1158,13 +811,7 @@ impl Gen {
         out
     }
 
-    fn site(
-        &mut self,
-        name: &str,
-        sub: Sub,
-        district: District,
-        opts: SiteOpts,
-    ) -> (DemoSite, Sub) {
+    fn site(&mut self, name: &str, sub: Sub, district: District, opts: SiteOpts) -> (DemoSite, Sub) {
         self.next_site += 1;
         let code = format!("S-{:04}", self.next_site);
         let prof = profile(sub);
@@ -1175,27 +822,16 @@ impl Gen {
         let base_meals = self.rng.range(mlo, mhi);
         let (alo, ahi) = prof.area;
         let span = ahi - alo;
-        let frac = if mhi > mlo {
-            (base_meals - mlo) * 1000 / (mhi - mlo)
-        } else {
-            self.rng.below(1001)
-        };
+        let frac = if mhi > mlo { (base_meals - mlo) * 1000 / (mhi - mlo) } else { self.rng.below(1001) };
         let jitter = self.rng.range(0, 300);
         let raw = alo + span * frac / 1000 * 85 / 100 + span * jitter / 2000;
         let area = (raw.clamp(alo, ahi) + 5) / 10 * 10;
         let meals = if closed { 0 } else { base_meals };
 
         let street = self.rng.pick(district.streets, "Kirkkokatu");
-        let number = self
-            .rng
-            .range(1, if street.ends_with("tie") { 160 } else { 60 });
-        let (meal_producer, cleaning_producer) =
-            self.producers(district.group, sub, base_meals > 0, opts, ppp);
-        let special_diets = if meals > 0 {
-            self.special_diets(sub, meals)
-        } else {
-            Vec::new()
-        };
+        let number = self.rng.range(1, if street.ends_with("tie") { 160 } else { 60 });
+        let (meal_producer, cleaning_producer) = self.producers(district.group, sub, base_meals > 0, opts, ppp);
+        let special_diets = if meals > 0 { self.special_diets(sub, meals) } else { Vec::new() };
 
         let head_title = if sub == Sub::Hoivakoti && name.to_lowercase().contains("hoivakoti") {
             "Hoivakodin johtaja"
@@ -1204,8 +840,7 @@ impl Gen {
         } else {
             prof.head
         };
-        let mut contacts =
-            vec![self.person(opts.domain, head_title, OPERATIONAL, prof.head_topics)];
+        let mut contacts = vec![self.person(opts.domain, head_title, OPERATIONAL, prof.head_topics)];
         if let Some((title, topics)) = prof.second {
             contacts.push(self.person(opts.domain, title, OPERATIONAL, topics));
         }
@@ -1213,12 +848,7 @@ impl Gen {
             let kitchen = if meal_producer == OWN {
                 self.serviisi_person(prof.kitchen, OPERATIONAL, &[T_MEALS, T_ORDERS])
             } else {
-                self.person(
-                    producer_domain(&meal_producer),
-                    prof.kitchen,
-                    OPERATIONAL,
-                    &[T_MEALS, T_ORDERS],
-                )
+                self.person(producer_domain(&meal_producer), prof.kitchen, OPERATIONAL, &[T_MEALS, T_ORDERS])
             };
             contacts.push(kitchen);
         }
@@ -1242,25 +872,12 @@ impl Gen {
         (site, sub)
     }
 
-    fn unit(
-        &mut self,
-        code: &str,
-        name: &str,
-        head: &str,
-        planner: Option<&str>,
-        domain: &str,
-    ) -> UnitBuild {
-        let mut contacts =
-            vec![self.person(domain, head, CONTRACT, &[T_AGREEMENT, T_MEALS, T_CLEANING])];
+    fn unit(&mut self, code: &str, name: &str, head: &str, planner: Option<&str>, domain: &str) -> UnitBuild {
+        let mut contacts = vec![self.person(domain, head, CONTRACT, &[T_AGREEMENT, T_MEALS, T_CLEANING])];
         if let Some(title) = planner {
             contacts.push(self.person(domain, title, OPERATIONAL, &[T_ORDERS, T_INVOICES]));
         }
-        UnitBuild {
-            code: code.to_string(),
-            name: name.to_string(),
-            sites: Vec::new(),
-            contacts,
-        }
+        UnitBuild { code: code.to_string(), name: name.to_string(), sites: Vec::new(), contacts }
     }
 
     /// Adds one site per (name, district, kind) row to a unit.
@@ -1272,13 +889,7 @@ impl Gen {
     }
 
     /// Adds "<district genitive> <suffix>" sites for the named districts.
-    fn add_district_sites(
-        &mut self,
-        unit: &mut UnitBuild,
-        districts: &[&str],
-        suffix: &str,
-        sub: Sub,
-    ) {
+    fn add_district_sites(&mut self, unit: &mut UnitBuild, districts: &[&str], suffix: &str, sub: Sub) {
         for &dist in districts {
             let dd = district(dist);
             let name = format!("{} {suffix}", dd.genitive);
@@ -1311,12 +922,7 @@ impl Gen {
         };
         let contacts = vec![
             self.person(domain, contract_title, CONTRACT, &[T_AGREEMENT, T_INVOICES]),
-            self.person(
-                domain,
-                "Controller, laskutuksen yhteyshenkilö",
-                CONTRACT,
-                &[T_INVOICES],
-            ),
+            self.person(domain, "Controller, laskutuksen yhteyshenkilö", CONTRACT, &[T_INVOICES]),
             self.person(domain, director, CONTRACT, &[T_AGREEMENT]),
         ];
         CustomerBuild {
@@ -1337,26 +943,12 @@ impl Gen {
     }
 
     /// Assigns the enterprise's people responsible for this customer.
-    fn assign_staff(
-        &mut self,
-        c: &mut CustomerBuild,
-        manager: usize,
-        meals: &[usize],
-        cleaning: &[usize],
-    ) {
+    fn assign_staff(&mut self, c: &mut CustomerBuild, manager: usize, meals: &[usize], cleaning: &[usize]) {
         let mut v = Vec::new();
         if let Some(m) = self.staff.managers.get(manager) {
-            v.push(contact_with_topics(
-                m,
-                CONTRACT,
-                &[T_AGREEMENT, T_INVOICES, T_ORDERS],
-            ));
+            v.push(contact_with_topics(m, CONTRACT, &[T_AGREEMENT, T_INVOICES, T_ORDERS]));
         }
-        let has_meals = c
-            .units
-            .iter()
-            .flat_map(|u| u.sites.iter())
-            .any(|(s, _)| s.meals_per_day > 0);
+        let has_meals = c.units.iter().flat_map(|u| u.sites.iter()).any(|(s, _)| s.meals_per_day > 0);
         if has_meals {
             for &i in meals {
                 if let Some(m) = self.staff.meal_managers.get(i) {
@@ -1430,9 +1022,7 @@ fn meal_level(rng: &mut Rng, sub: Sub) -> &'static str {
                 "Perustaso"
             }
         }
-        Sub::Ylakoulu | Sub::Lukio | Sub::Yhtenaiskoulu | Sub::Ammattiopisto if rng.chance(22) => {
-            "Laajennettu"
-        }
+        Sub::Ylakoulu | Sub::Lukio | Sub::Yhtenaiskoulu | Sub::Ammattiopisto if rng.chance(22) => "Laajennettu",
         Sub::Paivakoti => {
             if rng.chance(10) {
                 "Erityisruokavaliot"
@@ -1449,31 +1039,19 @@ fn meal_level(rng: &mut Rng, sub: Sub) -> &'static str {
 
 fn cleaning_level(rng: &mut Rng, sub: Sub) -> &'static str {
     match sub {
-        Sub::Alakoulu
-        | Sub::Kylakoulu
-        | Sub::Ylakoulu
-        | Sub::Lukio
-        | Sub::Yhtenaiskoulu
-        | Sub::Ammattiopisto => {
+        Sub::Alakoulu | Sub::Kylakoulu | Sub::Ylakoulu | Sub::Lukio | Sub::Yhtenaiskoulu | Sub::Ammattiopisto => {
             if rng.chance(30) {
                 "Ylläpitosiivous 5 krt/vk + iltakäytön siivous"
             } else {
                 "Ylläpitosiivous 5 krt/vk"
             }
         }
-        Sub::Paivakoti | Sub::Ryhmis | Sub::Museo | Sub::Kulttuuritalo | Sub::Terveysasema => {
-            "Ylläpitosiivous 5 krt/vk"
+        Sub::Paivakoti | Sub::Ryhmis | Sub::Museo | Sub::Kulttuuritalo | Sub::Terveysasema => "Ylläpitosiivous 5 krt/vk",
+        Sub::Vuorohoito | Sub::Hoivakoti | Sub::Asumisyksikko | Sub::Sairaala | Sub::Keskuspaloasema | Sub::Liikuntahalli => {
+            "Ylläpitosiivous 7 krt/vk"
         }
-        Sub::Vuorohoito
-        | Sub::Hoivakoti
-        | Sub::Asumisyksikko
-        | Sub::Sairaala
-        | Sub::Keskuspaloasema
-        | Sub::Liikuntahalli => "Ylläpitosiivous 7 krt/vk",
         Sub::Uimahalli => "Ylläpitosiivous 7 krt/vk, allasosasto 2 krt/pv",
-        Sub::Henkilostoravintola | Sub::Varikkoruokala | Sub::Hammashoitola | Sub::Tyoterveys => {
-            "Ylläpitosiivous 5 krt/vk, hygieniataso"
-        }
+        Sub::Henkilostoravintola | Sub::Varikkoruokala | Sub::Hammashoitola | Sub::Tyoterveys => "Ylläpitosiivous 5 krt/vk, hygieniataso",
         Sub::Toimisto | Sub::Edustustila | Sub::Kotihoito | Sub::Perhekeskus | Sub::Kirjasto => {
             if rng.chance(35) {
                 "Ylläpitosiivous 3 krt/vk"
@@ -1481,9 +1059,7 @@ fn cleaning_level(rng: &mut Rng, sub: Sub) -> &'static str {
                 "Ylläpitosiivous 5 krt/vk"
             }
         }
-        Sub::Nuorisotalo | Sub::Leikkipuisto | Sub::Paloasema | Sub::Varikko => {
-            "Ylläpitosiivous 3 krt/vk"
-        }
+        Sub::Nuorisotalo | Sub::Leikkipuisto | Sub::Paloasema | Sub::Varikko => "Ylläpitosiivous 3 krt/vk",
         Sub::Vesilaitos => "Ylläpitosiivous 2 krt/vk, prosessitilat erikseen",
         Sub::Vaistotila => "Ylläpitosiivous 2 krt/vk",
     }
@@ -1585,9 +1161,7 @@ impl Gen {
             if central {
                 match sub {
                     Sub::Edustustila => coffee.push((code.clone(), "Edustustarjoilut".to_string())),
-                    Sub::Toimisto => {
-                        coffee.push((code.clone(), "Kokoustarjoilut tilauksesta".to_string()))
-                    }
+                    Sub::Toimisto => coffee.push((code.clone(), "Kokoustarjoilut tilauksesta".to_string())),
                     _ => {}
                 }
             }
@@ -1604,11 +1178,7 @@ impl Gen {
             } else {
                 "Ateriapalvelut: arkipäivän lounas sovitun palvelutason mukaan, erityisruokavaliot ilmoitusten mukaan."
             };
-            lines.push(DemoLine {
-                service_line: "meals",
-                description: description.to_string(),
-                site_levels: meals,
-            });
+            lines.push(DemoLine { service_line: "meals", description: description.to_string(), site_levels: meals });
         }
         if !multi_levels.is_empty() {
             lines.push(DemoLine {
@@ -1673,24 +1243,12 @@ impl Gen {
         };
 
         let annexes = self.annexes(c, &st, &lines);
-        let signed_on = if c.status == "signed" || c.status == "active" {
-            Some(self.signing_date())
-        } else {
-            None
-        };
+        let signed_on = if c.status == "signed" || c.status == "active" { Some(self.signing_date()) } else { None };
         DemoAgreement {
             status: c.status,
             signed_on,
-            customer_responsible: c
-                .contacts
-                .first()
-                .map(|p| p.name.clone())
-                .unwrap_or_default(),
-            enterprise_responsible: c
-                .enterprise_contacts
-                .first()
-                .map(|p| p.name.clone())
-                .unwrap_or_default(),
+            customer_responsible: c.contacts.first().map(|p| p.name.clone()).unwrap_or_default(),
+            enterprise_responsible: c.enterprise_contacts.first().map(|p| p.name.clone()).unwrap_or_default(),
             communication_duties,
             tendering_duties,
             development_items: c.development_items.to_string(),
@@ -1722,10 +1280,7 @@ impl Gen {
                 fi_thousands(st.area)
             ));
         } else {
-            intro.push_str(&format!(
-                " Kohteissa ei ole ateriapalvelua; siivottavaa pinta-alaa on noin {} m².",
-                fi_thousands(st.area)
-            ));
+            intro.push_str(&format!(" Kohteissa ei ole ateriapalvelua; siivottavaa pinta-alaa on noin {} m².", fi_thousands(st.area)));
         }
         p.push(intro);
         if st.meals > 0 {
@@ -1739,11 +1294,7 @@ impl Gen {
             if st.has_care {
                 rec.push("Vireyttä seniorivuosiin -ikääntyneiden ruokasuositusta");
             }
-            let rec = if rec.is_empty() {
-                "valtion ravitsemusneuvottelukunnan suosituksia".to_string()
-            } else {
-                rec.join(" ja ")
-            };
+            let rec = if rec.is_empty() { "valtion ravitsemusneuvottelukunnan suosituksia".to_string() } else { rec.join(" ja ") };
             p.push(format!(
                 "Ateriat valmistetaan noudattaen {rec}. Päivän ateriamäärät ja niiden muutokset ilmoitetaan sähköisessä tilausjärjestelmässä viimeistään edellisenä arkipäivänä kello 12. Erityisruokavaliot (esimerkiksi gluteeniton, maidoton tai kasvisruokavalio) ilmoitetaan kohteen keittiölle erityisruokavalioilmoituksella, ja ne otetaan huomioon viimeistään kolmen arkipäivän kuluttua."
             ));
@@ -1760,11 +1311,8 @@ impl Gen {
             ));
         }
         p.push("Palautteen tai reklamaation voi jättää Kumppani-palvelussa kuka tahansa kohteen työntekijä. Serviisi kuittaa palautteen yhden arkipäivän kuluessa ja kertoo, kuka asiaa hoitaa ja milloin vastaus on odotettavissa.".to_string());
-        let description = DemoAnnex {
-            title: "Liite 1: Palvelukuvaus".to_string(),
-            version: version(&mut self.rng, c.status),
-            body: p.join("\n\n"),
-        };
+        let description =
+            DemoAnnex { title: "Liite 1: Palvelukuvaus".to_string(), version: version(&mut self.rng, c.status), body: p.join("\n\n") };
 
         // Liite 2: Hinnasto 2027
         let mut rows = Vec::new();
@@ -1773,45 +1321,24 @@ impl Gen {
             rows.push(format!("- Välipala (koulu): {} / annos", euros(price(118))));
         }
         if st.has_daycare && has_line("meals") {
-            rows.push(format!(
-                "- Päiväkodin ateriapäivä (aamupala, lounas, välipala): {} / lapsi",
-                euros(price(612))
-            ));
+            rows.push(format!("- Päiväkodin ateriapäivä (aamupala, lounas, välipala): {} / lapsi", euros(price(612))));
         }
         if st.has_vuorohoito {
-            rows.push(format!(
-                "- Vuorohoidon ilta-ateria: {} / annos",
-                euros(price(395))
-            ));
+            rows.push(format!("- Vuorohoidon ilta-ateria: {} / annos", euros(price(395))));
         }
         if has_line("multi_service") {
-            rows.push(format!(
-                "- Monipalvelu, perustaso: {} / asukasvuorokausi",
-                euros(price(3190))
-            ));
-            rows.push(format!(
-                "- Monipalvelu, laajennettu: {} / asukasvuorokausi",
-                euros(price(3640))
-            ));
+            rows.push(format!("- Monipalvelu, perustaso: {} / asukasvuorokausi", euros(price(3190))));
+            rows.push(format!("- Monipalvelu, laajennettu: {} / asukasvuorokausi", euros(price(3640))));
         }
         if st.has_care && has_line("meals") {
-            rows.push(format!(
-                "- Hoivan ateriapäivä (5 ateriaa): {} / asukas",
-                euros(price(1780))
-            ));
+            rows.push(format!("- Hoivan ateriapäivä (5 ateriaa): {} / asukas", euros(price(1780))));
         }
         if has_line("meals") && !st.has_school && !st.has_daycare && !st.has_care {
             rows.push(format!("- Lounas: {} / annos", euros(price(620))));
         }
         if has_line("staff_dining") {
-            rows.push(format!(
-                "- Henkilöstölounas (henkilöstön maksama): {} / annos",
-                euros(720)
-            ));
-            rows.push(format!(
-                "- Henkilöstöravintoloiden kiinteä ylläpitomaksu: {} / kk / ravintola",
-                euros(price(185_000))
-            ));
+            rows.push(format!("- Henkilöstölounas (henkilöstön maksama): {} / annos", euros(720)));
+            rows.push(format!("- Henkilöstöravintoloiden kiinteä ylläpitomaksu: {} / kk / ravintola", euros(price(185_000))));
         }
         if has_line("coffee") {
             rows.push(format!("- Kokouskahvi: {} / henkilö", euros(price(260))));
@@ -1819,10 +1346,7 @@ impl Gen {
             rows.push("- Edustustarjoilut: tarjouksen mukaan".to_string());
         }
         if has_line("cleaning") {
-            rows.push(format!(
-                "- Ylläpitosiivous: keskimäärin {} / m² / kk (kohdekohtainen hinta laskun erittelyssä)",
-                euros(price(238))
-            ));
+            rows.push(format!("- Ylläpitosiivous: keskimäärin {} / m² / kk (kohdekohtainen hinta laskun erittelyssä)", euros(price(238))));
             rows.push(format!("- Lisäsiivous: {} / tunti", euros(price(3850))));
             rows.push(format!("- Perussiivous: {} / m²", euros(price(310))));
         }
@@ -1840,11 +1364,8 @@ impl Gen {
             p.push("Laskutus tehdään kerran kuukaudessa Oulun kaupunkikonsernin laskutusaikataulun mukaisesti. Laskun liitteenä on kohdekohtainen erittely: mitä toimitettiin, mihin kohteeseen ja mitä se maksoi.".to_string());
             p.push("Ylikäyttö on asiakkaan ja alikäyttö palvelun tuottajan riski. Asiakas arvioi vuoden määräarvot mahdollisimman tarkasti, ja toteumaa verrataan niihin vuoden lopussa.".to_string());
         }
-        let prices = DemoAnnex {
-            title: "Liite 2: Hinnasto 2027".to_string(),
-            version: version(&mut self.rng, c.status),
-            body: p.join("\n\n"),
-        };
+        let prices =
+            DemoAnnex { title: "Liite 2: Hinnasto 2027".to_string(), version: version(&mut self.rng, c.status), body: p.join("\n\n") };
 
         // Liite 3: Laatumittarit
         let mut rows = vec![
@@ -1855,23 +1376,20 @@ impl Gen {
         if st.meals > 0 {
             let waste = if st.has_school { 8 } else { 6 };
             rows.push(format!("- Ruokahävikki: tarjoiluhävikki alle {waste} % tarjotusta ruoasta. Hävikki mitataan kohteittain neljän viikon ajan keväällä ja syksyllä."));
-            rows.push("- Erityisruokavaliot: jokainen ilmoitettu ruokailija saa oikean erityisruokavalion. Poikkeamat kirjataan reklamaatioksi.".to_string());
+            rows.push(
+                "- Erityisruokavaliot: jokainen ilmoitettu ruokailija saa oikean erityisruokavalion. Poikkeamat kirjataan reklamaatioksi."
+                    .to_string(),
+            );
         }
-        rows.push(
-            "- Sähköinen tilaaminen: kaikki tilaukset ja muutostilaukset tehdään sähköisesti."
-                .to_string(),
-        );
+        rows.push("- Sähköinen tilaaminen: kaikki tilaukset ja muutostilaukset tehdään sähköisesti.".to_string());
         rows.push("- Kehittämishankkeet: sovitut hankkeet etenevät aikataulussa, ja tilanne käydään läpi asiakastapaamisissa.".to_string());
         let p = [
             "Palvelun laatua seurataan yhdessä sovituilla mittareilla. Tulokset käydään läpi marraskuussa asiakkuuskyselyn tulosten kanssa, ja niiden perusteella sovitaan seuraavan vuoden kehittämiskohteet.".to_string(),
             rows.join("\n"),
             "Jos mittarin tavoite ei täyty, Oulun Serviisi tekee korjaussuunnitelman kuukauden kuluessa ja esittelee sen asiakkaan sopimusyhteyshenkilölle.".to_string(),
         ];
-        let quality = DemoAnnex {
-            title: "Liite 3: Laatumittarit".to_string(),
-            version: version(&mut self.rng, c.status),
-            body: p.join("\n\n"),
-        };
+        let quality =
+            DemoAnnex { title: "Liite 3: Laatumittarit".to_string(), version: version(&mut self.rng, c.status), body: p.join("\n\n") };
 
         let mut out = vec![description, prices, quality];
         if has_line("multi_service") {
@@ -1921,13 +1439,7 @@ fn konsernipalvelut(g: &mut Gen) -> CustomerBuild {
     c.development_items = "Henkilöstöravintoloiden lounasvaihtoehtojen ja kassajärjestelmän uudistus (valmis 6/2027). Kokous- ja edustustarjoilujen tilaaminen kokonaan sähköiseksi (valmis 3/2027).";
     c.price_level = 1010;
 
-    let mut u = g.unit(
-        "KONS-HALL",
-        "Konsernihallinto",
-        "Hallintopalveluiden päällikkö",
-        Some("Hallintosihteeri"),
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("KONS-HALL", "Konsernihallinto", "Hallintopalveluiden päällikkö", Some("Hallintosihteeri"), CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
@@ -1939,18 +1451,10 @@ fn konsernipalvelut(g: &mut Gen) -> CustomerBuild {
             ("Kaupunginarkisto", "Keskusta", Sub::Toimisto),
             ("Tietohallinnon toimitalo", "Linnanmaa", Sub::Toimisto),
             ("Hallintopalveluiden toimitalo", "Raksila", Sub::Toimisto),
-            (
-                "Henkilöstöpalveluiden toimitalo",
-                "Karjasilta",
-                Sub::Toimisto,
-            ),
+            ("Henkilöstöpalveluiden toimitalo", "Karjasilta", Sub::Toimisto),
             ("Hankintapalvelut", "Raksila", Sub::Toimisto),
             ("Työllisyyspalvelut", "Heinäpää", Sub::Toimisto),
-            (
-                "Viestintä- ja markkinointipalvelut",
-                "Keskusta",
-                Sub::Toimisto,
-            ),
+            ("Viestintä- ja markkinointipalvelut", "Keskusta", Sub::Toimisto),
             ("Palvelupiste Haukipudas", "Haukipudas", Sub::Toimisto),
             ("Palvelupiste Kiiminki", "Kiiminki", Sub::Toimisto),
         ],
@@ -1958,63 +1462,25 @@ fn konsernipalvelut(g: &mut Gen) -> CustomerBuild {
     );
     c.units.push(u);
 
-    let mut u = g.unit(
-        "KONS-EDUS",
-        "Edustus",
-        "Protokollapäällikkö",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("KONS-EDUS", "Edustus", "Protokollapäällikkö", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
-        &[
-            ("Kaupungintalon edustustilat", "Keskusta", Sub::Edustustila),
-            ("Pikisaaren kokoustilat", "Keskusta", Sub::Edustustila),
-        ],
+        &[("Kaupungintalon edustustilat", "Keskusta", Sub::Edustustila), ("Pikisaaren kokoustilat", "Keskusta", Sub::Edustustila)],
         CITY_SITE,
     );
     c.units.push(u);
 
-    let mut u = g.unit(
-        "KONS-HENK",
-        "Henkilöstöruokailu",
-        "Henkilöstöpäällikkö",
-        Some("Henkilöstösuunnittelija"),
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("KONS-HENK", "Henkilöstöruokailu", "Henkilöstöpäällikkö", Some("Henkilöstösuunnittelija"), CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
-            (
-                "Henkilöstöravintola Torikatu",
-                "Keskusta",
-                Sub::Henkilostoravintola,
-            ),
-            (
-                "Henkilöstöravintola Raksila",
-                "Raksila",
-                Sub::Henkilostoravintola,
-            ),
-            (
-                "Henkilöstöravintola Linnanmaa",
-                "Linnanmaa",
-                Sub::Henkilostoravintola,
-            ),
-            (
-                "Henkilöstöravintola Kaakkuri",
-                "Kaakkuri",
-                Sub::Henkilostoravintola,
-            ),
-            (
-                "Henkilöstöravintola Haukipudas",
-                "Haukipudas",
-                Sub::Henkilostoravintola,
-            ),
+            ("Henkilöstöravintola Torikatu", "Keskusta", Sub::Henkilostoravintola),
+            ("Henkilöstöravintola Raksila", "Raksila", Sub::Henkilostoravintola),
+            ("Henkilöstöravintola Linnanmaa", "Linnanmaa", Sub::Henkilostoravintola),
+            ("Henkilöstöravintola Kaakkuri", "Kaakkuri", Sub::Henkilostoravintola),
+            ("Henkilöstöravintola Haukipudas", "Haukipudas", Sub::Henkilostoravintola),
         ],
-        SiteOpts {
-            domain: CITY_DOMAIN,
-            outsourcing: false,
-        },
+        SiteOpts { domain: CITY_DOMAIN, outsourcing: false },
     );
     c.units.push(u);
     g.assign_staff(&mut c, 2, &[2], &[2]);
@@ -2037,21 +1503,11 @@ fn sivistys(g: &mut Gen) -> CustomerBuild {
     c.price_level = 995;
 
     // Varhaiskasvatus: 150 daycares and smaller units.
-    let mut u = g.unit(
-        "SIVI-VAKA",
-        "Varhaiskasvatus",
-        "Varhaiskasvatusjohtaja",
-        Some("Varhaiskasvatuksen palvelusuunnittelija"),
-        CITY_DOMAIN,
-    );
+    let mut u =
+        g.unit("SIVI-VAKA", "Varhaiskasvatus", "Varhaiskasvatusjohtaja", Some("Varhaiskasvatuksen palvelusuunnittelija"), CITY_DOMAIN);
     let all: Vec<&str> = DISTRICTS.iter().map(|x| x.name).collect();
     g.add_district_sites(&mut u, &all, "päiväkoti", Sub::Paivakoti);
-    g.add_district_sites(
-        &mut u,
-        &["Tuira", "Kaakkuri", "Haukipudas"],
-        "vuorohoitopäiväkoti",
-        Sub::Vuorohoito,
-    );
+    g.add_district_sites(&mut u, &["Tuira", "Kaakkuri", "Haukipudas"], "vuorohoitopäiväkoti", Sub::Vuorohoito);
     let mut n = 0;
     while u.sites.iter().filter(|(s, _)| s.kind == "daycare").count() < 150 {
         let name = match DAYCARE_NAMES.get(n) {
@@ -2063,25 +1519,11 @@ fn sivistys(g: &mut Gen) -> CustomerBuild {
         let s = g.site(&name, Sub::Paivakoti, dd, CITY_SITE);
         u.sites.push(s);
     }
-    for name in [
-        "Touhutupa",
-        "Nappula",
-        "Tenavatalo",
-        "Pikkupesä",
-        "Onnenpesä",
-        "Satumaa",
-        "Vilkkula",
-        "Pesäpuu",
-        "Leikkimökki",
-        "Lastenpesä",
-    ] {
+    for name in
+        ["Touhutupa", "Nappula", "Tenavatalo", "Pikkupesä", "Onnenpesä", "Satumaa", "Vilkkula", "Pesäpuu", "Leikkimökki", "Lastenpesä"]
+    {
         let dd = g.rng.district(&[1, 2, 3, 4, 5]);
-        let s = g.site(
-            &format!("Ryhmäperhepäiväkoti {name}"),
-            Sub::Ryhmis,
-            dd,
-            CITY_SITE,
-        );
+        let s = g.site(&format!("Ryhmäperhepäiväkoti {name}"), Sub::Ryhmis, dd, CITY_SITE);
         u.sites.push(s);
     }
     g.add_district_sites(
@@ -2105,25 +1547,11 @@ fn sivistys(g: &mut Gen) -> CustomerBuild {
         "leikkipuisto",
         Sub::Leikkipuisto,
     );
-    g.add_sites(
-        &mut u,
-        &[(
-            "Varhaiskasvatuksen palvelutoimisto",
-            "Keskusta",
-            Sub::Toimisto,
-        )],
-        CITY_SITE,
-    );
+    g.add_sites(&mut u, &[("Varhaiskasvatuksen palvelutoimisto", "Keskusta", Sub::Toimisto)], CITY_SITE);
     c.units.push(u);
 
     // Opetuspalvelut: 82 schools.
-    let mut u = g.unit(
-        "SIVI-OPE",
-        "Opetuspalvelut",
-        "Opetusjohtaja",
-        Some("Opetuspalveluiden suunnittelija"),
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("SIVI-OPE", "Opetuspalvelut", "Opetusjohtaja", Some("Opetuspalveluiden suunnittelija"), CITY_DOMAIN);
     use Sub::{Alakoulu as A, Kylakoulu as K, Lukio as L, Yhtenaiskoulu as Y, Ylakoulu as U};
     g.add_sites(
         &mut u,
@@ -2213,20 +1641,10 @@ fn sivistys(g: &mut Gen) -> CustomerBuild {
         ],
         CITY_SITE,
     );
-    g.add_sites(
-        &mut u,
-        &[("Opetuspalveluiden toimisto", "Keskusta", Sub::Toimisto)],
-        CITY_SITE,
-    );
+    g.add_sites(&mut u, &[("Opetuspalveluiden toimisto", "Keskusta", Sub::Toimisto)], CITY_SITE);
     c.units.push(u);
 
-    let mut u = g.unit(
-        "SIVI-NUOR",
-        "Nuorisopalvelut",
-        "Nuorisopalvelupäällikkö",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("SIVI-NUOR", "Nuorisopalvelut", "Nuorisopalvelupäällikkö", None, CITY_DOMAIN);
     g.add_district_sites(
         &mut u,
         &[
@@ -2250,13 +1668,7 @@ fn sivistys(g: &mut Gen) -> CustomerBuild {
     );
     c.units.push(u);
 
-    let mut u = g.unit(
-        "SIVI-LIIK",
-        "Liikuntapalvelut",
-        "Liikuntajohtaja",
-        Some("Liikuntapaikkasuunnittelija"),
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("SIVI-LIIK", "Liikuntapalvelut", "Liikuntajohtaja", Some("Liikuntapaikkasuunnittelija"), CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
@@ -2269,17 +1681,9 @@ fn sivistys(g: &mut Gen) -> CustomerBuild {
             ("Heinäpään urheilutalo", "Heinäpää", Sub::Liikuntahalli),
             ("Kastellin liikuntahalli", "Kastelli", Sub::Liikuntahalli),
             ("Kaakkurin jäähalli", "Kaakkuri", Sub::Liikuntahalli),
-            (
-                "Hiukkavaaran liikuntahalli",
-                "Hiukkavaara",
-                Sub::Liikuntahalli,
-            ),
+            ("Hiukkavaaran liikuntahalli", "Hiukkavaara", Sub::Liikuntahalli),
             ("Pateniemen liikuntahalli", "Pateniemi", Sub::Liikuntahalli),
-            (
-                "Haukiputaan liikuntahalli",
-                "Haukipudas",
-                Sub::Liikuntahalli,
-            ),
+            ("Haukiputaan liikuntahalli", "Haukipudas", Sub::Liikuntahalli),
             ("Kiimingin liikuntahalli", "Kiiminki", Sub::Liikuntahalli),
             ("Oulunsalon liikuntahalli", "Oulunsalo", Sub::Liikuntahalli),
         ],
@@ -2351,18 +1755,9 @@ fn hyvinvointi(g: &mut Gen) -> CustomerBuild {
     c.operational_roles = "hoivakotien, asumisyksiköiden ja terveysasemien esimiehille";
     c.development_items = "Monipalvelukonseptin laajentaminen kuuteen uuteen hoivakotiin vuoden 2027 aikana. Ikääntyneiden ruokasuosituksen mukaisen myöhäisen iltapalan pilotointi kolmessa hoivakodissa. Asukaspyykin toimintamallin yhtenäistäminen.";
     c.price_level = 1000;
-    let multi = SiteOpts {
-        domain: CITY_DOMAIN,
-        outsourcing: false,
-    };
+    let multi = SiteOpts { domain: CITY_DOMAIN, outsourcing: false };
 
-    let mut u = g.unit(
-        "HYVI-HOIVA",
-        "Hoivapalvelut",
-        "Hoivapalvelujohtaja",
-        Some("Palvelusuunnittelija, hoivapalvelut"),
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("HYVI-HOIVA", "Hoivapalvelut", "Hoivapalvelujohtaja", Some("Palvelusuunnittelija, hoivapalvelut"), CITY_DOMAIN);
     for dist in [
         "Kaijonharju",
         "Tuira",
@@ -2386,29 +1781,12 @@ fn hyvinvointi(g: &mut Gen) -> CustomerBuild {
         "Ylikiiminki",
     ] {
         let dd = district(dist);
-        let s = g.site(
-            &format!("{} palvelukoti", dd.genitive),
-            Sub::Hoivakoti,
-            dd,
-            multi,
-        );
+        let s = g.site(&format!("{} palvelukoti", dd.genitive), Sub::Hoivakoti, dd, multi);
         u.sites.push(s);
     }
-    for dist in [
-        "Intiö",
-        "Raksila",
-        "Maikkula",
-        "Kastelli",
-        "Metsokangas",
-        "Kiviniemi",
-    ] {
+    for dist in ["Intiö", "Raksila", "Maikkula", "Kastelli", "Metsokangas", "Kiviniemi"] {
         let dd = district(dist);
-        let s = g.site(
-            &format!("{} hoivakoti", dd.genitive),
-            Sub::Hoivakoti,
-            dd,
-            multi,
-        );
+        let s = g.site(&format!("{} hoivakoti", dd.genitive), Sub::Hoivakoti, dd, multi);
         u.sites.push(s);
     }
     for name in [
@@ -2448,23 +1826,12 @@ fn hyvinvointi(g: &mut Gen) -> CustomerBuild {
         "Yli-Ii",
     ] {
         let dd = district(dist);
-        let s = g.site(
-            &format!("Kotihoito, {}", dd.name),
-            Sub::Kotihoito,
-            dd,
-            CITY_SITE,
-        );
+        let s = g.site(&format!("Kotihoito, {}", dd.name), Sub::Kotihoito, dd, CITY_SITE);
         u.sites.push(s);
     }
     c.units.push(u);
 
-    let mut u = g.unit(
-        "HYVI-SOS",
-        "Sosiaalinen hyvinvointi",
-        "Sosiaalijohtaja",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("HYVI-SOS", "Sosiaalinen hyvinvointi", "Sosiaalijohtaja", None, CITY_DOMAIN);
     for dist in [
         "Tuira",
         "Toppila",
@@ -2486,24 +1853,12 @@ fn hyvinvointi(g: &mut Gen) -> CustomerBuild {
         "Oulunsalo",
     ] {
         let dd = district(dist);
-        let s = g.site(
-            &format!("{} asumisyksikkö", dd.genitive),
-            Sub::Asumisyksikko,
-            dd,
-            multi,
-        );
+        let s = g.site(&format!("{} asumisyksikkö", dd.genitive), Sub::Asumisyksikko, dd, multi);
         u.sites.push(s);
     }
     g.add_district_sites(
         &mut u,
-        &[
-            "Keskusta",
-            "Tuira",
-            "Kaakkuri",
-            "Hiukkavaara",
-            "Haukipudas",
-            "Kiiminki",
-        ],
+        &["Keskusta", "Tuira", "Kaakkuri", "Hiukkavaara", "Haukipudas", "Kiiminki"],
         "perhekeskus",
         Sub::Perhekeskus,
     );
@@ -2519,18 +1874,8 @@ fn hyvinvointi(g: &mut Gen) -> CustomerBuild {
     );
     c.units.push(u);
 
-    let mut u = g.unit(
-        "HYVI-TERV",
-        "Terveyspalvelut",
-        "Terveyspalvelujohtaja",
-        Some("Hallintosihteeri, terveyspalvelut"),
-        CITY_DOMAIN,
-    );
-    g.add_sites(
-        &mut u,
-        &[("Oulun kaupunginsairaala", "Myllytulli", Sub::Sairaala)],
-        CITY_SITE,
-    );
+    let mut u = g.unit("HYVI-TERV", "Terveyspalvelut", "Terveyspalvelujohtaja", Some("Hallintosihteeri, terveyspalvelut"), CITY_DOMAIN);
+    g.add_sites(&mut u, &[("Oulun kaupunginsairaala", "Myllytulli", Sub::Sairaala)], CITY_SITE);
     g.add_district_sites(
         &mut u,
         &[
@@ -2558,18 +1903,7 @@ fn hyvinvointi(g: &mut Gen) -> CustomerBuild {
     );
     g.add_district_sites(
         &mut u,
-        &[
-            "Keskusta",
-            "Tuira",
-            "Pateniemi",
-            "Hiukkavaara",
-            "Kaakkuri",
-            "Kaukovainio",
-            "Karjasilta",
-            "Haukipudas",
-            "Kiiminki",
-            "Oulunsalo",
-        ],
+        &["Keskusta", "Tuira", "Pateniemi", "Hiukkavaara", "Kaakkuri", "Kaukovainio", "Karjasilta", "Haukipudas", "Kiiminki", "Oulunsalo"],
         "hammashoitola",
         Sub::Hammashoitola,
     );
@@ -2591,54 +1925,26 @@ fn yhdyskunta(g: &mut Gen) -> CustomerBuild {
     );
     c.development_items = "Toimitilojen siivoustarpeen kartoitus monitilatoimistoon siirtymisen yhteydessä (valmis 4/2027). Kokoustarjoilujen tilauskäytännön yhtenäistäminen Konsernipalveluiden kanssa.";
     c.price_level = 1005;
-    let mut u = g.unit(
-        "YHYM-YKT",
-        "Yhdyskuntasuunnittelu ja -tekniikka",
-        "Yhdyskuntatekniikan johtaja",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("YHYM-YKT", "Yhdyskuntasuunnittelu ja -tekniikka", "Yhdyskuntatekniikan johtaja", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
             ("Teknisen keskuksen virastotalo", "Keskusta", Sub::Toimisto),
-            (
-                "Kaavoituksen ja maankäytön toimitalo",
-                "Keskusta",
-                Sub::Toimisto,
-            ),
-            (
-                "Kunnallistekniikan toimipiste Kaakkuri",
-                "Kaakkuri",
-                Sub::Toimisto,
-            ),
-            (
-                "Rakennusvalvonnan asiakaspalvelu",
-                "Keskusta",
-                Sub::Toimisto,
-            ),
+            ("Kaavoituksen ja maankäytön toimitalo", "Keskusta", Sub::Toimisto),
+            ("Kunnallistekniikan toimipiste Kaakkuri", "Kaakkuri", Sub::Toimisto),
+            ("Rakennusvalvonnan asiakaspalvelu", "Keskusta", Sub::Toimisto),
             ("Joukkoliikenteen asiakaspalvelu", "Keskusta", Sub::Toimisto),
         ],
         CITY_SITE,
     );
     c.units.push(u);
-    let mut u = g.unit(
-        "YHYM-YMP",
-        "Ympäristöpalvelut",
-        "Ympäristöjohtaja",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("YHYM-YMP", "Ympäristöpalvelut", "Ympäristöjohtaja", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
             ("Ympäristötalo", "Raksila", Sub::Toimisto),
             ("Ympäristölaboratorio", "Linnanmaa", Sub::Toimisto),
-            (
-                "Ympäristöterveydenhuollon toimipiste Haukipudas",
-                "Haukipudas",
-                Sub::Toimisto,
-            ),
+            ("Ympäristöterveydenhuollon toimipiste Haukipudas", "Haukipudas", Sub::Toimisto),
             ("Eläinlääkäriasema Kaakkuri", "Kaakkuri", Sub::Toimisto),
         ],
         CITY_SITE,
@@ -2662,35 +1968,17 @@ fn tilakeskus(g: &mut Gen) -> CustomerBuild {
     c.operational_roles = "kiinteistöpäälliköille ja väistötilojen käyttäjille";
     c.development_items = "Väistötilojen puhtauspalvelujen vakiomalli ja käyttöönottosiivousten aikataulutus peruskorjaushankkeisiin. Siivottavien pinta-alojen ajantasaistus kiinteistötietojärjestelmästä (valmis 5/2027).";
     c.price_level = 990;
-    let mut u = g.unit(
-        "TILA-KIPA",
-        "Kiinteistö- ja tilapalvelut",
-        "Kiinteistöpalvelupäällikkö",
-        Some("Tilasuunnittelija"),
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("TILA-KIPA", "Kiinteistö- ja tilapalvelut", "Kiinteistöpalvelupäällikkö", Some("Tilasuunnittelija"), CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
             ("Tilakeskuksen toimitalo", "Raksila", Sub::Toimisto),
-            (
-                "Ritaharjun väistötila (moduulikoulu)",
-                "Ritaharju",
-                Sub::Vaistotila,
-            ),
+            ("Ritaharjun väistötila (moduulikoulu)", "Ritaharju", Sub::Vaistotila),
             ("Kastellin väistötila", "Kastelli", Sub::Vaistotila),
             ("Pateniemen väistöpäiväkoti", "Pateniemi", Sub::Vaistotila),
             ("Haukiputaan väistötila", "Haukipudas", Sub::Vaistotila),
-            (
-                "Entinen Pikkaralan koulu (tyhjillään)",
-                "Pikkarala",
-                Sub::Vaistotila,
-            ),
-            (
-                "Kiinteistöhuollon tukikohta Kaakkuri",
-                "Kaakkuri",
-                Sub::Varikko,
-            ),
+            ("Entinen Pikkaralan koulu (tyhjillään)", "Pikkarala", Sub::Vaistotila),
+            ("Kiinteistöhuollon tukikohta Kaakkuri", "Kaakkuri", Sub::Varikko),
         ],
         CITY_SITE,
     );
@@ -2711,15 +1999,10 @@ fn tekninen(g: &mut Gen) -> CustomerBuild {
         CITY_DOMAIN,
     );
     c.operational_roles = "varikkojen mestareille";
-    c.development_items = "Varikkoruokalan palvelutason ja aukioloaikojen tarkistus. Työkonehallien ja huoltotilojen siivousohjeistuksen päivitys.";
+    c.development_items =
+        "Varikkoruokalan palvelutason ja aukioloaikojen tarkistus. Työkonehallien ja huoltotilojen siivousohjeistuksen päivitys.";
     c.price_level = 1000;
-    let mut u = g.unit(
-        "TEKN-VAR",
-        "Varikot ja toimipisteet",
-        "Varikkopäällikkö",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("TEKN-VAR", "Varikot ja toimipisteet", "Varikkopäällikkö", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
@@ -2748,15 +2031,10 @@ fn vesi(g: &mut Gen) -> CustomerBuild {
         CITY_DOMAIN,
     );
     c.operational_roles = "puhdistamoiden käyttömestareille";
-    c.development_items = "Puhdistamoiden hygieniavaatimusten mukainen siivousohjeistus ja siivoojien perehdytys prosessitiloihin (valmis 3/2027).";
+    c.development_items =
+        "Puhdistamoiden hygieniavaatimusten mukainen siivousohjeistus ja siivoojien perehdytys prosessitiloihin (valmis 3/2027).";
     c.price_level = 1015;
-    let mut u = g.unit(
-        "VESI-VH",
-        "Vesihuolto",
-        "Vesihuoltopäällikkö",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("VESI-VH", "Vesihuolto", "Vesihuoltopäällikkö", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
@@ -2787,13 +2065,7 @@ fn pelastus(g: &mut Gen) -> CustomerBuild {
     c.operational_roles = "paloasemien asemamestareille";
     c.development_items = "Paloasemien siivouksen mitoitus ympärivuorokautisen toiminnan mukaan. Keskuspaloaseman ateriapalvelun laajentaminen suurten valmiusharjoitusten ajaksi.";
     c.price_level = 1005;
-    let mut u = g.unit(
-        "PELA-PEL",
-        "Pelastustoiminta",
-        "Pelastuspäällikkö",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("PELA-PEL", "Pelastustoiminta", "Pelastuspäällikkö", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
@@ -2809,22 +2081,8 @@ fn pelastus(g: &mut Gen) -> CustomerBuild {
         CITY_SITE,
     );
     c.units.push(u);
-    let mut u = g.unit(
-        "PELA-HAL",
-        "Hallinto ja valvonta",
-        "Riskienhallintapäällikkö",
-        None,
-        CITY_DOMAIN,
-    );
-    g.add_sites(
-        &mut u,
-        &[(
-            "Pelastuslaitoksen hallinto- ja valvontatoimisto",
-            "Raksila",
-            Sub::Toimisto,
-        )],
-        CITY_SITE,
-    );
+    let mut u = g.unit("PELA-HAL", "Hallinto ja valvonta", "Riskienhallintapäällikkö", None, CITY_DOMAIN);
+    g.add_sites(&mut u, &[("Pelastuslaitoksen hallinto- ja valvontatoimisto", "Raksila", Sub::Toimisto)], CITY_SITE);
     c.units.push(u);
     g.assign_staff(&mut c, 3, &[2], &[2]);
     c
@@ -2843,19 +2101,10 @@ fn konttori(g: &mut Gen) -> CustomerBuild {
     );
     c.development_items = "Laskutusliitteen selkeyttäminen: kohdekohtainen erittely kaikkiin sisäisiin laskuihin (valmis 2/2027).";
     c.price_level = 1000;
-    let mut u = g.unit(
-        "KONT-TOIM",
-        "Talous- ja henkilöstöhallinnon palvelut",
-        "Palvelupäällikkö",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("KONT-TOIM", "Talous- ja henkilöstöhallinnon palvelut", "Palvelupäällikkö", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
-        &[
-            ("Oulun Konttori, Kauppurienkatu", "Keskusta", Sub::Toimisto),
-            ("Oulun Konttori, Raksila", "Raksila", Sub::Toimisto),
-        ],
+        &[("Oulun Konttori, Kauppurienkatu", "Keskusta", Sub::Toimisto), ("Oulun Konttori, Raksila", "Raksila", Sub::Toimisto)],
         CITY_SITE,
     );
     c.units.push(u);
@@ -2877,13 +2126,7 @@ fn tyoterveys(g: &mut Gen) -> CustomerBuild {
     c.operational_roles = "vastaanottojen osastonhoitajille";
     c.development_items = "Vastaanottotilojen hygieniasiivouksen tason määrittely ja mittaaminen pintapuhtausnäytteillä.";
     c.price_level = 1020;
-    let mut u = g.unit(
-        "TYOT-VAST",
-        "Työterveysvastaanotot",
-        "Ylilääkäri",
-        None,
-        CITY_DOMAIN,
-    );
+    let mut u = g.unit("TYOT-VAST", "Työterveysvastaanotot", "Ylilääkäri", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
         &[
@@ -2913,33 +2156,16 @@ fn osao(g: &mut Gen) -> CustomerBuild {
     c.operational_roles = "kampusten johtajille ja opiskelijaravintoloille";
     c.development_items = "Kampusten opiskelijaravintoloiden aukioloaikojen ja hävikkiseurannan yhteinen kehittäminen. Opiskelijapalautteen kerääminen Kumppani-palvelun kautta.";
     c.price_level = 1040;
-    let mut u = g.unit(
-        "OSAO-AO",
-        "Ammattiopisto",
-        "Opiskelijapalveluiden päällikkö",
-        Some("Palvelusihteeri"),
-        DOMAIN,
-    );
+    let mut u = g.unit("OSAO-AO", "Ammattiopisto", "Opiskelijapalveluiden päällikkö", Some("Palvelusihteeri"), DOMAIN);
     g.add_sites(
         &mut u,
         &[
-            (
-                "OSAO Kaukovainion yksikkö",
-                "Kaukovainio",
-                Sub::Ammattiopisto,
-            ),
+            ("OSAO Kaukovainion yksikkö", "Kaukovainio", Sub::Ammattiopisto),
             ("OSAO Taitotalo", "Myllytulli", Sub::Ammattiopisto),
             ("OSAO Haukiputaan yksikkö", "Haukipudas", Sub::Ammattiopisto),
-            (
-                "OSAO Kontinkankaan yksikkö",
-                "Myllytulli",
-                Sub::Ammattiopisto,
-            ),
+            ("OSAO Kontinkankaan yksikkö", "Myllytulli", Sub::Ammattiopisto),
         ],
-        SiteOpts {
-            domain: DOMAIN,
-            outsourcing: false,
-        },
+        SiteOpts { domain: DOMAIN, outsourcing: false },
     );
     c.units.push(u);
     g.assign_staff(&mut c, 0, &[0], &[0]);
@@ -2966,26 +2192,11 @@ fn kotikunnas(g: &mut Gen) -> CustomerBuild {
         &mut u,
         &[
             ("Palvelutalo Kotikunnas, Tuira", "Tuira", Sub::Hoivakoti),
-            (
-                "Palvelutalo Kotikunnas, Kaakkuri",
-                "Kaakkuri",
-                Sub::Hoivakoti,
-            ),
-            (
-                "Palvelutalo Kotikunnas, Haukipudas",
-                "Haukipudas",
-                Sub::Hoivakoti,
-            ),
-            (
-                "Palvelutalo Kotikunnas, Kiiminki",
-                "Kiiminki",
-                Sub::Hoivakoti,
-            ),
+            ("Palvelutalo Kotikunnas, Kaakkuri", "Kaakkuri", Sub::Hoivakoti),
+            ("Palvelutalo Kotikunnas, Haukipudas", "Haukipudas", Sub::Hoivakoti),
+            ("Palvelutalo Kotikunnas, Kiiminki", "Kiiminki", Sub::Hoivakoti),
         ],
-        SiteOpts {
-            domain: DOMAIN,
-            outsourcing: false,
-        },
+        SiteOpts { domain: DOMAIN, outsourcing: false },
     );
     c.units.push(u);
     g.assign_staff(&mut c, 1, &[2], &[1]);

@@ -55,11 +55,7 @@ pub fn valid_business_id(s: &str) -> bool {
         return false;
     }
     const WEIGHTS: [u32; 7] = [7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = b[..7]
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
+    let sum: u32 = b[..7].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
     let check = match sum % 11 {
         0 => 0,
         1 => return false,
@@ -122,11 +118,7 @@ pub fn parse_uuid(v: &mut Violations, field: &str, value: &str) -> Option<uuid::
 }
 
 pub fn parse_opt_uuid(v: &mut Violations, field: &str, value: &str) -> Option<uuid::Uuid> {
-    if value.is_empty() {
-        None
-    } else {
-        parse_uuid(v, field, value)
-    }
+    if value.is_empty() { None } else { parse_uuid(v, field, value) }
 }
 
 /// A single id argument (Get* requests).
@@ -138,19 +130,11 @@ pub fn id_arg(field: &str, value: &str) -> Result<uuid::Uuid, AppError> {
 }
 
 pub fn to_date(d: &pb::Date) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(
-        d.year,
-        u32::try_from(d.month).ok()?,
-        u32::try_from(d.day).ok()?,
-    )
+    NaiveDate::from_ymd_opt(d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?)
 }
 
 pub fn from_date(d: NaiveDate) -> pb::Date {
-    pb::Date {
-        year: d.year(),
-        month: d.month() as i32,
-        day: d.day() as i32,
-    }
+    pb::Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
 }
 
 pub fn parse_date(v: &mut Violations, field: &str, d: Option<&pb::Date>) -> Option<NaiveDate> {
@@ -186,10 +170,7 @@ pub fn parse_area(v: &mut Violations, field: &str, value: &str) -> Decimal {
         }
         Ok(d) => d,
         Err(_) => {
-            v.add(
-                field,
-                "must be a decimal number of square metres, e.g. \"1250.5\"",
-            );
+            v.add(field, "must be a decimal number of square metres, e.g. \"1250.5\"");
             Decimal::ZERO
         }
     }
@@ -213,9 +194,7 @@ pub fn signing_deadline(year: i32) -> Option<NaiveDate> {
 
 /// Today as a civil date in Europe/Helsinki.
 pub fn today_helsinki() -> NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Helsinki)
-        .date_naive()
+    chrono::Utc::now().with_timezone(&chrono_tz::Europe::Helsinki).date_naive()
 }
 
 /// What an agreement transition needs to know about the agreement.
@@ -258,38 +237,25 @@ pub fn check_transition(
             match signed_on {
                 None => v.add("signed_on", "is required when signing"),
                 Some(d) if d > facts.today => v.add("signed_on", "must not be in the future"),
-                Some(d) if d.year() < facts.year - 1 => v.add(
-                    "signed_on",
-                    "must be in the agreement year or the year before",
-                ),
+                Some(d) if d.year() < facts.year - 1 => v.add("signed_on", "must be in the agreement year or the year before"),
                 Some(_) => {}
             }
             v.finish()?;
             if facts.line_count == 0 {
-                return Err(AppError::precondition(
-                    "an agreement needs at least one service line before signing",
-                ));
+                return Err(AppError::precondition("an agreement needs at least one service line before signing"));
             }
             if facts.customer_responsible.is_empty() || facts.enterprise_responsible.is_empty() {
-                return Err(AppError::precondition(
-                    "the responsible persons of both parties must be recorded before signing",
-                ));
+                return Err(AppError::precondition("the responsible persons of both parties must be recorded before signing"));
             }
         }
         S::Active => {
             if facts.today.year() != facts.year {
-                return Err(AppError::precondition(format!(
-                    "a {} agreement can be activated only during {}",
-                    facts.year, facts.year
-                )));
+                return Err(AppError::precondition(format!("a {} agreement can be activated only during {}", facts.year, facts.year)));
             }
         }
         S::Expired => {
             if facts.today.year() <= facts.year {
-                return Err(AppError::precondition(format!(
-                    "a {} agreement expires only after 31.12.{}",
-                    facts.year, facts.year
-                )));
+                return Err(AppError::precondition(format!("a {} agreement expires only after 31.12.{}", facts.year, facts.year)));
             }
         }
         _ => {}
@@ -308,9 +274,7 @@ pub fn check_amendment_decision(
     decided_on: NaiveDate,
 ) -> Result<(), AppError> {
     if status != "proposed" {
-        return Err(AppError::precondition(format!(
-            "the amendment is already {status}"
-        )));
+        return Err(AppError::precondition(format!("the amendment is already {status}")));
     }
     if approve && changes_pricing_structure && affected_customers > 1 {
         match customer_group_approved_on {
@@ -320,10 +284,7 @@ pub fn check_amendment_decision(
                 ));
             }
             Some(g) if decided_on < g => {
-                return Err(AppError::invalid(
-                    "decided_on",
-                    "must not be before the customer group's approval",
-                ));
+                return Err(AppError::invalid("decided_on", "must not be before the customer group's approval"));
             }
             Some(_) => {}
         }
@@ -355,23 +316,9 @@ mod tests {
         };
         assert!(check_transition(S::Draft, S::Negotiation, &facts, None).is_ok());
         assert!(check_transition(S::Draft, S::Signed, &facts, None).is_err());
-        assert!(
-            check_transition(S::Negotiation, S::Signed, &facts, None).is_err(),
-            "signing needs a date"
-        );
-        assert!(
-            check_transition(
-                S::Negotiation,
-                S::Signed,
-                &facts,
-                NaiveDate::from_ymd_opt(2026, 11, 20)
-            )
-            .is_ok()
-        );
-        assert!(
-            check_transition(S::Signed, S::Active, &facts, None).is_err(),
-            "2027 cannot start in 2026"
-        );
+        assert!(check_transition(S::Negotiation, S::Signed, &facts, None).is_err(), "signing needs a date");
+        assert!(check_transition(S::Negotiation, S::Signed, &facts, NaiveDate::from_ymd_opt(2026, 11, 20)).is_ok());
+        assert!(check_transition(S::Signed, S::Active, &facts, None).is_err(), "2027 cannot start in 2026");
         assert!(check_transition(S::Expired, S::Active, &facts, None).is_err());
     }
 
@@ -379,10 +326,7 @@ mod tests {
     fn pricing_structure_change_for_many_needs_group_approval() {
         let d = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap_or_default();
         assert!(check_amendment_decision("proposed", true, 5, None, true, d).is_err());
-        assert!(
-            check_amendment_decision("proposed", true, 5, None, false, d).is_ok(),
-            "rejecting needs no approval"
-        );
+        assert!(check_amendment_decision("proposed", true, 5, None, false, d).is_ok(), "rejecting needs no approval");
         assert!(check_amendment_decision("proposed", true, 1, None, true, d).is_ok());
         assert!(check_amendment_decision("proposed", true, 5, Some(d), true, d).is_ok());
         assert!(check_amendment_decision("approved", false, 1, None, true, d).is_err());

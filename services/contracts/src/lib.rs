@@ -36,21 +36,14 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env()?,
-            grpc_addr: kumppani_platform::config::parse_or(
-                "KUMPPANI_GRPC_ADDR",
-                SocketAddr::from(([0, 0, 0, 0], 50051)),
-            )?,
+            grpc_addr: kumppani_platform::config::parse_or("KUMPPANI_GRPC_ADDR", SocketAddr::from(([0, 0, 0, 0], 50051)))?,
             derive_role: false,
         })
     }
 }
 
 /// Runs the service until `shutdown`: the gRPC server on `listener` and the outbox relay.
-pub async fn run(
-    config: Config,
-    listener: tokio::net::TcpListener,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
+pub async fn run(config: Config, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = kumppani_platform::db::connect_as_service(
         config.common.database_url.expose(),
         SCHEMA,
@@ -58,16 +51,10 @@ pub async fn run(
         config.common.database_max_connections,
     )
     .await?;
-    let nats =
-        kumppani_platform::nats::connect(&config.common.nats_url, "kumppani-contracts").await?;
+    let nats = kumppani_platform::nats::connect(&config.common.nats_url, "kumppani-contracts").await?;
     let js = async_nats_context(nats);
-    let relay = OutboxRelay {
-        pool: pool.clone(),
-        js: js.clone(),
-        schema: SCHEMA.into(),
-        prefix: config.common.nats_prefix.clone(),
-        batch: 200,
-    };
+    let relay =
+        OutboxRelay { pool: pool.clone(), js: js.clone(), schema: SCHEMA.into(), prefix: config.common.nats_prefix.clone(), batch: 200 };
     let ensure = {
         let js = js.clone();
         let prefix = config.common.nats_prefix.clone();
@@ -84,15 +71,9 @@ pub async fn run(
     };
     ensure.await;
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
-    let api = grpc::ContractsApi {
-        pool,
-        verifier: Verifier::new(&config.common.oidc_issuer, &config.common.oidc_audience),
-    };
+    let api = grpc::ContractsApi { pool, verifier: Verifier::new(&config.common.oidc_issuer, &config.common.oidc_audience) };
     tracing::info!(addr = %listener.local_addr()?, "contracts gRPC listening");
-    kumppani_platform::grpc::GrpcServer::new()?
-        .service(ContractsServiceServer::new(api))
-        .serve(listener, shutdown)
-        .await?;
+    kumppani_platform::grpc::GrpcServer::new()?.service(ContractsServiceServer::new(api)).serve(listener, shutdown).await?;
     let _ = relay_task.await;
     Ok(())
 }

@@ -43,23 +43,11 @@ fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
 pub async fn seed(pool: &PgPool) -> anyhow::Result<SeedReport> {
     let city = demo_city();
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kumppani-contracts-seed'))")
-        .execute(&mut *tx)
-        .await?;
-    let first = city
-        .customers
-        .first()
-        .map(|c| demo_id("customer", &c.code))
-        .unwrap_or_default();
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)")
-        .bind(first)
-        .fetch_one(&mut *tx)
-        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kumppani-contracts-seed'))").execute(&mut *tx).await?;
+    let first = city.customers.first().map(|c| demo_id("customer", &c.code)).unwrap_or_default();
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)").bind(first).fetch_one(&mut *tx).await?;
     if exists {
-        return Ok(SeedReport {
-            already_seeded: true,
-            ..Default::default()
-        });
+        return Ok(SeedReport { already_seeded: true, ..Default::default() });
     }
     let mut report = SeedReport::default();
     for c in &city.customers {
@@ -76,11 +64,7 @@ async fn insert_contact(
     c: &DemoContact,
     party_override: Option<&str>,
 ) -> anyhow::Result<()> {
-    let party = party_override.unwrap_or(if is_enterprise(c) {
-        "enterprise"
-    } else {
-        "customer"
-    });
+    let party = party_override.unwrap_or(if is_enterprise(c) { "enterprise" } else { "customer" });
     let scope_key = format!("{customer_id}:{:?}:{:?}:{}", scope.0, scope.1, c.email);
     sqlx::query(
         "INSERT INTO contacts (id, party, customer_id, unit_id, site_id, name, title, level, email, phone, topics)
@@ -102,35 +86,21 @@ async fn insert_contact(
     Ok(())
 }
 
-async fn seed_customer(
-    tx: &mut PgConnection,
-    c: &DemoCustomer,
-    report: &mut SeedReport,
-) -> anyhow::Result<()> {
+async fn seed_customer(tx: &mut PgConnection, c: &DemoCustomer, report: &mut SeedReport) -> anyhow::Result<()> {
     let customer_id = demo_id("customer", &c.code);
-    sqlx::query(
-        "INSERT INTO customers (id, code, name, kind, business_id, segment, partnership_stage) VALUES ($1,$2,$3,$4,$5,$6,$7)",
-    )
-    .bind(customer_id)
-    .bind(&c.code)
-    .bind(&c.name)
-    .bind(c.kind)
-    .bind(&c.business_id)
-    .bind(&c.segment)
-    .bind(c.stage)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("INSERT INTO customers (id, code, name, kind, business_id, segment, partnership_stage) VALUES ($1,$2,$3,$4,$5,$6,$7)")
+        .bind(customer_id)
+        .bind(&c.code)
+        .bind(&c.name)
+        .bind(c.kind)
+        .bind(&c.business_id)
+        .bind(&c.segment)
+        .bind(c.stage)
+        .execute(&mut *tx)
+        .await?;
     report.customers += 1;
     if let Some(customer) = store::get_customer(&mut *tx, customer_id).await? {
-        emit(
-            &mut *tx,
-            PRODUCER,
-            "contracts.customer.created",
-            &pb::CustomerEvent {
-                customer: Some(customer),
-            },
-        )
-        .await?;
+        emit(&mut *tx, PRODUCER, "contracts.customer.created", &pb::CustomerEvent { customer: Some(customer) }).await?;
     }
     for p in &c.contacts {
         insert_contact(&mut *tx, customer_id, (None, None), p, Some("customer")).await?;
@@ -157,11 +127,7 @@ async fn seed_customer(
         for s in &u.sites {
             let site_id = demo_id("site", &s.code);
             site_ids.insert(s.code.as_str(), site_id);
-            let diets: Vec<(String, i32)> = s
-                .special_diets
-                .iter()
-                .map(|(d, n)| (d.clone(), i32::try_from(*n).unwrap_or(0)))
-                .collect();
+            let diets: Vec<(String, i32)> = s.special_diets.iter().map(|(d, n)| (d.clone(), i32::try_from(*n).unwrap_or(0))).collect();
             sqlx::query(
                 "INSERT INTO sites (id, customer_id, unit_id, code, name, kind, street_address, postal_code, city, floor_area_m2,
                  meals_per_day, special_diets, meal_producer, cleaning_producer, closed_on)
@@ -190,37 +156,15 @@ async fn seed_customer(
                 report.contacts += 1;
             }
             if let Some(site) = store::get_site(&mut *tx, site_id).await? {
-                let verb = if s.status == "closed" {
-                    "closed"
-                } else {
-                    "created"
-                };
-                emit(
-                    &mut *tx,
-                    PRODUCER,
-                    &format!("contracts.site.{verb}"),
-                    &pb::SiteEvent { site: Some(site) },
-                )
-                .await?;
+                let verb = if s.status == "closed" { "closed" } else { "created" };
+                emit(&mut *tx, PRODUCER, &format!("contracts.site.{verb}"), &pb::SiteEvent { site: Some(site) }).await?;
             }
         }
     }
     // The current year's agreement is active; the coming year's is in the demo's state.
-    let current = DemoAgreement {
-        status: "active",
-        signed_on: Some((2025, 12, 12)),
-        ..clone_agreement(&c.agreement_2027)
-    };
+    let current = DemoAgreement { status: "active", signed_on: Some((2025, 12, 12)), ..clone_agreement(&c.agreement_2027) };
     seed_agreement(&mut *tx, customer_id, &c.code, 2026, &current, &site_ids).await?;
-    seed_agreement(
-        &mut *tx,
-        customer_id,
-        &c.code,
-        2027,
-        &c.agreement_2027,
-        &site_ids,
-    )
-    .await?;
+    seed_agreement(&mut *tx, customer_id, &c.code, 2027, &c.agreement_2027, &site_ids).await?;
     report.agreements += 2;
     Ok(())
 }
@@ -247,11 +191,7 @@ fn clone_agreement(a: &DemoAgreement) -> DemoAgreement {
         annexes: a
             .annexes
             .iter()
-            .map(|x| crate::demo_city::DemoAnnex {
-                title: x.title.replace("2027", "2026"),
-                version: x.version,
-                body: x.body.clone(),
-            })
+            .map(|x| crate::demo_city::DemoAnnex { title: x.title.replace("2027", "2026"), version: x.version, body: x.body.clone() })
             .collect(),
     }
 }
@@ -304,11 +244,8 @@ async fn seed_agreement(
             .bind(i32::try_from(pos).unwrap_or(0) + 1)
             .execute(&mut *tx)
             .await?;
-        let (sites, levels): (Vec<Uuid>, Vec<String>) = line
-            .site_levels
-            .iter()
-            .filter_map(|(site, level)| site_ids.get(site.as_str()).map(|id| (*id, level.clone())))
-            .unzip();
+        let (sites, levels): (Vec<Uuid>, Vec<String>) =
+            line.site_levels.iter().filter_map(|(site, level)| site_ids.get(site.as_str()).map(|id| (*id, level.clone()))).unzip();
         sqlx::query(
             "INSERT INTO agreement_line_sites (line_id, site_id, service_level) SELECT $1, s, l FROM unnest($2::uuid[], $3::text[]) AS x(s, l)",
         )
@@ -360,10 +297,7 @@ async fn seed_agreement(
             &mut *tx,
             PRODUCER,
             &format!("contracts.agreement.{verb}"),
-            &pb::AgreementEvent {
-                agreement: Some(agreement),
-                previous_status: 0,
-            },
+            &pb::AgreementEvent { agreement: Some(agreement), previous_status: 0 },
         )
         .await?;
     }
@@ -406,27 +340,17 @@ pub fn demo_users() -> Vec<DevUser> {
                 description: format!("{}, {} (customer contact)", contact.title, c.name),
             });
         }
-        let daycare = c
-            .units
-            .iter()
-            .flat_map(|u| u.sites.iter())
-            .find(|s| s.kind == "daycare" && s.status == "active");
+        let daycare = c.units.iter().flat_map(|u| u.sites.iter()).find(|s| s.kind == "daycare" && s.status == "active");
         if let Some(site) = daycare {
             let person = site.contacts.iter().find(|p| !is_enterprise(p));
             users.push(DevUser {
                 username: "paivakoti".into(),
-                name: person
-                    .map(|p| p.name.clone())
-                    .unwrap_or_else(|| "Päiväkodin johtaja".into()),
+                name: person.map(|p| p.name.clone()).unwrap_or_else(|| "Päiväkodin johtaja".into()),
                 email: person.map(|p| p.email.clone()).unwrap_or_default(),
                 role: Role::SiteUser,
                 customer_id: Some(demo_id("customer", &c.code)),
                 site_id: Some(demo_id("site", &site.code)),
-                description: format!(
-                    "{}, {} (site user)",
-                    person.map(|p| p.title.as_str()).unwrap_or("Johtaja"),
-                    site.name
-                ),
+                description: format!("{}, {} (site user)", person.map(|p| p.title.as_str()).unwrap_or("Johtaja"), site.name),
             });
         }
     }

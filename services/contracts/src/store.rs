@@ -10,10 +10,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 pub fn ts(t: DateTime<Utc>) -> Option<Timestamp> {
-    Some(Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    })
+    Some(Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) })
 }
 
 // ---------- customers ----------
@@ -52,16 +49,11 @@ impl From<CustomerRow> for pb::Customer {
 const CUSTOMER_COLS: &str = "c.id, c.code, c.name, c.kind, c.business_id, c.segment, c.partnership_stage, c.created_at, c.updated_at, \
      (SELECT count(*) FROM sites s WHERE s.customer_id = c.id) AS site_count";
 
-pub async fn get_customer(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Option<pb::Customer>, sqlx::Error> {
-    let row: Option<CustomerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CUSTOMER_COLS} FROM customers c WHERE c.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+pub async fn get_customer(conn: &mut PgConnection, id: Uuid) -> Result<Option<pb::Customer>, sqlx::Error> {
+    let row: Option<CustomerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE c.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     Ok(row.map(Into::into))
 }
 
@@ -74,10 +66,7 @@ pub struct CustomerFilter {
     pub limit: i64,
 }
 
-pub async fn list_customers(
-    conn: &mut PgConnection,
-    f: &CustomerFilter,
-) -> Result<Vec<pb::Customer>, sqlx::Error> {
+pub async fn list_customers(conn: &mut PgConnection, f: &CustomerFilter) -> Result<Vec<pb::Customer>, sqlx::Error> {
     let (after_name, after_id) = f.after.clone().unzip();
     let rows: Vec<CustomerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {CUSTOMER_COLS} FROM customers c
@@ -101,41 +90,23 @@ pub async fn list_customers(
 }
 
 fn escape_like(s: &str) -> String {
-    s.trim()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    s.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-pub async fn list_units(
-    conn: &mut PgConnection,
-    customer_id: Uuid,
-) -> Result<Vec<pb::Unit>, sqlx::Error> {
-    let rows: Vec<(Uuid, Uuid, String, String)> = sqlx::query_as(
-        "SELECT id, customer_id, code, name FROM units WHERE customer_id = $1 ORDER BY name",
-    )
-    .bind(customer_id)
-    .fetch_all(conn)
-    .await?;
+pub async fn list_units(conn: &mut PgConnection, customer_id: Uuid) -> Result<Vec<pb::Unit>, sqlx::Error> {
+    let rows: Vec<(Uuid, Uuid, String, String)> =
+        sqlx::query_as("SELECT id, customer_id, code, name FROM units WHERE customer_id = $1 ORDER BY name")
+            .bind(customer_id)
+            .fetch_all(conn)
+            .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, customer_id, code, name)| pb::Unit {
-            id: id.to_string(),
-            customer_id: customer_id.to_string(),
-            code,
-            name,
-        })
+        .map(|(id, customer_id, code, name)| pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name })
         .collect())
 }
 
-pub async fn unit_customer(
-    conn: &mut PgConnection,
-    unit_id: Uuid,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT customer_id FROM units WHERE id = $1")
-        .bind(unit_id)
-        .fetch_optional(conn)
-        .await
+pub async fn unit_customer(conn: &mut PgConnection, unit_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT customer_id FROM units WHERE id = $1").bind(unit_id).fetch_optional(conn).await
 }
 
 // ---------- sites ----------
@@ -177,17 +148,10 @@ impl From<SiteRow> for pb::Site {
             city: r.city,
             floor_area_m2: r.floor_area_m2.normalize().to_string(),
             meals_per_day: r.meals_per_day,
-            special_diets: diets
-                .into_iter()
-                .map(|(diet, count)| pb::SpecialDiet { diet, count })
-                .collect(),
+            special_diets: diets.into_iter().map(|(diet, count)| pb::SpecialDiet { diet, count }).collect(),
             meal_producer: r.meal_producer,
             cleaning_producer: r.cleaning_producer,
-            status: if closed {
-                pb::SiteStatus::Closed
-            } else {
-                pb::SiteStatus::Active
-            } as i32,
+            status: if closed { pb::SiteStatus::Closed } else { pb::SiteStatus::Active } as i32,
             closed_on: r.closed_on.map(from_date),
             customer_name: r.customer_name,
             unit_name: r.unit_name.unwrap_or_default(),
@@ -198,16 +162,13 @@ impl From<SiteRow> for pb::Site {
 const SITE_COLS: &str = "s.id, s.customer_id, s.unit_id, s.code, s.name, s.kind, s.street_address, s.postal_code, s.city, \
      s.floor_area_m2, s.meals_per_day, s.special_diets, s.meal_producer, s.cleaning_producer, s.closed_on, \
      c.name AS customer_name, u.name AS unit_name";
-const SITE_FROM: &str =
-    "sites s JOIN customers c ON c.id = s.customer_id LEFT JOIN units u ON u.id = s.unit_id";
+const SITE_FROM: &str = "sites s JOIN customers c ON c.id = s.customer_id LEFT JOIN units u ON u.id = s.unit_id";
 
 pub async fn get_site(conn: &mut PgConnection, id: Uuid) -> Result<Option<pb::Site>, sqlx::Error> {
-    let row: Option<SiteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SITE_COLS} FROM {SITE_FROM} WHERE s.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<SiteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {SITE_COLS} FROM {SITE_FROM} WHERE s.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     Ok(row.map(Into::into))
 }
 
@@ -221,10 +182,7 @@ pub struct SiteFilter {
     pub limit: i64,
 }
 
-pub async fn list_sites(
-    conn: &mut PgConnection,
-    f: &SiteFilter,
-) -> Result<Vec<pb::Site>, sqlx::Error> {
+pub async fn list_sites(conn: &mut PgConnection, f: &SiteFilter) -> Result<Vec<pb::Site>, sqlx::Error> {
     let (after_name, after_id) = f.after.clone().unzip();
     let rows: Vec<SiteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {SITE_COLS} FROM {SITE_FROM}
@@ -284,8 +242,7 @@ impl From<ContactRow> for pb::Contact {
     }
 }
 
-const CONTACT_COLS: &str =
-    "id, party, customer_id, unit_id, site_id, name, title, level, email, phone, topics";
+const CONTACT_COLS: &str = "id, party, customer_id, unit_id, site_id, name, title, level, email, phone, topics";
 
 /// Contacts of a customer; with `site`, only those whose scope covers that site
 /// (customer-wide, the site's unit, or the site itself).
@@ -355,11 +312,7 @@ const AGREEMENT_COLS: &str = "a.id, a.customer_id, c.name AS customer_name, a.ye
      a.enterprise_responsible, a.communication_duties, a.tendering_duties, a.development_items, a.change_handling, \
      a.signed_on, a.version, a.updated_at";
 
-pub async fn agreement_row(
-    conn: &mut PgConnection,
-    id: Uuid,
-    lock: bool,
-) -> Result<Option<AgreementRow>, sqlx::Error> {
+pub async fn agreement_row(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<AgreementRow>, sqlx::Error> {
     let lock = if lock { " FOR UPDATE OF a" } else { "" };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {AGREEMENT_COLS} FROM agreements a JOIN customers c ON c.id = a.customer_id WHERE a.id = $1{lock}"
@@ -371,11 +324,7 @@ pub async fn agreement_row(
 
 /// The whole agreement: lines with per-site levels, annexes, status history.
 /// With `only_site`, per-site levels are limited to that site (site users).
-pub async fn load_agreement(
-    conn: &mut PgConnection,
-    id: Uuid,
-    only_site: Option<Uuid>,
-) -> Result<Option<pb::Agreement>, sqlx::Error> {
+pub async fn load_agreement(conn: &mut PgConnection, id: Uuid, only_site: Option<Uuid>) -> Result<Option<pb::Agreement>, sqlx::Error> {
     let Some(row) = agreement_row(&mut *conn, id, false).await? else {
         return Ok(None);
     };
@@ -393,12 +342,11 @@ pub async fn load_agreement(
     .bind(only_site)
     .fetch_all(&mut *conn)
     .await?;
-    let annexes: Vec<(Uuid, String, i32, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT id, title, version, body, file_ref, added_at FROM annexes WHERE agreement_id = $1 ORDER BY title, version",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let annexes: Vec<(Uuid, String, i32, String, String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT id, title, version, body, file_ref, added_at FROM annexes WHERE agreement_id = $1 ORDER BY title, version")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
     let history: Vec<(Option<String>, String, DateTime<Utc>, String, String)> = sqlx::query_as(
         "SELECT from_status, to_status, at, by_subject, note FROM agreement_status_history WHERE agreement_id = $1 ORDER BY seq",
     )
@@ -475,10 +423,7 @@ pub struct AgreementFilter {
     pub limit: i64,
 }
 
-pub async fn list_agreements(
-    conn: &mut PgConnection,
-    f: &AgreementFilter,
-) -> Result<Vec<pb::AgreementSummary>, sqlx::Error> {
+pub async fn list_agreements(conn: &mut PgConnection, f: &AgreementFilter) -> Result<Vec<pb::AgreementSummary>, sqlx::Error> {
     let (after_year, after_name, after_id) = match f.after.clone() {
         Some((y, n, i)) => (Some(y), Some(n), Some(i)),
         None => (None, None, None),
@@ -514,14 +459,16 @@ pub async fn record_status(
     by: &str,
     note: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO agreement_status_history (agreement_id, from_status, to_status, by_subject, note) VALUES ($1, $2, $3, $4, $5)")
-        .bind(agreement_id)
-        .bind(from)
-        .bind(to)
-        .bind(by)
-        .bind(note)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO agreement_status_history (agreement_id, from_status, to_status, by_subject, note) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(agreement_id)
+    .bind(from)
+    .bind(to)
+    .bind(by)
+    .bind(note)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -572,29 +519,19 @@ const AMENDMENT_COLS: &str = "id, agreement_id, title, description, effective_da
      affected_customers, customer_group_approved_on, customer_group_approval_ref, proposed_by, decided_by, decided_on, \
      decision_reason, created_at";
 
-pub async fn amendment(
-    conn: &mut PgConnection,
-    id: Uuid,
-    lock: bool,
-) -> Result<Option<AmendmentRow>, sqlx::Error> {
+pub async fn amendment(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<AmendmentRow>, sqlx::Error> {
     let lock = if lock { " FOR UPDATE" } else { "" };
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {AMENDMENT_COLS} FROM amendments WHERE id = $1{lock}"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {AMENDMENT_COLS} FROM amendments WHERE id = $1{lock}")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
-pub async fn list_amendments(
-    conn: &mut PgConnection,
-    agreement_id: Uuid,
-) -> Result<Vec<pb::Amendment>, sqlx::Error> {
-    let rows: Vec<AmendmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {AMENDMENT_COLS} FROM amendments WHERE agreement_id = $1 ORDER BY created_at"
-    )))
-    .bind(agreement_id)
-    .fetch_all(conn)
-    .await?;
+pub async fn list_amendments(conn: &mut PgConnection, agreement_id: Uuid) -> Result<Vec<pb::Amendment>, sqlx::Error> {
+    let rows: Vec<AmendmentRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {AMENDMENT_COLS} FROM amendments WHERE agreement_id = $1 ORDER BY created_at")))
+            .bind(agreement_id)
+            .fetch_all(conn)
+            .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }

@@ -24,17 +24,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
         let status = e.code.http();
-        let message = if e.code == ErrorCode::Internal {
-            "internal error".to_owned()
-        } else {
-            e.message
-        };
+        let message = if e.code == ErrorCode::Internal { "internal error".to_owned() } else { e.message };
         // REST speaks the proto3-JSON names: terms.customer_responsible → terms.customerResponsible.
-        let violations: Vec<_> = e
-            .violations
-            .iter()
-            .map(|v| serde_json::json!({ "field": json_path(&v.field), "reason": v.reason }))
-            .collect();
+        let violations: Vec<_> =
+            e.violations.iter().map(|v| serde_json::json!({ "field": json_path(&v.field), "reason": v.reason })).collect();
         let mut res = (
             status,
             Json(serde_json::json!({
@@ -47,10 +40,7 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         if e.code == ErrorCode::Unauthenticated {
-            res.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer"),
-            );
+            res.headers_mut().insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
         }
         res
     }
@@ -77,13 +67,7 @@ pub fn json_path(path: &str) -> String {
 mod tests {
     #[test]
     fn json_path_is_camel_case() {
-        assert_eq!(
-            super::json_path("terms.customer_responsible"),
-            "terms.customerResponsible"
-        );
-        assert_eq!(
-            super::json_path("site_levels[2].site_id"),
-            "siteLevels[2].siteId"
-        );
+        assert_eq!(super::json_path("terms.customer_responsible"), "terms.customerResponsible");
+        assert_eq!(super::json_path("site_levels[2].site_id"), "siteLevels[2].siteId");
     }
 }

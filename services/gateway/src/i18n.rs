@@ -24,20 +24,14 @@ pub struct I18n {
 impl I18n {
     /// The supported language for a code, Finnish otherwise.
     pub fn new(code: &str) -> Self {
-        let lang = LANGUAGES
-            .iter()
-            .copied()
-            .find(|l| *l == code)
-            .unwrap_or("fi");
+        let lang = LANGUAGES.iter().copied().find(|l| *l == code).unwrap_or("fi");
         let id = lang.parse().unwrap_or_default();
         Self { lang, id }
     }
 
     /// The message of `key`; the key itself when missing (visible in review, never a crash).
     pub fn t(&self, key: &str) -> String {
-        LOCALES
-            .try_lookup(&self.id, key)
-            .unwrap_or_else(|| key.to_owned())
+        LOCALES.try_lookup(&self.id, key).unwrap_or_else(|| key.to_owned())
     }
 
     fn enum_label(&self, proto_name: &str) -> String {
@@ -48,56 +42,82 @@ impl I18n {
         self.enum_label(pb::SiteKind::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn customer_kind(&self, v: &i32) -> String {
-        self.enum_label(
-            pb::CustomerKind::try_from(*v)
-                .unwrap_or_default()
-                .as_str_name(),
-        )
+        self.enum_label(pb::CustomerKind::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn stage(&self, v: &i32) -> String {
-        self.enum_label(
-            pb::PartnershipStage::try_from(*v)
-                .unwrap_or_default()
-                .as_str_name(),
-        )
+        self.enum_label(pb::PartnershipStage::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn agreement_status(&self, v: &i32) -> String {
-        self.enum_label(
-            pb::AgreementStatus::try_from(*v)
-                .unwrap_or_default()
-                .as_str_name(),
-        )
+        self.enum_label(pb::AgreementStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn service_line(&self, v: &i32) -> String {
-        self.enum_label(
-            pb::ServiceLine::try_from(*v)
-                .unwrap_or_default()
-                .as_str_name(),
-        )
+        self.enum_label(pb::ServiceLine::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn topic(&self, v: &i32) -> String {
         self.enum_label(pb::Topic::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn level(&self, v: &i32) -> String {
-        self.enum_label(
-            pb::ContactLevel::try_from(*v)
-                .unwrap_or_default()
-                .as_str_name(),
-        )
+        self.enum_label(pb::ContactLevel::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn amendment_status(&self, v: &i32) -> String {
-        self.enum_label(
-            pb::AmendmentStatus::try_from(*v)
-                .unwrap_or_default()
-                .as_str_name(),
-        )
+        self.enum_label(pb::AmendmentStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn site_status(&self, v: &i32) -> String {
-        self.enum_label(
-            pb::SiteStatus::try_from(*v)
-                .unwrap_or_default()
-                .as_str_name(),
-        )
+        self.enum_label(pb::SiteStatus::try_from(*v).unwrap_or_default().as_str_name())
+    }
+
+    pub fn cost_kind(&self, v: &i32) -> String {
+        self.enum_label(kumppani_proto::pricing::v1::CostComponentKind::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn unit(&self, v: &i32) -> String {
+        self.enum_label(kumppani_proto::pricing::v1::Unit::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn price_source(&self, v: &i32) -> String {
+        self.enum_label(kumppani_proto::pricing::v1::PriceSource::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn vat_category(&self, v: &i32) -> String {
+        self.enum_label(kumppani_proto::pricing::v1::VatCategory::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn list_status(&self, v: &i32) -> String {
+        self.enum_label(kumppani_proto::pricing::v1::PriceListStatus::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn change_status(&self, v: &i32) -> String {
+        self.enum_label(kumppani_proto::pricing::v1::PriceChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn pricing_date(&self, d: &Option<kumppani_proto::pricing::v1::Date>) -> String {
+        match d {
+            Some(d) if d.year > 0 => format!("{}.{}.{}", d.day, d.month, d.year),
+            _ => "–".to_owned(),
+        }
+    }
+    /// "3.8500" → "3,85" style money for display (Finnish decimal comma in fi/sv).
+    pub fn money(&self, v: &str) -> String {
+        if v.is_empty() {
+            return "–".to_owned();
+        }
+        let t = match v.split_once('.') {
+            Some((a, b)) => {
+                let b = b.trim_end_matches('0');
+                let b = if b.len() < 2 { format!("{b:0<2}") } else { b.to_owned() };
+                format!("{a}.{b}")
+            }
+            None => format!("{v}.00"),
+        };
+        if self.lang == "en" { t } else { t.replace('.', ",") }
+    }
+    /// A percent without sign ("13,5 %").
+    pub fn percent_plain(&self, v: &str) -> String {
+        let t = if self.lang == "en" { v.to_owned() } else { v.replace('.', ",") };
+        format!("{t} %")
+    }
+    /// A percent with sign, or "–".
+    pub fn percent(&self, v: &str) -> String {
+        if v.is_empty() {
+            return "–".to_owned();
+        }
+        let signed = if v.starts_with('-') { v.replacen('-', "−", 1) } else { format!("+{v}") };
+        let t = if self.lang == "en" { signed } else { signed.replace('.', ",") };
+        format!("{t} %")
     }
 
     /// A civil date as `d.m.yyyy` (all three languages use it in Finland).

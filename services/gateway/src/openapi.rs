@@ -11,15 +11,18 @@ use prost_types::{DescriptorProto, FileDescriptorSet};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
-const PACKAGE: &str = "kumppani.contracts.v1";
+/// Packages whose messages the REST API uses.
+const PACKAGES: [&str; 2] = ["kumppani.contracts.v1", "kumppani.pricing.v1"];
+
+/// Component name of a message: `kumppani.pricing.v1.Price` → `pricing.Price`.
+fn schema_key(package: &str, name: &str) -> String {
+    let short = package.trim_start_matches("kumppani.").split('.').next().unwrap_or(package);
+    format!("{short}.{name}")
+}
 
 pub async fn serve() -> Json<Value> {
     static DOC: OnceLock<Value> = OnceLock::new();
     Json(DOC.get_or_init(document).clone())
-}
-
-fn short(rust_path: &str) -> &str {
-    rust_path.rsplit("::").next().unwrap_or(rust_path).trim()
 }
 
 fn field_schema(f: &prost_types::FieldDescriptorProto, enums: &Map<String, Value>) -> Value {
@@ -35,23 +38,17 @@ fn field_schema(f: &prost_types::FieldDescriptorProto, enums: &Map<String, Value
         }
         Type::Double | Type::Float => json!({ "type": "number" }),
         Type::Bytes => json!({ "type": "string", "contentEncoding": "base64" }),
-        Type::Enum => enums
-            .get(type_name)
-            .cloned()
-            .unwrap_or(json!({ "type": "string" })),
+        Type::Enum => enums.get(type_name).cloned().unwrap_or(json!({ "type": "string" })),
         Type::Message if type_name == "google.protobuf.Timestamp" => {
             json!({ "type": "string", "format": "date-time" })
         }
         Type::Message => {
-            json!({ "$ref": format!("#/components/schemas/{}", type_name.trim_start_matches(&format!("{PACKAGE}.")).replace('.', "_")) })
+            let (package, name) = type_name.rsplit_once('.').unwrap_or(("", type_name));
+            json!({ "$ref": format!("#/components/schemas/{}", schema_key(package, name)) })
         }
         Type::Group => json!({}),
     };
-    if f.label() == Label::Repeated {
-        json!({ "type": "array", "items": base })
-    } else {
-        base
-    }
+    if f.label() == Label::Repeated { json!({ "type": "array", "items": base }) } else { base }
 }
 
 fn message_schema(m: &DescriptorProto, enums: &Map<String, Value>) -> Value {
@@ -67,22 +64,15 @@ pub fn document() -> Value {
     let set = FileDescriptorSet::decode(kumppani_proto::FILE_DESCRIPTOR_SET).unwrap_or_default();
     let mut enums = Map::new();
     let mut schemas = Map::new();
-    for file in set.file.iter().filter(|f| f.package() == PACKAGE) {
+    for file in set.file.iter().filter(|f| PACKAGES.contains(&f.package())) {
         for e in &file.enum_type {
-            let values: Vec<Value> = e
-                .value
-                .iter()
-                .map(|v| Value::String(v.name().to_owned()))
-                .collect();
-            enums.insert(
-                format!("{PACKAGE}.{}", e.name()),
-                json!({ "type": "string", "enum": values }),
-            );
+            let values: Vec<Value> = e.value.iter().map(|v| Value::String(v.name().to_owned())).collect();
+            enums.insert(format!("{}.{}", file.package(), e.name()), json!({ "type": "string", "enum": values }));
         }
     }
-    for file in set.file.iter().filter(|f| f.package() == PACKAGE) {
+    for file in set.file.iter().filter(|f| PACKAGES.contains(&f.package())) {
         for m in &file.message_type {
-            schemas.insert(m.name().to_owned(), message_schema(m, &enums));
+            schemas.insert(schema_key(file.package(), m.name()), message_schema(m, &enums));
         }
     }
     let error = json!({
@@ -99,27 +89,19 @@ pub fn document() -> Value {
     );
     let mut paths = Map::new();
     for r in ROUTES {
-        let request = short(r.request);
-        let response = short(r.response);
+        let request = schema_key(r.request.0, r.request.1);
+        let response = schema_key(r.response.0, r.response.1);
         let mut op = Map::new();
         op.insert("operationId".into(), json!(r.rpc));
         op.insert("summary".into(), json!(r.summary));
-        op.insert(
-            "tags".into(),
-            json!([r
-                .path
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .unwrap_or("api")]),
-        );
+        op.insert("tags".into(), json!([r.path.trim_start_matches('/').split('/').next().unwrap_or("api")]));
         let mut params = Vec::new();
         if r.path.contains("{id}") {
             params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" },
                                  "description": format!("fills request field `{}`", r.id_field) }));
         }
         if r.method == "get" {
-            if let Some(Value::Object(schema)) = schemas.get(request) {
+            if let Some(Value::Object(schema)) = schemas.get(&request) {
                 if let Some(Value::Object(props)) = schema.get("properties") {
                     for (name, s) in props {
                         if name != r.id_field {
@@ -144,9 +126,7 @@ pub fn document() -> Value {
             }),
         );
         let path = format!("/api/v1{}", r.path);
-        let entry = paths
-            .entry(path)
-            .or_insert_with(|| Value::Object(Map::new()));
+        let entry = paths.entry(path).or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(m) = entry {
             m.insert(r.method.to_owned(), Value::Object(op));
         }
@@ -156,7 +136,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Kumppani API",
             "version": "1.0.0",
-            "description": "Customer registry and service agreements of the city's meal and cleaning producer. Bodies are the proto3 JSON mapping of package kumppani.contracts.v1. Authenticate with an OIDC bearer token."
+            "description": "Customer registry, service agreements and cost-based pricing of the city's meal and cleaning producer. Bodies are the proto3 JSON mapping of packages kumppani.contracts.v1 and kumppani.pricing.v1. Authenticate with an OIDC bearer token."
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }],

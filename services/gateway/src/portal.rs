@@ -4,7 +4,6 @@
 
 use crate::AppState;
 use crate::i18n::I18n;
-use crate::rest::grpc_request;
 use crate::session::{CsrfForm, LANG_COOKIE, Session};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -29,16 +28,13 @@ pub struct Layout {
     pub signed_in: bool,
 }
 
-fn language(headers: &HeaderMap) -> I18n {
+pub(crate) fn language(headers: &HeaderMap) -> I18n {
     let jar = CookieJar::from_headers(headers);
     if let Some(c) = jar.get(LANG_COOKIE) {
         return I18n::new(c.value());
     }
     // First visit: honour the browser's preference among fi / sv / en.
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let first = accept
         .split(',')
         .filter_map(|p| p.split(';').next())
@@ -47,7 +43,7 @@ fn language(headers: &HeaderMap) -> I18n {
     I18n::new(first.unwrap_or("fi"))
 }
 
-fn layout(s: &Session, i: &I18n, path: &str) -> Layout {
+pub(crate) fn layout(s: &Session, i: &I18n, path: &str) -> Layout {
     Layout {
         user: s.name.clone(),
         role_label: i.t(&format!("role-{}", s.role.as_str().replace('_', "-"))),
@@ -73,7 +69,7 @@ fn signed_out_layout() -> Layout {
     }
 }
 
-fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(e) => {
@@ -92,101 +88,48 @@ struct ErrorPage {
     message: String,
 }
 
-fn error_page(
-    status: StatusCode,
-    i: I18n,
-    l: Layout,
-    title_key: &str,
-    message: String,
-) -> Response {
+fn error_page(status: StatusCode, i: I18n, l: Layout, title_key: &str, message: String) -> Response {
     let title = i.t(title_key);
-    render(
-        status,
-        &ErrorPage {
-            l,
-            i,
-            title,
-            message,
-        },
-    )
+    render(status, &ErrorPage { l, i, title, message })
 }
 
 /// The page for a failed call: 403 / 404 / 400 / sign in again / 503.
-fn failure(e: AppError, i: I18n, l: Layout) -> Response {
+pub(crate) fn failure(e: AppError, i: I18n, l: Layout) -> Response {
     match e.code {
-        ErrorCode::PermissionDenied => error_page(
-            StatusCode::FORBIDDEN,
-            i.clone(),
-            l,
-            "error-forbidden",
-            i.t("error-forbidden-text"),
-        ),
-        ErrorCode::NotFound => error_page(
-            StatusCode::NOT_FOUND,
-            i.clone(),
-            l,
-            "error-not-found",
-            i.t("error-not-found-text"),
-        ),
+        ErrorCode::PermissionDenied => error_page(StatusCode::FORBIDDEN, i.clone(), l, "error-forbidden", i.t("error-forbidden-text")),
+        ErrorCode::NotFound => error_page(StatusCode::NOT_FOUND, i.clone(), l, "error-not-found", i.t("error-not-found-text")),
         ErrorCode::Unauthenticated => Redirect::to("/auth/login").into_response(),
         ErrorCode::InvalidArgument => {
-            let details: Vec<String> = e
-                .violations
-                .iter()
-                .map(|v| format!("{}: {}", v.field, v.reason))
-                .collect();
-            error_page(
-                StatusCode::BAD_REQUEST,
-                i,
-                l,
-                "error-bad-request",
-                details.join("; "),
-            )
+            let details: Vec<String> = e.violations.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect();
+            error_page(StatusCode::BAD_REQUEST, i, l, "error-bad-request", details.join("; "))
         }
-        _ => error_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            i.clone(),
-            l,
-            "error-unavailable",
-            i.t("error-unavailable-text"),
-        ),
+        _ => error_page(StatusCode::SERVICE_UNAVAILABLE, i.clone(), l, "error-unavailable", i.t("error-unavailable-text")),
     }
 }
 
 pub fn unavailable_page(lang: &str) -> Response {
     let i = I18n::new(lang);
-    error_page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        i.clone(),
-        signed_out_layout(),
-        "error-unavailable",
-        i.t("error-unavailable-text"),
-    )
+    error_page(StatusCode::SERVICE_UNAVAILABLE, i.clone(), signed_out_layout(), "error-unavailable", i.t("error-unavailable-text"))
 }
 
 pub fn forbidden_csrf() -> Response {
     let i = I18n::new("fi");
-    error_page(
-        StatusCode::FORBIDDEN,
-        i.clone(),
-        signed_out_layout(),
-        "error-forbidden",
-        i.t("error-csrf-text"),
-    )
+    error_page(StatusCode::FORBIDDEN, i.clone(), signed_out_layout(), "error-forbidden", i.t("error-csrf-text"))
 }
 
 macro_rules! call {
-    ($state:expr, $session:expr, $i:expr, $l:expr, $rpc:ident, $msg:expr) => {{
-        let request = match grpc_request($msg, &$session.token) {
+    ($client:expr, $session:expr, $i:expr, $l:expr, $rpc:ident, $msg:expr) => {{
+        let request = match $crate::rest::grpc_request($msg, &$session.token) {
             Ok(r) => r,
-            Err(e) => return failure(e, $i, $l),
+            Err(e) => return $crate::portal::failure(e, $i, $l),
         };
-        match $state.contracts.clone().$rpc(request).await {
+        match $client.clone().$rpc(request).await {
             Ok(r) => r.into_inner(),
-            Err(status) => return failure(AppError::from_status(&status), $i, $l),
+            Err(status) => return $crate::portal::failure(kumppani_platform::AppError::from_status(&status), $i, $l),
         }
     }};
 }
+pub(crate) use call;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -221,26 +164,16 @@ struct CustomersPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn customers(
-    State(s): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    Query(p): Query<ListParams>,
-) -> Response {
+async fn customers(State(s): State<AppState>, session: Session, headers: HeaderMap, Query(p): Query<ListParams>) -> Response {
     let i = language(&headers);
     let l = layout(&session, &i, "/portal/customers");
     let r = call!(
-        s,
+        s.contracts,
         session,
         i.clone(),
         l,
         list_customers,
-        pb::ListCustomersRequest {
-            query: p.q.clone(),
-            page_size: 100,
-            page_token: p.page.clone(),
-            ..Default::default()
-        }
+        pb::ListCustomersRequest { query: p.q.clone(), page_size: 100, page_token: p.page.clone(), ..Default::default() }
     );
     let l = layout(&session, &i, "/portal/customers");
     let next = if r.next_page_token.is_empty() {
@@ -252,16 +185,7 @@ async fn customers(
             r.next_page_token
         )
     };
-    render(
-        StatusCode::OK,
-        &CustomersPage {
-            l,
-            i,
-            q: p.q,
-            customers: r.customers,
-            next,
-        },
-    )
+    render(StatusCode::OK, &CustomersPage { l, i, q: p.q, customers: r.customers, next })
 }
 
 #[derive(Template)]
@@ -275,35 +199,19 @@ struct CustomerPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn customer(
-    State(s): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn customer(State(s): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let i = language(&headers);
     let path = format!("/portal/customers/{id}");
     let l = layout(&session, &i, &path);
-    let d = call!(
-        s,
-        session,
-        i.clone(),
-        l,
-        get_customer,
-        pb::GetCustomerRequest { id: id.clone() }
-    );
+    let d = call!(s.contracts, session, i.clone(), l, get_customer, pb::GetCustomerRequest { id: id.clone() });
     let l = layout(&session, &i, &path);
     let sites = call!(
-        s,
+        s.contracts,
         session,
         i.clone(),
         l,
         list_sites,
-        pb::ListSitesRequest {
-            customer_id: id.clone(),
-            page_size: 500,
-            ..Default::default()
-        }
+        pb::ListSitesRequest { customer_id: id.clone(), page_size: 500, ..Default::default() }
     )
     .sites;
     let l = layout(&session, &i, &path);
@@ -321,23 +229,11 @@ struct SitePage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn site(
-    State(s): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn site(State(s): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let i = language(&headers);
     let path = format!("/portal/sites/{id}");
     let l = layout(&session, &i, &path);
-    let d = call!(
-        s,
-        session,
-        i.clone(),
-        l,
-        get_site,
-        pb::GetSiteRequest { id }
-    );
+    let d = call!(s.contracts, session, i.clone(), l, get_site, pb::GetSiteRequest { id });
     let l = layout(&session, &i, &path);
     let site = d.site.clone().unwrap_or_default();
     render(StatusCode::OK, &SitePage { l, i, d, site })
@@ -354,45 +250,16 @@ struct AgreementPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn agreement(
-    State(s): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn agreement(State(s): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let i = language(&headers);
     let path = format!("/portal/agreements/{id}");
     let l = layout(&session, &i, &path);
-    let a = call!(
-        s,
-        session,
-        i.clone(),
-        l,
-        get_agreement,
-        pb::GetAgreementRequest { id: id.clone() }
-    );
+    let a = call!(s.contracts, session, i.clone(), l, get_agreement, pb::GetAgreementRequest { id: id.clone() });
     let l = layout(&session, &i, &path);
-    let amendments = call!(
-        s,
-        session,
-        i.clone(),
-        l,
-        list_amendments,
-        pb::ListAmendmentsRequest { agreement_id: id }
-    )
-    .amendments;
+    let amendments = call!(s.contracts, session, i.clone(), l, list_amendments, pb::ListAmendmentsRequest { agreement_id: id }).amendments;
     let l = layout(&session, &i, &path);
     let terms = a.terms.clone().unwrap_or_default();
-    render(
-        StatusCode::OK,
-        &AgreementPage {
-            l,
-            i,
-            a,
-            terms,
-            amendments,
-        },
-    )
+    render(StatusCode::OK, &AgreementPage { l, i, a, terms, amendments })
 }
 
 #[derive(Deserialize)]
@@ -415,65 +282,27 @@ struct ContactPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn contact(
-    State(s): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    Query(p): Query<ContactParams>,
-) -> Response {
+async fn contact(State(s): State<AppState>, session: Session, headers: HeaderMap, Query(p): Query<ContactParams>) -> Response {
     let i = language(&headers);
     let l = layout(&session, &i, "/portal/contact");
-    let site_id = if p.site.is_empty() {
-        session.site_id.map(|s| s.to_string()).unwrap_or_default()
-    } else {
-        p.site.clone()
-    };
-    let topic = pb::Topic::from_str_name(&format!("TOPIC_{}", p.topic.to_uppercase()))
-        .unwrap_or(pb::Topic::Meals) as i32;
-    let topics = [
-        pb::Topic::Orders,
-        pb::Topic::Meals,
-        pb::Topic::Cleaning,
-        pb::Topic::Invoices,
-        pb::Topic::Agreement,
-    ]
-    .iter()
-    .map(|t| (*t as i32, i.topic(&(*t as i32))))
-    .collect();
+    let site_id = if p.site.is_empty() { session.site_id.map(|s| s.to_string()).unwrap_or_default() } else { p.site.clone() };
+    let topic = pb::Topic::from_str_name(&format!("TOPIC_{}", p.topic.to_uppercase())).unwrap_or(pb::Topic::Meals) as i32;
+    let topics = [pb::Topic::Orders, pb::Topic::Meals, pb::Topic::Cleaning, pb::Topic::Invoices, pb::Topic::Agreement]
+        .iter()
+        .map(|t| (*t as i32, i.topic(&(*t as i32))))
+        .collect();
     let answer = if site_id.is_empty() {
         None
     } else {
-        Some(call!(
-            s,
-            session,
-            i.clone(),
-            l,
-            who_to_contact,
-            pb::WhoToContactRequest {
-                site_id: site_id.clone(),
-                topic
-            }
-        ))
+        Some(call!(s.contracts, session, i.clone(), l, who_to_contact, pb::WhoToContactRequest { site_id: site_id.clone(), topic }))
     };
     let l = layout(&session, &i, "/portal/contact");
-    render(
-        StatusCode::OK,
-        &ContactPage {
-            l,
-            i,
-            site_id,
-            topic,
-            topics,
-            answer,
-        },
-    )
+    render(StatusCode::OK, &ContactPage { l, i, site_id, topic, topics, answer })
 }
 
 impl ContactPage {
     fn topic_param(&self, t: &i32) -> String {
-        pb::Topic::try_from(*t)
-            .map(|t| t.as_str_name().trim_start_matches("TOPIC_").to_lowercase())
-            .unwrap_or_default()
+        pb::Topic::try_from(*t).map(|t| t.as_str_name().trim_start_matches("TOPIC_").to_lowercase()).unwrap_or_default()
     }
 }
 
@@ -487,11 +316,7 @@ struct LanguageForm {
     back: String,
 }
 
-async fn set_language(
-    State(s): State<AppState>,
-    session: Option<Session>,
-    Form(f): Form<LanguageForm>,
-) -> Response {
+async fn set_language(State(s): State<AppState>, session: Option<Session>, Form(f): Form<LanguageForm>) -> Response {
     if let Some(session) = &session {
         if session.csrf != f.csrf {
             return forbidden_csrf();
@@ -505,11 +330,7 @@ async fn set_language(
         .same_site(SameSite::Lax)
         .permanent()
         .build();
-    let back = if f.back.starts_with("/portal") && !f.back.starts_with("//") {
-        f.back
-    } else {
-        "/portal/".to_owned()
-    };
+    let back = if f.back.starts_with("/portal") && !f.back.starts_with("//") { f.back } else { "/portal/".to_owned() };
     (CookieJar::new().add(cookie), Redirect::to(&back)).into_response()
 }
 
@@ -522,13 +343,7 @@ struct SignedOutPage {
 
 pub async fn signed_out(headers: HeaderMap) -> Response {
     let i = language(&headers);
-    render(
-        StatusCode::OK,
-        &SignedOutPage {
-            l: signed_out_layout(),
-            i,
-        },
-    )
+    render(StatusCode::OK, &SignedOutPage { l: signed_out_layout(), i })
 }
 
 /// Unknown paths: a real page, in the user's language.
@@ -538,13 +353,7 @@ pub async fn not_found(headers: HeaderMap, session: Option<Session>) -> Response
         Some(s) => layout(s, &i, "/portal/"),
         None => signed_out_layout(),
     };
-    error_page(
-        StatusCode::NOT_FOUND,
-        i.clone(),
-        l,
-        "error-not-found",
-        i.t("error-not-found-text"),
-    )
+    error_page(StatusCode::NOT_FOUND, i.clone(), l, "error-not-found", i.t("error-not-found-text"))
 }
 
 pub fn routes() -> Router<AppState> {
@@ -574,12 +383,5 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
         "portal.css" => PORTAL_CSS,
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }

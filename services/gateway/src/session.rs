@@ -50,11 +50,8 @@ pub fn cookie_key(configured: &str) -> anyhow::Result<Key> {
     if configured.is_empty() {
         return Ok(Key::generate());
     }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(configured.trim())
-        .unwrap_or_else(|_| configured.as_bytes().to_vec());
-    Key::try_from(bytes.as_slice())
-        .map_err(|_| anyhow::anyhow!("KUMPPANI_COOKIE_KEY must be at least 64 bytes"))
+    let bytes = base64::engine::general_purpose::STANDARD.decode(configured.trim()).unwrap_or_else(|_| configured.as_bytes().to_vec());
+    Key::try_from(bytes.as_slice()).map_err(|_| anyhow::anyhow!("KUMPPANI_COOKIE_KEY must be at least 64 bytes"))
 }
 
 fn random_b64(n: usize) -> String {
@@ -75,10 +72,7 @@ impl OidcClient {
     pub fn new(issuer: &str) -> Self {
         Self {
             issuer: issuer.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default(),
             endpoints: Arc::new(OnceCell::new()),
         }
     }
@@ -115,20 +109,13 @@ struct PendingLogin {
 }
 
 fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
-    Cookie::build((name, value))
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Lax)
-        .build()
+    Cookie::build((name, value)).path("/").http_only(true).secure(secure).same_site(SameSite::Lax).build()
 }
 
 /// Only same-site portal paths are valid return targets.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/portal") && !n.starts_with("//") && !n.contains('\\') => {
-            n.to_owned()
-        }
+        Some(n) if n.starts_with("/portal") && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
         _ => "/portal/".to_owned(),
     }
 }
@@ -138,11 +125,7 @@ pub struct LoginParams {
     next: Option<String>,
 }
 
-async fn login(
-    State(s): State<AppState>,
-    jar: PrivateCookieJar,
-    Query(p): Query<LoginParams>,
-) -> Response {
+async fn login(State(s): State<AppState>, jar: PrivateCookieJar, Query(p): Query<LoginParams>) -> Response {
     let (authorize, _) = match s.oidc.endpoints().await {
         Ok(e) => e,
         Err(e) => {
@@ -150,34 +133,22 @@ async fn login(
             return crate::portal::unavailable_page("fi");
         }
     };
-    let pending = PendingLogin {
-        state: random_b64(24),
-        verifier: random_b64(48),
-        nonce: random_b64(24),
-        next: safe_next(p.next.as_deref()),
-    };
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(sha2::Sha256::digest(pending.verifier.as_bytes()));
+    let pending =
+        PendingLogin { state: random_b64(24), verifier: random_b64(48), nonce: random_b64(24), next: safe_next(p.next.as_deref()) };
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(pending.verifier.as_bytes()));
     let Ok(mut url) = url::Url::parse(&authorize) else {
         return crate::portal::unavailable_page("fi");
     };
     url.query_pairs_mut()
         .append_pair("response_type", "code")
         .append_pair("client_id", &s.config.portal_client_id)
-        .append_pair(
-            "redirect_uri",
-            &format!("{}/auth/callback", s.config.public_url),
-        )
+        .append_pair("redirect_uri", &format!("{}/auth/callback", s.config.public_url))
         .append_pair("scope", "openid profile email")
         .append_pair("state", &pending.state)
         .append_pair("nonce", &pending.nonce)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
-    let jar = jar.add(cookie(
-        AUTH_COOKIE,
-        serde_json::to_string(&pending).unwrap_or_default(),
-        s.config.secure_cookies(),
-    ));
+    let jar = jar.add(cookie(AUTH_COOKIE, serde_json::to_string(&pending).unwrap_or_default(), s.config.secure_cookies()));
     (jar, Redirect::to(url.as_str())).into_response()
 }
 
@@ -193,14 +164,8 @@ struct TokenResponse {
     access_token: String,
 }
 
-async fn callback(
-    State(s): State<AppState>,
-    jar: PrivateCookieJar,
-    Query(p): Query<CallbackParams>,
-) -> Response {
-    let pending: Option<PendingLogin> = jar
-        .get(AUTH_COOKIE)
-        .and_then(|c| serde_json::from_str(c.value()).ok());
+async fn callback(State(s): State<AppState>, jar: PrivateCookieJar, Query(p): Query<CallbackParams>) -> Response {
+    let pending: Option<PendingLogin> = jar.get(AUTH_COOKIE).and_then(|c| serde_json::from_str(c.value()).ok());
     let jar = jar.remove(Cookie::build(AUTH_COOKIE).path("/").build());
     let (Some(pending), Some(code), Some(state)) = (pending, p.code, p.state) else {
         tracing::info!(error = ?p.error, "sign-in callback without a pending login");
@@ -228,11 +193,7 @@ async fn callback(
             .error_for_status()?
             .json()
             .await?;
-        let claims = s
-            .verifier
-            .verify(&tokens.access_token)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let claims = s.verifier.verify(&tokens.access_token).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         anyhow::Ok(Session {
             token: tokens.access_token,
             subject: claims.sub,
@@ -248,11 +209,7 @@ async fn callback(
     match result {
         Ok(session) => {
             tracing::info!(subject = %session.subject, role = session.role.as_str(), "portal sign-in");
-            let jar = jar.add(cookie(
-                SESSION_COOKIE,
-                serde_json::to_string(&session).unwrap_or_default(),
-                s.config.secure_cookies(),
-            ));
+            let jar = jar.add(cookie(SESSION_COOKIE, serde_json::to_string(&session).unwrap_or_default(), s.config.secure_cookies()));
             (jar, Redirect::to(&pending.next)).into_response()
         }
         Err(e) => {
@@ -268,11 +225,7 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-async fn logout(
-    jar: PrivateCookieJar,
-    session: Option<Session>,
-    Form(f): Form<CsrfForm>,
-) -> Response {
+async fn logout(jar: PrivateCookieJar, session: Option<Session>, Form(f): Form<CsrfForm>) -> Response {
     if let Some(s) = &session {
         if s.csrf != f.csrf {
             return crate::portal::forbidden_csrf();
@@ -299,23 +252,13 @@ pub fn read_session(jar: &PrivateCookieJar) -> Option<Session> {
 impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = PrivateCookieJar::from_headers(&parts.headers, state.cookie_key.clone());
         match read_session(&jar) {
             Some(s) => Ok(s),
             None => {
-                let next = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/portal/");
-                let target = format!(
-                    "/auth/login?next={}",
-                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-                );
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/portal/");
+                let target = format!("/auth/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
                 Err(Redirect::to(&target).into_response())
             }
         }
@@ -325,10 +268,7 @@ impl FromRequestParts<AppState> for Session {
 impl axum::extract::OptionalFromRequestParts<AppState> for Session {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
         let jar = PrivateCookieJar::from_headers(&parts.headers, state.cookie_key.clone());
         Ok(read_session(&jar))
     }

@@ -83,14 +83,7 @@ pub struct Principal {
 
 impl From<Claims> for Principal {
     fn from(c: Claims) -> Self {
-        Self {
-            subject: c.sub,
-            name: c.name,
-            role: c.kumppani_role,
-            customer_id: c.customer_id,
-            site_id: c.site_id,
-            grants: c.grants,
-        }
+        Self { subject: c.sub, name: c.name, role: c.kumppani_role, customer_id: c.customer_id, site_id: c.site_id, grants: c.grants }
     }
 }
 
@@ -101,11 +94,7 @@ impl Principal {
 
     /// Staff and admins may change registry and agreement data.
     pub fn require_enterprise(&self) -> Result<(), AppError> {
-        if self.is_enterprise() {
-            Ok(())
-        } else {
-            Err(AppError::denied("only the enterprise's staff may do this"))
-        }
+        if self.is_enterprise() { Ok(()) } else { Err(AppError::denied("only the enterprise's staff may do this")) }
     }
 
     /// May the caller see data of this customer at all?
@@ -120,20 +109,14 @@ impl Principal {
     /// May the caller see this site? Site users only their own site.
     pub fn may_see_site(&self, customer_id: Uuid, site_id: Uuid) -> bool {
         match self.role {
-            Role::SiteUser => {
-                self.site_id == Some(site_id) && self.customer_id == Some(customer_id)
-            }
+            Role::SiteUser => self.site_id == Some(site_id) && self.customer_id == Some(customer_id),
             _ => self.may_see_customer(customer_id),
         }
     }
 
     /// A site user's scope is narrower than their customer.
     pub fn site_scope(&self) -> Option<Uuid> {
-        if self.role == Role::SiteUser {
-            self.site_id
-        } else {
-            None
-        }
+        if self.role == Role::SiteUser { self.site_id } else { None }
     }
 
     /// The customer the caller is restricted to, if any.
@@ -146,17 +129,9 @@ impl Principal {
 }
 
 /// Reads the bearer token of a gRPC request and verifies it.
-pub async fn authenticate<T>(
-    verifier: &Verifier,
-    request: &tonic::Request<T>,
-) -> Result<Principal, AppError> {
-    let header = request
-        .metadata()
-        .get("authorization")
-        .ok_or_else(|| AppError::unauthenticated("missing bearer token"))?;
-    let value = header
-        .to_str()
-        .map_err(|_| AppError::unauthenticated("malformed authorization header"))?;
+pub async fn authenticate<T>(verifier: &Verifier, request: &tonic::Request<T>) -> Result<Principal, AppError> {
+    let header = request.metadata().get("authorization").ok_or_else(|| AppError::unauthenticated("missing bearer token"))?;
+    let value = header.to_str().map_err(|_| AppError::unauthenticated("malformed authorization header"))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))

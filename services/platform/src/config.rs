@@ -15,10 +15,7 @@ pub struct ConfigError {
 
 /// Reads `var`, falling back to `default`.
 pub fn var_or(var: &str, default: &str) -> String {
-    std::env::var(var)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_owned())
+    std::env::var(var).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
 /// Reads an optional variable (empty counts as unset).
@@ -33,10 +30,7 @@ where
 {
     match var_opt(var) {
         None => Ok(default),
-        Some(v) => v.parse().map_err(|e: T::Err| ConfigError {
-            var: var.to_owned(),
-            reason: format!("cannot parse {v:?}: {e}"),
-        }),
+        Some(v) => v.parse().map_err(|e: T::Err| ConfigError { var: var.to_owned(), reason: format!("cannot parse {v:?}: {e}") }),
     }
 }
 

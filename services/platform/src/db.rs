@@ -21,9 +21,7 @@ pub fn role_name(schema: &str) -> String {
 
 fn check_ident(s: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
         "not a safe SQL identifier: {s:?}"
     );
     Ok(())
@@ -36,19 +34,12 @@ pub async fn ensure_database(admin_url: &str) -> anyhow::Result<()> {
     check_ident(&db)?;
     let mut conn = opts.clone().database("postgres").connect().await?;
     let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(&db)
-            .fetch_one(&mut conn)
-            .await?;
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)").bind(&db).fetch_one(&mut conn).await?;
     if !exists {
-        match conn
-            .execute(AssertSqlSafe(format!("CREATE DATABASE {db}")))
-            .await
-        {
+        match conn.execute(AssertSqlSafe(format!("CREATE DATABASE {db}"))).await {
             Ok(_) => {}
             // Someone else created it concurrently.
-            Err(sqlx::Error::Database(e))
-                if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
+            Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -57,31 +48,19 @@ pub async fn ensure_database(admin_url: &str) -> anyhow::Result<()> {
 }
 
 /// Creates the service's role and schema (idempotent). Runs as an admin.
-pub async fn provision(
-    admin: &mut PgConnection,
-    schema: &str,
-    password: Option<&str>,
-) -> anyhow::Result<()> {
+pub async fn provision(admin: &mut PgConnection, schema: &str, password: Option<&str>) -> anyhow::Result<()> {
     check_ident(schema)?;
     let role = role_name(schema);
     // Roles are cluster-wide; parallel tests may race to create the same one.
     for attempt in 0..5 {
         let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
-                .bind(&role)
-                .fetch_one(&mut *admin)
-                .await?;
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)").bind(&role).fetch_one(&mut *admin).await?;
         if exists {
             break;
         }
-        match admin
-            .execute(AssertSqlSafe(format!("CREATE ROLE {role} LOGIN NOINHERIT")))
-            .await
-        {
+        match admin.execute(AssertSqlSafe(format!("CREATE ROLE {role} LOGIN NOINHERIT"))).await {
             Ok(_) => break,
-            Err(sqlx::Error::Database(e))
-                if matches!(e.code().as_deref(), Some("42710" | "23505")) && attempt < 4 =>
-            {
+            Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42710" | "23505")) && attempt < 4 => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             Err(e) => return Err(e.into()),
@@ -90,36 +69,16 @@ pub async fn provision(
     if let Some(pw) = password {
         // ALTER ROLE cannot take bind parameters; quote the literal.
         let quoted = pw.replace('\'', "''");
-        admin
-            .execute(AssertSqlSafe(format!(
-                "ALTER ROLE {role} PASSWORD '{quoted}'"
-            )))
-            .await?;
+        admin.execute(AssertSqlSafe(format!("ALTER ROLE {role} PASSWORD '{quoted}'"))).await?;
     }
-    let db: String = sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(&mut *admin)
-        .await?;
+    let db: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&mut *admin).await?;
     // Serialise concurrent provisioning of the same schema in this database.
     let mut tx = admin.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kumppani-provision'))")
-        .execute(&mut *tx)
-        .await?;
-    tx.execute(AssertSqlSafe(format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}"
-    )))
-    .await?;
-    tx.execute(AssertSqlSafe(format!(
-        "REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"
-    )))
-    .await?;
-    tx.execute(AssertSqlSafe(format!(
-        "GRANT CONNECT ON DATABASE {db} TO {role}"
-    )))
-    .await?;
-    tx.execute(AssertSqlSafe(format!(
-        "REVOKE CREATE ON SCHEMA public FROM {role}"
-    )))
-    .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kumppani-provision'))").execute(&mut *tx).await?;
+    tx.execute(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}"))).await?;
+    tx.execute(AssertSqlSafe(format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"))).await?;
+    tx.execute(AssertSqlSafe(format!("GRANT CONNECT ON DATABASE {db} TO {role}"))).await?;
+    tx.execute(AssertSqlSafe(format!("REVOKE CREATE ON SCHEMA public FROM {role}"))).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -128,23 +87,12 @@ static PLATFORM_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 /// Runs the platform's and then the service's migrations inside `schema`, as the
 /// service role, under an advisory lock keyed on the schema.
-pub async fn migrate(
-    admin: &mut PgConnection,
-    schema: &str,
-    service: &sqlx::migrate::Migrator,
-) -> anyhow::Result<()> {
+pub async fn migrate(admin: &mut PgConnection, schema: &str, service: &sqlx::migrate::Migrator) -> anyhow::Result<()> {
     check_ident(schema)?;
     let role = role_name(schema);
-    sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
-        .bind(format!("kumppani-migrate-{schema}"))
-        .execute(&mut *admin)
-        .await?;
+    sqlx::query("SELECT pg_advisory_lock(hashtext($1))").bind(format!("kumppani-migrate-{schema}")).execute(&mut *admin).await?;
     let result = async {
-        admin
-            .execute(AssertSqlSafe(format!(
-                "SET ROLE {role}; SET search_path TO {schema}"
-            )))
-            .await?;
+        admin.execute(AssertSqlSafe(format!("SET ROLE {role}; SET search_path TO {schema}"))).await?;
         let mut platform = clone_migrator(&PLATFORM_MIGRATIONS);
         platform.dangerous_set_table_name(format!("{schema}._kumppani_platform_migrations"));
         platform.set_locking(false);
@@ -157,10 +105,7 @@ pub async fn migrate(
     }
     .await;
     admin.execute("RESET ROLE; RESET search_path").await?;
-    sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
-        .bind(format!("kumppani-migrate-{schema}"))
-        .execute(&mut *admin)
-        .await?;
+    sqlx::query("SELECT pg_advisory_unlock(hashtext($1))").bind(format!("kumppani-migrate-{schema}")).execute(&mut *admin).await?;
     result
 }
 
@@ -170,11 +115,7 @@ fn clone_migrator(m: &sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
 
 /// Provisions and migrates a service's schema from an admin URL (used by
 /// `kumppani migrate`, `kumppani dev` and the tests).
-pub async fn setup_service_schema(
-    admin_url: &str,
-    schema: &str,
-    service: &sqlx::migrate::Migrator,
-) -> anyhow::Result<()> {
+pub async fn setup_service_schema(admin_url: &str, schema: &str, service: &sqlx::migrate::Migrator) -> anyhow::Result<()> {
     let mut admin = PgConnectOptions::from_str(admin_url)?.connect().await?;
     provision(&mut admin, schema, None).await?;
     migrate(&mut admin, schema, service).await?;
@@ -189,23 +130,12 @@ pub fn service_options(url: &str, schema: &str, as_role: bool) -> anyhow::Result
     if as_role {
         opts = opts.username(&role_name(schema));
     }
-    Ok(opts
-        .options([("search_path", schema)])
-        .application_name(&format!("kumppani-{schema}")))
+    Ok(opts.options([("search_path", schema)]).application_name(&format!("kumppani-{schema}")))
 }
 
 /// Opens the service's pool. `as_role = true` replaces the URL's user with the
 /// service role (dev and tests); in production the URL already names it.
-pub async fn connect_as_service(
-    url: &str,
-    schema: &str,
-    as_role: bool,
-    max: u32,
-) -> anyhow::Result<PgPool> {
+pub async fn connect_as_service(url: &str, schema: &str, as_role: bool, max: u32) -> anyhow::Result<PgPool> {
     let opts = service_options(url, schema, as_role)?;
-    Ok(PgPoolOptions::new()
-        .max_connections(max)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(opts)
-        .await?)
+    Ok(PgPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(5)).connect_with(opts).await?)
 }

@@ -96,11 +96,7 @@ impl std::error::Error for AppError {}
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            violations: Vec::new(),
-        }
+        Self { code, message: message.into(), violations: Vec::new() }
     }
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, format!("{} not found", what.into()))
@@ -146,21 +142,9 @@ impl AppError {
         use tonic_types::StatusExt;
         let violations = status
             .get_details_bad_request()
-            .map(|br| {
-                br.field_violations
-                    .into_iter()
-                    .map(|v| FieldViolation {
-                        field: v.field,
-                        reason: v.description,
-                    })
-                    .collect()
-            })
+            .map(|br| br.field_violations.into_iter().map(|v| FieldViolation { field: v.field, reason: v.description }).collect())
             .unwrap_or_default();
-        Self {
-            code: ErrorCode::from_grpc(status.code()),
-            message: status.message().to_owned(),
-            violations,
-        }
+        Self { code: ErrorCode::from_grpc(status.code()), message: status.message().to_owned(), violations }
     }
 }
 
@@ -178,16 +162,10 @@ impl From<sqlx::Error> for AppError {
                 tracing::warn!(error = %e, "database unavailable");
                 Self::new(ErrorCode::Unavailable, "database unavailable")
             }
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => Self::new(
-                ErrorCode::AlreadyExists,
-                format!(
-                    "already exists ({})",
-                    db.constraint().unwrap_or("unique key")
-                ),
-            ),
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("40001") => {
-                Self::new(ErrorCode::Aborted, "concurrent update, retry")
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+                Self::new(ErrorCode::AlreadyExists, format!("already exists ({})", db.constraint().unwrap_or("unique key")))
             }
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("40001") => Self::new(ErrorCode::Aborted, "concurrent update, retry"),
             _ => Self::internal(e.to_string()),
         }
     }
@@ -199,10 +177,7 @@ pub struct Violations(Vec<FieldViolation>);
 
 impl Violations {
     pub fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
-        self.0.push(FieldViolation {
-            field: field.into(),
-            reason: reason.into(),
-        });
+        self.0.push(FieldViolation { field: field.into(), reason: reason.into() });
     }
     pub fn check(&mut self, ok: bool, field: &str, reason: &str) {
         if !ok {
@@ -212,23 +187,19 @@ impl Violations {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// How many violations so far (to tell whether a sub-check added any).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
     pub fn into_error(self) -> AppError {
         let message = match self.0.as_slice() {
             [one] => format!("invalid {}: {}", one.field, one.reason),
             many => format!("{} invalid fields", many.len()),
         };
-        AppError {
-            code: ErrorCode::InvalidArgument,
-            message,
-            violations: self.0,
-        }
+        AppError { code: ErrorCode::InvalidArgument, message, violations: self.0 }
     }
     /// `Ok(())` when nothing was added.
     pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(self.into_error())
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(self.into_error()) }
     }
 }

@@ -18,12 +18,7 @@ use uuid::Uuid;
 /// Writes an event into the service's outbox, in the caller's transaction.
 /// `event_type` is the subject without the deployment prefix, e.g.
 /// `contracts.agreement.signed`. Returns the event id (UUIDv7).
-pub async fn emit<M: prost::Name>(
-    conn: &mut PgConnection,
-    producer: &str,
-    event_type: &str,
-    payload: &M,
-) -> Result<Uuid, sqlx::Error> {
+pub async fn emit<M: prost::Name>(conn: &mut PgConnection, producer: &str, event_type: &str, payload: &M) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
     let now = chrono::Utc::now();
     let envelope = Envelope {
@@ -144,11 +139,7 @@ impl OutboxRelay {
             }
             let subject = nats::subject(&self.prefix, &event_type);
             let result = async {
-                let ack = self
-                    .js
-                    .publish_with_headers(subject, h, payload.into())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("publish: {e}"))?;
+                let ack = self.js.publish_with_headers(subject, h, payload.into()).await.map_err(|e| anyhow::anyhow!("publish: {e}"))?;
                 tokio::time::timeout(Duration::from_secs(5), ack)
                     .await
                     .map_err(|_| anyhow::anyhow!("ack timed out"))?
@@ -158,22 +149,17 @@ impl OutboxRelay {
             match result {
                 Ok(_) => done.push(id),
                 Err(e) => {
-                    sqlx::query(
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                    )
-                    .bind(id)
-                    .bind(e.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(e.to_string())
+                        .execute(&mut *tx)
+                        .await?;
                     failure = Some(e);
                     break;
                 }
             }
         }
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
-            .bind(&done)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)").bind(&done).execute(&mut *tx).await?;
         tx.commit().await?;
         match failure {
             Some(e) => Err(e),
@@ -236,10 +222,7 @@ impl Consumer {
             )
             .await
             .map_err(|e| anyhow::anyhow!("creating consumer {}: {e}", self.name))?;
-        let mut messages = consumer
-            .messages()
-            .await
-            .map_err(|e| anyhow::anyhow!("consumer stream: {e}"))?;
+        let mut messages = consumer.messages().await.map_err(|e| anyhow::anyhow!("consumer stream: {e}"))?;
         loop {
             let next = tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
@@ -255,8 +238,7 @@ impl Consumer {
                 }
             };
             let parent = extract_context(message.headers.as_ref());
-            let span =
-                tracing::info_span!("consume", consumer = %self.name, subject = %message.subject);
+            let span = tracing::info_span!("consume", consumer = %self.name, subject = %message.subject);
             {
                 use tracing_opentelemetry::OpenTelemetrySpanExt;
                 let _ = span.set_parent(parent);
@@ -267,32 +249,24 @@ impl Consumer {
     }
 
     /// Processes one delivery: inbox check, handler, commit, ack / nak / dead-letter.
-    pub async fn process<H: EventHandler>(
-        &self,
-        handler: &H,
-        message: &jetstream::Message,
-    ) -> Outcome {
+    pub async fn process<H: EventHandler>(&self, handler: &H, message: &jetstream::Message) -> Outcome {
         let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
         let envelope = match Envelope::decode(message.payload.clone()) {
             Ok(e) if Uuid::parse_str(&e.id).is_ok() => e,
             Ok(_) => return self.dead_letter(message, "envelope id is not a UUID").await,
             Err(e) => {
-                return self
-                    .dead_letter(message, &format!("undecodable envelope: {e}"))
-                    .await;
+                return self.dead_letter(message, &format!("undecodable envelope: {e}")).await;
             }
         };
         let result: anyhow::Result<bool> = async {
             let mut tx = self.pool.begin().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(&self.name)
-            .bind(Uuid::parse_str(&envelope.id)?)
-            .bind(&envelope.event_type)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let inserted = sqlx::query("INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(&self.name)
+                .bind(Uuid::parse_str(&envelope.id)?)
+                .bind(&envelope.event_type)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             if inserted == 0 {
                 tx.rollback().await?;
                 return Ok(false);
@@ -307,15 +281,9 @@ impl Consumer {
                 if let Err(e) = message.double_ack().await {
                     tracing::warn!(error = %e, "consumer: ack failed (redelivery is harmless)");
                 }
-                if applied {
-                    Outcome::Applied
-                } else {
-                    Outcome::Duplicate
-                }
+                if applied { Outcome::Applied } else { Outcome::Duplicate }
             }
-            Err(e) if delivered >= self.max_attempts => {
-                self.dead_letter(message, &format!("{e:#}")).await
-            }
+            Err(e) if delivered >= self.max_attempts => self.dead_letter(message, &format!("{e:#}")).await,
             Err(e) => {
                 let delay = Duration::from_millis(200 * 2u64.pow(delivered.clamp(0, 8) as u32));
                 tracing::warn!(error = %e, delivered, "consumer: handler failed, will retry");
@@ -328,19 +296,12 @@ impl Consumer {
     async fn dead_letter(&self, message: &jetstream::Message, reason: &str) -> Outcome {
         let mut headers = message.headers.clone().unwrap_or_default();
         headers.insert("Kumppani-Original-Subject", message.subject.as_str());
-        headers.insert(
-            "Kumppani-Dead-Letter-Reason",
-            reason.replace(['\r', '\n'], " ").as_str(),
-        );
+        headers.insert("Kumppani-Dead-Letter-Reason", reason.replace(['\r', '\n'], " ").as_str());
         headers.insert("Kumppani-Consumer", self.name.as_str());
         // A new id, so the dead-letter stream does not dedupe it against the original.
         headers.insert("Nats-Msg-Id", Uuid::now_v7().to_string().as_str());
         let subject = nats::dead_letter_subject(&self.prefix, &self.name);
-        match self
-            .js
-            .publish_with_headers(subject, headers, message.payload.clone())
-            .await
-        {
+        match self.js.publish_with_headers(subject, headers, message.payload.clone()).await {
             Ok(ack) => match ack.await {
                 Ok(_) => {
                     tracing::error!(consumer = %self.name, reason, "consumer: message dead-lettered");
@@ -349,17 +310,13 @@ impl Consumer {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "dead-letter publish not acked; will retry");
-                    let _ = message
-                        .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
-                        .await;
+                    let _ = message.ack_with(AckKind::Nak(Some(Duration::from_secs(5)))).await;
                     Outcome::Retry
                 }
             },
             Err(e) => {
                 tracing::warn!(error = %e, "dead-letter publish failed; will retry");
-                let _ = message
-                    .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
-                    .await;
+                let _ = message.ack_with(AckKind::Nak(Some(Duration::from_secs(5)))).await;
                 Outcome::Retry
             }
         }
@@ -367,26 +324,12 @@ impl Consumer {
 }
 
 /// Decodes an envelope's payload as `M`, checking the declared type.
-pub fn decode_payload<M: prost::Message + prost::Name + Default>(
-    envelope: &Envelope,
-) -> anyhow::Result<M> {
-    anyhow::ensure!(
-        envelope.payload_type == M::full_name(),
-        "payload type {} is not {}",
-        envelope.payload_type,
-        M::full_name()
-    );
+pub fn decode_payload<M: prost::Message + prost::Name + Default>(envelope: &Envelope) -> anyhow::Result<M> {
+    anyhow::ensure!(envelope.payload_type == M::full_name(), "payload type {} is not {}", envelope.payload_type, M::full_name());
     Ok(M::decode(envelope.payload.as_slice())?)
 }
 
 /// Helper for tests and tools: the headers of an outbox row as a map.
 pub fn headers_map(h: &async_nats::HeaderMap) -> HashMap<String, String> {
-    h.iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                v.first().map(|s| s.to_string()).unwrap_or_default(),
-            )
-        })
-        .collect()
+    h.iter().map(|(k, v)| (k.to_string(), v.first().map(|s| s.to_string()).unwrap_or_default())).collect()
 }

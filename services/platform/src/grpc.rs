@@ -20,15 +20,9 @@ impl GrpcServer {
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(kumppani_proto::FILE_DESCRIPTOR_SET)
             .build_v1()?;
-        let router = tonic::transport::Server::builder()
-            .trace_fn(crate::telemetry::server_span)
-            .add_service(health_service)
-            .add_service(reflection);
-        Ok(Self {
-            router,
-            health,
-            names: Vec::new(),
-        })
+        let router =
+            tonic::transport::Server::builder().trace_fn(crate::telemetry::server_span).add_service(health_service).add_service(reflection);
+        Ok(Self { router, health, names: Vec::new() })
     }
 
     /// Adds a service (already wrapped in its generated `…Server`).
@@ -49,19 +43,11 @@ impl GrpcServer {
     }
 
     /// Serves on an already bound listener until `shutdown` is cancelled.
-    pub async fn serve(
-        self,
-        listener: tokio::net::TcpListener,
-        shutdown: Shutdown,
-    ) -> anyhow::Result<()> {
+    pub async fn serve(self, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
         for name in &self.names {
-            self.health
-                .set_service_status(*name, tonic_health::ServingStatus::Serving)
-                .await;
+            self.health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
         }
-        self.health
-            .set_service_status("", tonic_health::ServingStatus::Serving)
-            .await;
+        self.health.set_service_status("", tonic_health::ServingStatus::Serving).await;
         let health = self.health.clone();
         let names = self.names.clone();
         let incoming = tokio_stream_incoming(listener);
@@ -69,22 +55,16 @@ impl GrpcServer {
             .serve_with_incoming_shutdown(incoming, async move {
                 shutdown.cancelled().await;
                 for name in names {
-                    health
-                        .set_service_status(name, tonic_health::ServingStatus::NotServing)
-                        .await;
+                    health.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
                 }
-                health
-                    .set_service_status("", tonic_health::ServingStatus::NotServing)
-                    .await;
+                health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
             })
             .await?;
         Ok(())
     }
 }
 
-fn tokio_stream_incoming(
-    listener: tokio::net::TcpListener,
-) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+fn tokio_stream_incoming(listener: tokio::net::TcpListener) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
     futures::stream::unfold(listener, |l| async move {
         let r = l.accept().await.map(|(s, _)| {
             let _ = s.set_nodelay(true);
@@ -96,7 +76,5 @@ fn tokio_stream_incoming(
 
 /// Binds a TCP listener, reporting the address in the error.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }

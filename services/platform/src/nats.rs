@@ -31,11 +31,7 @@ pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client
 }
 
 /// Makes sure the service's stream (`<prefix>.<service>.>`) exists.
-pub async fn ensure_stream(
-    js: &jetstream::Context,
-    prefix: &str,
-    service: &str,
-) -> anyhow::Result<stream::Stream> {
+pub async fn ensure_stream(js: &jetstream::Context, prefix: &str, service: &str) -> anyhow::Result<stream::Stream> {
     let s = js
         .get_or_create_stream(stream::Config {
             name: stream_name(prefix, service),
@@ -50,10 +46,7 @@ pub async fn ensure_stream(
 }
 
 /// Makes sure the dead-letter stream (`<prefix>.deadletter.>`) exists.
-pub async fn ensure_dead_letter_stream(
-    js: &jetstream::Context,
-    prefix: &str,
-) -> anyhow::Result<stream::Stream> {
+pub async fn ensure_dead_letter_stream(js: &jetstream::Context, prefix: &str) -> anyhow::Result<stream::Stream> {
     js.get_or_create_stream(stream::Config {
         name: stream_name(prefix, "deadletter"),
         subjects: vec![format!("{prefix}.deadletter.>")],

@@ -37,46 +37,29 @@ fn otlp_enabled() -> bool {
 
 /// Installs the global subscriber. Call once, inside a tokio runtime.
 pub fn init(service_name: &str) -> anyhow::Result<TelemetryGuard> {
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,sqlx=warn,async_nats=warn,h2=warn,tower=warn,hyper=warn")
-    });
+    opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,async_nats=warn,h2=warn,tower=warn,hyper=warn"));
     let json = crate::config::var_or("KUMPPANI_LOG_FORMAT", "text") == "json";
     let fmt_layer = if json {
-        tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .boxed()
+        tracing_subscriber::fmt::layer().json().with_current_span(true).boxed()
     } else {
         tracing_subscriber::fmt::layer().compact().boxed()
     };
-    let mut guard = TelemetryGuard {
-        tracer: None,
-        meter: None,
-    };
+    let mut guard = TelemetryGuard { tracer: None, meter: None };
     let otel_layer = if otlp_enabled() {
         let name = crate::config::var_or("OTEL_SERVICE_NAME", service_name);
-        let resource = opentelemetry_sdk::Resource::builder()
-            .with_service_name(name.clone())
-            .build();
-        let span_exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .build()?;
+        let resource = opentelemetry_sdk::Resource::builder().with_service_name(name.clone()).build();
+        let span_exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
         let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
             .with_batch_exporter(span_exporter)
             .with_resource(resource.clone())
             .build();
         let tracer = provider.tracer(name);
         opentelemetry::global::set_tracer_provider(provider.clone());
-        let metric_exporter = opentelemetry_otlp::MetricExporter::builder()
-            .with_tonic()
-            .build()?;
-        let meter = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
-            .with_periodic_exporter(metric_exporter)
-            .with_resource(resource)
-            .build();
+        let metric_exporter = opentelemetry_otlp::MetricExporter::builder().with_tonic().build()?;
+        let meter =
+            opentelemetry_sdk::metrics::SdkMeterProvider::builder().with_periodic_exporter(metric_exporter).with_resource(resource).build();
         opentelemetry::global::set_meter_provider(meter.clone());
         guard.tracer = Some(provider);
         guard.meter = Some(meter);
@@ -84,11 +67,7 @@ pub fn init(service_name: &str) -> anyhow::Result<TelemetryGuard> {
     } else {
         None
     };
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt_layer)
-        .with(otel_layer)
-        .try_init()?;
+    tracing_subscriber::registry().with(filter).with(fmt_layer).with(otel_layer).try_init()?;
     Ok(guard)
 }
 
@@ -139,10 +118,9 @@ struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
 
 impl Injector for MetadataInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(k), Ok(v)) = (
-            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
-            tonic::metadata::MetadataValue::try_from(value.as_str()),
-        ) {
+        if let (Ok(k), Ok(v)) =
+            (tonic::metadata::MetadataKey::from_bytes(key.as_bytes()), tonic::metadata::MetadataValue::try_from(value.as_str()))
+        {
             self.0.insert(k, v);
         }
     }
@@ -151,9 +129,7 @@ impl Injector for MetadataInjector<'_> {
 /// Puts the current span's trace context into outgoing gRPC metadata.
 pub fn inject_grpc(metadata: &mut tonic::metadata::MetadataMap) {
     let cx = tracing::Span::current().context();
-    opentelemetry::global::get_text_map_propagator(|p| {
-        p.inject_context(&cx, &mut MetadataInjector(metadata))
-    });
+    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&cx, &mut MetadataInjector(metadata)));
 }
 
 /// A span for an incoming gRPC/HTTP request whose parent is the caller's trace.

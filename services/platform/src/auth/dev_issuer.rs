@@ -75,17 +75,10 @@ fn random_token() -> String {
 
 impl DevIssuer {
     /// `issuer` is the absolute URL this issuer is served at (e.g. `http://127.0.0.1:8080/dev-idp`).
-    pub fn new(
-        issuer: &str,
-        audience: &str,
-        users: Vec<DevUser>,
-        clients: Vec<DevClient>,
-    ) -> anyhow::Result<Arc<Self>> {
+    pub fn new(issuer: &str, audience: &str, users: Vec<DevUser>, clients: Vec<DevClient>) -> anyhow::Result<Arc<Self>> {
         use p256::pkcs8::EncodePrivateKey;
         let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
-        let der = secret
-            .to_pkcs8_der()
-            .map_err(|e| anyhow::anyhow!("encoding dev key: {e}"))?;
+        let der = secret.to_pkcs8_der().map_err(|e| anyhow::anyhow!("encoding dev key: {e}"))?;
         let key = EncodingKey::from_ec_der(der.as_bytes());
         let kid = format!("dev-{}", &Uuid::new_v4().simple().to_string()[..12]);
         let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::ES256)?;
@@ -138,22 +131,12 @@ impl DevIssuer {
 
     /// An access token for a demo user (tests and the `password` grant).
     pub fn token_for_user(&self, username: &str) -> anyhow::Result<String> {
-        let user = self
-            .users
-            .iter()
-            .find(|u| u.username == username)
-            .ok_or_else(|| anyhow::anyhow!("no demo user {username}"))?;
+        let user = self.users.iter().find(|u| u.username == username).ok_or_else(|| anyhow::anyhow!("no demo user {username}"))?;
         self.sign(&self.claims_for(user, &self.audience, None))
     }
 
     /// An access token with arbitrary claims signed by this issuer (tests).
-    pub fn token_for(
-        &self,
-        role: Role,
-        customer_id: Option<Uuid>,
-        site_id: Option<Uuid>,
-        grants: Vec<String>,
-    ) -> anyhow::Result<String> {
+    pub fn token_for(&self, role: Role, customer_id: Option<Uuid>, site_id: Option<Uuid>, grants: Vec<String>) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         self.sign(&Claims {
             iss: self.issuer.clone(),
@@ -240,11 +223,7 @@ struct AuthorizeParams {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 fn bad_request(msg: &str) -> Response {
@@ -259,16 +238,8 @@ impl DevIssuer {
         if p.response_type != "code" {
             return Err("response_type must be \"code\"".into());
         }
-        let client = self
-            .clients
-            .iter()
-            .find(|c| c.client_id == p.client_id)
-            .ok_or("unknown client_id")?;
-        if !client
-            .redirect_prefixes
-            .iter()
-            .any(|pre| p.redirect_uri.starts_with(pre.as_str()))
-        {
+        let client = self.clients.iter().find(|c| c.client_id == p.client_id).ok_or("unknown client_id")?;
+        if !client.redirect_prefixes.iter().any(|pre| p.redirect_uri.starts_with(pre.as_str())) {
             return Err("redirect_uri is not registered for this client".into());
         }
         if p.code_challenge_method != "S256" || p.code_challenge.len() < 43 {
@@ -278,19 +249,11 @@ impl DevIssuer {
     }
 }
 
-async fn authorize_page(
-    State(s): State<Arc<DevIssuer>>,
-    Query(p): Query<AuthorizeParams>,
-) -> Response {
+async fn authorize_page(State(s): State<Arc<DevIssuer>>, Query(p): Query<AuthorizeParams>) -> Response {
     if let Err(e) = s.check_authorize(&p) {
         return bad_request(&e);
     }
-    let hidden = |name: &str, value: &str| {
-        format!(
-            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-            escape(value)
-        )
-    };
+    let hidden = |name: &str, value: &str| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(value));
     let mut rows = String::new();
     for u in &s.users {
         rows.push_str(&format!(
@@ -323,33 +286,21 @@ button:focus{{outline:3px solid #0072c6;outline-offset:2px}}span{{color:#333}}</
         h3 = hidden("redirect_uri", &p.redirect_uri),
         h4 = hidden("state", &p.state),
         h5 = hidden("code_challenge", &p.code_challenge),
-        h6 = hidden("code_challenge_method", &p.code_challenge_method)
-            + &p.nonce
-                .as_deref()
-                .map(|n| hidden("nonce", n))
-                .unwrap_or_default(),
+        h6 =
+            hidden("code_challenge_method", &p.code_challenge_method) + &p.nonce.as_deref().map(|n| hidden("nonce", n)).unwrap_or_default(),
     );
     Html(html).into_response()
 }
 
 fn url_path(url: &str) -> String {
-    url::Url::parse(url)
-        .map(|u| u.path().trim_end_matches('/').to_owned())
-        .unwrap_or_default()
+    url::Url::parse(url).map(|u| u.path().trim_end_matches('/').to_owned()).unwrap_or_default()
 }
 
-async fn authorize_submit(
-    State(s): State<Arc<DevIssuer>>,
-    Form(p): Form<AuthorizeParams>,
-) -> Response {
+async fn authorize_submit(State(s): State<Arc<DevIssuer>>, Form(p): Form<AuthorizeParams>) -> Response {
     if let Err(e) = s.check_authorize(&p) {
         return bad_request(&e);
     }
-    let Some(username) = p
-        .username
-        .clone()
-        .filter(|u| s.users.iter().any(|x| &x.username == u))
-    else {
+    let Some(username) = p.username.clone().filter(|u| s.users.iter().any(|x| &x.username == u)) else {
         return bad_request("unknown user");
     };
     let code = random_token();
@@ -370,10 +321,7 @@ async fn authorize_submit(
     let Ok(mut target) = url::Url::parse(&p.redirect_uri) else {
         return bad_request("redirect_uri is not a URL");
     };
-    target
-        .query_pairs_mut()
-        .append_pair("code", &code)
-        .append_pair("state", &p.state);
+    target.query_pairs_mut().append_pair("code", &code).append_pair("state", &p.state);
     Redirect::to(target.as_str()).into_response()
 }
 
@@ -397,18 +345,11 @@ struct TokenRequest {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "error": error, "error_description": description })),
-    )
-        .into_response()
+    (status, Json(serde_json::json!({ "error": error, "error_description": description }))).into_response()
 }
 
 async fn token(State(s): State<Arc<DevIssuer>>, Form(r): Form<TokenRequest>) -> Response {
-    let issued = |access: anyhow::Result<String>, id: Option<anyhow::Result<String>>| match (
-        access,
-        id.transpose(),
-    ) {
+    let issued = |access: anyhow::Result<String>, id: Option<anyhow::Result<String>>| match (access, id.transpose()) {
         (Ok(access_token), Ok(id_token)) => {
             let mut body = serde_json::json!({
                 "access_token": access_token,
@@ -420,40 +361,20 @@ async fn token(State(s): State<Arc<DevIssuer>>, Form(r): Form<TokenRequest>) -> 
             }
             Json(body).into_response()
         }
-        _ => oauth_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "signing failed",
-        ),
+        _ => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "signing failed"),
     };
     match r.grant_type.as_str() {
         "authorization_code" => {
             let pending = s.codes.lock().ok().and_then(|mut c| c.remove(&r.code));
             let Some(p) = pending else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "unknown or used code",
-                );
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown or used code");
             };
-            if p.created.elapsed() > Duration::from_secs(300)
-                || p.client_id != r.client_id
-                || p.redirect_uri != r.redirect_uri
-            {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "code does not match client or redirect_uri",
-                );
+            if p.created.elapsed() > Duration::from_secs(300) || p.client_id != r.client_id || p.redirect_uri != r.redirect_uri {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code does not match client or redirect_uri");
             }
-            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(sha2::Sha256::digest(r.code_verifier.as_bytes()));
+            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(r.code_verifier.as_bytes()));
             if computed != p.challenge {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "PKCE verification failed",
-                );
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "PKCE verification failed");
             }
             let Some(user) = s.users.iter().find(|u| u.username == p.username) else {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "user gone");
@@ -472,26 +393,14 @@ async fn token(State(s): State<Arc<DevIssuer>>, Form(r): Form<TokenRequest>) -> 
             issued(s.sign(&s.claims_for(user, &s.audience, None)), None)
         }
         "client_credentials" => {
-            let Some(client) = s
-                .clients
-                .iter()
-                .find(|c| c.client_id == r.client_id && c.secret.is_some())
-            else {
+            let Some(client) = s.clients.iter().find(|c| c.client_id == r.client_id && c.secret.is_some()) else {
                 return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
             };
             if client.secret.as_deref() != Some(r.client_secret.as_str()) {
-                return oauth_error(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    "wrong client secret",
-                );
+                return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "wrong client secret");
             }
             issued(s.client_token(client), None)
         }
-        _ => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "use authorization_code, password or client_credentials",
-        ),
+        _ => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "use authorization_code, password or client_credentials"),
     }
 }

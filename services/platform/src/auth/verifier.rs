@@ -30,10 +30,7 @@ struct Keys {
 
 impl Verifier {
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
         Self {
             inner: Arc::new(Inner {
                 issuer: issuer.into().trim_end_matches('/').to_owned(),
@@ -50,16 +47,11 @@ impl Verifier {
 
     /// Verifies signature, issuer, audience and expiry; returns the claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| AppError::unauthenticated(format!("malformed token: {e}")))?;
-        let kid = header
-            .kid
-            .ok_or_else(|| AppError::unauthenticated("token has no key id"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|e| AppError::unauthenticated(format!("malformed token: {e}")))?;
+        let kid = header.kid.ok_or_else(|| AppError::unauthenticated("token has no key id"))?;
         let (key, alg) = self.key(&kid).await?;
         if alg != header.alg {
-            return Err(AppError::unauthenticated(
-                "token algorithm does not match the key",
-            ));
+            return Err(AppError::unauthenticated("token algorithm does not match the key"));
         }
         let mut validation = Validation::new(alg);
         validation.set_issuer(&[&self.inner.issuer]);
@@ -76,10 +68,7 @@ impl Verifier {
             if let Some(k) = keys.by_kid.get(kid) {
                 return Ok(k.clone());
             }
-            if keys
-                .fetched_at
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(30))
-            {
+            if keys.fetched_at.is_some_and(|t| t.elapsed() < Duration::from_secs(30)) {
                 return Err(AppError::unauthenticated("unknown signing key"));
             }
         }
@@ -87,37 +76,23 @@ impl Verifier {
         if let Some(k) = keys.by_kid.get(kid) {
             return Ok(k.clone());
         }
-        if keys
-            .fetched_at
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(30))
-        {
+        if keys.fetched_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(30)) {
             let fresh = self.fetch().await?;
             keys.by_kid = fresh;
             keys.fetched_at = Some(Instant::now());
         }
-        keys.by_kid
-            .get(kid)
-            .cloned()
-            .ok_or_else(|| AppError::unauthenticated("unknown signing key"))
+        keys.by_kid.get(kid).cloned().ok_or_else(|| AppError::unauthenticated("unknown signing key"))
     }
 
-    async fn fetch(
-        &self,
-    ) -> Result<HashMap<String, (DecodingKey, jsonwebtoken::Algorithm)>, AppError> {
+    async fn fetch(&self) -> Result<HashMap<String, (DecodingKey, jsonwebtoken::Algorithm)>, AppError> {
         let unavailable = |e: reqwest::Error| {
             tracing::warn!(error = %e, "cannot reach the identity provider");
-            AppError::new(
-                crate::ErrorCode::Unavailable,
-                "identity provider unavailable",
-            )
+            AppError::new(crate::ErrorCode::Unavailable, "identity provider unavailable")
         };
         let discovery: serde_json::Value = self
             .inner
             .http
-            .get(format!(
-                "{}/.well-known/openid-configuration",
-                self.inner.issuer
-            ))
+            .get(format!("{}/.well-known/openid-configuration", self.inner.issuer))
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
@@ -128,12 +103,7 @@ impl Verifier {
         let jwks_uri = discovery
             .get("jwks_uri")
             .and_then(|v| v.as_str())
-            .ok_or_else(|| {
-                AppError::new(
-                    crate::ErrorCode::Unavailable,
-                    "issuer discovery has no jwks_uri",
-                )
-            })?;
+            .ok_or_else(|| AppError::new(crate::ErrorCode::Unavailable, "issuer discovery has no jwks_uri"))?;
         let set: JwkSet = self
             .inner
             .http
@@ -147,8 +117,7 @@ impl Verifier {
             .map_err(unavailable)?;
         let mut out = HashMap::new();
         for jwk in &set.keys {
-            let (Some(kid), Some(alg)) = (jwk.common.key_id.clone(), jwk.common.key_algorithm)
-            else {
+            let (Some(kid), Some(alg)) = (jwk.common.key_id.clone(), jwk.common.key_algorithm) else {
                 continue;
             };
             let Ok(alg) = alg.to_string().parse::<jsonwebtoken::Algorithm>() else {
