@@ -1,6 +1,7 @@
 //! The `kumppani` binary's library: composes the services into one process for
 //! `kumppani dev` and the end-to-end tests, and finds the infrastructure.
 
+pub mod bench;
 pub mod infra;
 
 use kumppani_contracts as contracts;

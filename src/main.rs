@@ -32,6 +32,13 @@ enum Command {
     Migrate { service: String },
     /// Seed the demo city into an existing database (DATABASE_URL = admin URL).
     Seed,
+    /// Print performance figures (e.g. `kumppani bench pricing`); build with --release for real numbers.
+    Bench {
+        /// What to measure: pricing.
+        what: String,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 fn check_service(name: &str) -> anyhow::Result<()> {
@@ -52,6 +59,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Dev { no_seed } => dev(!no_seed).await,
         Command::Serve { service } => serve(&service).await,
         Command::Migrate { service } => migrate(&service).await,
+        Command::Bench { what, runs } => match what.as_str() {
+            "pricing" => kumppani::bench::pricing(runs).await,
+            other => anyhow::bail!("unknown benchmark {other:?}; available: pricing"),
+        },
         Command::Seed => {
             let url = var_or("DATABASE_URL", kumppani_platform::config::DEFAULT_DATABASE_URL);
             let pool = kumppani_platform::db::connect_as_service(&url, kumppani_contracts::SCHEMA, true, 2).await?;

@@ -545,3 +545,67 @@ test('logout returns to a signed-out state', { timeout: TEST_TIMEOUT }, async (t
     await s.context.close();
   }
 });
+
+test('prices: a customer contact sees their own price sheet with cost breakdowns and CSV; staff handle lists and changes', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(t);
+  const staff = await newSession(t);
+  try {
+    const { page } = s;
+    await login(s, 'sopimus.sivistys');
+    await expectOk(s, await visit(s, '/portal/prices?year=2027'), 'price sheet 2027');
+    await audit(s, 'price sheet (sopimus.sivistys)');
+    const heading = await page.locator('h1').innerText();
+    assert.match(heading, /Sivistys/, `the sheet is the contact's own customer: ${heading}`);
+    const rows = await page.locator('table').first().locator('tbody tr').count();
+    assert.ok(rows >= 10, `a row per product, saw ${rows}`);
+    assert.ok((await page.locator('.kp-breakdown').count()) >= 10, 'every priced product is broken down into its components');
+    assert.match(await page.locator('.kp-breakdown').first().innerText(), /€/);
+    // Asking for another customer's sheet still shows only one's own.
+    await visit(s, '/portal/prices?year=2027&customer=00000000-0000-0000-0000-000000000000');
+    assert.match(await page.locator('h1').innerText(), /Sivistys/);
+    const csvHref = await page.locator('a[href^="/portal/prices.csv"]').first().getAttribute('href');
+    const csv = await page.request.get(new URL(csvHref, BASE).href);
+    assert.equal(csv.status(), 200);
+    assert.match(csv.headers()['content-type'], /text\/csv/);
+    const text = await csv.text();
+    assert.match(text, /Koululounas;/, 'the CSV lists the products');
+    assert.ok(text.split('\n').length >= 12, 'a line per product');
+
+    await login(staff, 'staff');
+    await expectOk(staff, await visit(staff, '/portal/price-lists'), 'price lists');
+    await audit(staff, 'price lists (staff)');
+    const list = await links(staff.page, new RegExp(`^/portal/price-lists/(${UUID})$`));
+    assert.ok(list.length >= 2, 'the 2026 and 2027 lists are listed');
+    await expectOk(staff, await visit(staff, list[0].path), 'a price list');
+    await audit(staff, 'price list (staff)');
+    await expectOk(staff, await visit(staff, '/portal/price-changes'), 'price changes');
+    await audit(staff, 'price changes (staff)');
+    assert.match(await staff.page.locator('main').innerText(), /Ehdotettu/, 'the pending demo change awaits a decision');
+    // An incomplete proposal answers with the form errors, accessibly.
+    await staff.page.locator('#pc-from').fill('2027-09-01');
+    await staff.page.locator('#pc-reason').fill('Testi');
+    await staff.page.locator('#pc-price').fill('3,00');
+    const resp = await clickAndWait(staff, staff.page.locator('form.kp-price-form button[type="submit"]').last());
+    assert.equal(resp.status(), 422);
+    assert.match(await staff.page.locator('[role="alert"]').innerText(), /customer_ids|components/);
+    await audit(staff, 'price change form errors (staff)');
+    assertA11y(s);
+    assertA11y(staff);
+  } finally {
+    await s.context.close();
+    await staff.context.close();
+  }
+});
+
+test('prices: a site user sees the prices of their own site', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(t);
+  try {
+    await login(s, 'paivakoti');
+    await expectOk(s, await visit(s, '/portal/prices?year=2027'), 'site price sheet');
+    await audit(s, 'price sheet (paivakoti)');
+    assert.match(await s.page.locator('h1').innerText(), /päiväkoti/i, 'the heading names the own site');
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+});
