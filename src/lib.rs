@@ -55,7 +55,7 @@ impl Platform {
             let report = contracts::seed::seed(&pool).await?;
             pool.close().await;
             let pool = kumppani_platform::db::connect_as_service(&o.database_url, pricing::SCHEMA, true, 2).await?;
-            //TMP pricing::seed::seed(&pool).await?;
+            pricing::seed::seed(&pool).await?;
             pool.close().await;
             Some(report)
         } else {

@@ -3,11 +3,11 @@
 //! mid-year price changes, VAT as dated data, private-provider benchmarks and
 //! price resolution (for invoicing and the customers' price sheets).
 
-//TMP pub mod demo_pricing;
+pub mod demo_pricing;
 pub mod domain;
 pub mod grpc;
 pub mod projection;
-//TMP pub mod seed;
+pub mod seed;
 pub mod store;
 
 use kumppani_platform::Shutdown;

@@ -4,9 +4,9 @@
 //! registry projection only for names; ids of demo customers and sites are the
 //! same UUIDv5 values the contracts seed uses.
 
-use crate::demo_pricing::{demo_pricing, DemoPrice};
-use crate::domain::PriceData;
 use crate::PRODUCER;
+use crate::demo_pricing::{DemoPrice, demo_pricing};
+use crate::domain::PriceData;
 use chrono::NaiveDate;
 use kumppani_platform::events::emit;
 use kumppani_proto::pricing::v1 as pb;
@@ -90,7 +90,8 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     let demo = demo_pricing();
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kumppani-pricing-seed'))").execute(&mut *tx).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM price_lists WHERE id = $1)").bind(id("list", "2026")).fetch_one(&mut *tx).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM price_lists WHERE id = $1)").bind(id("list", "2026")).fetch_one(&mut *tx).await?;
     if exists {
         return Ok(());
     }
@@ -100,7 +101,9 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
         let data = price(&o.price)?;
         let site = registry_id("site", &o.site_code);
         // The registry projection may not have caught up yet; the customer comes from the demo city.
-        let customer = demo_site_customer(&o.site_code).map(|c| registry_id("customer", &c)).ok_or_else(|| anyhow::anyhow!("demo site {} is not in the demo city", o.site_code))?;
+        let customer = demo_site_customer(&o.site_code)
+            .map(|c| registry_id("customer", &c))
+            .ok_or_else(|| anyhow::anyhow!("demo site {} is not in the demo city", o.site_code))?;
         let oid = id("override", &format!("{}:{}:{:?}", o.site_code, o.product, o.effective_from));
         sqlx::query(
             "INSERT INTO price_overrides (id, scope, customer_id, site_id, product_code, unit_price, components, effective_from, reason, created_by)
@@ -117,7 +120,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
         .execute(&mut *tx)
         .await?;
         if let Some(ov) = crate::store::override_by_id(&mut tx, oid).await? {
-            emit(&mut *tx, PRODUCER, "pricing.price_override.set", &pb::PriceOverrideEvent { r#override: Some(ov) }).await?;
+            emit(&mut tx, PRODUCER, "pricing.price_override.set", &pb::PriceOverrideEvent { r#override: Some(ov) }).await?;
         }
     }
     let c = &demo.pending_change;
