@@ -34,6 +34,7 @@ pub async fn pricing(runs: usize) -> anyhow::Result<()> {
         nats_prefix: format!("bench{}", &db[16..24]),
         grpc_listener: bind().await?,
         pricing_listener: bind().await?,
+        ordering_listener: bind().await?,
         http_listener,
         public_url,
         seed: true,

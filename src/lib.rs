@@ -6,6 +6,7 @@ pub mod infra;
 
 use kumppani_contracts as contracts;
 use kumppani_gateway as gateway;
+use kumppani_ordering as ordering;
 use kumppani_platform::Shutdown;
 use kumppani_platform::auth::dev_issuer::{DevClient, DevIssuer};
 use kumppani_platform::config::{CommonConfig, Secret};
@@ -17,7 +18,7 @@ use tokio::net::TcpListener;
 /// Services this binary can serve (`kumppani serve <name>`).
 pub const SERVICES: [&str; 6] = ["contracts", "pricing", "ordering", "feedback", "invoicing", "gateway"];
 /// Services implemented so far.
-pub const IMPLEMENTED: [&str; 3] = ["contracts", "pricing", "gateway"];
+pub const IMPLEMENTED: [&str; 4] = ["contracts", "pricing", "ordering", "gateway"];
 
 /// What to start in one process.
 pub struct PlatformOptions {
@@ -27,6 +28,7 @@ pub struct PlatformOptions {
     pub nats_prefix: String,
     pub grpc_listener: TcpListener,
     pub pricing_listener: TcpListener,
+    pub ordering_listener: TcpListener,
     pub http_listener: TcpListener,
     /// URL browsers use for the gateway; the dev issuer lives at `<public_url>/dev-idp`.
     pub public_url: String,
@@ -39,6 +41,7 @@ pub struct Platform {
     pub http_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
     pub pricing_addr: SocketAddr,
+    pub ordering_addr: SocketAddr,
     pub issuer: Arc<DevIssuer>,
     pub seed_report: Option<contracts::seed::SeedReport>,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -50,6 +53,7 @@ impl Platform {
         kumppani_platform::db::ensure_database(&o.database_url).await?;
         kumppani_platform::db::setup_service_schema(&o.database_url, contracts::SCHEMA, &contracts::MIGRATOR).await?;
         kumppani_platform::db::setup_service_schema(&o.database_url, pricing::SCHEMA, &pricing::MIGRATOR).await?;
+        kumppani_platform::db::setup_service_schema(&o.database_url, ordering::SCHEMA, &ordering::MIGRATOR).await?;
         let seed_report = if o.seed {
             let pool = kumppani_platform::db::connect_as_service(&o.database_url, contracts::SCHEMA, true, 2).await?;
             let report = contracts::seed::seed(&pool).await?;
@@ -78,7 +82,7 @@ impl Platform {
                     client_id: "ordering-system".into(),
                     secret: Some("dev-ordering-secret".into()),
                     redirect_prefixes: vec![],
-                    grants: vec!["registry:read".into(), "orders:write".into(), "prices:read".into()],
+                    grants: vec!["registry:read".into(), "orders:write".into(), "deliveries:write".into(), "prices:read".into()],
                     customer_id: None,
                 },
             ],
@@ -94,17 +98,21 @@ impl Platform {
         let shutdown = Shutdown::new();
         let grpc_addr = o.grpc_listener.local_addr()?;
         let pricing_addr = o.pricing_listener.local_addr()?;
+        let ordering_addr = o.ordering_listener.local_addr()?;
         let http_addr = o.http_listener.local_addr()?;
         let mut tasks = Vec::new();
         let contracts_config = contracts::Config { common: common.clone(), grpc_addr, derive_role: true };
         tasks.push(tokio::spawn(contracts::run(contracts_config, o.grpc_listener, shutdown.clone())));
         let pricing_config = pricing::Config { common: common.clone(), grpc_addr: pricing_addr, derive_role: true };
         tasks.push(tokio::spawn(pricing::run(pricing_config, o.pricing_listener, shutdown.clone())));
+        let ordering_config = ordering::Config { common: common.clone(), grpc_addr: ordering_addr, derive_role: true };
+        tasks.push(tokio::spawn(ordering::run(ordering_config, o.ordering_listener, shutdown.clone())));
         let gateway_config = gateway::Config {
             http_addr,
             public_url: o.public_url.clone(),
             contracts_url: format!("http://127.0.0.1:{}", grpc_addr.port()),
             pricing_url: format!("http://127.0.0.1:{}", pricing_addr.port()),
+            ordering_url: format!("http://127.0.0.1:{}", ordering_addr.port()),
             oidc_issuer: issuer_url,
             oidc_audience: "kumppani".into(),
             portal_client_id: "kumppani-portal".into(),
@@ -112,7 +120,7 @@ impl Platform {
         };
         let state = gateway::AppState::new(gateway_config)?;
         tasks.push(tokio::spawn(gateway::serve(state, Some(issuer.clone()), o.http_listener, shutdown.clone())));
-        Ok(Self { shutdown, http_addr, grpc_addr, pricing_addr, issuer, seed_report, tasks })
+        Ok(Self { shutdown, http_addr, grpc_addr, pricing_addr, ordering_addr, issuer, seed_report, tasks })
     }
 
     /// Waits until the gateway reports ready (contracts answering), or fails.

@@ -95,6 +95,11 @@ async fn serve(service: &str) -> anyhow::Result<()> {
             let listener = kumppani_platform::grpc::bind(config.grpc_addr).await?;
             kumppani_pricing::run(config, listener, shutdown).await
         }
+        "ordering" => {
+            let config = kumppani_ordering::Config::from_env()?;
+            let listener = kumppani_platform::grpc::bind(config.grpc_addr).await?;
+            kumppani_ordering::run(config, listener, shutdown).await
+        }
         "gateway" => {
             let config = kumppani_gateway::Config::from_env()?;
             let listener = kumppani_platform::grpc::bind(config.http_addr).await?;
@@ -126,6 +131,7 @@ async fn migrate(service: &str) -> anyhow::Result<()> {
         kumppani_platform::db::provision(&mut conn, s, password.as_deref()).await?;
         let migrator = match s {
             "pricing" => &kumppani_pricing::MIGRATOR,
+            "ordering" => &kumppani_ordering::MIGRATOR,
             _ => &kumppani_contracts::MIGRATOR,
         };
         kumppani_platform::db::migrate(&mut conn, s, migrator).await?;
@@ -140,6 +146,7 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
     let http_addr: SocketAddr = parse_or("KUMPPANI_HTTP_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
     let grpc_addr: SocketAddr = parse_or("KUMPPANI_GRPC_ADDR", SocketAddr::from(([127, 0, 0, 1], 50051)))?;
     let pricing_addr: SocketAddr = parse_or("KUMPPANI_PRICING_GRPC_ADDR", SocketAddr::from(([127, 0, 0, 1], 50052)))?;
+    let ordering_addr: SocketAddr = parse_or("KUMPPANI_ORDERING_GRPC_ADDR", SocketAddr::from(([127, 0, 0, 1], 50053)))?;
     let public_url = var_or("KUMPPANI_PUBLIC_URL", &format!("http://127.0.0.1:{}", http_addr.port()));
     let database_url = match var_opt("DATABASE_URL") {
         // An explicit URL names the database to use.
@@ -152,6 +159,7 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
         nats_prefix: var_or("KUMPPANI_NATS_PREFIX", "kumppani"),
         grpc_listener: kumppani_platform::grpc::bind(grpc_addr).await?,
         pricing_listener: kumppani_platform::grpc::bind(pricing_addr).await?,
+        ordering_listener: kumppani_platform::grpc::bind(ordering_addr).await?,
         http_listener: kumppani_platform::grpc::bind(http_addr).await?,
         public_url: public_url.clone(),
         seed,
@@ -173,7 +181,7 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
     }
     println!("  portal:        {public_url}/portal/");
     println!("  REST API:      {public_url}/api/v1  (OpenAPI: {public_url}/api/v1/openapi.json)");
-    println!("  gRPC:          contracts at {grpc_addr}, pricing at {pricing_addr} (reflection enabled)");
+    println!("  gRPC:          contracts at {grpc_addr}, pricing at {pricing_addr}, ordering at {ordering_addr} (reflection enabled)");
     println!("  identity:      {public_url}/dev-idp  (OIDC discovery, password grant: password \"demo\")");
     println!("  PostgreSQL:    {}", redact(&infra.admin_url));
     println!("  NATS:          {}", infra.nats_url);

@@ -29,3 +29,10 @@ pub mod pricing {
         include!(concat!(env!("OUT_DIR"), "/kumppani.pricing.v1.serde.rs"));
     }
 }
+
+pub mod ordering {
+    pub mod v1 {
+        tonic::include_proto!("kumppani.ordering.v1");
+        include!(concat!(env!("OUT_DIR"), "/kumppani.ordering.v1.serde.rs"));
+    }
+}

@@ -6,6 +6,7 @@
 use kumppani::infra::Infra;
 use kumppani::{Platform, PlatformOptions};
 use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use kumppani_proto::ordering::v1::ordering_service_client::OrderingServiceClient;
 use kumppani_proto::pricing::v1::pricing_service_client::PricingServiceClient;
 use std::sync::OnceLock;
 use tonic::transport::Channel;
@@ -28,6 +29,7 @@ pub struct TestEnv {
     pub http: String,
     pub client: ContractsServiceClient<Channel>,
     pub pricing: PricingServiceClient<Channel>,
+    pub ordering: OrderingServiceClient<Channel>,
 }
 
 impl TestEnv {
@@ -38,6 +40,7 @@ impl TestEnv {
         let prefix = unique("t");
         let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let pricing_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ordering_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let http = format!("http://{}", http_listener.local_addr().unwrap());
         let platform = Platform::start(PlatformOptions {
@@ -46,6 +49,7 @@ impl TestEnv {
             nats_prefix: prefix.clone(),
             grpc_listener,
             pricing_listener,
+            ordering_listener,
             http_listener,
             public_url: http.clone(),
             seed,
@@ -59,7 +63,12 @@ impl TestEnv {
             .unwrap()
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);
-        Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing }
+        let ordering = OrderingServiceClient::connect(format!("http://{}", platform.ordering_addr))
+            .await
+            .unwrap()
+            .max_decoding_message_size(64 * 1024 * 1024)
+            .max_encoding_message_size(64 * 1024 * 1024);
+        Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing, ordering }
     }
 
     pub fn issuer(&self) -> &kumppani_platform::auth::dev_issuer::DevIssuer {
@@ -92,7 +101,7 @@ impl TestEnv {
         }
         drop_database(&self.db_name).await;
         let js = self.nats().await;
-        for s in ["contracts", "pricing", "deadletter"] {
+        for s in ["contracts", "pricing", "ordering", "deadletter"] {
             let _ = js.delete_stream(kumppani_platform::nats::stream_name(&self.prefix, s)).await;
         }
     }

@@ -21,6 +21,7 @@ use kumppani_platform::Shutdown;
 use kumppani_platform::auth::dev_issuer::DevIssuer;
 use kumppani_platform::config::{ConfigError, Secret, parse_or, var_or};
 use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use kumppani_proto::ordering::v1::ordering_service_client::OrderingServiceClient;
 use kumppani_proto::pricing::v1::pricing_service_client::PricingServiceClient;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub struct Config {
     pub public_url: String,
     pub contracts_url: String,
     pub pricing_url: String,
+    pub ordering_url: String,
     pub oidc_issuer: String,
     pub oidc_audience: String,
     pub portal_client_id: String,
@@ -49,6 +51,7 @@ impl Config {
             public_url: var_or("KUMPPANI_PUBLIC_URL", &format!("http://127.0.0.1:{}", http_addr.port())),
             contracts_url: var_or("KUMPPANI_CONTRACTS_URL", "http://127.0.0.1:50051"),
             pricing_url: var_or("KUMPPANI_PRICING_URL", "http://127.0.0.1:50052"),
+            ordering_url: var_or("KUMPPANI_ORDERING_URL", "http://127.0.0.1:50053"),
             oidc_issuer: var_or("KUMPPANI_OIDC_ISSUER", "http://127.0.0.1:8080/dev-idp"),
             oidc_audience: var_or("KUMPPANI_OIDC_AUDIENCE", "kumppani"),
             portal_client_id: var_or("KUMPPANI_PORTAL_CLIENT_ID", "kumppani-portal"),
@@ -67,11 +70,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub contracts: ContractsServiceClient<Channel>,
     pub pricing: PricingServiceClient<Channel>,
+    pub ordering: OrderingServiceClient<Channel>,
     pub cookie_key: axum_extra::extract::cookie::Key,
     pub oidc: session::OidcClient,
     pub verifier: kumppani_platform::auth::Verifier,
     pub contracts_health: tonic_health::pb::health_client::HealthClient<Channel>,
     pub pricing_health: tonic_health::pb::health_client::HealthClient<Channel>,
+    pub ordering_health: tonic_health::pb::health_client::HealthClient<Channel>,
 }
 
 fn channel(url: &str) -> anyhow::Result<Channel> {
@@ -91,6 +96,7 @@ impl AppState {
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let contracts = channel(&config.contracts_url)?;
         let pricing = channel(&config.pricing_url)?;
+        let ordering = channel(&config.ordering_url)?;
         let cookie_key = session::cookie_key(config.cookie_key.expose())?;
         let verifier = kumppani_platform::auth::Verifier::new(&config.oidc_issuer, &config.oidc_audience);
         Ok(Self {
@@ -99,6 +105,8 @@ impl AppState {
             pricing: PricingServiceClient::new(pricing.clone()).max_decoding_message_size(64 * 1024 * 1024),
             contracts_health: tonic_health::pb::health_client::HealthClient::new(contracts),
             pricing_health: tonic_health::pb::health_client::HealthClient::new(pricing),
+            ordering: OrderingServiceClient::new(ordering.clone()).max_decoding_message_size(64 * 1024 * 1024),
+            ordering_health: tonic_health::pb::health_client::HealthClient::new(ordering),
             cookie_key,
             verifier,
             config: Arc::new(config),

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
 /// Packages whose messages the REST API uses.
-const PACKAGES: [&str; 2] = ["kumppani.contracts.v1", "kumppani.pricing.v1"];
+const PACKAGES: [&str; 3] = ["kumppani.contracts.v1", "kumppani.pricing.v1", "kumppani.ordering.v1"];
 
 /// Component name of a message: `kumppani.pricing.v1.Price` → `pricing.Price`.
 fn schema_key(package: &str, name: &str) -> String {

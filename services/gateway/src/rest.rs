@@ -13,6 +13,7 @@ use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use kumppani_platform::AppError;
 use kumppani_proto::contracts::v1 as pb;
+use kumppani_proto::ordering::v1 as ordering;
 use kumppani_proto::pricing::v1 as pricing;
 use std::collections::HashMap;
 use std::future::Future;
@@ -184,11 +185,23 @@ api! {
     get "/vat-rates" => pricing.list_vat_rates(pricing::ListVatRatesRequest) -> pricing::ListVatRatesResponse, id = "", "VAT rates with validity dates";
     post "/prices/resolve" => pricing.resolve_prices(pricing::ResolvePricesRequest) -> pricing::ResolvePricesResponse, id = "", "Resolve prices for (product, site, service day) lookups";
     get "/price-sheet" => pricing.get_price_sheet(pricing::GetPriceSheetRequest) -> pricing::PriceSheet, id = "", "A customer's or site's prices for a year, explained";
+    post "/orders" => ordering.place_order(ordering::PlaceOrderRequest) -> ordering::PlaceOrderResponse, id = "", "Place or change one order line (after the cut-off: a late-change request)";
+    post "/orders/batch" => ordering.place_orders(ordering::PlaceOrdersRequest) -> ordering::PlaceOrdersResponse, id = "", "Place many order lines with per-line results";
+    get "/orders" => ordering.list_orders(ordering::ListOrdersRequest) -> ordering::ListOrdersResponse, id = "", "Orders of a site or customer for a period";
+    get "/order-week" => ordering.get_order_week(ordering::GetOrderWeekRequest) -> ordering::OrderWeek, id = "", "A site's order week with cut-offs";
+    get "/late-changes" => ordering.list_late_changes(ordering::ListLateChangesRequest) -> ordering::ListLateChangesResponse, id = "", "Late-change requests";
+    post "/late-changes/{id}/decision" => ordering.decide_late_change(ordering::DecideLateChangeRequest) -> ordering::LateChange, id = "id", "Accept or decline a late-change request";
+    post "/deliveries" => ordering.confirm_deliveries(ordering::ConfirmDeliveriesRequest) -> ordering::ConfirmDeliveriesResponse, id = "", "Confirm or correct delivered quantities";
+    get "/deliveries" => ordering.list_deliveries(ordering::ListDeliveriesRequest) -> ordering::ListDeliveriesResponse, id = "", "Delivered quantities";
+    put "/budgets" => ordering.set_budget(ordering::SetBudgetRequest) -> ordering::Budget, id = "", "Set a budgeted quantity";
+    get "/budget-usage" => ordering.get_budget_usage(ordering::GetBudgetUsageRequest) -> ordering::GetBudgetUsageResponse, id = "", "Budgeted vs delivered to date";
+    get "/production-day" => ordering.get_production_day(ordering::GetProductionDayRequest) -> ordering::ProductionDay, id = "", "A day's production totals";
+    get "/ordering-rate" => ordering.get_ordering_rate(ordering::GetOrderingRateRequest) -> ordering::GetOrderingRateResponse, id = "", "Electronic-ordering rate per customer and month";
 }
 
 /// `/readyz`: ready when every backing service answers its health check.
 pub async fn readyz(State(s): State<AppState>) -> Response {
-    for (name, health) in [("contracts", &s.contracts_health), ("pricing", &s.pricing_health)] {
+    for (name, health) in [("contracts", &s.contracts_health), ("pricing", &s.pricing_health), ("ordering", &s.ordering_health)] {
         let mut health = health.clone();
         let check = health.check(tonic_health::pb::HealthCheckRequest { service: String::new() });
         match tokio::time::timeout(std::time::Duration::from_secs(2), check).await {

@@ -44,6 +44,48 @@ pub async fn emit<M: prost::Name>(conn: &mut PgConnection, producer: &str, event
     Ok(id)
 }
 
+/// Writes many events into the outbox with one statement (batch intake), in the
+/// caller's transaction. Each item is (event type, payload). Returns the ids.
+pub async fn emit_many<M: prost::Name>(conn: &mut PgConnection, producer: &str, items: &[(String, M)]) -> Result<Vec<Uuid>, sqlx::Error> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = chrono::Utc::now();
+    let headers = serde_json::to_value(inject_context_map()).unwrap_or_default();
+    let mut ids = Vec::with_capacity(items.len());
+    let mut types = Vec::with_capacity(items.len());
+    let mut payloads = Vec::with_capacity(items.len());
+    for (event_type, payload) in items {
+        let id = Uuid::now_v7();
+        let envelope = Envelope {
+            id: id.to_string(),
+            occurred_at: Some(kumppani_proto::pbjson_types::Timestamp {
+                seconds: now.timestamp(),
+                nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
+            }),
+            producer: producer.to_owned(),
+            payload_type: M::full_name(),
+            payload: payload.encode_to_vec(),
+            event_type: event_type.clone(),
+        };
+        ids.push(id);
+        types.push(event_type.clone());
+        payloads.push(envelope.encode_to_vec());
+    }
+    sqlx::query(
+        "INSERT INTO outbox (id, event_type, payload, headers, occurred_at)
+         SELECT id, t, p, $4, $5 FROM unnest($1::uuid[], $2::text[], $3::bytea[]) AS x(id, t, p)",
+    )
+    .bind(&ids)
+    .bind(&types)
+    .bind(&payloads)
+    .bind(headers)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(ids)
+}
+
 /// Publishes the outbox of one schema to JetStream.
 ///
 /// * waits on `LISTEN <schema>_outbox` (plus a slow poll), never busy-loops;

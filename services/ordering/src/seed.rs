@@ -1,0 +1,2 @@
+//! Demo orders (to come).
+pub fn _placeholder() {}

@@ -1,0 +1,482 @@
+//! End-to-end tests of the ordering service against real PostgreSQL and NATS:
+//! agreement validation from its projections, cut-offs and late changes,
+//! idempotency under concurrency, the batch API's per-line results, scope,
+//! channels, and deliveries with corrections.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::Datelike;
+use kumppani_platform::auth::Role;
+use kumppani_proto::contracts::v1 as contracts;
+use kumppani_proto::ordering::v1 as pb;
+use kumppani_proto::pricing::v1 as pricing;
+use support::{TestEnv, code, violations};
+use tonic::Code;
+
+fn d(date: chrono::NaiveDate) -> pb::Date {
+    pb::Date { year: date.year(), month: date.month() as i32, day: date.day() as i32 }
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz_helsinki()).date_naive()
+}
+
+fn chrono_tz_helsinki() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(2 * 3600).unwrap()
+}
+
+/// A service day next spring: far from any cut-off.
+fn far_day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(today().year() + 1, 3, 2).unwrap()
+}
+
+struct World {
+    customer: String,
+    site: String,
+    other_site: String,
+    unsigned_site: String,
+}
+
+async fn agreement(env: &mut TestEnv, customer: &str, year: i32, sites: &[&str], lines: &[contracts::ServiceLine], sign: bool) {
+    let t = env.staff();
+    let a = env
+        .client
+        .create_agreement(env.req(
+            contracts::CreateAgreementRequest {
+                customer_id: customer.into(),
+                year,
+                terms: Some(contracts::AgreementTerms {
+                    customer_responsible: "A".into(),
+                    enterprise_responsible: "B".into(),
+                    ..Default::default()
+                }),
+            },
+            &t,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for line in lines {
+        let site_levels = sites
+            .iter()
+            .map(|s| contracts::SiteServiceLevel { site_id: (*s).into(), site_name: String::new(), service_level: "Perustaso".into() })
+            .collect();
+        env.client
+            .add_agreement_line(env.req(
+                contracts::AddAgreementLineRequest {
+                    agreement_id: a.id.clone(),
+                    service_line: *line as i32,
+                    site_levels,
+                    ..Default::default()
+                },
+                &t,
+            ))
+            .await
+            .unwrap();
+    }
+    let to = |s: contracts::AgreementStatus, date: Option<contracts::Date>| contracts::TransitionAgreementRequest {
+        id: a.id.clone(),
+        to: s as i32,
+        signed_on: date,
+        ..Default::default()
+    };
+    env.client.transition_agreement(env.req(to(contracts::AgreementStatus::Negotiation, None), &t)).await.unwrap();
+    if sign {
+        let t0 = today();
+        let signed_on = contracts::Date { year: t0.year(), month: t0.month() as i32, day: t0.day() as i32 };
+        env.client.transition_agreement(env.req(to(contracts::AgreementStatus::Signed, Some(signed_on)), &t)).await.unwrap();
+    }
+}
+
+async fn world(env: &mut TestEnv) -> World {
+    let t = env.staff();
+    let customer = env
+        .client
+        .create_customer(env.req(
+            contracts::CreateCustomerRequest {
+                code: "ORD".into(),
+                name: "Tilaaja".into(),
+                kind: contracts::CustomerKind::InternalServiceArea as i32,
+                business_id: "0187690-1".into(),
+                partnership_stage: 1,
+                ..Default::default()
+            },
+            &t,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let mut sites = Vec::new();
+    for code_ in ["ORD-1", "ORD-2", "ORD-3"] {
+        let s = env
+            .client
+            .create_site(env.req(
+                contracts::CreateSiteRequest {
+                    customer_id: customer.clone(),
+                    code: code_.into(),
+                    name: format!("Päiväkoti {code_}"),
+                    kind: contracts::SiteKind::Daycare as i32,
+                    street_address: "Tie 1".into(),
+                    postal_code: "90100".into(),
+                    city: "Oulu".into(),
+                    floor_area_m2: "800".into(),
+                    meals_per_day: 60,
+                    ..Default::default()
+                },
+                &t,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        sites.push(s.id);
+    }
+    let (site, other_site, unsigned_site) = (sites[0].clone(), sites[1].clone(), sites[2].clone());
+    let year = today().year();
+    // Meals for both sites this year and next; cleaning only for the first; the third only in an unsigned agreement.
+    agreement(env, &customer, year, &[&site, &other_site], &[contracts::ServiceLine::Meals, contracts::ServiceLine::Cleaning], true).await;
+    agreement(env, &customer, year + 1, &[&site, &other_site], &[contracts::ServiceLine::Meals], true).await;
+    // The catalogue reaches ordering through pricing's published list.
+    let list = env
+        .pricing
+        .create_price_list(env.req(pricing::CreatePriceListRequest { year: year + 1, ..Default::default() }, &t))
+        .await
+        .unwrap()
+        .into_inner();
+    let c = |k: pricing::CostComponentKind, a: &str| pricing::CostComponent { kind: k as i32, amount: a.into() };
+    for code_ in ["LOUNAS-PK", "VALIPALA", "LISASIIVOUS"] {
+        let price = pricing::Price {
+            product_code: code_.into(),
+            unit_price: "3.00".into(),
+            components: vec![c(pricing::CostComponentKind::Labour, "3.00")],
+        };
+        env.pricing
+            .set_list_price(env.req(pricing::SetListPriceRequest { price_list_id: list.id.clone(), price: Some(price) }, &t))
+            .await
+            .unwrap();
+    }
+    let t0 = today();
+    for (to, on) in [
+        (pricing::PriceListStatus::Proposed, None),
+        (pricing::PriceListStatus::Approved, Some(pricing::Date { year: t0.year(), month: t0.month() as i32, day: t0.day() as i32 })),
+        (pricing::PriceListStatus::Published, None),
+    ] {
+        env.pricing
+            .transition_price_list(env.req(
+                pricing::TransitionPriceListRequest {
+                    id: list.id.clone(),
+                    to: to as i32,
+                    group_approved_on: on,
+                    group_approval_ref: "AR".into(),
+                },
+                &t,
+            ))
+            .await
+            .unwrap();
+    }
+    // Wait for ordering's projections (contracts' and pricing's events).
+    for _ in 0..300 {
+        let w = env.ordering.get_order_week(env.req(pb::GetOrderWeekRequest { site_id: site.clone(), day: Some(d(far_day())) }, &t)).await;
+        if w.is_ok_and(|w| w.get_ref().products.iter().any(|p| p.code == "LOUNAS-PK")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    World { customer, site, other_site, unsigned_site }
+}
+
+fn line(site: &str, day: chrono::NaiveDate, product: &str, diet: &str, quantity: i32) -> pb::OrderLine {
+    pb::OrderLine { site_id: site.into(), service_day: Some(d(day)), product_code: product.into(), diet: diet.into(), quantity }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_are_validated_against_the_agreement_and_late_changes_go_to_staff() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let customer = uuid::Uuid::parse_str(&w.customer).ok();
+    let site_user = env.issuer().token_for(Role::SiteUser, customer, uuid::Uuid::parse_str(&w.site).ok(), vec![]).unwrap();
+    let place = |l: pb::OrderLine| pb::PlaceOrderRequest { line: Some(l), idempotency_key: String::new(), channel: 0 };
+
+    let ok =
+        env.ordering.place_order(env.req(place(line(&w.site, far_day(), "LOUNAS-PK", "", 42)), &site_user)).await.unwrap().into_inner();
+    let r = ok.result.unwrap();
+    assert_eq!(r.outcome, pb::OrderOutcome::Accepted as i32);
+    assert_eq!(r.order.as_ref().unwrap().channel, pb::Channel::Portal as i32);
+    // A change before the cut-off takes effect and keeps the same order.
+    let changed = env
+        .ordering
+        .place_order(env.req(place(line(&w.site, far_day(), "LOUNAS-PK", "", 45)), &site_user))
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    assert_eq!((changed.order.as_ref().unwrap().id.clone(), changed.order.as_ref().unwrap().version), (r.order.unwrap().id, 2));
+    // Cleaning is covered for this year only, not next year; the third site has no signed agreement; a site user orders only for their site.
+    let err = |r: Result<tonic::Response<pb::PlaceOrderResponse>, tonic::Status>| r.unwrap_err().message().to_owned();
+    assert!(err(env.ordering.place_order(env.req(place(line(&w.site, far_day(), "LISASIIVOUS", "", 2)), &t)).await).contains("no signed"));
+    assert!(
+        err(env.ordering.place_order(env.req(place(line(&w.unsigned_site, far_day(), "LOUNAS-PK", "", 2)), &t)).await)
+            .contains("agreement")
+    );
+    assert_eq!(
+        code(env.ordering.place_order(env.req(place(line(&w.other_site, far_day(), "LOUNAS-PK", "", 2)), &site_user)).await),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        violations(env.ordering.place_order(env.req(place(line(&w.site, far_day(), "NO-SUCH", "", 2)), &t)).await),
+        vec!["line.product_code"]
+    );
+    assert_eq!(
+        violations(
+            env.ordering
+                .place_order(env.req(place(line(&w.site, today() - chrono::Duration::days(1), "LOUNAS-PK", "", 2)), &site_user))
+                .await
+        ),
+        vec!["line.service_day"]
+    );
+
+    // Tomorrow's meal cut-off has passed: the change becomes a late-change request, not a refusal.
+    let tomorrow = today() + chrono::Duration::days(1);
+    if tomorrow.year() == today().year() {
+        let late = env
+            .ordering
+            .place_order(env.req(place(line(&w.site, tomorrow, "LOUNAS-PK", "gluteeniton", 3)), &site_user))
+            .await
+            .unwrap()
+            .into_inner()
+            .result
+            .unwrap();
+        assert_eq!(late.outcome, pb::OrderOutcome::LateChangeRequested as i32);
+        let req_id = late.late_change.unwrap().id;
+        let queue = env
+            .ordering
+            .list_late_changes(
+                env.req(pb::ListLateChangesRequest { status: pb::LateChangeStatus::Pending as i32, site_id: String::new() }, &t),
+            )
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(queue.late_changes.iter().any(|l| l.id == req_id), "staff see it in the queue");
+        assert_eq!(
+            violations(
+                env.ordering
+                    .decide_late_change(
+                        env.req(pb::DecideLateChangeRequest { id: req_id.clone(), accept: false, reason: String::new() }, &t)
+                    )
+                    .await
+            ),
+            vec!["reason"]
+        );
+        let accepted = env
+            .ordering
+            .decide_late_change(env.req(pb::DecideLateChangeRequest { id: req_id.clone(), accept: true, reason: "Onnistuu".into() }, &t))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(accepted.status, pb::LateChangeStatus::Accepted as i32);
+        // The site sees the answer and the order.
+        let mine = env.ordering.list_late_changes(env.req(pb::ListLateChangesRequest::default(), &site_user)).await.unwrap().into_inner();
+        assert_eq!(mine.late_changes.iter().find(|l| l.id == req_id).unwrap().reason, "Onnistuu");
+        let orders = env
+            .ordering
+            .list_orders(env.req(
+                pb::ListOrdersRequest { site_id: w.site.clone(), from: Some(d(tomorrow)), to: Some(d(tomorrow)), ..Default::default() },
+                &site_user,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(orders.orders[0].line.as_ref().unwrap().quantity, 3);
+        assert_eq!(
+            code(
+                env.ordering
+                    .decide_late_change(env.req(pb::DecideLateChangeRequest { id: req_id, accept: false, reason: "x".into() }, &t))
+                    .await
+            ),
+            Code::FailedPrecondition
+        );
+    }
+
+    // Closing the site: orders from the closing day on are refused once ordering hears of it.
+    let closing = far_day() + chrono::Duration::days(7);
+    env.client
+        .update_site(env.req(
+            contracts::UpdateSiteRequest {
+                id: w.site.clone(),
+                closed_on: Some(contracts::Date { year: closing.year(), month: closing.month() as i32, day: closing.day() as i32 }),
+                ..Default::default()
+            },
+            &t,
+        ))
+        .await
+        .unwrap();
+    let mut refused = String::new();
+    for _ in 0..100 {
+        match env.ordering.place_order(env.req(place(line(&w.site, closing, "LOUNAS-PK", "", 1)), &t)).await {
+            Err(s) => {
+                refused = s.message().to_owned();
+                break;
+            }
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    assert!(refused.contains("closed"), "{refused}");
+    assert!(
+        env.ordering.place_order(env.req(place(line(&w.site, closing - chrono::Duration::days(1), "LOUNAS-PK", "", 1)), &t)).await.is_ok()
+    );
+
+    // The order week shows cut-offs per line and the holidays.
+    let week = env
+        .ordering
+        .get_order_week(env.req(pb::GetOrderWeekRequest { site_id: w.site.clone(), day: Some(d(far_day())) }, &site_user))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(week.days.len(), 7);
+    assert!(week.days.iter().any(|day| day.products.iter().any(|p| p.quantity == 45)));
+    assert!(week.days.iter().all(|day| day.cutoffs.iter().all(|c| c.open)), "next spring is open");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_request_sent_a_thousand_times_concurrently_creates_one_order() {
+    let mut env = TestEnv::start(false).await;
+    let w = world(&mut env).await;
+    let system = env.issuer().token_for(Role::SystemClient, None, None, vec!["orders:write".into()]).unwrap();
+    let request = pb::PlaceOrderRequest {
+        line: Some(line(&w.other_site, far_day(), "VALIPALA", "", 30)),
+        idempotency_key: "tilaus-2027-03-02-valipala".into(),
+        channel: 0,
+    };
+    // Without a key, a system client is refused.
+    let no_key = pb::PlaceOrderRequest { idempotency_key: String::new(), ..request.clone() };
+    assert_eq!(violations(env.ordering.place_order(env.req(no_key, &system)).await), vec!["idempotency_key"]);
+    let mut handles = Vec::new();
+    for _ in 0..1000 {
+        let mut client = env.ordering.clone();
+        let r = env.req(request.clone(), &system);
+        handles.push(tokio::spawn(async move { client.place_order(r).await.map(|r| r.into_inner()) }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut fresh = 0;
+    for h in handles {
+        let r = h.await.unwrap().unwrap();
+        if !r.replayed {
+            fresh += 1;
+        }
+        ids.insert(r.result.unwrap().order.unwrap().id);
+    }
+    assert_eq!((ids.len(), fresh), (1, 1), "one order, created once; 999 replays");
+    let t = env.staff();
+    let orders = env
+        .ordering
+        .list_orders(env.req(
+            pb::ListOrdersRequest { site_id: w.other_site.clone(), from: Some(d(far_day())), to: Some(d(far_day())), ..Default::default() },
+            &t,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(orders.orders.len(), 1);
+    assert_eq!(orders.orders[0].version, 1, "no second write");
+    assert_eq!(orders.orders[0].channel, pb::Channel::OrderingSystem as i32);
+    // The same key with another payload is a client bug, reported as such.
+    let different = pb::PlaceOrderRequest { line: Some(line(&w.other_site, far_day(), "VALIPALA", "", 31)), ..request };
+    assert_eq!(violations(env.ordering.place_order(env.req(different, &system)).await), vec!["idempotency_key"]);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let system = env.issuer().token_for(Role::SystemClient, None, None, vec!["orders:write".into(), "deliveries:write".into()]).unwrap();
+    // 3 000 good lines (two sites × 50 days × 15 diets... ) plus bad ones.
+    let mut lines = Vec::new();
+    for k in 0..50 {
+        let day = far_day() + chrono::Duration::days(k);
+        for site in [&w.site, &w.other_site] {
+            for diet in [
+                "",
+                "gluteeniton",
+                "laktoositon",
+                "kasvis",
+                "maidoton",
+                "pähkinätön",
+                "sianlihaton",
+                "naudanlihaton",
+                "kalaton",
+                "kananmunaton",
+                "vegaani",
+                "sosemainen",
+                "rakenne",
+                "diabetes",
+                "lisäproteiini",
+            ] {
+                lines.push(line(site, day, "LOUNAS-PK", diet, 10));
+            }
+        }
+    }
+    let good = lines.len();
+    lines.push(line("not-a-uuid", far_day(), "LOUNAS-PK", "", 1));
+    lines.push(line(&w.site, far_day(), "NO-SUCH", "", 1));
+    lines.push(line(&w.site, far_day(), "LOUNAS-PK", "", 1)); // duplicate of an earlier line
+    lines.push(line(&w.site, far_day(), "LOUNAS-PK", "x", -5));
+    let r = env
+        .ordering
+        .place_orders(env.req(pb::PlaceOrdersRequest { lines, idempotency_key: "batch-1".into(), channel: 0 }, &system))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((r.accepted as usize, r.rejected), (good, 4));
+    let errors: Vec<(i32, String)> =
+        r.results.iter().filter(|x| x.outcome == pb::OrderOutcome::Rejected as i32).map(|x| (x.index, x.error_field.clone())).collect();
+    assert_eq!(
+        errors,
+        vec![
+            (good as i32, "site_id".into()),
+            (good as i32 + 1, "product_code".into()),
+            (good as i32 + 2, "product_code".into()),
+            (good as i32 + 3, "quantity".into())
+        ]
+    );
+    // Channels count towards the electronic-ordering KPI.
+    env.ordering
+        .place_order(env.req(pb::PlaceOrderRequest { line: Some(line(&w.site, far_day(), "VALIPALA", "", 5)), ..Default::default() }, &t))
+        .await
+        .unwrap();
+    let month = far_day();
+    let rate = env
+        .ordering
+        .get_ordering_rate(env.req(pb::GetOrderingRateRequest { year: month.year(), month: month.month() as i32 }, &t))
+        .await
+        .unwrap()
+        .into_inner();
+    let mine = rate.rates.iter().find(|x| x.customer_id == w.customer).unwrap();
+    assert_eq!((mine.ordering_system as usize, mine.staff), (good.min(mine.ordering_system as usize), 1));
+    assert!(mine.ordering_system > 0);
+
+    // Deliveries: confirmation, then a correction that needs a reason and keeps history.
+    let yesterday = today() - chrono::Duration::days(1);
+    let deliver = |q: i32, reason: &str| pb::ConfirmDeliveriesRequest {
+        lines: vec![line(&w.site, yesterday, "LOUNAS-PK", "", q)],
+        correction_reason: reason.into(),
+        idempotency_key: String::new(),
+    };
+    let first = env.ordering.confirm_deliveries(env.req(deliver(40, ""), &system)).await.unwrap().into_inner();
+    assert_eq!(first.deliveries[0].version, 1);
+    assert_eq!(violations(env.ordering.confirm_deliveries(env.req(deliver(38, ""), &system)).await), vec!["correction_reason"]);
+    let fixed = env.ordering.confirm_deliveries(env.req(deliver(38, "Kaksi lasta poissa"), &system)).await.unwrap().into_inner();
+    assert_eq!((fixed.deliveries[0].version, fixed.deliveries[0].line.as_ref().unwrap().quantity), (2, 38));
+    let same = env.ordering.confirm_deliveries(env.req(deliver(38, ""), &system)).await.unwrap().into_inner();
+    assert_eq!(same.deliveries[0].version, 2, "confirming the same quantity again changes nothing");
+    let future = pb::ConfirmDeliveriesRequest { lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "", 1)], ..Default::default() };
+    assert_eq!(violations(env.ordering.confirm_deliveries(env.req(future, &system)).await), vec!["lines[0].service_day"]);
+    let customer_token = env.issuer().token_for(Role::CustomerContact, uuid::Uuid::parse_str(&w.customer).ok(), None, vec![]).unwrap();
+    assert_eq!(code(env.ordering.confirm_deliveries(env.req(deliver(1, "x"), &customer_token)).await), Code::PermissionDenied);
+    env.cleanup().await;
+}
