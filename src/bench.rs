@@ -21,26 +21,228 @@ fn service_days() -> Vec<pb::Date> {
         .collect()
 }
 
-pub async fn pricing(runs: usize) -> anyhow::Result<()> {
-    let infra = tokio::task::spawn_blocking(Infra::start).await??;
-    let db = format!("kumppani_bench_{}", uuid::Uuid::new_v4().simple());
-    let url = infra.database_url(&db)?;
-    let bind = || async { tokio::net::TcpListener::bind("127.0.0.1:0").await };
-    let http_listener = bind().await?;
-    let public_url = format!("http://{}", http_listener.local_addr()?);
-    let platform = Platform::start(PlatformOptions {
-        database_url: url.clone(),
-        nats_url: infra.nats_url.clone(),
-        nats_prefix: format!("bench{}", &db[16..24]),
-        grpc_listener: bind().await?,
-        pricing_listener: bind().await?,
-        ordering_listener: bind().await?,
-        http_listener,
-        public_url,
-        seed: true,
-    })
+/// A seeded platform in a throwaway database.
+struct Bench {
+    infra: Infra,
+    db: String,
+    url: String,
+    platform: Platform,
+}
+
+impl Bench {
+    async fn start() -> anyhow::Result<Self> {
+        let infra = tokio::task::spawn_blocking(Infra::start).await??;
+        let db = format!("kumppani_bench_{}", uuid::Uuid::new_v4().simple());
+        let url = infra.database_url(&db)?;
+        let bind = || async { tokio::net::TcpListener::bind("127.0.0.1:0").await };
+        let http_listener = bind().await?;
+        let public_url = format!("http://{}", http_listener.local_addr()?);
+        let platform = Platform::start(PlatformOptions {
+            database_url: url.clone(),
+            nats_url: infra.nats_url.clone(),
+            nats_prefix: format!("bench{}", &db[16..24]),
+            grpc_listener: bind().await?,
+            pricing_listener: bind().await?,
+            ordering_listener: bind().await?,
+            http_listener,
+            public_url,
+            seed: true,
+        })
+        .await?;
+        platform.wait_ready(Duration::from_secs(60)).await?;
+        Ok(Self { infra, db, url, platform })
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        self.platform.stop().await?;
+        use sqlx::{ConnectOptions, Executor};
+        let mut admin = self.infra.admin_url.parse::<sqlx::postgres::PgConnectOptions>()?.connect().await?;
+        admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db))).await?;
+        Ok(())
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// `kumppani bench ordering`: batch intake throughput vs plain single-row INSERTs
+/// (same run, same database), and single-order latency at a steady 200 requests/s.
+pub async fn ordering(batches: usize) -> anyhow::Result<()> {
+    use kumppani_proto::ordering::v1 as ob;
+    let b = Bench::start().await?;
+    let token = b.platform.issuer.token_for(kumppani_platform::auth::Role::SystemClient, None, None, vec!["orders:write".into()])?;
+    let mut client = kumppani_proto::ordering::v1::ordering_service_client::OrderingServiceClient::connect(format!(
+        "http://{}",
+        b.platform.ordering_addr
+    ))
+    .await?
+    .max_decoding_message_size(256 * 1024 * 1024)
+    .max_encoding_message_size(256 * 1024 * 1024);
+    let auth = |r: &mut tonic::metadata::MetadataMap| {
+        if let Ok(v) = format!("Bearer {token}").parse() {
+            r.insert("authorization", v);
+        }
+    };
+    // Daycares of signed 2027 agreements: they may order LOUNAS-PK.
+    let city = kumppani_contracts::demo_city::demo_city();
+    let sites: Vec<String> = city
+        .customers
+        .iter()
+        .filter(|c| c.agreement_2027.status == "signed")
+        .flat_map(|c| {
+            let covered: std::collections::HashSet<String> = c
+                .agreement_2027
+                .lines
+                .iter()
+                .filter(|l| l.service_line == "meals")
+                .flat_map(|l| l.site_levels.iter().map(|(s, _)| s.clone()))
+                .collect();
+            c.units
+                .iter()
+                .flat_map(|u| u.sites.iter())
+                .filter(move |s| s.kind == "daycare" && s.status == "active" && covered.contains(&s.code))
+                .map(|s| s.code.clone())
+                .collect::<Vec<_>>()
+        })
+        .map(|code| kumppani_contracts::seed::demo_id("site", &code).to_string())
+        .collect();
+    anyhow::ensure!(!sites.is_empty(), "no demo daycares");
+    // Wait until ordering's projections know the sites and the catalogue.
+    let probe = ob::OrderLine {
+        site_id: sites[0].clone(),
+        service_day: Some(ob::Date { year: 2027, month: 4, day: 1 }),
+        product_code: "LOUNAS-PK".into(),
+        diet: "probe".into(),
+        quantity: 1,
+    };
+    let started = Instant::now();
+    loop {
+        let mut r = tonic::Request::new(ob::PlaceOrdersRequest {
+            lines: vec![probe.clone()],
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+            channel: 0,
+        });
+        auth(r.metadata_mut());
+        if client.place_orders(r).await?.into_inner().accepted == 1 {
+            break;
+        }
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "ordering projections did not catch up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    const DIETS: [&str; 10] =
+        ["", "gluteeniton", "laktoositon", "kasvis", "maidoton", "pähkinätön", "vegaani", "sianlihaton", "kalaton", "kananmunaton"];
+    let days: Vec<chrono::NaiveDate> =
+        (0..120).filter_map(|k| chrono::NaiveDate::from_ymd_opt(2027, 3, 1).map(|d| d + chrono::Duration::days(k))).collect();
+    let mut all = Vec::new();
+    'outer: for d in &days {
+        for s in &sites {
+            for diet in DIETS {
+                all.push(ob::OrderLine {
+                    site_id: s.clone(),
+                    service_day: Some(ob::Date { year: 2027, month: d.month() as i32, day: d.day() as i32 }),
+                    product_code: "LOUNAS-PK".into(),
+                    diet: diet.into(),
+                    quantity: 12,
+                });
+                if all.len() >= batches * 5000 {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    use chrono::Datelike;
+    let t = Instant::now();
+    let mut accepted = 0;
+    for chunk in all.chunks(5000) {
+        let mut r = tonic::Request::new(ob::PlaceOrdersRequest {
+            lines: chunk.to_vec(),
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+            channel: 0,
+        });
+        auth(r.metadata_mut());
+        accepted += client.place_orders(r).await?.into_inner().accepted;
+    }
+    let intake = t.elapsed();
+    let intake_rate = f64::from(accepted) / intake.as_secs_f64();
+    println!("ordering bench: {} batches of 5000 lines", all.len().div_ceil(5000));
+    println!(
+        "  batch intake (gRPC, validation, orders + history + outbox events): {accepted} lines in {:.0} ms = {intake_rate:.0} lines/s",
+        intake.as_secs_f64() * 1000.0
+    );
+    // Baseline: plain single-row INSERTs into a similar table, same database, same run.
+    let pool = kumppani_platform::db::connect_as_service(&b.url, kumppani_ordering::SCHEMA, true, 2).await?;
+    sqlx::query(
+        "CREATE TABLE bench_plain (id uuid PRIMARY KEY, site_id uuid, service_day date, product_code text, diet text, quantity int)",
+    )
+    .execute(&pool)
     .await?;
-    platform.wait_ready(Duration::from_secs(60)).await?;
+    let n = 5000;
+    let t = Instant::now();
+    for i in 0..n {
+        sqlx::query("INSERT INTO bench_plain VALUES ($1, $2, $3, 'LOUNAS-PK', '', $4)")
+            .bind(uuid::Uuid::now_v7())
+            .bind(uuid::Uuid::new_v4())
+            .bind(chrono::NaiveDate::from_ymd_opt(2027, 3, 1))
+            .bind(i)
+            .execute(&pool)
+            .await?;
+    }
+    let plain = f64::from(n) / t.elapsed().as_secs_f64();
+    println!(
+        "  plain single-row INSERTs (autocommit, one connection): {plain:.0} rows/s; batch intake / plain = {:.2}",
+        intake_rate / plain
+    );
+    pool.close().await;
+    // Latency of single orders at a steady 200 requests per second for 10 s.
+    let mut ticker = tokio::time::interval(Duration::from_millis(5));
+    let mut handles = Vec::new();
+    for i in 0..2000usize {
+        ticker.tick().await;
+        let mut c = client.clone();
+        let s = sites[i % sites.len()].clone();
+        let day = days[(i / sites.len()) % days.len()];
+        let mut r = tonic::Request::new(ob::PlaceOrderRequest {
+            line: Some(ob::OrderLine {
+                site_id: s,
+                service_day: Some(ob::Date { year: 2027, month: day.month() as i32, day: day.day() as i32 }),
+                product_code: "VALIPALA".into(),
+                diet: String::new(),
+                quantity: 9,
+            }),
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+            channel: 0,
+        });
+        auth(r.metadata_mut());
+        handles.push(tokio::spawn(async move {
+            let t = Instant::now();
+            let ok = c.place_order(r).await.is_ok();
+            (t.elapsed(), ok)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut failed = 0;
+    for h in handles {
+        let (d, ok) = h.await?;
+        if ok { lat.push(d) } else { failed += 1 }
+    }
+    lat.sort();
+    println!(
+        "  single PlaceOrder at 200 req/s for 10 s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({failed} failed)",
+        percentile(&lat, 0.5).as_secs_f64() * 1000.0,
+        percentile(&lat, 0.99).as_secs_f64() * 1000.0,
+        lat.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
+    );
+    b.stop().await
+}
+
+pub async fn pricing(runs: usize) -> anyhow::Result<()> {
+    let b = Bench::start().await?;
+    let (platform, url) = (&b.platform, b.url.clone());
     let token = platform.issuer.token_for_user("staff")?;
     let mut client = PricingServiceClient::connect(format!("http://{}", platform.pricing_addr))
         .await?
@@ -148,9 +350,5 @@ pub async fn pricing(runs: usize) -> anyhow::Result<()> {
     );
     drop(conn);
     pool.close().await;
-    platform.stop().await?;
-    use sqlx::{ConnectOptions, Executor};
-    let mut admin = infra.admin_url.parse::<sqlx::postgres::PgConnectOptions>()?.connect().await?;
-    admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).await?;
-    Ok(())
+    b.stop().await
 }

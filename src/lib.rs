@@ -61,6 +61,9 @@ impl Platform {
             let pool = kumppani_platform::db::connect_as_service(&o.database_url, pricing::SCHEMA, true, 2).await?;
             pricing::seed::seed(&pool).await?;
             pool.close().await;
+            let pool = kumppani_platform::db::connect_as_service(&o.database_url, ordering::SCHEMA, true, 2).await?;
+            ordering::seed::seed(&pool).await?;
+            pool.close().await;
             Some(report)
         } else {
             None

@@ -61,7 +61,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate { service } => migrate(&service).await,
         Command::Bench { what, runs } => match what.as_str() {
             "pricing" => kumppani::bench::pricing(runs).await,
-            other => anyhow::bail!("unknown benchmark {other:?}; available: pricing"),
+            "ordering" => kumppani::bench::ordering(runs.max(1) * 4).await,
+            other => anyhow::bail!("unknown benchmark {other:?}; available: pricing, ordering"),
         },
         Command::Seed => {
             let url = var_or("DATABASE_URL", kumppani_platform::config::DEFAULT_DATABASE_URL);

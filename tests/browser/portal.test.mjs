@@ -609,3 +609,47 @@ test('prices: a site user sees the prices of their own site', { timeout: TEST_TI
     await s.context.close();
   }
 });
+
+test('orders: a site user changes a count in the order week; staff see the late-change queue and production', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(t);
+  const staff = await newSession(t);
+  try {
+    const { page } = s;
+    await login(s, 'paivakoti');
+    // Home → Orders (one click), change a count, save (second click).
+    await clickAndWait(s, page.locator('main a[href="/portal/orders"]').first());
+    assert.equal(s.lastDocument.status(), 200);
+    await audit(s, 'order week (paivakoti)');
+    const form = page.locator('form.kp-order-form').first();
+    assert.ok(await form.count(), 'at least one day of the week can still be changed or requested');
+    const input = form.locator('input.kp-count').first();
+    const before = Number(await input.inputValue() || '0');
+    await input.fill(String(before + 3));
+    const resp = await clickAndWait(s, form.locator('button[type="submit"]'));
+    assert.equal(resp.status(), 200);
+    const notice = await page.locator('[role="status"]').innerText();
+    assert.match(notice, /Tallennettu|muutospyyntö/i, `the site sees what happened: ${notice}`);
+    await audit(s, 'order week after saving (paivakoti)');
+
+    await login(staff, 'staff');
+    await expectOk(staff, await visit(staff, '/portal/late-changes'), 'late-change queue');
+    await audit(staff, 'late-change queue (staff)');
+    const pending = await staff.page.locator('section.kp-change').count();
+    assert.ok(pending >= 1, 'the demo and the new requests wait for staff');
+    // Declining without a reason is refused with a clear message.
+    const resp2 = await clickAndWait(staff, staff.page.locator('section.kp-change button[value="decline"]').first());
+    assert.equal(resp2.status(), 422);
+    await audit(staff, 'late-change decline without reason (staff)');
+    await staff.page.locator('section.kp-change input[name="reason"]').first().fill('Raaka-aineet on jo tilattu');
+    await clickAndWait(staff, staff.page.locator('section.kp-change button[value="decline"]').first());
+    assert.equal(await staff.page.locator('section.kp-change').count(), pending - 1);
+    await expectOk(staff, await visit(staff, '/portal/production'), 'production day');
+    await audit(staff, 'production day (staff)');
+    assert.match(await staff.page.locator('main').innerText(), /LOUNAS-PK/);
+    assertA11y(s);
+    assertA11y(staff);
+  } finally {
+    await s.context.close();
+    await staff.context.close();
+  }
+});

@@ -105,6 +105,15 @@ impl I18n {
         };
         if self.lang == "en" { t } else { t.replace('.', ",") }
     }
+    pub fn late_status(&self, v: &i32) -> String {
+        self.enum_label(kumppani_proto::ordering::v1::LateChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
+    }
+    pub fn pricing_date_o(&self, d: &Option<kumppani_proto::ordering::v1::Date>) -> String {
+        match d {
+            Some(d) if d.year > 0 => format!("{}.{}.{}", d.day, d.month, d.year),
+            _ => "–".to_owned(),
+        }
+    }
     /// A percent without sign ("13,5 %").
     pub fn percent_plain(&self, v: &str) -> String {
         let t = if self.lang == "en" { v.to_owned() } else { v.replace('.', ",") };

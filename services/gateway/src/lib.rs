@@ -8,6 +8,7 @@
 pub mod error;
 pub mod i18n;
 pub mod openapi;
+pub mod ordering_portal;
 pub mod portal;
 pub mod pricing_portal;
 pub mod rest;
@@ -124,6 +125,7 @@ pub fn router(state: AppState, dev_issuer: Option<Arc<DevIssuer>>) -> Router {
         .merge(session::routes())
         .merge(portal::routes())
         .merge(pricing_portal::routes())
+        .merge(ordering_portal::routes())
         .route("/static/{*path}", get(portal::static_file))
         .fallback(portal::not_found)
         .with_state(state);

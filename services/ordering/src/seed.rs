@@ -1,2 +1,279 @@
-//! Demo orders (to come).
-pub fn _placeholder() {}
+//! Demo orders: for every site whose agreement covers meals, the next two weeks
+//! of orders (so a site's order week is never empty), January 2027 orders with
+//! realistic deliveries that differ from them (absences, extra guests), a few
+//! pending late-change requests and budgets for 2027. Idempotent.
+
+use crate::PRODUCER;
+use crate::calendar;
+use crate::grpc::from_date;
+use chrono::{Datelike, NaiveDate};
+use kumppani_platform::events::emit_many;
+use kumppani_proto::ordering::v1 as pb;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[path = "../../contracts/src/demo_city.rs"]
+#[allow(dead_code)]
+mod demo_city;
+
+const REGISTRY_NAMESPACE: Uuid = Uuid::from_u128(0x6b75_6d70_7061_6e69_8000_0000_0000_0001);
+
+fn registry_id(kind: &str, code: &str) -> Uuid {
+    Uuid::new_v5(&REGISTRY_NAMESPACE, format!("{kind}:{code}").as_bytes())
+}
+
+/// Meal products ordered per site kind (daily).
+fn products(kind: &str) -> &'static [(&'static str, u32)] {
+    match kind {
+        "daycare" => &[("LOUNAS-PK", 100), ("VALIPALA", 90)],
+        "school" => &[("LOUNAS-KOULU", 100), ("VALIPALA", 8)],
+        "care_home" => &[("LOUNAS-HOIVA", 100), ("PAIVALLINEN", 95), ("AAMIAINEN", 95)],
+        _ => &[("HENKILOSTOLOUNAS", 100)],
+    }
+}
+
+struct Row {
+    site: Uuid,
+    customer: Uuid,
+    day: NaiveDate,
+    product: &'static str,
+    diet: String,
+    quantity: i32,
+    channel: &'static str,
+}
+
+/// A small deterministic hash for demo variation.
+fn mix(a: u64, b: u64) -> u64 {
+    let mut x = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_add(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 29)
+}
+
+pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kumppani-ordering-seed'))").execute(&mut *tx).await?;
+    let seeded: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM order_history WHERE by_subject = 'demo-seed')").fetch_one(&mut *tx).await?;
+    if seeded {
+        return Ok(());
+    }
+    let city = demo_city::demo_city();
+    let today = calendar::today();
+    let upcoming: Vec<NaiveDate> = (1..40)
+        .map(|k| today + chrono::Duration::days(k))
+        .filter(|d| calendar::is_working_day(*d) && d.year() == today.year())
+        .take(10)
+        .collect();
+    let january: Vec<NaiveDate> =
+        (1..=31).filter_map(|d| NaiveDate::from_ymd_opt(2027, 1, d)).filter(|d| calendar::is_working_day(*d)).collect();
+    let mut orders: Vec<Row> = Vec::new();
+    let mut budgets: Vec<(Uuid, Uuid, &'static str, i64)> = Vec::new();
+    for (ci, c) in city.customers.iter().enumerate() {
+        let customer = registry_id("customer", &c.code);
+        let signed_2027 = matches!(c.agreement_2027.status, "signed" | "active");
+        let meal_sites: std::collections::HashSet<&str> = c
+            .agreement_2027
+            .lines
+            .iter()
+            .filter(|l| matches!(l.service_line, "meals" | "staff_dining"))
+            .flat_map(|l| l.site_levels.iter().map(|(s, _)| s.as_str()))
+            .collect();
+        for u in &c.units {
+            for (si, s) in u.sites.iter().enumerate() {
+                if s.status != "active" || s.meals_per_day == 0 || !meal_sites.contains(s.code.as_str()) {
+                    continue;
+                }
+                let site = registry_id("site", &s.code);
+                // Most sites order in the portal, some through the ordering system, a few by phone to staff.
+                let channel = match mix(ci as u64, si as u64) % 20 {
+                    0 => "staff",
+                    1..=5 => "ordering_system",
+                    _ => "portal",
+                };
+                let diet_total: u32 = s.special_diets.iter().map(|(_, n)| *n).sum();
+                let base = s.meals_per_day.saturating_sub(diet_total);
+                for (day_set, is_2027) in [(&upcoming, false), (&january, true)] {
+                    if is_2027 && !signed_2027 {
+                        continue;
+                    }
+                    for day in day_set.iter() {
+                        for (product, share) in products(s.kind) {
+                            let q = (u64::from(base) * u64::from(*share) / 100) as i32;
+                            if q == 0 {
+                                continue;
+                            }
+                            orders.push(Row { site, customer, day: *day, product, diet: String::new(), quantity: q, channel });
+                            if product.starts_with("LOUNAS") {
+                                for (diet, n) in &s.special_diets {
+                                    orders.push(Row {
+                                        site,
+                                        customer,
+                                        day: *day,
+                                        product,
+                                        diet: diet.to_lowercase(),
+                                        quantity: i32::try_from(*n).unwrap_or(0),
+                                        channel,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                if signed_2027 {
+                    for (product, share) in products(s.kind) {
+                        budgets.push((customer, site, product, i64::from(s.meals_per_day) * i64::from(*share) / 100 * 190));
+                    }
+                }
+            }
+        }
+    }
+    let ids: Vec<Uuid> = orders.iter().map(|_| Uuid::now_v7()).collect();
+    let col = |f: fn(&Row) -> String| orders.iter().map(f).collect::<Vec<String>>();
+    sqlx::query(
+        "INSERT INTO orders (id, site_id, customer_id, service_day, product_code, diet, quantity, channel, updated_by)
+         SELECT id, s, c, d, p, t, q, ch, 'demo-seed' FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::date[], $5::text[], $6::text[], $7::int[], $8::text[])
+             AS x(id, s, c, d, p, t, q, ch)",
+    )
+    .bind(&ids)
+    .bind(orders.iter().map(|r| r.site).collect::<Vec<_>>())
+    .bind(orders.iter().map(|r| r.customer).collect::<Vec<_>>())
+    .bind(orders.iter().map(|r| r.day).collect::<Vec<_>>())
+    .bind(col(|r| r.product.to_owned()))
+    .bind(col(|r| r.diet.clone()))
+    .bind(orders.iter().map(|r| r.quantity).collect::<Vec<_>>())
+    .bind(col(|r| r.channel.to_owned()))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO order_history (order_id, version, quantity_from, quantity_to, channel, by_subject)
+         SELECT o, 1, NULL, q, ch, 'demo-seed' FROM unnest($1::uuid[], $2::int[], $3::text[]) AS x(o, q, ch)",
+    )
+    .bind(&ids)
+    .bind(orders.iter().map(|r| r.quantity).collect::<Vec<_>>())
+    .bind(col(|r| r.channel.to_owned()))
+    .execute(&mut *tx)
+    .await?;
+    let events: Vec<(String, pb::OrderEvent)> = orders
+        .iter()
+        .zip(&ids)
+        .map(|(r, id)| {
+            let order = pb::Order {
+                id: id.to_string(),
+                line: Some(pb::OrderLine {
+                    site_id: r.site.to_string(),
+                    service_day: Some(from_date(r.day)),
+                    product_code: r.product.to_owned(),
+                    diet: r.diet.clone(),
+                    quantity: r.quantity,
+                }),
+                channel: match r.channel {
+                    "ordering_system" => pb::Channel::OrderingSystem,
+                    "staff" => pb::Channel::Staff,
+                    _ => pb::Channel::Portal,
+                } as i32,
+                version: 1,
+                customer_id: r.customer.to_string(),
+                ..Default::default()
+            };
+            (
+                "ordering.order.placed".to_owned(),
+                pb::OrderEvent { order: Some(order), previous_quantity: 0, customer_id: r.customer.to_string() },
+            )
+        })
+        .collect();
+    for chunk in events.chunks(5000) {
+        emit_many(&mut tx, PRODUCER, chunk).await?;
+    }
+    // January 2027 deliveries differ from the orders: absences, a few extra guests.
+    let delivered: Vec<(usize, i32)> = orders
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.day.year() == 2027)
+        .map(|(i, r)| {
+            let h = mix(i as u64, 7) % 100;
+            let q = match h {
+                0..=59 => r.quantity,
+                60..=89 => r.quantity - i32::try_from(mix(i as u64, 11) % 4).unwrap_or(0) - 1,
+                _ => r.quantity + i32::try_from(mix(i as u64, 13) % 3).unwrap_or(0) + 1,
+            };
+            (i, q.max(0))
+        })
+        .collect();
+    let d_ids: Vec<Uuid> = delivered.iter().map(|_| Uuid::now_v7()).collect();
+    sqlx::query(
+        "INSERT INTO deliveries (id, site_id, customer_id, service_day, product_code, diet, quantity, confirmed_by)
+         SELECT id, s, c, d, p, t, q, 'demo-seed' FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::date[], $5::text[], $6::text[], $7::int[]) AS x(id, s, c, d, p, t, q)",
+    )
+    .bind(&d_ids)
+    .bind(delivered.iter().map(|(i, _)| orders[*i].site).collect::<Vec<_>>())
+    .bind(delivered.iter().map(|(i, _)| orders[*i].customer).collect::<Vec<_>>())
+    .bind(delivered.iter().map(|(i, _)| orders[*i].day).collect::<Vec<_>>())
+    .bind(delivered.iter().map(|(i, _)| orders[*i].product.to_owned()).collect::<Vec<_>>())
+    .bind(delivered.iter().map(|(i, _)| orders[*i].diet.clone()).collect::<Vec<_>>())
+    .bind(delivered.iter().map(|(_, q)| *q).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO delivery_history (delivery_id, version, quantity, by_subject) SELECT d, 1, q, 'demo-seed' FROM unnest($1::uuid[], $2::int[]) AS x(d, q)")
+        .bind(&d_ids)
+        .bind(delivered.iter().map(|(_, q)| *q).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    let d_events: Vec<(String, pb::DeliveryEvent)> = delivered
+        .iter()
+        .zip(&d_ids)
+        .map(|((i, q), id)| {
+            let r = &orders[*i];
+            let delivery = pb::Delivery {
+                id: id.to_string(),
+                line: Some(pb::OrderLine {
+                    site_id: r.site.to_string(),
+                    service_day: Some(from_date(r.day)),
+                    product_code: r.product.to_owned(),
+                    diet: r.diet.clone(),
+                    quantity: *q,
+                }),
+                ordered_quantity: r.quantity,
+                version: 1,
+                confirmed_by: "demo-seed".into(),
+                ..Default::default()
+            };
+            (
+                "ordering.delivery.confirmed".to_owned(),
+                pb::DeliveryEvent { delivery: Some(delivery), customer_id: r.customer.to_string(), previous_quantity: 0 },
+            )
+        })
+        .collect();
+    for chunk in d_events.chunks(5000) {
+        emit_many(&mut tx, PRODUCER, chunk).await?;
+    }
+    // A few pending late-change requests for the next working day.
+    if let Some(first) = upcoming.first() {
+        for (k, r) in orders.iter().filter(|r| r.day == *first && r.diet.is_empty()).take(4).enumerate() {
+            sqlx::query(
+                "INSERT INTO late_changes (id, site_id, customer_id, service_day, product_code, diet, quantity, previous_quantity, channel, status, requested_by)
+                 VALUES ($1, $2, $3, $4, $5, '', $6, $7, 'portal', 'pending', 'demo-seed')",
+            )
+            .bind(Uuid::now_v7())
+            .bind(r.site)
+            .bind(r.customer)
+            .bind(r.day)
+            .bind(r.product)
+            .bind(r.quantity + 2 + i32::try_from(k).unwrap_or(0))
+            .bind(r.quantity)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    for (customer, site, product, q) in budgets {
+        sqlx::query("INSERT INTO budgets (customer_id, site_id, product_code, year, quantity, updated_by) VALUES ($1,$2,$3,2027,$4,'demo-seed') ON CONFLICT DO NOTHING")
+            .bind(customer)
+            .bind(site)
+            .bind(product)
+            .bind(q)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
