@@ -21,6 +21,15 @@ fn today() -> NaiveDate {
     chrono::Utc::now().with_timezone(&chrono_tz::Europe::Helsinki).date_naive()
 }
 
+/// The next Monday–Friday after today (production plans for it).
+fn next_working_day() -> NaiveDate {
+    let mut d = today() + chrono::Duration::days(1);
+    while matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+        d += chrono::Duration::days(1);
+    }
+    d
+}
+
 fn to_pb(d: NaiveDate) -> pb::Date {
     pb::Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
 }
@@ -154,13 +163,7 @@ async fn orders(State(s): State<AppState>, session: Session, headers: HeaderMap,
         return failure(AppError::invalid("site", i.t("orders-pick-site")), i, l);
     }
     // Default: the week of the next working day (on a weekend, next week).
-    let next = today() + chrono::Duration::days(1);
-    let default = match next.weekday() {
-        chrono::Weekday::Sat => next + chrono::Duration::days(2),
-        chrono::Weekday::Sun => next + chrono::Duration::days(1),
-        _ => next,
-    };
-    let day = NaiveDate::parse_from_str(&p.day, "%Y-%m-%d").unwrap_or(default);
+    let day = NaiveDate::parse_from_str(&p.day, "%Y-%m-%d").unwrap_or_else(|_| next_working_day());
     let notice = if p.notice.is_empty() { Vec::new() } else { p.notice.split('|').map(str::to_owned).collect() };
     week_page(&s, &session, i, site, day, notice).await
 }
@@ -327,7 +330,7 @@ async fn production(State(s): State<AppState>, session: Session, headers: Header
     if !session.is_staff() {
         return failure(AppError::denied("staff only"), i, l);
     }
-    let day = NaiveDate::parse_from_str(&p.day, "%Y-%m-%d").unwrap_or_else(|_| today() + chrono::Duration::days(1));
+    let day = NaiveDate::parse_from_str(&p.day, "%Y-%m-%d").unwrap_or_else(|_| next_working_day());
     let prod = call!(s.ordering, session, i.clone(), l, get_production_day, pb::GetProductionDayRequest { day: Some(to_pb(day)) });
     let l = layout(&session, &i, "/portal/production");
     let rates = call!(
