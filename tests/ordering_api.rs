@@ -480,3 +480,111 @@ async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
     assert_eq!(code(env.ordering.confirm_deliveries(env.req(deliver(1, "x"), &customer_token)).await), Code::PermissionDenied);
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standing_orders_produce_the_daily_orders_and_closures_cancel_them() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let customer = uuid::Uuid::parse_str(&w.customer).ok();
+    let site_user = env.issuer().token_for(Role::SiteUser, customer, uuid::Uuid::parse_str(&w.site).ok(), vec![]).unwrap();
+    let from = today() + chrono::Duration::days(1);
+    let to = (today() + chrono::Duration::days(20)).min(chrono::NaiveDate::from_ymd_opt(today().year(), 12, 31).unwrap());
+    // A one-off order placed first wins over the pattern.
+    let one_off_day = (1..=20)
+        .map(|k| today() + chrono::Duration::days(k))
+        .find(|d| d.weekday().num_days_from_monday() < 5 && *d <= to && *d > today() + chrono::Duration::days(5))
+        .unwrap();
+    env.ordering
+        .place_order(
+            env.req(pb::PlaceOrderRequest { line: Some(line(&w.site, one_off_day, "LOUNAS-PK", "", 12)), ..Default::default() }, &t),
+        )
+        .await
+        .unwrap();
+    let pattern = pb::SetStandingOrderRequest {
+        site_id: w.site.clone(),
+        product_code: "LOUNAS-PK".into(),
+        diet: String::new(),
+        valid_from: Some(d(from)),
+        valid_to: Some(d(to)),
+        weekday_quantities: vec![40, 40, 40, 40, 35, 0, 0],
+        include_holidays: false,
+    };
+    let mut bad = pattern.clone();
+    bad.weekday_quantities = vec![1, 2, 3];
+    assert_eq!(violations(env.ordering.set_standing_order(env.req(bad, &site_user)).await), vec!["weekday_quantities"]);
+    env.ordering.set_standing_order(env.req(pattern, &site_user)).await.unwrap();
+    let orders =
+        env.ordering
+            .list_orders(env.req(
+                pb::ListOrdersRequest { site_id: w.site.clone(), from: Some(d(from)), to: Some(d(to)), ..Default::default() },
+                &site_user,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .orders;
+    let expected_days: Vec<chrono::NaiveDate> = (0..=(to - from).num_days())
+        .map(|k| from + chrono::Duration::days(k))
+        .filter(|day| day.weekday().num_days_from_monday() < 5 && kumppani_ordering::calendar::is_working_day(*day))
+        .collect();
+    let by_day: std::collections::HashMap<chrono::NaiveDate, i32> = orders
+        .iter()
+        .filter(|o| o.line.as_ref().unwrap().product_code == "LOUNAS-PK")
+        .map(|o| {
+            let l = o.line.as_ref().unwrap();
+            let sd = l.service_day.unwrap();
+            (chrono::NaiveDate::from_ymd_opt(sd.year, sd.month as u32, sd.day as u32).unwrap(), l.quantity)
+        })
+        .collect();
+    assert_eq!(by_day.len(), expected_days.len(), "one order per working day, none on weekends or holidays");
+    for day in &expected_days {
+        let want = if *day == one_off_day {
+            12
+        } else if day.weekday() == chrono::Weekday::Fri {
+            35
+        } else {
+            40
+        };
+        assert_eq!(by_day[day], want, "{day}");
+    }
+    // Materializing again creates nothing new.
+    let again = env
+        .ordering
+        .materialize_standing_orders(
+            env.req(pb::MaterializeStandingOrdersRequest { from: Some(d(from)), to: Some(d(to)), site_id: w.site.clone() }, &t),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.created, 0);
+    // A closure that starts before the cut-offs is refused for the site; a later one cancels the orders.
+    let closure = |f: chrono::NaiveDate| pb::AddClosureRequest {
+        site_id: w.site.clone(),
+        from: Some(d(f)),
+        to: Some(d(to)),
+        reason: "Remontti".into(),
+    };
+    assert_eq!(violations(env.ordering.add_closure(env.req(closure(from), &site_user)).await), vec!["from"]);
+    let closing = *expected_days.iter().rev().nth(1).unwrap();
+    env.ordering.add_closure(env.req(closure(closing), &site_user)).await.unwrap();
+    let after = env
+        .ordering
+        .list_orders(env.req(
+            pb::ListOrdersRequest { site_id: w.site.clone(), from: Some(d(closing)), to: Some(d(to)), ..Default::default() },
+            &site_user,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .orders;
+    assert!(!after.is_empty() && after.iter().all(|o| o.line.as_ref().unwrap().quantity == 0), "orders in the closure are cancelled");
+    let listed = env
+        .ordering
+        .list_standing_orders(env.req(pb::ListStandingOrdersRequest { site_id: w.site.clone() }, &site_user))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((listed.standing_orders.len(), listed.closures.len()), (1, 1));
+    env.cleanup().await;
+}

@@ -44,7 +44,7 @@ pub fn from_date(d: NaiveDate) -> pb::Date {
     pb::Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
 }
 
-fn channel_text(c: pb::Channel) -> &'static str {
+pub(crate) fn channel_text(c: pb::Channel) -> &'static str {
     match c {
         pb::Channel::OrderingSystem => "ordering_system",
         pb::Channel::Staff => "staff",
@@ -61,7 +61,7 @@ fn channel_from(s: &str) -> i32 {
 }
 
 /// The channel is who the caller is, not what they claim.
-fn channel_of(p: &Principal) -> pb::Channel {
+pub(crate) fn channel_of(p: &Principal) -> pb::Channel {
     match p.role {
         Role::SystemClient => pb::Channel::OrderingSystem,
         Role::EnterpriseAdmin | Role::EnterpriseStaff => pb::Channel::Staff,
@@ -69,10 +69,10 @@ fn channel_of(p: &Principal) -> pb::Channel {
     }
 }
 
-struct SiteInfo {
-    customer: Uuid,
-    name: String,
-    closed_on: Option<NaiveDate>,
+pub(crate) struct SiteInfo {
+    pub(crate) customer: Uuid,
+    pub(crate) name: String,
+    pub(crate) closed_on: Option<NaiveDate>,
 }
 
 struct AgreementInfo {
@@ -84,15 +84,15 @@ struct AgreementInfo {
 }
 
 /// What intake needs to know, loaded once per request.
-struct Ctx {
-    sites: HashMap<Uuid, SiteInfo>,
-    products: HashMap<String, (String, String)>,
+pub(crate) struct Ctx {
+    pub(crate) sites: HashMap<Uuid, SiteInfo>,
+    pub(crate) products: HashMap<String, (String, String)>,
     agreements: Vec<AgreementInfo>,
     rules: HashMap<(Option<Uuid>, String), CutoffRule>,
 }
 
 impl Ctx {
-    async fn load(conn: &mut PgConnection, sites: &[Uuid]) -> Result<Self, AppError> {
+    pub(crate) async fn load(conn: &mut PgConnection, sites: &[Uuid]) -> Result<Self, AppError> {
         let rows: Vec<(Uuid, Uuid, String, Option<NaiveDate>)> =
             sqlx::query_as("SELECT id, customer_id, name, closed_on FROM sites WHERE id = ANY($1)")
                 .bind(sites)
@@ -147,7 +147,7 @@ impl Ctx {
     }
 
     /// The agreement covering a site's service line on a day, or why none does.
-    fn covering(&self, site: Uuid, customer: Uuid, line: &str, day: NaiveDate) -> Result<Uuid, String> {
+    pub(crate) fn covering(&self, site: Uuid, customer: Uuid, line: &str, day: NaiveDate) -> Result<Uuid, String> {
         let year = day.year();
         let mine: Vec<&AgreementInfo> = self.agreements.iter().filter(|a| a.customer == customer && a.year == year).collect();
         if let Some(a) = mine
@@ -175,7 +175,7 @@ impl Ctx {
 }
 
 /// May the caller order for this site?
-fn may_order(p: &Principal, site: Uuid, customer: Uuid) -> bool {
+pub(crate) fn may_order(p: &Principal, site: Uuid, customer: Uuid) -> bool {
     match p.role {
         Role::EnterpriseAdmin | Role::EnterpriseStaff => true,
         Role::CustomerContact => p.customer_id == Some(customer),
@@ -193,7 +193,7 @@ fn may_read(p: &Principal, site: Uuid, customer: Uuid) -> bool {
     }
 }
 
-type Key = (Uuid, NaiveDate, String, String);
+pub(crate) type Key = (Uuid, NaiveDate, String, String);
 
 struct Accepted {
     index: usize,
@@ -213,21 +213,21 @@ fn reject(index: usize, field: &str, error: impl Into<String>) -> pb::LineResult
 }
 
 #[derive(sqlx::FromRow)]
-struct OrderRow {
-    id: Uuid,
-    site_id: Uuid,
-    customer_id: Uuid,
-    service_day: NaiveDate,
-    product_code: String,
-    diet: String,
-    quantity: i32,
-    channel: String,
-    version: i32,
-    updated_at: DateTime<Utc>,
-    updated_by: String,
+pub(crate) struct OrderRow {
+    pub(crate) id: Uuid,
+    pub(crate) site_id: Uuid,
+    pub(crate) customer_id: Uuid,
+    pub(crate) service_day: NaiveDate,
+    pub(crate) product_code: String,
+    pub(crate) diet: String,
+    pub(crate) quantity: i32,
+    pub(crate) channel: String,
+    pub(crate) version: i32,
+    pub(crate) updated_at: DateTime<Utc>,
+    pub(crate) updated_by: String,
 }
 
-fn order_proto(r: &OrderRow, site_name: &str) -> pb::Order {
+pub(crate) fn order_proto(r: &OrderRow, site_name: &str) -> pb::Order {
     pb::Order {
         id: r.id.to_string(),
         line: Some(pb::OrderLine {
@@ -249,7 +249,7 @@ fn order_proto(r: &OrderRow, site_name: &str) -> pb::Order {
 const ORDER_COLS: &str = "id, site_id, customer_id, service_day, product_code, diet, quantity, channel, version, updated_at, updated_by";
 
 /// Applies order lines (already validated) and returns the rows with their previous quantities.
-async fn upsert_orders(
+pub(crate) async fn upsert_orders(
     conn: &mut PgConnection,
     rows: &[(Key, Uuid, i32)],
     channel: &str,
@@ -615,7 +615,7 @@ impl OrderingApi {
         Ok(response)
     }
 
-    async fn site_scope(&self, p: &Principal, conn: &mut PgConnection, site: Uuid) -> Result<(Uuid, String), AppError> {
+    pub(crate) async fn site_scope(&self, p: &Principal, conn: &mut PgConnection, site: Uuid) -> Result<(Uuid, String), AppError> {
         let row: Option<(Uuid, String)> =
             sqlx::query_as("SELECT customer_id, name FROM sites WHERE id = $1").bind(site).fetch_optional(conn).await?;
         let (customer, name) = row.ok_or_else(|| AppError::not_found("site"))?;
@@ -626,7 +626,7 @@ impl OrderingApi {
     }
 }
 
-fn uuid_arg(v: &mut Violations, field: &str, s: &str, required: bool) -> Option<Uuid> {
+pub(crate) fn uuid_arg(v: &mut Violations, field: &str, s: &str, required: bool) -> Option<Uuid> {
     if s.is_empty() {
         if required {
             v.add(field, "is required");
@@ -640,7 +640,7 @@ fn uuid_arg(v: &mut Violations, field: &str, s: &str, required: bool) -> Option<
     r
 }
 
-fn date_arg(v: &mut Violations, field: &str, d: Option<&pb::Date>, required: bool) -> Option<NaiveDate> {
+pub(crate) fn date_arg(v: &mut Violations, field: &str, d: Option<&pb::Date>, required: bool) -> Option<NaiveDate> {
     match d {
         None => {
             if required {
@@ -1220,6 +1220,51 @@ impl OrderingService for OrderingApi {
             })
             .collect();
         Ok(Response::new(pb::GetBudgetUsageResponse { usage }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_standing_order(&self, req: Request<pb::SetStandingOrderRequest>) -> R<pb::StandingOrder> {
+        let p = self.principal(&req).await?;
+        Ok(Response::new(crate::standing::set(self, &p, req.into_inner()).await?))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_standing_orders(&self, req: Request<pb::ListStandingOrdersRequest>) -> R<pb::ListStandingOrdersResponse> {
+        let p = self.principal(&req).await?;
+        Ok(Response::new(crate::standing::list(self, &p, req.into_inner()).await?))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn add_closure(&self, req: Request<pb::AddClosureRequest>) -> R<pb::Closure> {
+        let p = self.principal(&req).await?;
+        Ok(Response::new(crate::standing::add_closure(self, &p, req.into_inner()).await?))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn materialize_standing_orders(
+        &self,
+        req: Request<pb::MaterializeStandingOrdersRequest>,
+    ) -> R<pb::MaterializeStandingOrdersResponse> {
+        let p = self.principal(&req).await?;
+        let allowed = p.is_enterprise() || (p.role == Role::SystemClient && p.grants.iter().any(|g| g == "orders:write"));
+        if !allowed {
+            return Err(AppError::denied("only staff and the ordering system materialize standing orders").into());
+        }
+        let r = req.into_inner();
+        let mut v = Violations::default();
+        let from = date_arg(&mut v, "from", r.from.as_ref(), true);
+        let to = date_arg(&mut v, "to", r.to.as_ref(), true);
+        let site = uuid_arg(&mut v, "site_id", &r.site_id, false);
+        if let (Some(f), Some(t)) = (from, to) {
+            v.check(f <= t && (t - f).num_days() <= 120, "to", "must be on or after `from`, at most 120 days later");
+            v.check(f > calendar::today(), "from", "must be in the future: days that have come are not ordered any more");
+        }
+        v.finish()?;
+        let (Some(from), Some(to)) = (from, to) else { return Err(AppError::invalid("from", "is required").into()) };
+        let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        let out = crate::standing::materialize(&mut tx, from, to, site, &p.subject).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(Response::new(out))
     }
 
     #[tracing::instrument(skip_all)]

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod grpc;
 pub mod projection;
 pub mod seed;
+pub mod standing;
 
 use kumppani_platform::Shutdown;
 use kumppani_platform::auth::Verifier;
@@ -72,6 +73,7 @@ pub async fn run(config: Config, listener: tokio::net::TcpListener, shutdown: Sh
     };
     let registry = spawn_consumer(consumer(projection::REGISTRY_CONSUMER, "contracts"), projection::Registry, shutdown.clone());
     let catalogue = spawn_consumer(consumer(projection::CATALOGUE_CONSUMER, "pricing"), projection::Catalogue, shutdown.clone());
+    let materializer = tokio::spawn(standing::keep_materialized(pool.clone(), shutdown.clone()));
     let api = grpc::OrderingApi { pool, verifier: Verifier::new(&config.common.oidc_issuer, &config.common.oidc_audience) };
     tracing::info!(addr = %listener.local_addr()?, "ordering gRPC listening");
     kumppani_platform::grpc::GrpcServer::new()?
@@ -81,5 +83,6 @@ pub async fn run(config: Config, listener: tokio::net::TcpListener, shutdown: Sh
     let _ = relay_task.await;
     let _ = registry.await;
     let _ = catalogue.await;
+    let _ = materializer.await;
     Ok(())
 }

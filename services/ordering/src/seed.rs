@@ -1,11 +1,14 @@
-//! Demo orders: for every site whose agreement covers meals, the next two weeks
-//! of orders (so a site's order week is never empty), January 2027 orders with
-//! realistic deliveries that differ from them (absences, extra guests), a few
-//! pending late-change requests and budgets for 2027. Idempotent.
+//! Demo orders: standing orders (weekly patterns) for every site whose agreement
+//! covers meals, for the rest of this year and the 2027 spring term (schools
+//! closed for the winter-holiday week); the daily orders they produce for the
+//! coming two weeks and January 2027; January deliveries that differ
+//! realistically from the orders (absences, extra guests); a few pending
+//! late-change requests; budgets for 2027. Idempotent.
 
 use crate::PRODUCER;
 use crate::calendar;
 use crate::grpc::from_date;
+use crate::standing::{Pattern, expand};
 use chrono::{Datelike, NaiveDate};
 use kumppani_platform::events::emit_many;
 use kumppani_proto::ordering::v1 as pb;
@@ -36,7 +39,7 @@ struct Row {
     site: Uuid,
     customer: Uuid,
     day: NaiveDate,
-    product: &'static str,
+    product: String,
     diet: String,
     quantity: i32,
     channel: &'static str,
@@ -60,14 +63,10 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     }
     let city = demo_city::demo_city();
     let today = calendar::today();
-    let upcoming: Vec<NaiveDate> = (1..40)
-        .map(|k| today + chrono::Duration::days(k))
-        .filter(|d| calendar::is_working_day(*d) && d.year() == today.year())
-        .take(10)
-        .collect();
-    let january: Vec<NaiveDate> =
-        (1..=31).filter_map(|d| NaiveDate::from_ymd_opt(2027, 1, d)).filter(|d| calendar::is_working_day(*d)).collect();
-    let mut orders: Vec<Row> = Vec::new();
+    let year_end = NaiveDate::from_ymd_opt(today.year(), 12, 31).unwrap_or(today);
+    let spring = (NaiveDate::from_ymd_opt(2027, 1, 7).unwrap_or(today), NaiveDate::from_ymd_opt(2027, 5, 31).unwrap_or(today));
+    let mut patterns: Vec<Pattern> = Vec::new();
+    let mut closures: Vec<(Uuid, NaiveDate, NaiveDate)> = Vec::new();
     let mut budgets: Vec<(Uuid, Uuid, &'static str, i64)> = Vec::new();
     for (ci, c) in city.customers.iter().enumerate() {
         let customer = registry_id("customer", &c.code);
@@ -91,32 +90,47 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
                     1..=5 => "ordering_system",
                     _ => "portal",
                 };
+                let every_day = s.kind == "care_home";
                 let diet_total: u32 = s.special_diets.iter().map(|(_, n)| *n).sum();
                 let base = s.meals_per_day.saturating_sub(diet_total);
-                for (day_set, is_2027) in [(&upcoming, false), (&january, true)] {
-                    if is_2027 && !signed_2027 {
-                        continue;
+                let mut periods = vec![(today + chrono::Duration::days(1), year_end)];
+                if signed_2027 {
+                    periods.push(spring);
+                    if s.kind == "school" {
+                        // Winter holiday week (talviloma): schools are closed.
+                        if let (Some(f), Some(t)) = (NaiveDate::from_ymd_opt(2027, 3, 1), NaiveDate::from_ymd_opt(2027, 3, 5)) {
+                            closures.push((site, f, t));
+                        }
                     }
-                    for day in day_set.iter() {
-                        for (product, share) in products(s.kind) {
-                            let q = (u64::from(base) * u64::from(*share) / 100) as i32;
-                            if q == 0 {
-                                continue;
+                }
+                for (from, to) in periods {
+                    for (product, share) in products(s.kind) {
+                        let q = i32::try_from(u64::from(base) * u64::from(*share) / 100).unwrap_or(0);
+                        if q == 0 {
+                            continue;
+                        }
+                        // Fridays a little lower (absences); weekends only where people live.
+                        let week = if every_day { [q; 7] } else { [q, q, q, q, q - q / 10, 0, 0] };
+                        let mut variants = vec![(String::new(), week)];
+                        if product.starts_with("LOUNAS") {
+                            for (diet, n) in &s.special_diets {
+                                let n = i32::try_from(*n).unwrap_or(0);
+                                variants.push((diet.to_lowercase(), if every_day { [n; 7] } else { [n, n, n, n, n, 0, 0] }));
                             }
-                            orders.push(Row { site, customer, day: *day, product, diet: String::new(), quantity: q, channel });
-                            if product.starts_with("LOUNAS") {
-                                for (diet, n) in &s.special_diets {
-                                    orders.push(Row {
-                                        site,
-                                        customer,
-                                        day: *day,
-                                        product,
-                                        diet: diet.to_lowercase(),
-                                        quantity: i32::try_from(*n).unwrap_or(0),
-                                        channel,
-                                    });
-                                }
-                            }
+                        }
+                        for (diet, quantities) in variants {
+                            patterns.push(Pattern {
+                                site,
+                                customer,
+                                product: (*product).to_owned(),
+                                diet,
+                                from,
+                                to,
+                                quantities,
+                                include_holidays: every_day,
+                                channel: channel.to_owned(),
+                                created_at: chrono::Utc::now(),
+                            });
                         }
                     }
                 }
@@ -128,6 +142,60 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
             }
         }
     }
+    sqlx::query(
+        "INSERT INTO standing_orders (id, site_id, customer_id, product_code, diet, valid_from, valid_to, weekday_quantities, include_holidays, channel, created_by)
+         SELECT id, s, c, p, t, f, u, string_to_array(q, ',')::int[], h, ch, 'demo-seed'
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::date[], $7::date[], $8::text[], $9::bool[], $10::text[])
+             AS x(id, s, c, p, t, f, u, q, h, ch)",
+    )
+    .bind(patterns.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+    .bind(patterns.iter().map(|p| p.site).collect::<Vec<_>>())
+    .bind(patterns.iter().map(|p| p.customer).collect::<Vec<_>>())
+    .bind(patterns.iter().map(|p| p.product.clone()).collect::<Vec<_>>())
+    .bind(patterns.iter().map(|p| p.diet.clone()).collect::<Vec<_>>())
+    .bind(patterns.iter().map(|p| p.from).collect::<Vec<_>>())
+    .bind(patterns.iter().map(|p| p.to).collect::<Vec<_>>())
+    .bind(patterns.iter().map(|p| p.quantities.iter().map(i32::to_string).collect::<Vec<_>>().join(",")).collect::<Vec<_>>())
+    .bind(patterns.iter().map(|p| p.include_holidays).collect::<Vec<_>>())
+    .bind(patterns.iter().map(|p| p.channel.clone()).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    for (site, f, t) in &closures {
+        sqlx::query(
+            "INSERT INTO closures (id, site_id, from_day, to_day, reason, created_by) VALUES ($1, $2, $3, $4, 'Talviloma', 'demo-seed')",
+        )
+        .bind(Uuid::now_v7())
+        .bind(site)
+        .bind(f)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // The daily orders the patterns produce: the coming two weeks and January 2027
+    // (the service itself keeps the coming weeks materialized from then on).
+    let upcoming_end = today + chrono::Duration::days(14);
+    let mut expanded = expand(&patterns, &closures, today + chrono::Duration::days(1), upcoming_end);
+    if let (Some(f), Some(t)) = (NaiveDate::from_ymd_opt(2027, 1, 1), NaiveDate::from_ymd_opt(2027, 1, 31)) {
+        expanded.extend(expand(&patterns, &closures, f, t));
+    }
+    let orders: Vec<Row> = expanded
+        .into_iter()
+        .map(|(k, customer, quantity, channel)| Row {
+            site: k.0,
+            customer,
+            day: k.1,
+            product: k.2,
+            diet: k.3,
+            quantity,
+            channel: match channel.as_str() {
+                "staff" => "staff",
+                "ordering_system" => "ordering_system",
+                _ => "portal",
+            },
+        })
+        .collect();
+    let upcoming: Vec<NaiveDate> =
+        orders.iter().filter(|r| r.day <= upcoming_end).map(|r| r.day).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let ids: Vec<Uuid> = orders.iter().map(|_| Uuid::now_v7()).collect();
     let col = |f: fn(&Row) -> String| orders.iter().map(f).collect::<Vec<String>>();
     sqlx::query(
@@ -139,7 +207,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     .bind(orders.iter().map(|r| r.site).collect::<Vec<_>>())
     .bind(orders.iter().map(|r| r.customer).collect::<Vec<_>>())
     .bind(orders.iter().map(|r| r.day).collect::<Vec<_>>())
-    .bind(col(|r| r.product.to_owned()))
+    .bind(col(|r| r.product.clone()))
     .bind(col(|r| r.diet.clone()))
     .bind(orders.iter().map(|r| r.quantity).collect::<Vec<_>>())
     .bind(col(|r| r.channel.to_owned()))
@@ -209,7 +277,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     .bind(delivered.iter().map(|(i, _)| orders[*i].site).collect::<Vec<_>>())
     .bind(delivered.iter().map(|(i, _)| orders[*i].customer).collect::<Vec<_>>())
     .bind(delivered.iter().map(|(i, _)| orders[*i].day).collect::<Vec<_>>())
-    .bind(delivered.iter().map(|(i, _)| orders[*i].product.to_owned()).collect::<Vec<_>>())
+    .bind(delivered.iter().map(|(i, _)| orders[*i].product.clone()).collect::<Vec<_>>())
     .bind(delivered.iter().map(|(i, _)| orders[*i].diet.clone()).collect::<Vec<_>>())
     .bind(delivered.iter().map(|(_, q)| *q).collect::<Vec<_>>())
     .execute(&mut *tx)
@@ -258,7 +326,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
             .bind(r.site)
             .bind(r.customer)
             .bind(r.day)
-            .bind(r.product)
+            .bind(&r.product)
             .bind(r.quantity + 2 + i32::try_from(k).unwrap_or(0))
             .bind(r.quantity)
             .execute(&mut *tx)
