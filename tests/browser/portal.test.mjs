@@ -620,6 +620,7 @@ test('orders: a site user changes a count in the order week; staff see the late-
     await clickAndWait(s, page.locator('main a[href="/portal/orders"]').first());
     assert.equal(s.lastDocument.status(), 200);
     await audit(s, 'order week (paivakoti)');
+    const siteId = await page.locator('form.kp-order-form input[name="site"]').first().getAttribute('value');
     const form = page.locator('form.kp-order-form').first();
     assert.ok(await form.count(), 'at least one day of the week can still be changed or requested');
     const input = form.locator('input.kp-count').first();
@@ -643,6 +644,10 @@ test('orders: a site user changes a count in the order week; staff see the late-
     await staff.page.locator('section.kp-change input[name="reason"]').first().fill('Raaka-aineet on jo tilattu');
     await clickAndWait(staff, staff.page.locator('section.kp-change button[value="decline"]').first());
     assert.equal(await staff.page.locator('section.kp-change').count(), pending - 1);
+    // Delivered quantities (toteuma) for a January 2027 day: seeded, differing from the orders.
+    await expectOk(staff, await visit(staff, `/portal/deliveries?site=${siteId}&day=2027-01-12`), 'deliveries');
+    await audit(staff, 'deliveries (staff)');
+    assert.ok((await staff.page.locator('input.kp-count').count()) >= 1, 'a row per ordered line');
     await expectOk(staff, await visit(staff, '/portal/production'), 'production day');
     await audit(staff, 'production day (staff)');
     assert.match(await staff.page.locator('main').innerText(), /LOUNAS-PK/);

@@ -346,8 +346,162 @@ async fn production(State(s): State<AppState>, session: Session, headers: Header
     render(StatusCode::OK, &ProductionPage { l, i, day: day.to_string(), prod, rates, month: day.format("%-m/%Y").to_string() })
 }
 
+pub struct DeliveryRow {
+    pub field: String,
+    pub label: String,
+    pub ordered: i32,
+    pub delivered: String,
+    pub version: i32,
+}
+
+#[derive(Template)]
+#[template(path = "deliveries.html")]
+struct DeliveriesPage {
+    l: Layout,
+    i: I18n,
+    site: String,
+    site_name: String,
+    day: String,
+    rows: Vec<DeliveryRow>,
+    error: Vec<String>,
+    saved: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct DeliveryParams {
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    saved: String,
+}
+
+async fn deliveries_page(
+    s: &AppState,
+    session: &Session,
+    i: I18n,
+    site: String,
+    day: NaiveDate,
+    error: Vec<String>,
+    saved: bool,
+) -> Response {
+    let l = layout(session, &i, "/portal/deliveries");
+    if !session.is_staff() {
+        return failure(AppError::denied("staff only"), i, l);
+    }
+    let orders = call!(
+        s.ordering,
+        session,
+        i.clone(),
+        l,
+        list_orders,
+        pb::ListOrdersRequest { site_id: site.clone(), customer_id: String::new(), from: Some(to_pb(day)), to: Some(to_pb(day)) }
+    )
+    .orders;
+    let l = layout(session, &i, "/portal/deliveries");
+    let delivered = call!(
+        s.ordering,
+        session,
+        i.clone(),
+        l,
+        list_deliveries,
+        pb::ListDeliveriesRequest { site_id: site.clone(), customer_id: String::new(), from: Some(to_pb(day)), to: Some(to_pb(day)) }
+    )
+    .deliveries;
+    let l = layout(session, &i, "/portal/deliveries");
+    let week =
+        call!(s.ordering, session, i.clone(), l, get_order_week, pb::GetOrderWeekRequest { site_id: site.clone(), day: Some(to_pb(day)) });
+    let mut rows: Vec<DeliveryRow> = orders
+        .iter()
+        .filter_map(|o| o.line.as_ref())
+        .map(|ln| {
+            let d = delivered.iter().find(|d| d.line.as_ref().is_some_and(|x| x.product_code == ln.product_code && x.diet == ln.diet));
+            DeliveryRow {
+                field: format!("d:{}:{}", ln.product_code, ln.diet),
+                label: if ln.diet.is_empty() { ln.product_code.clone() } else { format!("{} ({})", ln.product_code, ln.diet) },
+                ordered: ln.quantity,
+                delivered: d.and_then(|d| d.line.as_ref()).map(|x| x.quantity.to_string()).unwrap_or_default(),
+                version: d.map(|d| d.version).unwrap_or(0),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.label.cmp(&b.label));
+    let l = layout(session, &i, "/portal/deliveries");
+    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render(status, &DeliveriesPage { l, i, site, site_name: week.site_name, day: day.to_string(), rows, error, saved })
+}
+
+#[tracing::instrument(skip_all)]
+async fn deliveries(State(s): State<AppState>, session: Session, headers: HeaderMap, Query(p): Query<DeliveryParams>) -> Response {
+    let i = language(&headers);
+    let day = NaiveDate::parse_from_str(&p.day, "%Y-%m-%d").unwrap_or_else(|_| today() - chrono::Duration::days(1));
+    if p.site.is_empty() {
+        let l = layout(&session, &i, "/portal/deliveries");
+        return failure(AppError::invalid("site", i.t("orders-pick-site")), i, l);
+    }
+    deliveries_page(&s, &session, i, p.site, day, Vec::new(), p.saved == "1").await
+}
+
+#[tracing::instrument(skip_all)]
+async fn save_deliveries(State(s): State<AppState>, session: Session, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let i = language(&headers);
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    if get("csrf") != session.csrf {
+        return crate::portal::forbidden_csrf();
+    }
+    let site = get("site");
+    let Ok(day) = NaiveDate::parse_from_str(&get("day"), "%Y-%m-%d") else {
+        return deliveries_page(&s, &session, i.clone(), site, today(), vec![i.t("orders-bad-day")], false).await;
+    };
+    let mut lines = Vec::new();
+    let mut bad = Vec::new();
+    for (name, value) in &pairs {
+        let Some(rest) = name.strip_prefix("d:") else { continue };
+        if value.trim().is_empty() {
+            continue;
+        }
+        let (product, diet) = rest.split_once(':').unwrap_or((rest, ""));
+        match value.trim().parse::<i32>() {
+            Ok(q) if q >= 0 => lines.push(pb::OrderLine {
+                site_id: site.clone(),
+                service_day: Some(to_pb(day)),
+                product_code: product.to_owned(),
+                diet: diet.to_owned(),
+                quantity: q,
+            }),
+            _ => bad.push(format!("{rest}: {}", i.t("orders-not-a-count"))),
+        }
+    }
+    if !bad.is_empty() || lines.is_empty() {
+        if lines.is_empty() && bad.is_empty() {
+            bad.push(i.t("deliveries-nothing"));
+        }
+        return deliveries_page(&s, &session, i, site, day, bad, false).await;
+    }
+    let req = pb::ConfirmDeliveriesRequest { lines, correction_reason: get("reason"), idempotency_key: String::new() };
+    let request = match crate::rest::grpc_request(req, &session.token) {
+        Ok(r) => r,
+        Err(e) => return deliveries_page(&s, &session, i, site, day, vec![e.message], false).await,
+    };
+    match s.ordering.clone().confirm_deliveries(request).await {
+        Ok(_) => Redirect::to(&format!("/portal/deliveries?site={site}&day={day}&saved=1")).into_response(),
+        Err(st) => {
+            let e = AppError::from_status(&st);
+            let m = if e.violations.is_empty() {
+                vec![e.message]
+            } else {
+                e.violations.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect()
+            };
+            deliveries_page(&s, &session, i, site, day, m, false).await
+        }
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/portal/deliveries", get(deliveries).post(save_deliveries))
         .route("/portal/orders", get(orders).post(save_day))
         .route("/portal/late-changes", get(late_changes).post(decide))
         .route("/portal/production", get(production))
