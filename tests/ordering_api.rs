@@ -444,6 +444,26 @@ async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
             (good as i32 + 3, "quantity".into())
         ]
     );
+    // A system client granted one customer only cannot order for another.
+    let other_customer = env.issuer().token_for(Role::SystemClient, Some(uuid::Uuid::new_v4()), None, vec!["orders:write".into()]).unwrap();
+    let denied = env
+        .ordering
+        .place_orders(env.req(
+            pb::PlaceOrdersRequest {
+                lines: vec![line(&w.site, far_day(), "VALIPALA", "", 3)],
+                idempotency_key: "grant-1".into(),
+                channel: 0,
+            },
+            &other_customer,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((denied.rejected, denied.results[0].error_field.as_str()), (1, "site_id"));
+    let no_grant = env.issuer().token_for(Role::SystemClient, None, None, vec!["registry:read".into()]).unwrap();
+    let single =
+        pb::PlaceOrderRequest { line: Some(line(&w.site, far_day(), "VALIPALA", "", 3)), idempotency_key: "grant-2".into(), channel: 0 };
+    assert_eq!(code(env.ordering.place_order(env.req(single, &no_grant)).await), Code::PermissionDenied);
     // Channels count towards the electronic-ordering KPI.
     env.ordering
         .place_order(env.req(pb::PlaceOrderRequest { line: Some(line(&w.site, far_day(), "VALIPALA", "", 5)), ..Default::default() }, &t))
