@@ -328,6 +328,40 @@ async fn orders_are_validated_against_the_agreement_and_late_changes_go_to_staff
         env.ordering.place_order(env.req(place(line(&w.site, closing - chrono::Duration::days(1), "LOUNAS-PK", "", 1)), &t)).await.is_ok()
     );
 
+    // Cut-offs are configurable per agreement: a stricter rule shows in the order week.
+    let agreements = env
+        .client
+        .list_agreements(
+            env.req(contracts::ListAgreementsRequest { customer_id: w.customer.clone(), year: far_day().year(), ..Default::default() }, &t),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    let rule = pb::CutoffRule { agreement_id: agreements.agreements[0].id.clone(), service_line: "meals".into(), working_days: 5, hour: 9 };
+    assert_eq!(
+        violations(
+            env.ordering
+                .set_cutoff_rule(env.req(pb::SetCutoffRuleRequest { rule: Some(pb::CutoffRule { hour: 25, ..rule.clone() }) }, &t))
+                .await
+        ),
+        vec!["rule.hour"]
+    );
+    env.ordering.set_cutoff_rule(env.req(pb::SetCutoffRuleRequest { rule: Some(rule) }, &t)).await.unwrap();
+    let week = env
+        .ordering
+        .get_order_week(env.req(pb::GetOrderWeekRequest { site_id: w.site.clone(), day: Some(d(far_day())) }, &site_user))
+        .await
+        .unwrap()
+        .into_inner();
+    let service_day = week.days.iter().find(|x| x.date == Some(d(far_day()))).unwrap();
+    let cutoff = service_day.cutoffs.iter().find(|c| c.service_line == "meals").unwrap().cutoff.unwrap();
+    let local = chrono::DateTime::from_timestamp(cutoff.seconds, 0).unwrap().with_timezone(&chrono_tz::Europe::Helsinki);
+    let expected = kumppani_ordering::calendar::working_days_before(far_day(), 5);
+    assert_eq!(
+        (local.date_naive(), local.format("%H:%M").to_string()),
+        (expected, "09:00".to_owned()),
+        "5 working days before, at 9:00 Helsinki time"
+    );
     // The order week shows cut-offs per line and the holidays.
     let week = env
         .ordering

@@ -196,6 +196,11 @@ api! {
     put "/budgets" => ordering.set_budget(ordering::SetBudgetRequest) -> ordering::Budget, id = "", "Set a budgeted quantity";
     get "/budget-usage" => ordering.get_budget_usage(ordering::GetBudgetUsageRequest) -> ordering::GetBudgetUsageResponse, id = "", "Budgeted vs delivered to date";
     get "/production-day" => ordering.get_production_day(ordering::GetProductionDayRequest) -> ordering::ProductionDay, id = "", "A day's production totals";
+    put "/cutoff-rules" => ordering.set_cutoff_rule(ordering::SetCutoffRuleRequest) -> ordering::CutoffRule, id = "", "Set a service line's cut-off for one agreement or by default";
+    get "/cutoff-rules" => ordering.list_cutoff_rules(ordering::ListCutoffRulesRequest) -> ordering::ListCutoffRulesResponse, id = "", "Cut-off rules";
+    post "/standing-orders" => ordering.set_standing_order(ordering::SetStandingOrderRequest) -> ordering::StandingOrder, id = "", "Set a weekly standing order";
+    get "/standing-orders" => ordering.list_standing_orders(ordering::ListStandingOrdersRequest) -> ordering::ListStandingOrdersResponse, id = "", "A site's standing orders and closures";
+    post "/closures" => ordering.add_closure(ordering::AddClosureRequest) -> ordering::Closure, id = "", "Close a site for days (cancels its orders)";
     get "/ordering-rate" => ordering.get_ordering_rate(ordering::GetOrderingRateRequest) -> ordering::GetOrderingRateResponse, id = "", "Electronic-ordering rate per customer and month";
 }
 

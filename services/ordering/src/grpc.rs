@@ -1268,6 +1268,70 @@ impl OrderingService for OrderingApi {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn set_cutoff_rule(&self, req: Request<pb::SetCutoffRuleRequest>) -> R<pb::CutoffRule> {
+        let p = self.principal(&req).await?;
+        p.require_enterprise()?;
+        let rule = req.into_inner().rule.ok_or_else(|| AppError::invalid("rule", "is required"))?;
+        let mut v = Violations::default();
+        let agreement = uuid_arg(&mut v, "rule.agreement_id", &rule.agreement_id, false);
+        v.check(
+            matches!(rule.service_line.as_str(), "meals" | "cleaning" | "multi_service" | "staff_dining" | "coffee" | "development"),
+            "rule.service_line",
+            "must be meals, cleaning, multi_service, staff_dining, coffee or development",
+        );
+        v.check((0..=10).contains(&rule.working_days), "rule.working_days", "must be between 0 and 10");
+        v.check((0..=23).contains(&rule.hour), "rule.hour", "must be between 0 and 23");
+        v.finish()?;
+        let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
+        if let Some(a) = agreement {
+            let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agreements WHERE id = $1)")
+                .bind(a)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(AppError::from)?;
+            if !known {
+                return Err(AppError::invalid("rule.agreement_id", "no such agreement").into());
+            }
+        }
+        sqlx::query(
+            "INSERT INTO cutoff_rules (agreement_id, service_line, working_days, hour) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (COALESCE(agreement_id, '00000000-0000-0000-0000-000000000000'), service_line)
+             DO UPDATE SET working_days = EXCLUDED.working_days, hour = EXCLUDED.hour",
+        )
+        .bind(agreement)
+        .bind(&rule.service_line)
+        .bind(rule.working_days)
+        .bind(rule.hour)
+        .execute(&mut *conn)
+        .await
+        .map_err(AppError::from)?;
+        Ok(Response::new(rule))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_cutoff_rules(&self, req: Request<pb::ListCutoffRulesRequest>) -> R<pb::ListCutoffRulesResponse> {
+        self.principal(&req).await?;
+        let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
+        let rows: Vec<(Option<Uuid>, String, i32, i32)> = sqlx::query_as(
+            "SELECT agreement_id, service_line, working_days, hour FROM cutoff_rules ORDER BY agreement_id NULLS FIRST, service_line",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(AppError::from)?;
+        Ok(Response::new(pb::ListCutoffRulesResponse {
+            rules: rows
+                .into_iter()
+                .map(|(a, service_line, working_days, hour)| pb::CutoffRule {
+                    agreement_id: a.map(|a| a.to_string()).unwrap_or_default(),
+                    service_line,
+                    working_days,
+                    hour,
+                })
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn get_production_day(&self, req: Request<pb::GetProductionDayRequest>) -> R<pb::ProductionDay> {
         let p = self.principal(&req).await?;
         p.require_enterprise()?;

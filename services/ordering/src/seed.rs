@@ -178,7 +178,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     if let (Some(f), Some(t)) = (NaiveDate::from_ymd_opt(2027, 1, 1), NaiveDate::from_ymd_opt(2027, 1, 31)) {
         expanded.extend(expand(&patterns, &closures, f, t));
     }
-    let orders: Vec<Row> = expanded
+    let mut orders: Vec<Row> = expanded
         .into_iter()
         .map(|(k, customer, quantity, channel)| Row {
             site: k.0,
@@ -252,6 +252,35 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
         .collect();
     for chunk in events.chunks(5000) {
         emit_many(&mut tx, PRODUCER, chunk).await?;
+    }
+    // One-off changes on top of the standing orders (a trip, a party): version 2 with history.
+    let changed: Vec<usize> = orders
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| r.day.year() == 2027 && r.diet.is_empty() && mix(*i as u64, 3) % 40 == 0)
+        .map(|(i, _)| i)
+        .collect();
+    let change_ids: Vec<Uuid> = changed.iter().map(|i| ids[*i]).collect();
+    let new_q: Vec<i32> = changed
+        .iter()
+        .map(|i| if mix(*i as u64, 5) % 2 == 0 { orders[*i].quantity + 6 } else { (orders[*i].quantity - 8).max(0) })
+        .collect();
+    sqlx::query("UPDATE orders o SET quantity = x.q, version = 2, updated_at = now() FROM unnest($1::uuid[], $2::int[]) AS x(id, q) WHERE o.id = x.id")
+        .bind(&change_ids)
+        .bind(&new_q)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO order_history (order_id, version, quantity_from, quantity_to, channel, by_subject)
+         SELECT o, 2, f, t, 'portal', 'demo-seed' FROM unnest($1::uuid[], $2::int[], $3::int[]) AS x(o, f, t)",
+    )
+    .bind(&change_ids)
+    .bind(changed.iter().map(|i| orders[*i].quantity).collect::<Vec<_>>())
+    .bind(&new_q)
+    .execute(&mut *tx)
+    .await?;
+    for (k, i) in changed.iter().enumerate() {
+        orders[*i].quantity = new_q[k];
     }
     // January 2027 deliveries differ from the orders: absences, a few extra guests.
     let delivered: Vec<(usize, i32)> = orders
