@@ -257,13 +257,13 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     let changed: Vec<usize> = orders
         .iter()
         .enumerate()
-        .filter(|(i, r)| r.day.year() == 2027 && r.diet.is_empty() && mix(*i as u64, 3) % 40 == 0)
+        .filter(|(i, r)| r.day.year() == 2027 && r.diet.is_empty() && mix(*i as u64, 3).is_multiple_of(40))
         .map(|(i, _)| i)
         .collect();
     let change_ids: Vec<Uuid> = changed.iter().map(|i| ids[*i]).collect();
     let new_q: Vec<i32> = changed
         .iter()
-        .map(|i| if mix(*i as u64, 5) % 2 == 0 { orders[*i].quantity + 6 } else { (orders[*i].quantity - 8).max(0) })
+        .map(|i| if mix(*i as u64, 5).is_multiple_of(2) { orders[*i].quantity + 6 } else { (orders[*i].quantity - 8).max(0) })
         .collect();
     sqlx::query("UPDATE orders o SET quantity = x.q, version = 2, updated_at = now() FROM unnest($1::uuid[], $2::int[]) AS x(id, q) WHERE o.id = x.id")
         .bind(&change_ids)
