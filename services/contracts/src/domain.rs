@@ -8,43 +8,30 @@ use kumppani_proto::contracts::v1 as pb;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
-macro_rules! text_enum {
-    ($to:ident, $from:ident, $proto:ty, { $($variant:ident => $text:literal),* $(,)? }) => {
-        /// The stored text of a proto enum value; `None` for UNSPECIFIED or unknown numbers.
-        pub fn $to(v: i32) -> Option<&'static str> {
-            match <$proto>::try_from(v).ok()? { $(<$proto>::$variant => Some($text),)* _ => None }
-        }
-        /// The proto enum value of a stored text.
-        pub fn $from(s: &str) -> i32 {
-            (match s { $($text => <$proto>::$variant,)* _ => <$proto>::Unspecified }) as i32
-        }
-    };
-}
-
-text_enum!(customer_kind_text, customer_kind_from, pb::CustomerKind, {
+kumppani_platform::text_enum!(customer_kind_text, customer_kind_from, pb::CustomerKind, {
     InternalServiceArea => "internal_service_area",
     InternalBusinessUnit => "internal_business_unit",
     External => "external",
 });
-text_enum!(stage_text, stage_from, pb::PartnershipStage, {
+kumppani_platform::text_enum!(stage_text, stage_from, pb::PartnershipStage, {
     Awareness => "awareness", Exploration => "exploration", Expansion => "expansion", Commitment => "commitment",
 });
-text_enum!(site_kind_text, site_kind_from, pb::SiteKind, {
+kumppani_platform::text_enum!(site_kind_text, site_kind_from, pb::SiteKind, {
     School => "school", Daycare => "daycare", CareHome => "care_home", Office => "office",
     SwimmingHall => "swimming_hall", Museum => "museum", Other => "other",
 });
-text_enum!(level_text, level_from, pb::ContactLevel, { Contract => "contract", Operational => "operational" });
-text_enum!(party_text, party_from, pb::Party, { Customer => "customer", Enterprise => "enterprise" });
-text_enum!(topic_text, topic_from, pb::Topic, {
+kumppani_platform::text_enum!(level_text, level_from, pb::ContactLevel, { Contract => "contract", Operational => "operational" });
+kumppani_platform::text_enum!(party_text, party_from, pb::Party, { Customer => "customer", Enterprise => "enterprise" });
+kumppani_platform::text_enum!(topic_text, topic_from, pb::Topic, {
     Orders => "orders", Meals => "meals", Cleaning => "cleaning", Invoices => "invoices", Agreement => "agreement",
 });
-text_enum!(status_text, status_from, pb::AgreementStatus, {
+kumppani_platform::text_enum!(status_text, status_from, pb::AgreementStatus, {
     Draft => "draft", Negotiation => "negotiation", Signed => "signed", Active => "active", Expired => "expired",
 });
-text_enum!(line_text, line_from, pb::ServiceLine, {
+kumppani_platform::text_enum!(line_text, line_from, pb::ServiceLine, {
     Meals => "meals", Cleaning => "cleaning", MultiService => "multi_service", StaffDining => "staff_dining", Coffee => "coffee",
 });
-text_enum!(amendment_status_text, amendment_status_from, pb::AmendmentStatus, {
+kumppani_platform::text_enum!(amendment_status_text, amendment_status_from, pb::AmendmentStatus, {
     Proposed => "proposed", Approved => "approved", Rejected => "rejected",
 });
 
@@ -85,40 +72,20 @@ pub fn valid_phone(s: &str) -> bool {
 
 /// Required text: trimmed, non-empty, at most `max` characters.
 pub fn required(v: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    let t = value.trim();
-    if t.is_empty() {
-        v.add(field, "is required");
-    } else if t.chars().count() > max {
-        v.add(field, format!("must be at most {max} characters"));
-    }
-    t.to_owned()
+    v.text(field, value, max, true)
 }
 
 /// Optional text: trimmed, at most `max` characters.
 pub fn optional(v: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    let t = value.trim();
-    if t.chars().count() > max {
-        v.add(field, format!("must be at most {max} characters"));
-    }
-    t.to_owned()
+    v.text(field, value, max, false)
 }
 
 pub fn parse_uuid(v: &mut Violations, field: &str, value: &str) -> Option<uuid::Uuid> {
-    if value.is_empty() {
-        v.add(field, "is required");
-        return None;
-    }
-    match uuid::Uuid::parse_str(value) {
-        Ok(id) => Some(id),
-        Err(_) => {
-            v.add(field, "must be a UUID");
-            None
-        }
-    }
+    v.uuid(field, value, true)
 }
 
 pub fn parse_opt_uuid(v: &mut Violations, field: &str, value: &str) -> Option<uuid::Uuid> {
-    if value.is_empty() { None } else { parse_uuid(v, field, value) }
+    v.uuid(field, value, false)
 }
 
 /// A single id argument (Get* requests).
@@ -192,10 +159,7 @@ pub fn signing_deadline(year: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year - 1, 12, 31)
 }
 
-/// Today as a civil date in Europe/Helsinki.
-pub fn today_helsinki() -> NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Europe::Helsinki).date_naive()
-}
+pub use kumppani_platform::convert::today_helsinki;
 
 /// What an agreement transition needs to know about the agreement.
 pub struct TransitionFacts {

@@ -4,14 +4,11 @@
 use crate::domain::{self, from_date};
 use chrono::{DateTime, NaiveDate, Utc};
 use kumppani_proto::contracts::v1 as pb;
-use kumppani_proto::pbjson_types::Timestamp;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub fn ts(t: DateTime<Utc>) -> Option<Timestamp> {
-    Some(Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) })
-}
+pub use kumppani_platform::convert::timestamp as ts;
 
 // ---------- customers ----------
 

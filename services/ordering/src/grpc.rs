@@ -12,7 +12,6 @@ use kumppani_platform::error::Violations;
 use kumppani_platform::events::emit_many;
 use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::ordering::v1::ordering_service_server::OrderingService;
-use kumppani_proto::pbjson_types::Timestamp;
 use prost::Message;
 use sha2::Digest;
 use sqlx::{PgConnection, PgPool};
@@ -32,9 +31,7 @@ type R<T> = Result<Response<T>, Status>;
 pub const MAX_LINES: usize = 20_000;
 const MAX_QUANTITY: i32 = 100_000;
 
-pub fn ts(t: DateTime<Utc>) -> Option<Timestamp> {
-    Some(Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) })
-}
+pub use kumppani_platform::convert::timestamp as ts;
 
 pub fn to_date(d: &pb::Date) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?)
@@ -627,17 +624,7 @@ impl OrderingApi {
 }
 
 pub(crate) fn uuid_arg(v: &mut Violations, field: &str, s: &str, required: bool) -> Option<Uuid> {
-    if s.is_empty() {
-        if required {
-            v.add(field, "is required");
-        }
-        return None;
-    }
-    let r = Uuid::parse_str(s).ok();
-    if r.is_none() {
-        v.add(field, "must be a UUID");
-    }
-    r
+    v.uuid(field, s, required)
 }
 
 pub(crate) fn date_arg(v: &mut Violations, field: &str, d: Option<&pb::Date>, required: bool) -> Option<NaiveDate> {

@@ -187,6 +187,30 @@ impl Violations {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// A UUID field; empty is an error only when `required`.
+    pub fn uuid(&mut self, field: &str, value: &str, required: bool) -> Option<uuid::Uuid> {
+        if value.is_empty() {
+            if required {
+                self.add(field, "is required");
+            }
+            return None;
+        }
+        let id = uuid::Uuid::parse_str(value).ok();
+        if id.is_none() {
+            self.add(field, "must be a UUID");
+        }
+        id
+    }
+    /// A text field, trimmed; at most `max` characters; empty is an error only when `required`.
+    pub fn text(&mut self, field: &str, value: &str, max: usize, required: bool) -> String {
+        let t = value.trim();
+        if required && t.is_empty() {
+            self.add(field, "is required");
+        } else if t.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+        t.to_owned()
+    }
     /// How many violations so far (to tell whether a sub-check added any).
     pub fn len(&self) -> usize {
         self.0.len()

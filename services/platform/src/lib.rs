@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod convert;
 pub mod db;
 pub mod error;
 pub mod events;

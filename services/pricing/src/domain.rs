@@ -11,31 +11,20 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use uuid::Uuid;
 
-macro_rules! text_enum {
-    ($to:ident, $from:ident, $proto:ty, { $($variant:ident => $text:literal),* $(,)? }) => {
-        pub fn $to(v: i32) -> Option<&'static str> {
-            match <$proto>::try_from(v).ok()? { $(<$proto>::$variant => Some($text),)* _ => None }
-        }
-        pub fn $from(s: &str) -> i32 {
-            (match s { $($text => <$proto>::$variant,)* _ => <$proto>::Unspecified }) as i32
-        }
-    };
-}
-
-text_enum!(line_text, line_from, pb::ServiceLine, {
+kumppani_platform::text_enum!(line_text, line_from, pb::ServiceLine, {
     Meals => "meals", Cleaning => "cleaning", MultiService => "multi_service", StaffDining => "staff_dining",
     Coffee => "coffee", Development => "development",
 });
-text_enum!(unit_text, unit_from, pb::Unit, { Meal => "meal", M2Month => "m2_month", M2 => "m2", Hour => "hour", Serving => "serving" });
-text_enum!(vat_text, vat_from, pb::VatCategory, { Food => "food", General => "general", OutsideScope => "outside_scope" });
-text_enum!(component_text, component_from, pb::CostComponentKind, {
+kumppani_platform::text_enum!(unit_text, unit_from, pb::Unit, { Meal => "meal", M2Month => "m2_month", M2 => "m2", Hour => "hour", Serving => "serving" });
+kumppani_platform::text_enum!(vat_text, vat_from, pb::VatCategory, { Food => "food", General => "general", OutsideScope => "outside_scope" });
+kumppani_platform::text_enum!(component_text, component_from, pb::CostComponentKind, {
     RawMaterials => "raw_materials", Labour => "labour", Premises => "premises", Equipment => "equipment",
     Transport => "transport", Administration => "administration", PurchasedServices => "purchased_services", Other => "other",
 });
-text_enum!(list_status_text, list_status_from, pb::PriceListStatus, {
+kumppani_platform::text_enum!(list_status_text, list_status_from, pb::PriceListStatus, {
     Draft => "draft", Proposed => "proposed", Approved => "approved", Published => "published",
 });
-text_enum!(change_status_text, change_status_from, pb::PriceChangeStatus, {
+kumppani_platform::text_enum!(change_status_text, change_status_from, pb::PriceChangeStatus, {
     Proposed => "proposed", Approved => "approved", Rejected => "rejected",
 });
 
@@ -156,9 +145,7 @@ pub fn parse_date(v: &mut Violations, field: &str, d: Option<&pb::Date>) -> Opti
     }
 }
 
-pub fn today_helsinki() -> NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Europe::Helsinki).date_naive()
-}
+pub use kumppani_platform::convert::today_helsinki;
 
 /// draft → proposed → approved → published; proposed → draft (back to work).
 pub fn check_list_transition(from: &str, to: &str) -> Result<(), AppError> {

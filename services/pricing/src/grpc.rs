@@ -28,29 +28,11 @@ type R<T> = Result<Response<T>, Status>;
 pub const MAX_LOOKUPS: usize = 200_000;
 
 fn uuid_arg(v: &mut Violations, field: &str, s: &str, required: bool) -> Option<Uuid> {
-    if s.is_empty() {
-        if required {
-            v.add(field, "is required");
-        }
-        return None;
-    }
-    match Uuid::parse_str(s) {
-        Ok(u) => Some(u),
-        Err(_) => {
-            v.add(field, "must be a UUID");
-            None
-        }
-    }
+    v.uuid(field, s, required)
 }
 
 fn text(v: &mut Violations, field: &str, s: &str, max: usize, required: bool) -> String {
-    let t = s.trim();
-    if required && t.is_empty() {
-        v.add(field, "is required");
-    } else if t.chars().count() > max {
-        v.add(field, format!("must be at most {max} characters"));
-    }
-    t.to_owned()
+    v.text(field, s, max, required)
 }
 
 fn year_arg(v: &mut Violations, field: &str, year: i32, required: bool) -> Option<i32> {

@@ -2,16 +2,13 @@
 
 use crate::domain::{self, ListEntry, OverrideEntry, PriceBook, PriceData, VatRow, fmt_money, from_date};
 use chrono::{DateTime, NaiveDate, Utc};
-use kumppani_proto::pbjson_types::Timestamp;
 use kumppani_proto::pricing::v1 as pb;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-pub fn ts(t: DateTime<Utc>) -> Option<Timestamp> {
-    Some(Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) })
-}
+pub use kumppani_platform::convert::timestamp as ts;
 
 pub fn price_data(unit_price: Decimal, components: serde_json::Value) -> PriceData {
     PriceData { unit_price, components: serde_json::from_value(components).unwrap_or_default() }
