@@ -571,6 +571,11 @@ test('prices: a customer contact sees their own price sheet with cost breakdowns
     assert.match(text, /Koululounas;/, 'the CSV lists the products');
     assert.ok(text.split('\n').length >= 12, 'a line per product');
 
+    // Budgeted vs delivered (määrärvot): January 2027 deliveries against the 2027 budget.
+    await expectOk(s, await visit(s, '/portal/budget?year=2027&as_of=2027-01-31'), 'budget usage');
+    await audit(s, 'budget usage (sopimus.sivistys)');
+    assert.ok((await page.locator('table tbody tr').count()) > 10, 'a row per site and product');
+
     await login(staff, 'staff');
     await expectOk(staff, await visit(staff, '/portal/price-lists'), 'price lists');
     await audit(staff, 'price lists (staff)');

@@ -499,8 +499,58 @@ async fn save_deliveries(State(s): State<AppState>, session: Session, headers: H
     }
 }
 
+#[derive(Template)]
+#[template(path = "budget.html")]
+struct BudgetPage {
+    l: Layout,
+    i: I18n,
+    customer: String,
+    year: i32,
+    as_of: String,
+    rows: Vec<pb::BudgetUsage>,
+    totals: (i64, i64, i64, i64),
+}
+
+#[derive(Deserialize, Default)]
+struct BudgetParams {
+    #[serde(default)]
+    customer: String,
+    #[serde(default)]
+    year: Option<i32>,
+    #[serde(default)]
+    as_of: String,
+}
+
+/// Budgeted vs delivered quantities to date: over-use is the customer's risk, under-use the producer's.
+#[tracing::instrument(skip_all)]
+async fn budget(State(s): State<AppState>, session: Session, headers: HeaderMap, Query(p): Query<BudgetParams>) -> Response {
+    let i = language(&headers);
+    let l = layout(&session, &i, "/portal/budget");
+    let customer = if session.is_staff() { p.customer.clone() } else { session.customer_id.map(|c| c.to_string()).unwrap_or_default() };
+    if customer.is_empty() {
+        return failure(AppError::invalid("customer", i.t("prices-pick-customer")), i, l);
+    }
+    let year = p.year.unwrap_or_else(|| today().year());
+    let as_of = NaiveDate::parse_from_str(&p.as_of, "%Y-%m-%d").ok();
+    let rows = call!(
+        s.ordering,
+        session,
+        i.clone(),
+        l,
+        get_budget_usage,
+        pb::GetBudgetUsageRequest { customer_id: customer.clone(), year, as_of: as_of.map(to_pb) }
+    )
+    .usage;
+    let totals =
+        rows.iter().fold((0, 0, 0, 0), |t, r| (t.0 + r.budgeted, t.1 + r.budgeted_to_date, t.2 + r.delivered_to_date, t.3 + r.difference));
+    let l = layout(&session, &i, "/portal/budget");
+    let as_of = as_of.map(|d| d.to_string()).unwrap_or_default();
+    render(StatusCode::OK, &BudgetPage { l, i, customer, year, as_of, rows, totals })
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/portal/budget", get(budget))
         .route("/portal/deliveries", get(deliveries).post(save_deliveries))
         .route("/portal/orders", get(orders).post(save_day))
         .route("/portal/late-changes", get(late_changes).post(decide))
