@@ -280,7 +280,10 @@ async fn create_list(State(s): State<AppState>, session: Session, headers: Heade
 
 pub struct EditRow {
     pub product: pb::Product,
+    /// The stored price.
     pub price: Option<pb::Price>,
+    /// What the form shows: the stored price, or what the user typed when saving it failed.
+    pub unit_input: String,
     pub parts: Vec<(i32, String, String)>,
 }
 
@@ -295,7 +298,7 @@ struct PriceListPage {
     error: Vec<String>,
 }
 
-async fn price_list_page(s: &AppState, session: &Session, i: I18n, id: String, error: Vec<String>) -> Response {
+async fn price_list_page(s: &AppState, session: &Session, i: I18n, id: String, error: Vec<String>, typed: Option<pb::Price>) -> Response {
     let path = format!("/portal/price-lists/{id}");
     let l = layout(session, &i, &path);
     if let Some(r) = staff_only(session, &i, l) {
@@ -309,18 +312,18 @@ async fn price_list_page(s: &AppState, session: &Session, i: I18n, id: String, e
         .into_iter()
         .map(|product| {
             let price = list.prices.iter().find(|p| p.product_code == product.code).cloned();
+            // Nothing the user typed is lost: a rejected form shows their values again.
+            let shown = typed.as_ref().filter(|t| t.product_code == product.code).or(price.as_ref());
             let parts = COMPONENT_KINDS
                 .iter()
                 .map(|k| {
-                    let amount = price
-                        .as_ref()
-                        .and_then(|p| p.components.iter().find(|c| c.kind == *k as i32))
-                        .map(|c| c.amount.clone())
-                        .unwrap_or_default();
+                    let amount =
+                        shown.and_then(|p| p.components.iter().find(|c| c.kind == *k as i32)).map(|c| c.amount.clone()).unwrap_or_default();
                     (*k as i32, i.cost_kind(&(*k as i32)), amount)
                 })
                 .collect();
-            EditRow { product, price, parts }
+            let unit_input = shown.map(|p| p.unit_price.clone()).unwrap_or_default();
+            EditRow { product, price, unit_input, parts }
         })
         .collect();
     let editable = list.status == pb::PriceListStatus::Draft as i32;
@@ -331,7 +334,7 @@ async fn price_list_page(s: &AppState, session: &Session, i: I18n, id: String, e
 
 #[tracing::instrument(skip_all)]
 async fn price_list(State(s): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    price_list_page(&s, &session, language(&headers), id, Vec::new()).await
+    price_list_page(&s, &session, language(&headers), id, Vec::new(), None).await
 }
 
 #[derive(Deserialize)]
@@ -365,20 +368,18 @@ async fn set_price(
             (!amount.is_empty()).then_some(pb::CostComponent { kind: *k as i32, amount })
         })
         .collect();
-    let req = pb::SetListPriceRequest {
-        price_list_id: id.clone(),
-        price: Some(pb::Price { product_code: f.product_code.clone(), unit_price: f.unit_price.trim().replace(',', "."), components }),
-    };
+    let typed = pb::Price { product_code: f.product_code.clone(), unit_price: f.unit_price.trim().replace(',', "."), components };
+    let req = pb::SetListPriceRequest { price_list_id: id.clone(), price: Some(typed.clone()) };
     let request = match crate::rest::grpc_request(req, &session.token) {
         Ok(r) => r,
-        Err(e) => return price_list_page(&s, &session, i, id, messages(&e)).await,
+        Err(e) => return price_list_page(&s, &session, i, id, messages(&e), Some(typed)).await,
     };
     match s.pricing.clone().set_list_price(request).await {
         Ok(_) => Redirect::to(&format!("/portal/price-lists/{id}#p-{}", f.product_code)).into_response(),
         Err(status) => {
             let mut m = vec![format!("{}: {}", f.product_code, i.t("price-not-saved"))];
             m.extend(messages(&AppError::from_status(&status)));
-            price_list_page(&s, &session, i, id, m).await
+            price_list_page(&s, &session, i, id, m, Some(typed)).await
         }
     }
 }
@@ -416,11 +417,11 @@ async fn transition(
     };
     let request = match crate::rest::grpc_request(req, &session.token) {
         Ok(r) => r,
-        Err(e) => return price_list_page(&s, &session, i, id, messages(&e)).await,
+        Err(e) => return price_list_page(&s, &session, i, id, messages(&e), None).await,
     };
     match s.pricing.clone().transition_price_list(request).await {
         Ok(_) => Redirect::to(&format!("/portal/price-lists/{id}")).into_response(),
-        Err(status) => price_list_page(&s, &session, i, id, messages(&AppError::from_status(&status))).await,
+        Err(status) => price_list_page(&s, &session, i, id, messages(&AppError::from_status(&status)), None).await,
     }
 }
 
