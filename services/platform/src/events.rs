@@ -248,7 +248,28 @@ pub enum Outcome {
 }
 
 impl Consumer {
+    /// Consumes until `shutdown`. If NATS is unreachable at start or the
+    /// subscription ends, it retries with backoff (1 s .. 30 s): a projection
+    /// never silently stops.
     pub async fn run<H: EventHandler>(self, handler: H, shutdown: Shutdown) -> anyhow::Result<()> {
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            match self.run_once(&handler, &shutdown).await {
+                Ok(()) if shutdown.is_cancelled() => return Ok(()),
+                Ok(()) => tracing::warn!(consumer = %self.name, "consumer: subscription ended, resubscribing"),
+                Err(e) => {
+                    tracing::warn!(error = %e, consumer = %self.name, retry_in_s = backoff.as_secs(), "consumer: cannot subscribe, will retry")
+                }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    }
+
+    async fn run_once<H: EventHandler>(&self, handler: &H, shutdown: &Shutdown) -> anyhow::Result<()> {
         let stream = nats::ensure_stream(&self.js, &self.prefix, &self.source_service).await?;
         nats::ensure_dead_letter_stream(&self.js, &self.prefix).await?;
         let consumer = stream
@@ -285,7 +306,7 @@ impl Consumer {
                 use tracing_opentelemetry::OpenTelemetrySpanExt;
                 let _ = span.set_parent(parent);
             }
-            let outcome = self.process(&handler, &message).instrument(span).await;
+            let outcome = self.process(handler, &message).instrument(span).await;
             tracing::debug!(?outcome, "consumer: processed");
         }
     }
