@@ -3,7 +3,7 @@
 //! (what invoicing bills) with corrections; budgeted quantities and over/under-use;
 //! the ordering system's idempotent batch API; production and KPI views.
 
-pub mod calendar;
+pub use kumppani_platform::calendar;
 pub mod grpc;
 pub mod projection;
 pub mod seed;

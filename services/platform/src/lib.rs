@@ -5,6 +5,7 @@
 //! tonic server builder (health, reflection, tracing, graceful shutdown).
 
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod convert;
 pub mod db;
@@ -13,6 +14,7 @@ pub mod events;
 pub mod grpc;
 pub mod nats;
 pub mod telemetry;
+pub mod validate;
 
 pub use error::{AppError, ErrorCode, FieldViolation};
 

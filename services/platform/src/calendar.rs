@@ -18,7 +18,7 @@ use chrono_tz::Europe::Helsinki;
 
 /// Today's date in Oulu (Europe/Helsinki local time).
 pub fn today() -> NaiveDate {
-    kumppani_platform::convert::today_helsinki()
+    crate::convert::today_helsinki()
 }
 
 /// Why a date is not a working day, in Finnish, e.g. "Pitkäperjantai".

@@ -1,0 +1,242 @@
+//! The one validation vocabulary of Kumppani: [`Violations`] collects every bad
+//! field of a request (so a caller learns all of them at once) with helpers for
+//! the field kinds every service has: text, UUID, civil date, year, proto enum,
+//! page size and page token. A helper returns the parsed value (or a harmless
+//! default) and records a violation naming the field and the reason.
+//!
+//! Text never carries control characters other than line breaks and tabs
+//! (PostgreSQL refuses NUL; the others only hide what a person sees).
+
+use crate::error::{AppError, ErrorCode, FieldViolation};
+use base64::Engine;
+use chrono::NaiveDate;
+use kumppani_proto::r#type::v1::Date;
+
+/// Default and largest page of every list call.
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 500;
+/// Years a request may name (agreements, price lists, budgets, invoices).
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Collects field violations so a request reports all its bad fields at once.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+        self.0.push(FieldViolation { field: field.into(), reason: reason.into() });
+    }
+    pub fn check(&mut self, ok: bool, field: &str, reason: &str) {
+        if !ok {
+            self.add(field, reason);
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// How many violations so far (to tell whether a sub-check added any).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// A UUID field; empty is an error only when `required`.
+    pub fn uuid(&mut self, field: &str, value: &str, required: bool) -> Option<uuid::Uuid> {
+        if value.is_empty() {
+            if required {
+                self.add(field, "is required");
+            }
+            return None;
+        }
+        let id = uuid::Uuid::parse_str(value).ok();
+        if id.is_none() {
+            self.add(field, "must be a UUID");
+        }
+        id
+    }
+
+    /// A text field, trimmed; at most `max` characters; empty is an error only
+    /// when `required`; control characters other than line breaks and tabs are refused.
+    pub fn text(&mut self, field: &str, value: &str, max: usize, required: bool) -> String {
+        let t = value.trim();
+        if required && t.is_empty() {
+            self.add(field, "is required");
+        } else if t.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        } else if has_control(t) {
+            self.add(field, "must not contain control characters");
+        }
+        t.to_owned()
+    }
+
+    /// A civil date; `None` (absent) is an error only when `required`.
+    pub fn date(&mut self, field: &str, value: Option<&Date>, required: bool) -> Option<NaiveDate> {
+        match value {
+            None => {
+                if required {
+                    self.add(field, "is required");
+                }
+                None
+            }
+            Some(d) => {
+                let parsed = d.to_naive();
+                if parsed.is_none() {
+                    self.add(field, "is not a valid calendar date");
+                }
+                parsed
+            }
+        }
+    }
+
+    /// A year in [`YEARS`]; 0 (unset) is an error only when `required`.
+    pub fn year(&mut self, field: &str, year: i32, required: bool) -> Option<i32> {
+        if year == 0 {
+            if required {
+                self.add(field, "is required");
+            }
+            return None;
+        }
+        if !YEARS.contains(&year) {
+            self.add(field, format!("must be between {} and {}", YEARS.start(), YEARS.end()));
+            return None;
+        }
+        Some(year)
+    }
+
+    /// A proto enum mapped to its stored text (see [`text_enum!`](crate::text_enum));
+    /// 0 (UNSPECIFIED) is an error only when `required`.
+    pub fn enumeration(&mut self, field: &str, value: i32, text: fn(i32) -> Option<&'static str>, required: bool) -> Option<&'static str> {
+        if value == 0 {
+            if required {
+                self.add(field, "is required");
+            }
+            return None;
+        }
+        let t = text(value);
+        if t.is_none() {
+            self.add(field, "is not a known value");
+        }
+        t
+    }
+
+    /// A page size: 0 means [`DEFAULT_PAGE`], otherwise 1..=`MAX_PAGE`.
+    pub fn page_size(&mut self, field: &str, n: i32) -> i64 {
+        match i64::from(n) {
+            0 => DEFAULT_PAGE,
+            n if !(1..=MAX_PAGE).contains(&n) => {
+                self.add(field, format!("must be between 1 and {MAX_PAGE}"));
+                DEFAULT_PAGE
+            }
+            n => n,
+        }
+    }
+
+    /// A page token made by [`encode_page_token`]; empty means the first page.
+    pub fn page_token<T: serde::de::DeserializeOwned>(&mut self, field: &str, token: &str) -> Option<T> {
+        if token.is_empty() {
+            return None;
+        }
+        let parsed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        if parsed.is_none() {
+            self.add(field, "is not a token returned by this list");
+        }
+        parsed
+    }
+
+    pub fn into_error(self) -> AppError {
+        let message = match self.0.as_slice() {
+            [one] => format!("invalid {}: {}", one.field, one.reason),
+            many => format!("{} invalid fields", many.len()),
+        };
+        AppError { code: ErrorCode::InvalidArgument, message, violations: self.0 }
+    }
+    /// `Ok(())` when nothing was added.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() { Ok(()) } else { Err(self.into_error()) }
+    }
+}
+
+/// A single required id argument (Get* requests).
+pub fn id_arg(field: &str, value: &str) -> Result<uuid::Uuid, AppError> {
+    let mut v = Violations::default();
+    let id = v.uuid(field, value, true);
+    v.finish()?;
+    id.ok_or_else(|| AppError::invalid(field, "must be a UUID"))
+}
+
+/// The opaque page token of a list call (keyset position as JSON, base64url).
+pub fn encode_page_token<T: serde::Serialize>(position: &T) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
+}
+
+/// True when `s` has a control character other than a line break or a tab.
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// Maps a unique-key violation to a field error: `map` names, per constraint,
+/// the request field and the reason. Other errors convert as usual.
+pub fn unique_to_field(e: sqlx::Error, map: &[(&str, &str, &str)]) -> AppError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.code().as_deref() == Some("23505") {
+            if let Some((_, field, reason)) = map.iter().find(|(c, _, _)| Some(*c) == db.constraint()) {
+                let mut v = Violations::default();
+                v.add(*field, *reason);
+                let mut err = v.into_error();
+                err.code = ErrorCode::AlreadyExists;
+                return err;
+            }
+        }
+    }
+    e.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rejects_nul_and_other_controls_but_keeps_line_breaks() {
+        let mut v = Violations::default();
+        v.text("a", "a\0b", 10, true);
+        v.text("b", "x\u{1b}[2J", 10, true);
+        assert_eq!(v.len(), 2);
+        let mut ok = Violations::default();
+        assert_eq!(ok.text("c", "  line 1\nline 2\t ", 100, true), "line 1\nline 2");
+        assert!(ok.is_empty());
+    }
+
+    #[test]
+    fn every_helper_names_the_field() {
+        let mut v = Violations::default();
+        v.uuid("site_id", "nope", true);
+        v.date("day", Some(&Date { year: 2027, month: 2, day: 30 }), true);
+        v.year("year", 1999, true);
+        v.enumeration("kind", 99, |_| None, true);
+        v.page_size("page_size", 501);
+        v.page_token::<(String, String)>("page_token", "!!");
+        let e = v.into_error();
+        let fields: Vec<_> = e.violations.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["site_id", "day", "year", "kind", "page_size", "page_token"]);
+    }
+
+    #[test]
+    fn optional_fields_may_be_absent_and_required_ones_may_not() {
+        let mut v = Violations::default();
+        assert_eq!(v.uuid("a", "", false), None);
+        assert_eq!(v.date("b", None, false), None);
+        assert_eq!(v.year("c", 0, false), None);
+        assert_eq!(v.enumeration("d", 0, |_| None, false), None);
+        assert!(v.is_empty());
+        v.date("b", None, true);
+        v.year("c", 0, true);
+        assert_eq!(v.len(), 2);
+    }
+
+    #[test]
+    fn page_tokens_round_trip() {
+        let token = encode_page_token(&("Koulu".to_owned(), 7));
+        let mut v = Violations::default();
+        assert_eq!(v.page_token::<(String, i32)>("page_token", &token), Some(("Koulu".to_owned(), 7)));
+        assert!(v.is_empty());
+    }
+}
