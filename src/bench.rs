@@ -34,17 +34,13 @@ impl Bench {
         let infra = tokio::task::spawn_blocking(Infra::start).await??;
         let db = format!("kumppani_bench_{}", uuid::Uuid::new_v4().simple());
         let url = infra.database_url(&db)?;
-        let bind = || async { tokio::net::TcpListener::bind("127.0.0.1:0").await };
-        let http_listener = bind().await?;
-        let public_url = format!("http://{}", http_listener.local_addr()?);
+        let listeners = crate::Listeners::ephemeral().await?;
+        let public_url = format!("http://{}", listeners.http.local_addr()?);
         let platform = Platform::start(PlatformOptions {
             database_url: url.clone(),
             nats_url: infra.nats_url.clone(),
             nats_prefix: format!("bench{}", &db[16..24]),
-            grpc_listener: bind().await?,
-            pricing_listener: bind().await?,
-            ordering_listener: bind().await?,
-            http_listener,
+            listeners,
             public_url,
             seed: true,
         })
@@ -78,7 +74,7 @@ pub async fn ordering(batches: usize) -> anyhow::Result<()> {
     let token = b.platform.issuer.token_for(kumppani_platform::auth::Role::SystemClient, None, None, vec!["orders:write".into()])?;
     let mut client = kumppani_proto::ordering::v1::ordering_service_client::OrderingServiceClient::connect(format!(
         "http://{}",
-        b.platform.ordering_addr
+        b.platform.addr(crate::ServiceKind::Ordering)
     ))
     .await?
     .max_decoding_message_size(256 * 1024 * 1024)
@@ -89,7 +85,7 @@ pub async fn ordering(batches: usize) -> anyhow::Result<()> {
         }
     };
     // Daycares of signed 2027 agreements: they may order LOUNAS-PK.
-    let city = kumppani_contracts::demo_city::demo_city();
+    let city = kumppani_demo::city::demo_city();
     let sites: Vec<String> = city
         .customers
         .iter()
@@ -109,7 +105,7 @@ pub async fn ordering(batches: usize) -> anyhow::Result<()> {
                 .map(|s| s.code.clone())
                 .collect::<Vec<_>>()
         })
-        .map(|code| kumppani_contracts::seed::demo_id("site", &code).to_string())
+        .map(|code| kumppani_demo::demo_id("site", &code).to_string())
         .collect();
     anyhow::ensure!(!sites.is_empty(), "no demo daycares");
     // Wait until ordering's projections know the sites and the catalogue.
@@ -244,16 +240,16 @@ pub async fn pricing(runs: usize) -> anyhow::Result<()> {
     let b = Bench::start().await?;
     let (platform, url) = (&b.platform, b.url.clone());
     let token = platform.issuer.token_for_user("staff")?;
-    let mut client = PricingServiceClient::connect(format!("http://{}", platform.pricing_addr))
+    let mut client = PricingServiceClient::connect(format!("http://{}", platform.addr(crate::ServiceKind::Pricing)))
         .await?
         .max_decoding_message_size(256 * 1024 * 1024)
         .max_encoding_message_size(256 * 1024 * 1024);
-    let sites: Vec<String> = kumppani_contracts::demo_city::demo_city()
+    let sites: Vec<String> = kumppani_demo::city::demo_city()
         .customers
         .iter()
         .flat_map(|c| c.units.iter().flat_map(|u| u.sites.iter()))
         .filter(|s| s.status == "active")
-        .map(|s| kumppani_contracts::seed::demo_id("site", &s.code).to_string())
+        .map(|s| kumppani_demo::demo_id("site", &s.code).to_string())
         .collect();
     let days = service_days();
     let lookups: Vec<pb::PriceLookup> = sites

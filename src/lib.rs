@@ -1,24 +1,96 @@
 //! The `kumppani` binary's library: composes the services into one process for
-//! `kumppani dev` and the end-to-end tests, and finds the infrastructure.
+//! `kumppani dev` and the end-to-end tests ([`Platform`]), names the services
+//! ([`ServiceKind`]) and finds the infrastructure ([`infra`]).
 
 pub mod bench;
 pub mod infra;
 
+use anyhow::Context;
 use kumppani_contracts as contracts;
 use kumppani_gateway as gateway;
 use kumppani_ordering as ordering;
 use kumppani_platform::Shutdown;
-use kumppani_platform::auth::dev_issuer::{DevClient, DevIssuer};
-use kumppani_platform::config::{CommonConfig, Secret};
+use kumppani_platform::auth::dev_issuer::DevIssuer;
+use kumppani_platform::config::{CommonConfig, Secret, parse_or};
+use kumppani_platform::service::{ServiceConfig, ServiceSpec};
 use kumppani_pricing as pricing;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Services this binary can serve (`kumppani serve <name>`).
-pub const SERVICES: [&str; 6] = ["contracts", "pricing", "ordering", "feedback", "invoicing", "gateway"];
-/// Services implemented so far.
-pub const IMPLEMENTED: [&str; 4] = ["contracts", "pricing", "ordering", "gateway"];
+/// The services of this binary, one Kubernetes Deployment each (`kumppani serve <service>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum ServiceKind {
+    Contracts,
+    Pricing,
+    Ordering,
+    Gateway,
+}
+
+impl ServiceKind {
+    /// The gRPC backends in start order (registry first: the others learn it from its events).
+    pub const BACKENDS: [ServiceKind; 3] = [Self::Contracts, Self::Pricing, Self::Ordering];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Contracts => "contracts",
+            Self::Pricing => "pricing",
+            Self::Ordering => "ordering",
+            Self::Gateway => "gateway",
+        }
+    }
+
+    /// The platform runtime's view of a backend; `None` for the gateway, which owns no data.
+    pub fn spec(self) -> Option<ServiceSpec> {
+        match self {
+            Self::Contracts => Some(contracts::SPEC),
+            Self::Pricing => Some(pricing::SPEC),
+            Self::Ordering => Some(ordering::SPEC),
+            Self::Gateway => None,
+        }
+    }
+
+    /// Runs a backend until `shutdown`.
+    pub async fn run(self, config: ServiceConfig, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+        match self {
+            Self::Contracts => contracts::run(config, listener, shutdown).await,
+            Self::Pricing => pricing::run(config, listener, shutdown).await,
+            Self::Ordering => ordering::run(config, listener, shutdown).await,
+            Self::Gateway => anyhow::bail!("the gateway is not a gRPC backend"),
+        }
+    }
+}
+
+/// The listeners of an in-process platform: the gateway's HTTP and one gRPC port per backend.
+pub struct Listeners {
+    pub http: TcpListener,
+    pub grpc: Vec<(ServiceKind, TcpListener)>,
+}
+
+impl Listeners {
+    /// Every listener on a free loopback port (tests).
+    pub async fn ephemeral() -> anyhow::Result<Self> {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut grpc = Vec::new();
+        for kind in ServiceKind::BACKENDS {
+            grpc.push((kind, kumppani_platform::grpc::bind(any).await?));
+        }
+        Ok(Self { http: kumppani_platform::grpc::bind(any).await?, grpc })
+    }
+
+    /// `KUMPPANI_HTTP_ADDR` (default 127.0.0.1:8080) and `KUMPPANI_<NAME>_GRPC_ADDR`
+    /// (default 127.0.0.1:<the service's port>) for `kumppani dev`.
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let http = parse_or("KUMPPANI_HTTP_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let mut grpc = Vec::new();
+        for kind in ServiceKind::BACKENDS {
+            let spec = kind.spec().context("a backend has a spec")?;
+            let addr = parse_or(&spec.addr_var(), SocketAddr::from(([127, 0, 0, 1], spec.default_port)))?;
+            grpc.push((kind, kumppani_platform::grpc::bind(addr).await?));
+        }
+        Ok(Self { http: kumppani_platform::grpc::bind(http).await?, grpc })
+    }
+}
 
 /// What to start in one process.
 pub struct PlatformOptions {
@@ -26,10 +98,7 @@ pub struct PlatformOptions {
     pub database_url: String,
     pub nats_url: String,
     pub nats_prefix: String,
-    pub grpc_listener: TcpListener,
-    pub pricing_listener: TcpListener,
-    pub ordering_listener: TcpListener,
-    pub http_listener: TcpListener,
+    pub listeners: Listeners,
     /// URL browsers use for the gateway; the dev issuer lives at `<public_url>/dev-idp`.
     pub public_url: String,
     pub seed: bool,
@@ -39,57 +108,26 @@ pub struct PlatformOptions {
 pub struct Platform {
     pub shutdown: Shutdown,
     pub http_addr: SocketAddr,
-    pub grpc_addr: SocketAddr,
-    pub pricing_addr: SocketAddr,
-    pub ordering_addr: SocketAddr,
+    /// Where each backend's gRPC API listens.
+    pub grpc: Vec<(ServiceKind, SocketAddr)>,
     pub issuer: Arc<DevIssuer>,
-    pub seed_report: Option<contracts::seed::SeedReport>,
+    pub seed_report: Option<kumppani_demo::SeedReport>,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Platform {
-    /// Migrates, seeds (optionally) and starts contracts + gateway + the dev issuer.
+    /// Migrates every backend, seeds the demo city (optionally) and starts
+    /// every backend, the gateway and the dev issuer.
     pub async fn start(o: PlatformOptions) -> anyhow::Result<Self> {
         kumppani_platform::db::ensure_database(&o.database_url).await?;
-        kumppani_platform::db::setup_service_schema(&o.database_url, contracts::SCHEMA, &contracts::MIGRATOR).await?;
-        kumppani_platform::db::setup_service_schema(&o.database_url, pricing::SCHEMA, &pricing::MIGRATOR).await?;
-        kumppani_platform::db::setup_service_schema(&o.database_url, ordering::SCHEMA, &ordering::MIGRATOR).await?;
-        let seed_report = if o.seed {
-            let pool = kumppani_platform::db::connect_as_service(&o.database_url, contracts::SCHEMA, true, 2).await?;
-            let report = contracts::seed::seed(&pool).await?;
-            pool.close().await;
-            let pool = kumppani_platform::db::connect_as_service(&o.database_url, pricing::SCHEMA, true, 2).await?;
-            pricing::seed::seed(&pool).await?;
-            pool.close().await;
-            let pool = kumppani_platform::db::connect_as_service(&o.database_url, ordering::SCHEMA, true, 2).await?;
-            ordering::seed::seed(&pool).await?;
-            pool.close().await;
-            Some(report)
-        } else {
-            None
-        };
+        for kind in ServiceKind::BACKENDS {
+            let spec = kind.spec().context("a backend has a spec")?;
+            kumppani_platform::db::setup_service_schema(&o.database_url, spec.name, spec.migrator).await?;
+        }
+        let seed_report = if o.seed { Some(kumppani_demo::seed_all(&o.database_url).await?) } else { None };
         let issuer_url = format!("{}/dev-idp", o.public_url);
-        let issuer = DevIssuer::new(
-            &issuer_url,
-            "kumppani",
-            contracts::seed::demo_users(),
-            vec![
-                DevClient {
-                    client_id: "kumppani-portal".into(),
-                    secret: None,
-                    redirect_prefixes: vec![format!("{}/auth/callback", o.public_url)],
-                    grants: vec![],
-                    customer_id: None,
-                },
-                DevClient {
-                    client_id: "ordering-system".into(),
-                    secret: Some("dev-ordering-secret".into()),
-                    redirect_prefixes: vec![],
-                    grants: vec!["registry:read".into(), "orders:write".into(), "deliveries:write".into(), "prices:read".into()],
-                    customer_id: None,
-                },
-            ],
-        )?;
+        let issuer =
+            DevIssuer::new(&issuer_url, "kumppani", kumppani_demo::users::demo_users(), kumppani_demo::users::demo_clients(&o.public_url))?;
         let common = CommonConfig {
             database_url: Secret::new(o.database_url.clone()),
             nats_url: o.nats_url.clone(),
@@ -97,33 +135,40 @@ impl Platform {
             oidc_issuer: issuer_url.clone(),
             oidc_audience: "kumppani".into(),
             database_max_connections: 10,
+            grpc_max_message_bytes: kumppani_platform::config::DEFAULT_GRPC_MAX_MESSAGE_BYTES,
         };
         let shutdown = Shutdown::new();
-        let grpc_addr = o.grpc_listener.local_addr()?;
-        let pricing_addr = o.pricing_listener.local_addr()?;
-        let ordering_addr = o.ordering_listener.local_addr()?;
-        let http_addr = o.http_listener.local_addr()?;
+        let http_addr = o.listeners.http.local_addr()?;
         let mut tasks = Vec::new();
-        let contracts_config = contracts::Config { common: common.clone(), grpc_addr, derive_role: true };
-        tasks.push(tokio::spawn(contracts::run(contracts_config, o.grpc_listener, shutdown.clone())));
-        let pricing_config = pricing::Config { common: common.clone(), grpc_addr: pricing_addr, derive_role: true };
-        tasks.push(tokio::spawn(pricing::run(pricing_config, o.pricing_listener, shutdown.clone())));
-        let ordering_config = ordering::Config { common: common.clone(), grpc_addr: ordering_addr, derive_role: true };
-        tasks.push(tokio::spawn(ordering::run(ordering_config, o.ordering_listener, shutdown.clone())));
+        let mut grpc = Vec::new();
+        for (kind, listener) in o.listeners.grpc {
+            let grpc_addr = listener.local_addr()?;
+            grpc.push((kind, grpc_addr));
+            let config = ServiceConfig { common: common.clone(), grpc_addr, derive_role: true };
+            tasks.push(tokio::spawn(kind.run(config, listener, shutdown.clone())));
+        }
+        let url_of = |kind: ServiceKind| {
+            grpc.iter().find(|(k, _)| *k == kind).map(|(_, a)| format!("http://127.0.0.1:{}", a.port())).unwrap_or_default()
+        };
         let gateway_config = gateway::Config {
             http_addr,
             public_url: o.public_url.clone(),
-            contracts_url: format!("http://127.0.0.1:{}", grpc_addr.port()),
-            pricing_url: format!("http://127.0.0.1:{}", pricing_addr.port()),
-            ordering_url: format!("http://127.0.0.1:{}", ordering_addr.port()),
+            contracts_url: url_of(ServiceKind::Contracts),
+            pricing_url: url_of(ServiceKind::Pricing),
+            ordering_url: url_of(ServiceKind::Ordering),
             oidc_issuer: issuer_url,
             oidc_audience: "kumppani".into(),
             portal_client_id: "kumppani-portal".into(),
             cookie_key: Secret::new(kumppani_platform::config::var_or("KUMPPANI_COOKIE_KEY", "")),
         };
         let state = gateway::AppState::new(gateway_config)?;
-        tasks.push(tokio::spawn(gateway::serve(state, Some(issuer.clone()), o.http_listener, shutdown.clone())));
-        Ok(Self { shutdown, http_addr, grpc_addr, pricing_addr, ordering_addr, issuer, seed_report, tasks })
+        tasks.push(tokio::spawn(gateway::serve(state, Some(issuer.clone()), o.listeners.http, shutdown.clone())));
+        Ok(Self { shutdown, http_addr, grpc, issuer, seed_report, tasks })
+    }
+
+    /// Where a backend's gRPC API listens.
+    pub fn addr(&self, kind: ServiceKind) -> SocketAddr {
+        self.grpc.iter().find(|(k, _)| *k == kind).map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |(_, a)| *a)
     }
 
     /// Waits until the gateway reports ready (contracts answering), or fails.

@@ -5,9 +5,9 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kumppani::infra::Infra;
-use kumppani::{IMPLEMENTED, Platform, PlatformOptions, SERVICES};
-use kumppani_platform::config::{parse_or, var_opt, var_or};
-use std::net::SocketAddr;
+use kumppani::{Listeners, Platform, PlatformOptions, ServiceKind};
+use kumppani_platform::config::{var_opt, var_or};
+use kumppani_platform::service::ServiceConfig;
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -26,11 +26,17 @@ enum Command {
         #[arg(long)]
         no_seed: bool,
     },
-    /// Serve one service: contracts, pricing, ordering, feedback, invoicing or gateway.
-    Serve { service: String },
+    /// Serve one service (one Kubernetes Deployment each).
+    Serve {
+        #[arg(value_enum)]
+        service: ServiceKind,
+    },
     /// Create the service's schema and role (admin URL in KUMPPANI_ADMIN_DATABASE_URL or DATABASE_URL) and migrate it.
-    Migrate { service: String },
-    /// Seed the demo city into an existing database (DATABASE_URL = admin URL).
+    Migrate {
+        #[arg(value_enum)]
+        target: MigrateTarget,
+    },
+    /// Seed the whole demo city (registry, prices, orders) into a migrated database (DATABASE_URL = admin URL).
     Seed,
     /// Print performance figures (e.g. `kumppani bench pricing`); build with --release for real numbers.
     Bench {
@@ -41,24 +47,38 @@ enum Command {
     },
 }
 
-fn check_service(name: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(SERVICES.contains(&name), "unknown service {name:?}; known: {}", SERVICES.join(", "));
-    anyhow::ensure!(IMPLEMENTED.contains(&name), "service {name:?} is not implemented yet; available: {}", IMPLEMENTED.join(", "));
-    Ok(())
+/// What `kumppani migrate` prepares: one backend, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MigrateTarget {
+    Contracts,
+    Pricing,
+    Ordering,
+    All,
+}
+
+impl MigrateTarget {
+    fn services(self) -> Vec<ServiceKind> {
+        match self {
+            Self::Contracts => vec![ServiceKind::Contracts],
+            Self::Pricing => vec![ServiceKind::Pricing],
+            Self::Ordering => vec![ServiceKind::Ordering],
+            Self::All => ServiceKind::BACKENDS.to_vec(),
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let name = match &cli.command {
-        Command::Serve { service } => format!("kumppani-{service}"),
+        Command::Serve { service } => format!("kumppani-{}", service.name()),
         _ => "kumppani".to_owned(),
     };
     let _telemetry = kumppani_platform::telemetry::init(&name)?;
     match cli.command {
         Command::Dev { no_seed } => dev(!no_seed).await,
-        Command::Serve { service } => serve(&service).await,
-        Command::Migrate { service } => migrate(&service).await,
+        Command::Serve { service } => serve(service).await,
+        Command::Migrate { target } => migrate(target).await,
         Command::Bench { what, runs } => match what.as_str() {
             "pricing" => kumppani::bench::pricing(runs).await,
             "ordering" => kumppani::bench::ordering(runs.max(1) * 4).await,
@@ -66,16 +86,14 @@ async fn main() -> anyhow::Result<()> {
         },
         Command::Seed => {
             let url = var_or("DATABASE_URL", kumppani_platform::config::DEFAULT_DATABASE_URL);
-            let pool = kumppani_platform::db::connect_as_service(&url, kumppani_contracts::SCHEMA, true, 2).await?;
-            let report = kumppani_contracts::seed::seed(&pool).await?;
+            let report = kumppani_demo::seed_all(&url).await?;
             println!("{report:?}");
             Ok(())
         }
     }
 }
 
-async fn serve(service: &str) -> anyhow::Result<()> {
-    check_service(service)?;
+async fn serve(service: ServiceKind) -> anyhow::Result<()> {
     let shutdown = kumppani_platform::Shutdown::new();
     let signal = {
         let s = shutdown.clone();
@@ -85,58 +103,38 @@ async fn serve(service: &str) -> anyhow::Result<()> {
             s.cancel();
         })
     };
-    let result = match service {
-        "contracts" => {
-            let config = kumppani_contracts::Config::from_env()?;
+    let result = match service.spec() {
+        Some(spec) => {
+            let config = ServiceConfig::from_env(&spec)?;
             let listener = kumppani_platform::grpc::bind(config.grpc_addr).await?;
-            kumppani_contracts::run(config, listener, shutdown).await
+            service.run(config, listener, shutdown).await
         }
-        "pricing" => {
-            let config = kumppani_pricing::Config::from_env()?;
-            let listener = kumppani_platform::grpc::bind(config.grpc_addr).await?;
-            kumppani_pricing::run(config, listener, shutdown).await
-        }
-        "ordering" => {
-            let config = kumppani_ordering::Config::from_env()?;
-            let listener = kumppani_platform::grpc::bind(config.grpc_addr).await?;
-            kumppani_ordering::run(config, listener, shutdown).await
-        }
-        "gateway" => {
+        None => {
             let config = kumppani_gateway::Config::from_env()?;
             let listener = kumppani_platform::grpc::bind(config.http_addr).await?;
             let state = kumppani_gateway::AppState::new(config)?;
             kumppani_gateway::serve(state, None, listener, shutdown).await
         }
-        other => anyhow::bail!("service {other:?} is not implemented yet"),
     };
     signal.abort();
     result
 }
 
-async fn migrate(service: &str) -> anyhow::Result<()> {
-    let targets: Vec<&str> = if service == "all" { IMPLEMENTED.to_vec() } else { vec![service] };
-    for s in targets {
-        check_service(s)?;
-        if s == "gateway" {
-            continue; // The gateway owns no data.
-        }
-        let admin = var_opt("KUMPPANI_ADMIN_DATABASE_URL")
-            .or_else(|| var_opt("DATABASE_URL"))
-            .context("set KUMPPANI_ADMIN_DATABASE_URL (or DATABASE_URL) to an admin connection")?;
-        // In production the service role gets the password from its own secret.
-        let password = var_opt("KUMPPANI_SERVICE_DB_PASSWORD");
+async fn migrate(target: MigrateTarget) -> anyhow::Result<()> {
+    let admin = var_opt("KUMPPANI_ADMIN_DATABASE_URL")
+        .or_else(|| var_opt("DATABASE_URL"))
+        .context("set KUMPPANI_ADMIN_DATABASE_URL (or DATABASE_URL) to an admin connection")?;
+    // In production the service role gets the password from its own secret.
+    let password = var_opt("KUMPPANI_SERVICE_DB_PASSWORD");
+    for kind in target.services() {
+        let spec = kind.spec().context("a backend has a spec")?;
         let mut conn = {
             use sqlx::ConnectOptions;
             admin.parse::<sqlx::postgres::PgConnectOptions>()?.connect().await?
         };
-        kumppani_platform::db::provision(&mut conn, s, password.as_deref()).await?;
-        let migrator = match s {
-            "pricing" => &kumppani_pricing::MIGRATOR,
-            "ordering" => &kumppani_ordering::MIGRATOR,
-            _ => &kumppani_contracts::MIGRATOR,
-        };
-        kumppani_platform::db::migrate(&mut conn, s, migrator).await?;
-        println!("migrated {s}");
+        kumppani_platform::db::provision(&mut conn, spec.name, password.as_deref()).await?;
+        kumppani_platform::db::migrate(&mut conn, spec.name, spec.migrator).await?;
+        println!("migrated {}", spec.name);
     }
     Ok(())
 }
@@ -144,11 +142,8 @@ async fn migrate(service: &str) -> anyhow::Result<()> {
 async fn dev(seed: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let infra = tokio::task::spawn_blocking(Infra::start).await??;
-    let http_addr: SocketAddr = parse_or("KUMPPANI_HTTP_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
-    let grpc_addr: SocketAddr = parse_or("KUMPPANI_GRPC_ADDR", SocketAddr::from(([127, 0, 0, 1], 50051)))?;
-    let pricing_addr: SocketAddr = parse_or("KUMPPANI_PRICING_GRPC_ADDR", SocketAddr::from(([127, 0, 0, 1], 50052)))?;
-    let ordering_addr: SocketAddr = parse_or("KUMPPANI_ORDERING_GRPC_ADDR", SocketAddr::from(([127, 0, 0, 1], 50053)))?;
-    let public_url = var_or("KUMPPANI_PUBLIC_URL", &format!("http://127.0.0.1:{}", http_addr.port()));
+    let listeners = Listeners::from_env().await?;
+    let public_url = var_or("KUMPPANI_PUBLIC_URL", &format!("http://127.0.0.1:{}", listeners.http.local_addr()?.port()));
     let database_url = match var_opt("DATABASE_URL") {
         // An explicit URL names the database to use.
         Some(url) => url,
@@ -158,10 +153,7 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
         database_url,
         nats_url: infra.nats_url.clone(),
         nats_prefix: var_or("KUMPPANI_NATS_PREFIX", "kumppani"),
-        grpc_listener: kumppani_platform::grpc::bind(grpc_addr).await?,
-        pricing_listener: kumppani_platform::grpc::bind(pricing_addr).await?,
-        ordering_listener: kumppani_platform::grpc::bind(ordering_addr).await?,
-        http_listener: kumppani_platform::grpc::bind(http_addr).await?,
+        listeners,
         public_url: public_url.clone(),
         seed,
     })
@@ -182,7 +174,8 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
     }
     println!("  portal:        {public_url}/portal/");
     println!("  REST API:      {public_url}/api/v1  (OpenAPI: {public_url}/api/v1/openapi.json)");
-    println!("  gRPC:          contracts at {grpc_addr}, pricing at {pricing_addr}, ordering at {ordering_addr} (reflection enabled)");
+    let grpc: Vec<String> = platform.grpc.iter().map(|(kind, addr)| format!("{} at {addr}", kind.name())).collect();
+    println!("  gRPC:          {} (reflection enabled)", grpc.join(", "));
     println!("  identity:      {public_url}/dev-idp  (OIDC discovery, password grant: password \"demo\")");
     println!("  PostgreSQL:    {}", redact(&infra.admin_url));
     println!("  NATS:          {}", infra.nats_url);
@@ -190,7 +183,7 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
     for u in platform.issuer.users() {
         println!("    {:<22} {}", u.username, u.description);
     }
-    println!("  system client: ordering-system / dev-ordering-secret (client_credentials)");
+    println!("  system client: ordering-system / dev-ordering-secret (client_credentials; a dev-only secret)");
     println!("Press Ctrl-C to stop.");
     let shutdown = platform.shutdown.clone();
     tokio::spawn(async move {

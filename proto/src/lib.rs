@@ -13,6 +13,29 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 
 pub use pbjson_types;
 
+/// The message-size limits every generated gRPC server takes, as one trait so
+/// the platform's service runtime can apply the configured limit to any service.
+pub trait MessageLimits {
+    /// Sets the largest message the server decodes and encodes.
+    fn with_message_limit(self, bytes: usize) -> Self;
+}
+
+macro_rules! message_limits {
+    ($($server:path),* $(,)?) => {
+        $(impl<T> MessageLimits for $server {
+            fn with_message_limit(self, bytes: usize) -> Self {
+                self.max_decoding_message_size(bytes).max_encoding_message_size(bytes)
+            }
+        })*
+    };
+}
+
+message_limits!(
+    contracts::v1::contracts_service_server::ContractsServiceServer<T>,
+    pricing::v1::pricing_service_server::PricingServiceServer<T>,
+    ordering::v1::ordering_service_server::OrderingServiceServer<T>,
+);
+
 pub mod r#type {
     pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/kumppani.r#type.v1.rs"));

@@ -4,7 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use kumppani::infra::Infra;
-use kumppani::{Platform, PlatformOptions};
+use kumppani::{Listeners, Platform, PlatformOptions, ServiceKind};
 use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
 use kumppani_proto::ordering::v1::ordering_service_client::OrderingServiceClient;
 use kumppani_proto::pricing::v1::pricing_service_client::PricingServiceClient;
@@ -38,32 +38,26 @@ impl TestEnv {
         let db_name = unique("kt_");
         let db_url = infra.database_url(&db_name).unwrap();
         let prefix = unique("t");
-        let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let pricing_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let ordering_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let http = format!("http://{}", http_listener.local_addr().unwrap());
+        let listeners = Listeners::ephemeral().await.unwrap();
+        let http = format!("http://{}", listeners.http.local_addr().unwrap());
         let platform = Platform::start(PlatformOptions {
             database_url: db_url.clone(),
             nats_url: infra.nats_url.clone(),
             nats_prefix: prefix.clone(),
-            grpc_listener,
-            pricing_listener,
-            ordering_listener,
-            http_listener,
+            listeners,
             public_url: http.clone(),
             seed,
         })
         .await
         .unwrap();
         platform.wait_ready(std::time::Duration::from_secs(60)).await.unwrap();
-        let client = ContractsServiceClient::connect(format!("http://{}", platform.grpc_addr)).await.unwrap();
-        let pricing = PricingServiceClient::connect(format!("http://{}", platform.pricing_addr))
+        let client = ContractsServiceClient::connect(format!("http://{}", platform.addr(ServiceKind::Contracts))).await.unwrap();
+        let pricing = PricingServiceClient::connect(format!("http://{}", platform.addr(ServiceKind::Pricing)))
             .await
             .unwrap()
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);
-        let ordering = OrderingServiceClient::connect(format!("http://{}", platform.ordering_addr))
+        let ordering = OrderingServiceClient::connect(format!("http://{}", platform.addr(ServiceKind::Ordering)))
             .await
             .unwrap()
             .max_decoding_message_size(64 * 1024 * 1024)

@@ -66,9 +66,13 @@ pub struct CommonConfig {
     pub oidc_issuer: String,
     pub oidc_audience: String,
     pub database_max_connections: u32,
+    /// Largest gRPC message a service sends or accepts (`KUMPPANI_GRPC_MAX_MESSAGE_BYTES`, default 64 MiB).
+    pub grpc_max_message_bytes: usize,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/kumppani";
+/// 64 MiB: a month of an Oulu-sized city's price lookups fits in one call.
+pub const DEFAULT_GRPC_MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 
 impl CommonConfig {
@@ -80,6 +84,7 @@ impl CommonConfig {
             oidc_issuer: var_or("KUMPPANI_OIDC_ISSUER", "http://127.0.0.1:8080/dev-idp"),
             oidc_audience: var_or("KUMPPANI_OIDC_AUDIENCE", "kumppani"),
             database_max_connections: parse_or("KUMPPANI_DB_MAX_CONNECTIONS", 10)?,
+            grpc_max_message_bytes: parse_or("KUMPPANI_GRPC_MAX_MESSAGE_BYTES", DEFAULT_GRPC_MAX_MESSAGE_BYTES)?,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The tonic server builder every service uses: `grpc.health.v1`, reflection,
-//! a tracing span per request continuing the caller's trace, and graceful
+//! (v1 and v1alpha, only what the port serves), a tracing span per request
+//! continuing the caller's trace, and graceful
 //! shutdown (health flips to NOT_SERVING, in-flight calls drain).
 
 use crate::Shutdown;
@@ -7,22 +8,29 @@ use std::net::SocketAddr;
 use tonic::server::NamedService;
 use tonic::transport::server::Router;
 
-/// Starts building a server with health and reflection registered.
+/// Starts building a server with health registered; reflection is added at
+/// [`GrpcServer::serve`], listing exactly the services added here.
 pub struct GrpcServer {
     router: Router,
     health: tonic_health::server::HealthReporter,
     names: Vec<&'static str>,
 }
 
+const HEALTH: &str = "grpc.health.v1.Health";
+const REFLECTION_V1: &str = "grpc.reflection.v1.ServerReflection";
+const REFLECTION_V1ALPHA: &str = "grpc.reflection.v1alpha.ServerReflection";
+
+impl Default for GrpcServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl GrpcServer {
-    pub fn new() -> anyhow::Result<Self> {
+    pub fn new() -> Self {
         let (health, health_service) = tonic_health::server::health_reporter();
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(kumppani_proto::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let router =
-            tonic::transport::Server::builder().trace_fn(crate::telemetry::server_span).add_service(health_service).add_service(reflection);
-        Ok(Self { router, health, names: Vec::new() })
+        let router = tonic::transport::Server::builder().trace_fn(crate::telemetry::server_span).add_service(health_service);
+        Self { router, health, names: Vec::new() }
     }
 
     /// Adds a service (already wrapped in its generated `…Server`).
@@ -42,8 +50,23 @@ impl GrpcServer {
         self
     }
 
+    /// Reflection v1 and v1alpha (older clients such as grpcui, Postman and
+    /// Python's grpcio-reflection speak only v1alpha), advertising only `names`
+    /// plus health and reflection themselves.
+    fn reflection(names: &[&'static str]) -> tonic_reflection::server::Builder<'static> {
+        let mut b = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(kumppani_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+        for name in names.iter().copied().chain([HEALTH, REFLECTION_V1, REFLECTION_V1ALPHA]) {
+            b = b.with_service_name(name);
+        }
+        b
+    }
+
     /// Serves on an already bound listener until `shutdown` is cancelled.
-    pub async fn serve(self, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+    pub async fn serve(mut self, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+        self.router =
+            self.router.add_service(Self::reflection(&self.names).build_v1()?).add_service(Self::reflection(&self.names).build_v1alpha()?);
         for name in &self.names {
             self.health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
         }

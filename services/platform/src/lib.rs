@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod nats;
+pub mod service;
 pub mod telemetry;
 pub mod validate;
 

@@ -3,43 +3,25 @@
 //! mid-year price changes, VAT as dated data, private-provider benchmarks and
 //! price resolution (for invoicing and the customers' price sheets).
 
-pub mod demo_pricing;
 pub mod domain;
 pub mod grpc;
 pub mod projection;
-pub mod seed;
 pub mod store;
 
 use kumppani_platform::Shutdown;
-use kumppani_platform::auth::Verifier;
-use kumppani_platform::config::{CommonConfig, ConfigError};
-use kumppani_platform::events::{Consumer, OutboxRelay, emit};
+use kumppani_platform::events::emit;
+use kumppani_platform::service::{Runtime, ServiceConfig, ServiceSpec};
 use kumppani_proto::pricing::v1 as pb;
 use kumppani_proto::pricing::v1::pricing_service_server::PricingServiceServer;
 use sqlx::PgPool;
-use std::net::SocketAddr;
 
 pub const SCHEMA: &str = "pricing";
 pub const PRODUCER: &str = "pricing";
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub common: CommonConfig,
-    pub grpc_addr: SocketAddr,
-    pub derive_role: bool,
-}
-
-impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            common: CommonConfig::from_env()?,
-            grpc_addr: kumppani_platform::config::parse_or("KUMPPANI_GRPC_ADDR", SocketAddr::from(([0, 0, 0, 0], 50052)))?,
-            derive_role: false,
-        })
-    }
-}
+/// What the platform runtime needs to know of this service.
+pub const SPEC: ServiceSpec = ServiceSpec { name: SCHEMA, migrator: &MIGRATOR, default_port: 50052, relay_batch: 200, min_connections: 0 };
 
 /// Publishes the VAT table as an event when it differs from what was last published.
 pub async fn publish_vat_rates(pool: &PgPool) -> anyhow::Result<()> {
@@ -63,43 +45,10 @@ pub async fn publish_vat_rates(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 /// Runs the service until `shutdown`: gRPC, the outbox relay and the registry projection.
-pub async fn run(config: Config, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
-    let pool = kumppani_platform::db::connect_as_service(
-        config.common.database_url.expose(),
-        SCHEMA,
-        config.derive_role,
-        config.common.database_max_connections,
-    )
-    .await?;
-    let nats = kumppani_platform::nats::connect(&config.common.nats_url, "kumppani-pricing").await?;
-    let js = async_nats::jetstream::new(nats);
-    let prefix = config.common.nats_prefix.clone();
-    kumppani_platform::nats::ensure_stream(&js, &prefix, PRODUCER).await?;
-    publish_vat_rates(&pool).await?;
-    let relay = OutboxRelay { pool: pool.clone(), js: js.clone(), schema: SCHEMA.into(), prefix: prefix.clone(), batch: 200 };
-    let relay_task = tokio::spawn(relay.run(shutdown.clone()));
-    let consumer = Consumer {
-        pool: pool.clone(),
-        js,
-        prefix,
-        name: projection::CONSUMER.into(),
-        source_service: "contracts".into(),
-        filter: "contracts.>".into(),
-        max_attempts: 5,
-    };
-    let consumer_shutdown = shutdown.clone();
-    let consumer_task = tokio::spawn(async move {
-        if let Err(e) = consumer.run(projection::RegistryProjection, consumer_shutdown).await {
-            tracing::error!(error = %e, "pricing: registry projection stopped");
-        }
-    });
-    let api = grpc::PricingApi { pool, verifier: Verifier::new(&config.common.oidc_issuer, &config.common.oidc_audience) };
-    tracing::info!(addr = %listener.local_addr()?, "pricing gRPC listening");
-    kumppani_platform::grpc::GrpcServer::new()?
-        .service(PricingServiceServer::new(api).max_decoding_message_size(64 * 1024 * 1024).max_encoding_message_size(64 * 1024 * 1024))
-        .serve(listener, shutdown)
-        .await?;
-    let _ = relay_task.await;
-    let _ = consumer_task.await;
-    Ok(())
+pub async fn run(config: ServiceConfig, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+    let mut rt = Runtime::start(SPEC, config, shutdown).await?;
+    publish_vat_rates(&rt.pool).await?;
+    rt.consume(projection::CONSUMER, "contracts", projection::RegistryProjection);
+    let api = grpc::PricingApi { pool: rt.pool.clone(), verifier: rt.verifier() };
+    rt.serve(listener, PricingServiceServer::new(api)).await
 }

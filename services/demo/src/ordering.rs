@@ -5,25 +5,15 @@
 //! realistically from the orders (absences, extra guests); a few pending
 //! late-change requests; budgets for 2027. Idempotent.
 
-use crate::PRODUCER;
-use crate::calendar;
-use crate::grpc::from_date;
-use crate::standing::{Pattern, expand};
+use crate::ids::demo_id;
 use chrono::{Datelike, NaiveDate};
+use kumppani_ordering::PRODUCER;
+use kumppani_ordering::standing::{Pattern, expand};
+use kumppani_platform::calendar;
 use kumppani_platform::events::emit_many;
 use kumppani_proto::ordering::v1 as pb;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-#[path = "../../contracts/src/demo_city.rs"]
-#[allow(dead_code)]
-mod demo_city;
-
-const REGISTRY_NAMESPACE: Uuid = Uuid::from_u128(0x6b75_6d70_7061_6e69_8000_0000_0000_0001);
-
-fn registry_id(kind: &str, code: &str) -> Uuid {
-    Uuid::new_v5(&REGISTRY_NAMESPACE, format!("{kind}:{code}").as_bytes())
-}
 
 /// Meal products ordered per site kind (daily).
 fn products(kind: &str) -> &'static [(&'static str, u32)] {
@@ -61,7 +51,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     if seeded {
         return Ok(());
     }
-    let city = demo_city::demo_city();
+    let city = crate::city::demo_city();
     let today = calendar::today();
     let year_end = NaiveDate::from_ymd_opt(today.year(), 12, 31).unwrap_or(today);
     let spring = (NaiveDate::from_ymd_opt(2027, 1, 7).unwrap_or(today), NaiveDate::from_ymd_opt(2027, 5, 31).unwrap_or(today));
@@ -69,7 +59,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     let mut closures: Vec<(Uuid, NaiveDate, NaiveDate)> = Vec::new();
     let mut budgets: Vec<(Uuid, Uuid, &'static str, i64)> = Vec::new();
     for (ci, c) in city.customers.iter().enumerate() {
-        let customer = registry_id("customer", &c.code);
+        let customer = demo_id("customer", &c.code);
         let signed_2027 = matches!(c.agreement_2027.status, "signed" | "active");
         let meal_sites: std::collections::HashSet<&str> = c
             .agreement_2027
@@ -83,7 +73,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
                 if s.status != "active" || s.meals_per_day == 0 || !meal_sites.contains(s.code.as_str()) {
                     continue;
                 }
-                let site = registry_id("site", &s.code);
+                let site = demo_id("site", &s.code);
                 // Most sites order in the portal, some through the ordering system, a few by phone to staff.
                 let channel = match mix(ci as u64, si as u64) % 20 {
                     0 => "staff",
@@ -230,7 +220,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
                 id: id.to_string(),
                 line: Some(pb::OrderLine {
                     site_id: r.site.to_string(),
-                    service_day: Some(from_date(r.day)),
+                    service_day: Some(pb::Date::from_naive(r.day)),
                     product_code: r.product.to_owned(),
                     diet: r.diet.clone(),
                     quantity: r.quantity,
@@ -325,7 +315,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
                 id: id.to_string(),
                 line: Some(pb::OrderLine {
                     site_id: r.site.to_string(),
-                    service_day: Some(from_date(r.day)),
+                    service_day: Some(pb::Date::from_naive(r.day)),
                     product_code: r.product.to_owned(),
                     diet: r.diet.clone(),
                     quantity: *q,

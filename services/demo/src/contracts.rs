@@ -1,25 +1,17 @@
-//! Seeds the demo city (see [`crate::demo_city`]) through the same tables and
+//! Seeds the demo city (see [`crate::city`]) through the same tables and
 //! outbox as the API, so other services receive its events. Idempotent: ids are
 //! UUIDv5 of the demo codes and a seeded registry is left alone.
 
-use crate::demo_city::{DemoAgreement, DemoContact, DemoCustomer, demo_city};
-use crate::{PRODUCER, store};
+use crate::city::{DemoAgreement, DemoContact, DemoCustomer, demo_city};
+use crate::ids::demo_id;
 use chrono::NaiveDate;
-use kumppani_platform::auth::Role;
-use kumppani_platform::auth::dev_issuer::DevUser;
+use kumppani_contracts::{PRODUCER, store};
 use kumppani_platform::events::emit;
 use kumppani_proto::contracts::v1 as pb;
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-const NAMESPACE: Uuid = Uuid::from_u128(0x6b75_6d70_7061_6e69_8000_0000_0000_0001);
-
-/// The stable id of a demo entity (`kind` + code).
-pub fn demo_id(kind: &str, code: &str) -> Uuid {
-    Uuid::new_v5(&NAMESPACE, format!("{kind}:{code}").as_bytes())
-}
 
 /// What was seeded.
 #[derive(Debug, Default)]
@@ -31,7 +23,7 @@ pub struct SeedReport {
     pub agreements: usize,
 }
 
-fn is_enterprise(c: &DemoContact) -> bool {
+pub(crate) fn is_enterprise(c: &DemoContact) -> bool {
     c.email.ends_with("@serviisi.example")
 }
 
@@ -182,7 +174,7 @@ fn clone_agreement(a: &DemoAgreement) -> DemoAgreement {
         lines: a
             .lines
             .iter()
-            .map(|l| crate::demo_city::DemoLine {
+            .map(|l| crate::city::DemoLine {
                 service_line: l.service_line,
                 description: l.description.clone(),
                 site_levels: l.site_levels.clone(),
@@ -191,7 +183,7 @@ fn clone_agreement(a: &DemoAgreement) -> DemoAgreement {
         annexes: a
             .annexes
             .iter()
-            .map(|x| crate::demo_city::DemoAnnex { title: x.title.replace("2027", "2026"), version: x.version, body: x.body.clone() })
+            .map(|x| crate::city::DemoAnnex { title: x.title.replace("2027", "2026"), version: x.version, body: x.body.clone() })
             .collect(),
     }
 }
@@ -302,70 +294,4 @@ async fn seed_agreement(
         .await?;
     }
     Ok(())
-}
-
-/// The demo people who can sign in through the dev issuer.
-pub fn demo_users() -> Vec<DevUser> {
-    let city = demo_city();
-    let mut users = vec![DevUser {
-        username: "admin".into(),
-        name: "Pääkäyttäjä Demo".into(),
-        email: "paakayttaja@serviisi.example".into(),
-        role: Role::EnterpriseAdmin,
-        customer_id: None,
-        site_id: None,
-        description: "Liikelaitoksen pääkäyttäjä (enterprise admin)".into(),
-    }];
-    let sivi = city.customers.iter().find(|c| c.code == "SIVI");
-    if let Some(manager) = sivi.and_then(|c| c.enterprise_contacts.first()) {
-        users.push(DevUser {
-            username: "staff".into(),
-            name: manager.name.clone(),
-            email: manager.email.clone(),
-            role: Role::EnterpriseStaff,
-            customer_id: None,
-            site_id: None,
-            description: format!("{} (enterprise staff)", manager.title),
-        });
-    }
-    if let Some(c) = sivi {
-        if let Some(contact) = c.contacts.iter().find(|p| p.level == "contract") {
-            users.push(DevUser {
-                username: "sopimus.sivistys".into(),
-                name: contact.name.clone(),
-                email: contact.email.clone(),
-                role: Role::CustomerContact,
-                customer_id: Some(demo_id("customer", &c.code)),
-                site_id: None,
-                description: format!("{}, {} (customer contact)", contact.title, c.name),
-            });
-        }
-        let daycare = c.units.iter().flat_map(|u| u.sites.iter()).find(|s| s.kind == "daycare" && s.status == "active");
-        if let Some(site) = daycare {
-            let person = site.contacts.iter().find(|p| !is_enterprise(p));
-            users.push(DevUser {
-                username: "paivakoti".into(),
-                name: person.map(|p| p.name.clone()).unwrap_or_else(|| "Päiväkodin johtaja".into()),
-                email: person.map(|p| p.email.clone()).unwrap_or_default(),
-                role: Role::SiteUser,
-                customer_id: Some(demo_id("customer", &c.code)),
-                site_id: Some(demo_id("site", &site.code)),
-                description: format!("{}, {} (site user)", person.map(|p| p.title.as_str()).unwrap_or("Johtaja"), site.name),
-            });
-        }
-    }
-    if let Some(c) = city.customers.iter().find(|c| c.code == "HYVI") {
-        if let Some(contact) = c.contacts.iter().find(|p| p.level == "contract") {
-            users.push(DevUser {
-                username: "sopimus.hyvinvointi".into(),
-                name: contact.name.clone(),
-                email: contact.email.clone(),
-                role: Role::CustomerContact,
-                customer_id: Some(demo_id("customer", &c.code)),
-                site_id: None,
-                description: format!("{}, {} (customer contact)", contact.title, c.name),
-            });
-        }
-    }
-    users
 }

@@ -1,31 +1,23 @@
-//! Seeds the demo prices (see [`crate::demo_pricing`]): published 2026 and 2027
+//! Seeds the demo prices (see [`crate::prices`]): published 2026 and 2027
 //! lists, site-specific 2027 prices, one pending mid-year change and private-
 //! provider benchmarks. Idempotent (UUIDv5 ids, skipped when present). Needs the
 //! registry projection only for names; ids of demo customers and sites are the
 //! same UUIDv5 values the contracts seed uses.
 
-use crate::PRODUCER;
-use crate::demo_pricing::{DemoPrice, demo_pricing};
-use crate::domain::PriceData;
+use crate::ids::demo_id;
+use crate::prices::{DemoPrice, demo_pricing};
 use chrono::NaiveDate;
 use kumppani_platform::events::emit;
+use kumppani_pricing::PRODUCER;
+use kumppani_pricing::domain::PriceData;
 use kumppani_proto::pricing::v1 as pb;
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 use std::str::FromStr;
 use uuid::Uuid;
 
-const NAMESPACE: Uuid = Uuid::from_u128(0x6b75_6d70_7061_6e69_8000_0000_0000_0002);
-/// The contracts seed's namespace: demo customer and site ids.
-const REGISTRY_NAMESPACE: Uuid = Uuid::from_u128(0x6b75_6d70_7061_6e69_8000_0000_0000_0001);
-
 fn id(kind: &str, code: &str) -> Uuid {
-    Uuid::new_v5(&NAMESPACE, format!("{kind}:{code}").as_bytes())
-}
-
-/// The id the contracts seed gives a demo customer or site.
-pub fn registry_id(kind: &str, code: &str) -> Uuid {
-    Uuid::new_v5(&REGISTRY_NAMESPACE, format!("{kind}:{code}").as_bytes())
+    demo_id(&format!("pricing-{kind}"), code)
 }
 
 fn price(p: &DemoPrice) -> anyhow::Result<PriceData> {
@@ -64,21 +56,15 @@ async fn seed_list(tx: &mut PgConnection, year: i32, prices: &[DemoPrice], appro
             .await?;
     }
     sqlx::query("UPDATE price_lists SET status = 'published', published_at = now() WHERE id = $1").bind(list).execute(&mut *tx).await?;
-    if let Some(out) = crate::store::load_list(&mut *tx, list).await? {
-        let products = crate::store::product_list(&mut *tx).await?;
+    if let Some(out) = kumppani_pricing::store::load_list(&mut *tx, list).await? {
+        let products = kumppani_pricing::store::product_list(&mut *tx).await?;
         emit(&mut *tx, PRODUCER, "pricing.price_list.published", &pb::PriceListEvent { price_list: Some(out), products }).await?;
     }
     Ok(())
 }
 
-// The demo city is shared with the contracts seed (one std-only file), so the
-// pricing seed knows which customer a demo site belongs to without asking.
-#[path = "../../contracts/src/demo_city.rs"]
-#[allow(dead_code)]
-mod demo_city;
-
 fn demo_site_customer(site_code: &str) -> Option<String> {
-    demo_city::demo_city()
+    crate::city::demo_city()
         .customers
         .into_iter()
         .find(|c| c.units.iter().any(|u| u.sites.iter().any(|s| s.code == site_code)))
@@ -99,10 +85,10 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     seed_list(&mut tx, 2027, &demo.list_2027, date((2026, 11, 19))?).await?;
     for o in &demo.overrides {
         let data = price(&o.price)?;
-        let site = registry_id("site", &o.site_code);
+        let site = demo_id("site", &o.site_code);
         // The registry projection may not have caught up yet; the customer comes from the demo city.
         let customer = demo_site_customer(&o.site_code)
-            .map(|c| registry_id("customer", &c))
+            .map(|c| demo_id("customer", &c))
             .ok_or_else(|| anyhow::anyhow!("demo site {} is not in the demo city", o.site_code))?;
         let oid = id("override", &format!("{}:{}:{:?}", o.site_code, o.product, o.effective_from));
         sqlx::query(
@@ -119,13 +105,13 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
         .bind(&o.reason)
         .execute(&mut *tx)
         .await?;
-        if let Some(ov) = crate::store::override_by_id(&mut tx, oid).await? {
+        if let Some(ov) = kumppani_pricing::store::override_by_id(&mut tx, oid).await? {
             emit(&mut tx, PRODUCER, "pricing.price_override.set", &pb::PriceOverrideEvent { r#override: Some(ov) }).await?;
         }
     }
     let c = &demo.pending_change;
     let items = c.items.iter().map(|p| Ok((p.product.to_owned(), price(p)?))).collect::<anyhow::Result<Vec<_>>>()?;
-    let customers: Vec<Uuid> = c.customer_codes.iter().map(|code| registry_id("customer", code)).collect();
+    let customers: Vec<Uuid> = c.customer_codes.iter().map(|code| demo_id("customer", code)).collect();
     sqlx::query(
         "INSERT INTO price_changes (id, year, effective_from, reason, status, customer_ids, items, proposed_by)
          VALUES ($1,$2,$3,$4,'proposed',$5,$6,'demo-seed')",

@@ -1,0 +1,42 @@
+//! The demo city of Kumppani: an Oulu-like customer base ([`city`]), its prices
+//! ([`prices`]), standing orders, deliveries and budgets, and the demo people
+//! and system clients who sign in through the dev issuer ([`users`]).
+//!
+//! Only the `kumppani` binary (`dev`, `seed`, `bench`) and the tests depend on
+//! this crate; no service crate does, so no demo code ships in a service's
+//! production path. The generators are std-only and deterministic; every demo
+//! entity's id comes from one scheme ([`ids::demo_id`]), so seeding is
+//! idempotent and the dev issuer knows the demo users' scopes without a database.
+//!
+//! Seeding goes through each service's own schema, role and outbox (the
+//! `contracts`, `pricing` and `ordering` modules), so the other services learn
+//! the demo city from events exactly as they learn real data.
+
+pub mod city;
+pub mod contracts;
+pub mod ids;
+pub mod ordering;
+pub mod prices;
+pub mod pricing;
+pub mod users;
+
+pub use contracts::SeedReport;
+pub use ids::demo_id;
+
+use kumppani_platform::db::connect_as_service;
+
+/// Seeds the whole demo city into the platform database at `admin_url`
+/// (registry and agreements, then prices, then orders), each as its service's
+/// role. Idempotent.
+pub async fn seed_all(admin_url: &str) -> anyhow::Result<SeedReport> {
+    let pool = connect_as_service(admin_url, kumppani_contracts::SCHEMA, true, 2).await?;
+    let report = contracts::seed(&pool).await?;
+    pool.close().await;
+    let pool = connect_as_service(admin_url, kumppani_pricing::SCHEMA, true, 2).await?;
+    pricing::seed(&pool).await?;
+    pool.close().await;
+    let pool = connect_as_service(admin_url, kumppani_ordering::SCHEMA, true, 2).await?;
+    ordering::seed(&pool).await?;
+    pool.close().await;
+    Ok(report)
+}

@@ -1,0 +1,95 @@
+//! The demo people who sign in through the dev issuer (`kumppani dev`, tests)
+//! and the demo system clients with their grants.
+
+use crate::city::demo_city;
+use crate::contracts::is_enterprise;
+use crate::ids::demo_id;
+use kumppani_platform::auth::Role;
+use kumppani_platform::auth::dev_issuer::{DevClient, DevUser};
+
+/// The demo people who can sign in through the dev issuer.
+pub fn demo_users() -> Vec<DevUser> {
+    let city = demo_city();
+    let mut users = vec![DevUser {
+        username: "admin".into(),
+        name: "Pääkäyttäjä Demo".into(),
+        email: "paakayttaja@serviisi.example".into(),
+        role: Role::EnterpriseAdmin,
+        customer_id: None,
+        site_id: None,
+        description: "Liikelaitoksen pääkäyttäjä (enterprise admin)".into(),
+    }];
+    let sivi = city.customers.iter().find(|c| c.code == "SIVI");
+    if let Some(manager) = sivi.and_then(|c| c.enterprise_contacts.first()) {
+        users.push(DevUser {
+            username: "staff".into(),
+            name: manager.name.clone(),
+            email: manager.email.clone(),
+            role: Role::EnterpriseStaff,
+            customer_id: None,
+            site_id: None,
+            description: format!("{} (enterprise staff)", manager.title),
+        });
+    }
+    if let Some(c) = sivi {
+        if let Some(contact) = c.contacts.iter().find(|p| p.level == "contract") {
+            users.push(DevUser {
+                username: "sopimus.sivistys".into(),
+                name: contact.name.clone(),
+                email: contact.email.clone(),
+                role: Role::CustomerContact,
+                customer_id: Some(demo_id("customer", &c.code)),
+                site_id: None,
+                description: format!("{}, {} (customer contact)", contact.title, c.name),
+            });
+        }
+        let daycare = c.units.iter().flat_map(|u| u.sites.iter()).find(|s| s.kind == "daycare" && s.status == "active");
+        if let Some(site) = daycare {
+            let person = site.contacts.iter().find(|p| !is_enterprise(p));
+            users.push(DevUser {
+                username: "paivakoti".into(),
+                name: person.map(|p| p.name.clone()).unwrap_or_else(|| "Päiväkodin johtaja".into()),
+                email: person.map(|p| p.email.clone()).unwrap_or_default(),
+                role: Role::SiteUser,
+                customer_id: Some(demo_id("customer", &c.code)),
+                site_id: Some(demo_id("site", &site.code)),
+                description: format!("{}, {} (site user)", person.map(|p| p.title.as_str()).unwrap_or("Johtaja"), site.name),
+            });
+        }
+    }
+    if let Some(c) = city.customers.iter().find(|c| c.code == "HYVI") {
+        if let Some(contact) = c.contacts.iter().find(|p| p.level == "contract") {
+            users.push(DevUser {
+                username: "sopimus.hyvinvointi".into(),
+                name: contact.name.clone(),
+                email: contact.email.clone(),
+                role: Role::CustomerContact,
+                customer_id: Some(demo_id("customer", &c.code)),
+                site_id: None,
+                description: format!("{}, {} (customer contact)", contact.title, c.name),
+            });
+        }
+    }
+    users
+}
+
+/// The demo OIDC clients: the portal (code + PKCE, redirect to `public_url`)
+/// and the ordering system (client credentials with the grants its job needs).
+pub fn demo_clients(public_url: &str) -> Vec<DevClient> {
+    vec![
+        DevClient {
+            client_id: "kumppani-portal".into(),
+            secret: None,
+            redirect_prefixes: vec![format!("{public_url}/auth/callback")],
+            grants: vec![],
+            customer_id: None,
+        },
+        DevClient {
+            client_id: "ordering-system".into(),
+            secret: Some("dev-ordering-secret".into()),
+            redirect_prefixes: vec![],
+            grants: vec!["registry:read".into(), "orders:write".into(), "deliveries:write".into(), "prices:read".into()],
+            customer_id: None,
+        },
+    ]
+}
