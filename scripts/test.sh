@@ -28,7 +28,8 @@ fi
 export CHROMIUM_PATH
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 cargo build --locked --quiet
-port_http=$((20000 + RANDOM % 20000)); port_grpc=$((port_http + 1))
+# Every port random (a running `kumppani dev` keeps its fixed ones).
+port_http=$((20000 + RANDOM % 20000))
 suffix="$(date +%s)$RANDOM"
 log="$(mktemp)"
 env_db=()
@@ -36,7 +37,10 @@ if [ -n "${DATABASE_URL:-}" ]; then
   browser_db="${DATABASE_URL%/*}/kumppani_browser_${suffix}"
   env_db=(DATABASE_URL="$browser_db")
 fi
-env "${env_db[@]}" KUMPPANI_HTTP_ADDR="127.0.0.1:${port_http}" KUMPPANI_GRPC_ADDR="127.0.0.1:${port_grpc}" \
+env "${env_db[@]}" KUMPPANI_HTTP_ADDR="127.0.0.1:${port_http}" \
+  KUMPPANI_CONTRACTS_GRPC_ADDR="127.0.0.1:$((port_http + 1))" \
+  KUMPPANI_PRICING_GRPC_ADDR="127.0.0.1:$((port_http + 2))" \
+  KUMPPANI_ORDERING_GRPC_ADDR="127.0.0.1:$((port_http + 3))" \
   KUMPPANI_NATS_PREFIX="browser${suffix}" target/debug/kumppani dev >"$log" 2>&1 &
 dev_pid=$!
 cleanup() {
