@@ -8,42 +8,15 @@ use chrono::Datelike;
 use futures::StreamExt;
 use kumppani_proto::contracts::v1 as pb;
 use prost::Message;
-use support::{TestEnv, code, violations};
+use support::fixtures::terms;
+use support::{TestEnv, code, date, today, violations};
 use tonic::Code;
 
 fn this_year() -> i32 {
-    chrono::Utc::now().with_timezone(&chrono_tz_helsinki()).year()
+    today().year()
 }
 
-fn chrono_tz_helsinki() -> chrono::FixedOffset {
-    // Good enough for choosing a year in tests (the service itself uses chrono-tz).
-    chrono::FixedOffset::east_opt(2 * 3600).unwrap()
-}
-
-fn today() -> pb::Date {
-    let d = chrono::Utc::now().with_timezone(&chrono_tz_helsinki()).date_naive();
-    pb::Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
-}
-
-async fn new_customer(env: &mut TestEnv, code_: &str) -> pb::Customer {
-    let t = env.staff();
-    env.client
-        .create_customer(env.req(
-            pb::CreateCustomerRequest {
-                code: code_.into(),
-                name: format!("Testiasiakas {code_}"),
-                kind: pb::CustomerKind::InternalServiceArea as i32,
-                business_id: "0187690-1".into(),
-                segment: "Opetus".into(),
-                partnership_stage: pb::PartnershipStage::Exploration as i32,
-            },
-            &t,
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-}
-
+/// A school of `customer` with a special diet (the registry's full shape).
 async fn new_site(env: &mut TestEnv, customer: &pb::Customer, code_: &str) -> pb::Site {
     let t = env.staff();
     env.client
@@ -68,22 +41,11 @@ async fn new_site(env: &mut TestEnv, customer: &pb::Customer, code_: &str) -> pb
         .into_inner()
 }
 
-fn terms() -> pb::AgreementTerms {
-    pb::AgreementTerms {
-        customer_responsible: "Liisa Asiakas".into(),
-        enterprise_responsible: "Pekka Tuottaja".into(),
-        communication_duties: "Tuottaja tiedottaa kohteita.".into(),
-        tendering_duties: "Tuottaja valmistelee.".into(),
-        development_items: "Hävikin vähentäminen".into(),
-        change_handling: "Muutostilaukset kirjallisesti.".into(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agreement_lifecycle_allows_only_valid_transitions() {
     let mut env = TestEnv::start(false).await;
     let t = env.staff();
-    let customer = new_customer(&mut env, "LIFE").await;
+    let customer = env.internal_customer("LIFE").await;
     let site = new_site(&mut env, &customer, "LIFE-1").await;
     let next = this_year() + 1;
     let a = env
@@ -110,7 +72,7 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
         signed_on,
     };
     // draft → signed skips negotiation.
-    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(today()), 0), &t)).await;
+    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(date(today())), 0), &t)).await;
     assert_eq!(code(r), Code::FailedPrecondition);
     let a2 = env
         .client
@@ -127,7 +89,7 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
         violations(env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, None, 0), &t)).await),
         vec!["signed_on"]
     );
-    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(today()), 0), &t)).await;
+    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(date(today())), 0), &t)).await;
     assert_eq!(code(r), Code::FailedPrecondition, "no service line yet");
     env.client
         .add_agreement_line(env.req(
@@ -146,7 +108,7 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
         ))
         .await
         .unwrap();
-    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(today()), 0), &t)).await;
+    let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(date(today())), 0), &t)).await;
     assert_eq!(code(r), Code::FailedPrecondition, "responsible persons missing");
     env.client
         .update_agreement_terms(
@@ -154,8 +116,12 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
         )
         .await
         .unwrap();
-    let signed =
-        env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(today()), 0), &t)).await.unwrap().into_inner();
+    let signed = env
+        .client
+        .transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(date(today())), 0), &t))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(signed.status, pb::AgreementStatus::Signed as i32);
     assert!(signed.signed_by_deadline, "signed before 31.12 of the previous year");
     assert_eq!(signed.lines.len(), 1);
@@ -201,7 +167,8 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
         .await
         .unwrap();
     env.client.transition_agreement(env.req(step(pb::AgreementStatus::Negotiation, None), &t)).await.unwrap();
-    let s = env.client.transition_agreement(env.req(step(pb::AgreementStatus::Signed, Some(today())), &t)).await.unwrap().into_inner();
+    let s =
+        env.client.transition_agreement(env.req(step(pb::AgreementStatus::Signed, Some(date(today()))), &t)).await.unwrap().into_inner();
     assert!(!s.signed_by_deadline, "signed during the agreement year itself");
     let active = env.client.transition_agreement(env.req(step(pb::AgreementStatus::Active, None), &t)).await.unwrap().into_inner();
     assert_eq!(active.status, pb::AgreementStatus::Active as i32);
@@ -216,7 +183,7 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
 async fn pricing_structure_amendment_needs_customer_group_approval_first() {
     let mut env = TestEnv::start(false).await;
     let t = env.staff();
-    let customer = new_customer(&mut env, "AMND").await;
+    let customer = env.internal_customer("AMND").await;
     let a = env
         .client
         .create_agreement(
@@ -243,7 +210,7 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
         ))
         .await
         .unwrap();
-    for (to, date) in [(pb::AgreementStatus::Negotiation, None), (pb::AgreementStatus::Signed, Some(today()))] {
+    for (to, date) in [(pb::AgreementStatus::Negotiation, None), (pb::AgreementStatus::Signed, Some(date(today())))] {
         env.client
             .transition_agreement(
                 env.req(pb::TransitionAgreementRequest { id: a.id.clone(), to: to as i32, signed_on: date, ..Default::default() }, &t),
@@ -261,7 +228,7 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
     let decide = |approve: bool, reason: &str| pb::DecideAmendmentRequest {
         amendment_id: m.id.clone(),
         approve,
-        decided_on: Some(today()),
+        decided_on: Some(date(today())),
         reason: reason.into(),
     };
     let r = env.client.decide_amendment(env.req(decide(true, ""), &t)).await;
@@ -284,7 +251,7 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
         .record_customer_group_approval(env.req(
             pb::RecordCustomerGroupApprovalRequest {
                 amendment_id: m.id.clone(),
-                approved_on: Some(today()),
+                approved_on: Some(date(today())),
                 reference: "Asiakkuusryhmä 3/2026 §4".into(),
             },
             &t,
@@ -298,13 +265,22 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
 
     // A single-customer change needs no group approval, but a rejection needs a reason.
     let small = env.client.propose_amendment(env.req(propose("Lisäsiivous", false, 1, 9), &t)).await.unwrap().into_inner();
-    let reject =
-        pb::DecideAmendmentRequest { amendment_id: small.id.clone(), approve: false, decided_on: Some(today()), reason: String::new() };
+    let reject = pb::DecideAmendmentRequest {
+        amendment_id: small.id.clone(),
+        approve: false,
+        decided_on: Some(date(today())),
+        reason: String::new(),
+    };
     assert_eq!(violations(env.client.decide_amendment(env.req(reject, &t)).await), vec!["reason"]);
     let ok = env
         .client
         .decide_amendment(env.req(
-            pb::DecideAmendmentRequest { amendment_id: small.id.clone(), approve: true, decided_on: Some(today()), reason: String::new() },
+            pb::DecideAmendmentRequest {
+                amendment_id: small.id.clone(),
+                approve: true,
+                decided_on: Some(date(today())),
+                reason: String::new(),
+            },
             &t,
         ))
         .await
@@ -324,7 +300,7 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
 async fn bad_input_names_every_field_and_changes_nothing() {
     let mut env = TestEnv::start(false).await;
     let t = env.staff();
-    let customer = new_customer(&mut env, "BAD").await;
+    let customer = env.internal_customer("BAD").await;
     let r = env
         .client
         .create_site(env.req(
@@ -569,7 +545,7 @@ async fn signed_agreement_event_carries_lines_and_pagination_walks_everything() 
             pb::TransitionAgreementRequest {
                 id: target.clone(),
                 to: pb::AgreementStatus::Signed as i32,
-                signed_on: Some(today()),
+                signed_on: Some(date(today())),
                 ..Default::default()
             },
             &t,

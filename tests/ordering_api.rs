@@ -11,19 +11,12 @@ use kumppani_platform::auth::Role;
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::pricing::v1 as pricing;
-use support::{TestEnv, code, violations};
+use kumppani_proto::r#type::v1::ServiceLine;
+use support::{TestEnv, code, date, today, violations, wait_until};
 use tonic::Code;
 
-fn d(date: chrono::NaiveDate) -> pb::Date {
-    pb::Date { year: date.year(), month: date.month() as i32, day: date.day() as i32 }
-}
-
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz_helsinki()).date_naive()
-}
-
-fn chrono_tz_helsinki() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(2 * 3600).unwrap()
+fn d(day: chrono::NaiveDate) -> pb::Date {
+    date(day)
 }
 
 /// A service day next spring: far from any cut-off.
@@ -38,151 +31,37 @@ struct World {
     unsigned_site: String,
 }
 
-async fn agreement(env: &mut TestEnv, customer: &str, year: i32, sites: &[&str], lines: &[contracts::ServiceLine], sign: bool) {
-    let t = env.staff();
-    let a = env
-        .client
-        .create_agreement(env.req(
-            contracts::CreateAgreementRequest {
-                customer_id: customer.into(),
-                year,
-                terms: Some(contracts::AgreementTerms {
-                    customer_responsible: "A".into(),
-                    enterprise_responsible: "B".into(),
-                    ..Default::default()
-                }),
-            },
-            &t,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    for line in lines {
-        let site_levels = sites
-            .iter()
-            .map(|s| contracts::SiteServiceLevel { site_id: (*s).into(), site_name: String::new(), service_level: "Perustaso".into() })
-            .collect();
-        env.client
-            .add_agreement_line(env.req(
-                contracts::AddAgreementLineRequest {
-                    agreement_id: a.id.clone(),
-                    service_line: *line as i32,
-                    site_levels,
-                    ..Default::default()
-                },
-                &t,
-            ))
-            .await
-            .unwrap();
-    }
-    let to = |s: contracts::AgreementStatus, date: Option<contracts::Date>| contracts::TransitionAgreementRequest {
-        id: a.id.clone(),
-        to: s as i32,
-        signed_on: date,
-        ..Default::default()
-    };
-    env.client.transition_agreement(env.req(to(contracts::AgreementStatus::Negotiation, None), &t)).await.unwrap();
-    if sign {
-        let t0 = today();
-        let signed_on = contracts::Date { year: t0.year(), month: t0.month() as i32, day: t0.day() as i32 };
-        env.client.transition_agreement(env.req(to(contracts::AgreementStatus::Signed, Some(signed_on)), &t)).await.unwrap();
-    }
-}
-
+/// A customer with three daycares: meals and cleaning at the first two this
+/// year, meals next year, the third only in an unsigned agreement; a published
+/// catalogue of next year; ordering's projections caught up.
 async fn world(env: &mut TestEnv) -> World {
-    let t = env.staff();
-    let customer = env
-        .client
-        .create_customer(env.req(
-            contracts::CreateCustomerRequest {
-                code: "ORD".into(),
-                name: "Tilaaja".into(),
-                kind: contracts::CustomerKind::InternalServiceArea as i32,
-                business_id: "0187690-1".into(),
-                partnership_stage: 1,
-                ..Default::default()
-            },
-            &t,
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
+    let customer = env.customer("ORD", contracts::CustomerKind::InternalServiceArea, "0187690-1").await.id;
     let mut sites = Vec::new();
     for code_ in ["ORD-1", "ORD-2", "ORD-3"] {
-        let s = env
-            .client
-            .create_site(env.req(
-                contracts::CreateSiteRequest {
-                    customer_id: customer.clone(),
-                    code: code_.into(),
-                    name: format!("Päiväkoti {code_}"),
-                    kind: contracts::SiteKind::Daycare as i32,
-                    street_address: "Tie 1".into(),
-                    postal_code: "90100".into(),
-                    city: "Oulu".into(),
-                    floor_area_m2: "800".into(),
-                    meals_per_day: 60,
-                    ..Default::default()
-                },
-                &t,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        sites.push(s.id);
+        sites.push(env.site(&customer, code_, contracts::SiteKind::Daycare).await.id);
     }
     let (site, other_site, unsigned_site) = (sites[0].clone(), sites[1].clone(), sites[2].clone());
     let year = today().year();
-    // Meals for both sites this year and next; cleaning only for the first; the third only in an unsigned agreement.
-    agreement(env, &customer, year, &[&site, &other_site], &[contracts::ServiceLine::Meals, contracts::ServiceLine::Cleaning], true).await;
-    agreement(env, &customer, year + 1, &[&site, &other_site], &[contracts::ServiceLine::Meals], true).await;
+    env.agreement(&customer, year, &[&site, &other_site], &[ServiceLine::Meals, ServiceLine::Cleaning], true).await;
+    env.agreement(&customer, year + 1, &[&site, &other_site], &[ServiceLine::Meals], true).await;
     // The catalogue reaches ordering through pricing's published list.
-    let list = env
-        .pricing
-        .create_price_list(env.req(pricing::CreatePriceListRequest { year: year + 1, ..Default::default() }, &t))
-        .await
-        .unwrap()
-        .into_inner();
     let c = |k: pricing::CostComponentKind, a: &str| pricing::CostComponent { kind: k as i32, amount: a.into() };
-    for code_ in ["LOUNAS-PK", "VALIPALA", "LISASIIVOUS"] {
-        let price = pricing::Price {
-            product_code: code_.into(),
+    let prices: Vec<pricing::Price> = ["LOUNAS-PK", "VALIPALA", "LISASIIVOUS"]
+        .iter()
+        .map(|code_| pricing::Price {
+            product_code: (*code_).into(),
             unit_price: "3.00".into(),
             components: vec![c(pricing::CostComponentKind::Labour, "3.00")],
-        };
-        env.pricing
-            .set_list_price(env.req(pricing::SetListPriceRequest { price_list_id: list.id.clone(), price: Some(price) }, &t))
-            .await
-            .unwrap();
-    }
-    let t0 = today();
-    for (to, on) in [
-        (pricing::PriceListStatus::Proposed, None),
-        (pricing::PriceListStatus::Approved, Some(pricing::Date { year: t0.year(), month: t0.month() as i32, day: t0.day() as i32 })),
-        (pricing::PriceListStatus::Published, None),
-    ] {
-        env.pricing
-            .transition_price_list(env.req(
-                pricing::TransitionPriceListRequest {
-                    id: list.id.clone(),
-                    to: to as i32,
-                    group_approved_on: on,
-                    group_approval_ref: "AR".into(),
-                },
-                &t,
-            ))
-            .await
-            .unwrap();
-    }
-    // Wait for ordering's projections (contracts' and pricing's events).
-    for _ in 0..300 {
-        let w = env.ordering.get_order_week(env.req(pb::GetOrderWeekRequest { site_id: site.clone(), day: Some(d(far_day())) }, &t)).await;
-        if w.is_ok_and(|w| w.get_ref().products.iter().any(|p| p.code == "LOUNAS-PK")) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        })
+        .collect();
+    env.published_price_list(year + 1, &prices, None).await;
+    let t = env.staff();
+    let week = pb::GetOrderWeekRequest { site_id: site.clone(), day: Some(d(far_day())) };
+    wait_until("ordering's projections have the agreement and the catalogue", std::time::Duration::from_secs(30), || {
+        let (mut client, req) = (env.ordering.clone(), env.req(week.clone(), &t));
+        async move { client.get_order_week(req).await.is_ok_and(|w| w.get_ref().products.iter().any(|p| p.code == "LOUNAS-PK")) }
+    })
+    .await;
     World { customer, site, other_site, unsigned_site }
 }
 

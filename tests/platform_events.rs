@@ -12,7 +12,7 @@ use kumppani_proto::events::v1::Envelope;
 use prost::Message;
 use sqlx::{ConnectOptions, Executor, PgConnection, PgPool};
 use std::time::Duration;
-use support::{drop_database, infra, unique};
+use support::{drop_database, infra, unique, wait_until};
 
 async fn contracts_db() -> (String, String, PgPool) {
     let name = unique("kt_");
@@ -105,21 +105,6 @@ async fn emit_customers(pool: &PgPool, n: usize) -> Vec<uuid::Uuid> {
         tx.commit().await.unwrap();
     }
     ids
-}
-
-async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = std::time::Instant::now();
-    while start.elapsed() < timeout {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,34 +12,16 @@ use kumppani_platform::auth::Role;
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::pricing::v1 as pb;
 use prost::Message;
-use support::{TestEnv, code, violations};
+use support::fixtures::price;
+use support::{TestEnv, code, date, today, violations, wait_until};
 use tonic::Code;
 
 fn next_year() -> i32 {
-    chrono::Utc::now().year() + 1
+    today().year() + 1
 }
 
 fn day(m: i32, d: i32) -> pb::Date {
     pb::Date { year: next_year(), month: m, day: d }
-}
-
-fn today() -> pb::Date {
-    let d = chrono::Utc::now().date_naive();
-    pb::Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
-}
-
-fn price(product: &str, raw: &str, labour: &str, other: &str) -> pb::Price {
-    let total: rust_decimal::Decimal = [raw, labour, other].iter().map(|a| a.parse::<rust_decimal::Decimal>().unwrap()).sum();
-    let c = |k: pb::CostComponentKind, a: &str| pb::CostComponent { kind: k as i32, amount: a.into() };
-    pb::Price {
-        product_code: product.into(),
-        unit_price: total.to_string(),
-        components: vec![
-            c(pb::CostComponentKind::RawMaterials, raw),
-            c(pb::CostComponentKind::Labour, labour),
-            c(pb::CostComponentKind::Administration, other),
-        ],
-    }
 }
 
 struct World {
@@ -50,71 +32,21 @@ struct World {
     site_internal: String,
 }
 
-async fn customer(env: &mut TestEnv, code_: &str, kind: contracts::CustomerKind, business_id: &str) -> String {
-    let t = env.staff();
-    env.client
-        .create_customer(env.req(
-            contracts::CreateCustomerRequest {
-                code: code_.into(),
-                name: format!("Asiakas {code_}"),
-                kind: kind as i32,
-                business_id: business_id.into(),
-                segment: String::new(),
-                partnership_stage: contracts::PartnershipStage::Exploration as i32,
-            },
-            &t,
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .id
-}
-
-async fn site(env: &mut TestEnv, customer: &str, code_: &str) -> String {
-    let t = env.staff();
-    env.client
-        .create_site(env.req(
-            contracts::CreateSiteRequest {
-                customer_id: customer.into(),
-                code: code_.into(),
-                name: format!("Kohde {code_}"),
-                kind: contracts::SiteKind::School as i32,
-                street_address: "Tie 1".into(),
-                postal_code: "90100".into(),
-                city: "Oulu".into(),
-                floor_area_m2: "1000".into(),
-                meals_per_day: 100,
-                ..Default::default()
-            },
-            &t,
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .id
-}
-
 /// Two customers (external with two sites, internal with one), known to pricing's projection.
 async fn world(env: &mut TestEnv) -> World {
-    let external = customer(env, "EXT", contracts::CustomerKind::External, "2617416-4").await;
-    let internal = customer(env, "INT", contracts::CustomerKind::InternalServiceArea, "0187690-1").await;
-    let site_a = site(env, &external, "EXT-A").await;
-    let site_b = site(env, &external, "EXT-B").await;
-    let site_internal = site(env, &internal, "INT-A").await;
+    let external = env.customer("EXT", contracts::CustomerKind::External, "2617416-4").await.id;
+    let internal = env.internal_customer("INT").await.id;
+    let site_a = env.site(&external, "EXT-A", contracts::SiteKind::School).await.id;
+    let site_b = env.site(&external, "EXT-B", contracts::SiteKind::School).await.id;
+    let site_internal = env.site(&internal, "INT-A", contracts::SiteKind::School).await.id;
     // Pricing learns the registry from contracts' events: wait for the projection.
     let t = env.staff();
-    for _ in 0..200 {
-        let sheet = env
-            .pricing
-            .get_price_sheet(
-                env.req(pb::GetPriceSheetRequest { site_id: site_internal.clone(), year: next_year(), ..Default::default() }, &t),
-            )
-            .await;
-        if sheet.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let sheet = pb::GetPriceSheetRequest { site_id: site_internal.clone(), year: next_year(), ..Default::default() };
+    wait_until("pricing's registry projection has the sites", std::time::Duration::from_secs(20), || {
+        let (mut client, req) = (env.pricing.clone(), env.req(sheet.clone(), &t));
+        async move { client.get_price_sheet(req).await.is_ok() }
+    })
+    .await;
     World { external, internal, site_a, site_b, site_internal }
 }
 
@@ -144,7 +76,7 @@ async fn publish_list(env: &mut TestEnv, prices: &[pb::Price], effective_from: O
         vec!["group_approved_on", "group_approval_ref"]
     );
     env.pricing
-        .transition_price_list(env.req(step(pb::PriceListStatus::Approved, Some(today()), "Asiakkuusryhmä 4/2026"), &t))
+        .transition_price_list(env.req(step(pb::PriceListStatus::Approved, Some(date(today())), "Asiakkuusryhmä 4/2026"), &t))
         .await
         .unwrap();
     env.pricing.transition_price_list(env.req(step(pb::PriceListStatus::Published, None, ""), &t)).await.unwrap().into_inner()
@@ -206,9 +138,11 @@ async fn prices_resolve_by_precedence_and_effective_date_with_vat_by_day() {
         code(env.pricing.transition_price_list(env.req(tr(&draft.id, pb::PriceListStatus::Published, None), &t)).await),
         Code::FailedPrecondition
     );
-    for (to, on) in
-        [(pb::PriceListStatus::Proposed, None), (pb::PriceListStatus::Approved, Some(today())), (pb::PriceListStatus::Published, None)]
-    {
+    for (to, on) in [
+        (pb::PriceListStatus::Proposed, None),
+        (pb::PriceListStatus::Approved, Some(date(today()))),
+        (pb::PriceListStatus::Published, None),
+    ] {
         env.pricing.transition_price_list(env.req(tr(&draft.id, to, on), &t)).await.unwrap();
     }
     // A published list is immutable.
@@ -338,7 +272,7 @@ async fn a_change_for_several_customers_needs_the_customer_groups_approval() {
     let decide = |id: &str, approve: bool| pb::DecidePriceChangeRequest {
         price_change_id: id.into(),
         approve,
-        decided_on: Some(today()),
+        decided_on: Some(date(today())),
         reason: "ok".into(),
     };
     assert_eq!(code(env.pricing.decide_price_change(env.req(decide(&many.id, true), &t)).await), Code::FailedPrecondition);
@@ -347,7 +281,7 @@ async fn a_change_for_several_customers_needs_the_customer_groups_approval() {
         .record_price_change_group_approval(env.req(
             pb::RecordPriceChangeGroupApprovalRequest {
                 price_change_id: many.id.clone(),
-                approved_on: Some(today()),
+                approved_on: Some(date(today())),
                 reference: "AR 6/2026 §3".into(),
             },
             &t,
@@ -368,8 +302,12 @@ async fn a_change_for_several_customers_needs_the_customer_groups_approval() {
         .await
         .unwrap()
         .into_inner();
-    let no_reason =
-        pb::DecidePriceChangeRequest { price_change_id: one.id.clone(), approve: false, decided_on: Some(today()), reason: String::new() };
+    let no_reason = pb::DecidePriceChangeRequest {
+        price_change_id: one.id.clone(),
+        approve: false,
+        decided_on: Some(date(today())),
+        reason: String::new(),
+    };
     assert_eq!(violations(env.pricing.decide_price_change(env.req(no_reason, &t)).await), vec!["reason"]);
     env.pricing.decide_price_change(env.req(decide(&one.id, true), &t)).await.unwrap();
     assert_eq!(code(env.pricing.decide_price_change(env.req(decide(&one.id, false), &t)).await), Code::FailedPrecondition);

@@ -3,6 +3,11 @@
 //! same way `kumppani dev` finds them (DATABASE_URL / NATS_URL, else throwaway servers).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod fixtures;
+
+#[allow(unused_imports)]
+pub use fixtures::{date, today, wait_until};
+
 use kumppani::infra::Infra;
 use kumppani::{Listeners, Platform, PlatformOptions, ServiceKind};
 use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;

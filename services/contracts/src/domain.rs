@@ -1,9 +1,10 @@
 //! Domain rules of the contracts service: enum texts, field validation, the
-//! agreement lifecycle and the amendment approval rule. Pure functions, no I/O.
+//! agreement lifecycle (who may edit, sign, amend), the amendment approval
+//! rule and "who do I contact". Pure functions, no I/O, no tonic.
 
 use chrono::{Datelike, NaiveDate};
 use kumppani_platform::AppError;
-use kumppani_platform::error::Violations;
+use kumppani_platform::validate::Violations;
 use kumppani_proto::contracts::v1 as pb;
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -68,56 +69,6 @@ pub fn valid_phone(s: &str) -> bool {
         || (s.len() <= 32
             && s.chars().filter(char::is_ascii_digit).count() >= 5
             && s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)))
-}
-
-/// Required text: trimmed, non-empty, at most `max` characters.
-pub fn required(v: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    v.text(field, value, max, true)
-}
-
-/// Optional text: trimmed, at most `max` characters.
-pub fn optional(v: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    v.text(field, value, max, false)
-}
-
-pub fn parse_uuid(v: &mut Violations, field: &str, value: &str) -> Option<uuid::Uuid> {
-    v.uuid(field, value, true)
-}
-
-pub fn parse_opt_uuid(v: &mut Violations, field: &str, value: &str) -> Option<uuid::Uuid> {
-    v.uuid(field, value, false)
-}
-
-/// A single id argument (Get* requests).
-pub fn id_arg(field: &str, value: &str) -> Result<uuid::Uuid, AppError> {
-    let mut v = Violations::default();
-    let id = parse_uuid(&mut v, field, value);
-    v.finish()?;
-    id.ok_or_else(|| AppError::invalid(field, "must be a UUID"))
-}
-
-pub fn to_date(d: &pb::Date) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?)
-}
-
-pub fn from_date(d: NaiveDate) -> pb::Date {
-    pb::Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
-}
-
-pub fn parse_date(v: &mut Violations, field: &str, d: Option<&pb::Date>) -> Option<NaiveDate> {
-    match d {
-        None => {
-            v.add(field, "is required");
-            None
-        }
-        Some(d) => {
-            let parsed = to_date(d);
-            if parsed.is_none() {
-                v.add(field, "is not a valid calendar date");
-            }
-            parsed
-        }
-    }
 }
 
 /// Floor area: decimal m², 0 ..= 1 000 000, at most one decimal.
@@ -256,6 +207,107 @@ pub fn check_amendment_decision(
     Ok(())
 }
 
+/// The agreement status stored as text, as the proto enum.
+pub fn status(text: &str) -> pb::AgreementStatus {
+    pb::AgreementStatus::try_from(status_from(text)).unwrap_or(pb::AgreementStatus::Unspecified)
+}
+
+/// Optimistic concurrency: `expected` 0 means "don't check".
+pub fn check_version(what: &str, expected: i32, actual: i32) -> Result<(), AppError> {
+    if expected != 0 && expected != actual {
+        return Err(AppError::new(
+            kumppani_platform::ErrorCode::Aborted,
+            format!("the {what} was changed by someone else (version {actual} ≠ {expected}); reload and retry"),
+        ));
+    }
+    Ok(())
+}
+
+/// Terms and lines are edited directly only while the agreement is prepared
+/// (draft, negotiation); a signed agreement is changed by amendments.
+pub fn check_editable(status: pb::AgreementStatus) -> Result<(), AppError> {
+    use pb::AgreementStatus as S;
+    if matches!(status, S::Draft | S::Negotiation) {
+        return Ok(());
+    }
+    Err(AppError::precondition(format!(
+        "a {} agreement cannot be edited; changes during the period are amendments",
+        status_text(status as i32).unwrap_or("unspecified")
+    )))
+}
+
+/// Annexes can be added (as new versions) until the agreement has expired.
+pub fn check_annexable(status: pb::AgreementStatus) -> Result<(), AppError> {
+    if status == pb::AgreementStatus::Expired {
+        return Err(AppError::precondition("annexes of an expired agreement cannot change"));
+    }
+    Ok(())
+}
+
+/// Amendments are for signed or active agreements, effective within the agreement year.
+pub fn check_amendable(status: pb::AgreementStatus, year: i32, effective: NaiveDate) -> Result<(), AppError> {
+    use pb::AgreementStatus as S;
+    if !matches!(status, S::Signed | S::Active) {
+        return Err(AppError::precondition(format!(
+            "amendments are for signed or active agreements; this one is {} and can be edited directly",
+            status_text(status as i32).unwrap_or("unspecified")
+        )));
+    }
+    if effective.year() != year {
+        return Err(AppError::invalid("effective_date", format!("must be within the agreement year {year}")));
+    }
+    Ok(())
+}
+
+/// The event verb of a lifecycle transition (`contracts.agreement.<verb>`).
+pub fn transition_verb(to: pb::AgreementStatus) -> &'static str {
+    match to {
+        pb::AgreementStatus::Signed => "signed",
+        pb::AgreementStatus::Active => "activated",
+        pb::AgreementStatus::Expired => "expired",
+        _ => "changed",
+    }
+}
+
+/// External customers need a valid business ID; anyone who gives one gives a valid one.
+pub fn check_business_id(v: &mut Violations, business_id: &str, required: bool) {
+    if !business_id.is_empty() && !valid_business_id(business_id) {
+        v.add("business_id", "is not a valid Finnish business ID (1234567-8 with a correct check digit)");
+    } else if required && business_id.is_empty() {
+        v.add("business_id", "is required for external customers");
+    }
+}
+
+/// Finnish postal codes are five digits.
+pub fn check_postal_code(v: &mut Violations, postal: &str, required: bool) {
+    let ok = (postal.is_empty() && !required) || (postal.len() == 5 && postal.chars().all(|c| c.is_ascii_digit()));
+    if !ok && !postal.is_empty() {
+        v.add("postal_code", "must be five digits");
+    }
+}
+
+/// "Who do I contact" for one party: among the contacts of a site's customer,
+/// those with the topic at the most specific scope (site > unit > customer);
+/// when nobody has the topic, the party's contract-level contacts.
+pub fn who_to_contact(all: &[pb::Contact], party: pb::Party, topic: pb::Topic) -> Vec<pb::Contact> {
+    let specificity = |c: &pb::Contact| {
+        if !c.site_id.is_empty() {
+            2
+        } else if !c.unit_id.is_empty() {
+            1
+        } else {
+            0
+        }
+    };
+    let matching: Vec<&pb::Contact> = all.iter().filter(|c| c.party == party as i32 && c.topics.contains(&(topic as i32))).collect();
+    let best = matching.iter().map(|c| specificity(c)).max();
+    let chosen: Vec<pb::Contact> = matching.into_iter().filter(|c| Some(specificity(c)) == best).cloned().collect();
+    if !chosen.is_empty() {
+        return chosen;
+    }
+    all.iter().filter(|c| c.party == party as i32 && c.level == pb::ContactLevel::Contract as i32).cloned().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,5 +346,65 @@ mod tests {
         assert!(check_amendment_decision("proposed", true, 1, None, true, d).is_ok());
         assert!(check_amendment_decision("proposed", true, 5, Some(d), true, d).is_ok());
         assert!(check_amendment_decision("approved", false, 1, None, true, d).is_err());
+    }
+
+    fn contact(name: &str, party: pb::Party, level: pb::ContactLevel, unit: &str, site: &str, topics: &[pb::Topic]) -> pb::Contact {
+        pb::Contact {
+            name: name.into(),
+            party: party as i32,
+            level: level as i32,
+            unit_id: unit.into(),
+            site_id: site.into(),
+            topics: topics.iter().map(|t| *t as i32).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn who_to_contact_prefers_the_most_specific_scope_then_falls_back_to_contract_level() {
+        use pb::{ContactLevel as L, Party as P, Topic as T};
+        let all = vec![
+            contact("Sopimus", P::Customer, L::Contract, "", "", &[]),
+            contact("Alue", P::Customer, L::Operational, "u1", "", &[T::Meals]),
+            contact("Johtaja", P::Customer, L::Operational, "u1", "s1", &[T::Meals, T::Orders]),
+            contact("Päällikkö", P::Enterprise, L::Contract, "", "", &[T::Invoices]),
+        ];
+        let names = |v: Vec<pb::Contact>| v.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        assert_eq!(names(who_to_contact(&all, P::Customer, T::Meals)), ["Johtaja"]);
+        assert_eq!(names(who_to_contact(&all, P::Customer, T::Cleaning)), ["Sopimus"], "nobody for cleaning: contract level");
+        assert_eq!(names(who_to_contact(&all, P::Enterprise, T::Invoices)), ["Päällikkö"]);
+        assert!(who_to_contact(&all, P::Enterprise, T::Meals).iter().all(|c| c.party == P::Enterprise as i32));
+    }
+
+    #[test]
+    fn only_prepared_agreements_are_edited_and_only_signed_ones_amended() {
+        use pb::AgreementStatus as S;
+        assert!(check_editable(S::Draft).is_ok() && check_editable(S::Negotiation).is_ok());
+        assert!(check_editable(S::Signed).is_err() && check_editable(S::Active).is_err());
+        let d = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap_or_default();
+        assert!(check_amendable(S::Active, 2027, d).is_ok());
+        assert!(check_amendable(S::Draft, 2027, d).is_err());
+        let e = check_amendable(S::Signed, 2026, d).err().map(|e| e.violations).unwrap_or_default();
+        assert_eq!(e.first().map(|v| v.field.as_str()), Some("effective_date"));
+        assert!(check_annexable(S::Expired).is_err() && check_annexable(S::Active).is_ok());
+    }
+
+    #[test]
+    fn versions_conflict_only_when_given_and_different() {
+        assert!(check_version("agreement", 0, 7).is_ok());
+        assert!(check_version("agreement", 7, 7).is_ok());
+        assert_eq!(check_version("agreement", 6, 7).err().map(|e| e.code), Some(kumppani_platform::ErrorCode::Aborted));
+    }
+
+    #[test]
+    fn business_id_and_postal_code_rules() {
+        let mut v = Violations::default();
+        check_business_id(&mut v, "", true);
+        check_business_id(&mut v, "0187690-2", false);
+        check_business_id(&mut v, "", false);
+        check_postal_code(&mut v, "9010", true);
+        check_postal_code(&mut v, "", false);
+        check_postal_code(&mut v, "90100", true);
+        assert_eq!(v.len(), 3);
     }
 }

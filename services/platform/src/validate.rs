@@ -173,17 +173,14 @@ pub fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
-/// Maps a unique-key violation to a field error: `map` names, per constraint,
-/// the request field and the reason. Other errors convert as usual.
+/// Maps a unique-key violation to a field error (422 / INVALID_ARGUMENT naming
+/// the field): `map` names, per constraint, the request field and the reason.
+/// Other errors convert as usual.
 pub fn unique_to_field(e: sqlx::Error, map: &[(&str, &str, &str)]) -> AppError {
     if let sqlx::Error::Database(db) = &e {
         if db.code().as_deref() == Some("23505") {
             if let Some((_, field, reason)) = map.iter().find(|(c, _, _)| Some(*c) == db.constraint()) {
-                let mut v = Violations::default();
-                v.add(*field, *reason);
-                let mut err = v.into_error();
-                err.code = ErrorCode::AlreadyExists;
-                return err;
+                return AppError::invalid(*field, *reason);
             }
         }
     }
