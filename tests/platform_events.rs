@@ -264,3 +264,34 @@ async fn consumer_applies_an_event_once_and_dead_letters_poison() {
     drop(admin);
     drop_database(&name).await;
 }
+
+/// A copy of an event sent again after a crash (the relay re-sends at most one
+/// unmarked step) is dropped by JetStream for the whole duplicate window, also
+/// on a stream created before the window was lengthened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resent_event_is_dropped_for_the_whole_duplicate_window() {
+    let js = async_nats::jetstream::new(async_nats::connect(&infra().nats_url).await.unwrap());
+    let prefix = unique("t");
+    // A stream as older versions created it: a 120 s window.
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: kumppani_platform::nats::stream_name(&prefix, "contracts"),
+        subjects: vec![format!("{prefix}.contracts.>")],
+        duplicate_window: Duration::from_secs(120),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut stream = kumppani_platform::nats::ensure_stream(&js, &prefix, "contracts").await.unwrap();
+    let window = stream.info().await.unwrap().config.duplicate_window;
+    assert_eq!(window, kumppani_platform::nats::DUPLICATE_WINDOW);
+    assert!(window >= Duration::from_secs(30 * 60), "covers a realistic outage: {window:?}");
+    let publish = || async {
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Nats-Msg-Id", "0190-same-event");
+        js.publish_with_headers(format!("{prefix}.contracts.customer.created"), h, "x".into()).await.unwrap().await.unwrap()
+    };
+    assert!(!publish().await.duplicate);
+    assert!(publish().await.duplicate, "the re-sent copy is dropped");
+    assert_eq!(stream.info().await.unwrap().state.messages, 1);
+    let _ = js.delete_stream(kumppani_platform::nats::stream_name(&prefix, "contracts")).await;
+}

@@ -20,8 +20,12 @@ pub enum ErrorCode {
     FailedPrecondition,
     /// Optimistic concurrency: someone changed it since the caller read it.
     Aborted,
-    /// A dependency (database, NATS, another service) is not reachable.
+    /// A dependency (database, NATS, another service) is not reachable or is
+    /// restarting: retry with backoff.
     Unavailable,
+    /// The service is overloaded (e.g. every database connection is in use):
+    /// retry after a moment (HTTP 503 with Retry-After).
+    Overloaded,
     Internal,
 }
 
@@ -36,6 +40,7 @@ impl ErrorCode {
             Self::FailedPrecondition => tonic::Code::FailedPrecondition,
             Self::Aborted => tonic::Code::Aborted,
             Self::Unavailable => tonic::Code::Unavailable,
+            Self::Overloaded => tonic::Code::ResourceExhausted,
             Self::Internal => tonic::Code::Internal,
         }
     }
@@ -48,7 +53,7 @@ impl ErrorCode {
             Self::PermissionDenied => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::AlreadyExists | Self::FailedPrecondition | Self::Aborted => S::CONFLICT,
-            Self::Unavailable => S::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Overloaded => S::SERVICE_UNAVAILABLE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -63,6 +68,7 @@ impl ErrorCode {
             tonic::Code::FailedPrecondition => Self::FailedPrecondition,
             tonic::Code::Aborted => Self::Aborted,
             tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => Self::Unavailable,
+            tonic::Code::ResourceExhausted => Self::Overloaded,
             _ => Self::Internal,
         }
     }
@@ -158,9 +164,18 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => Self::not_found("row"),
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
-                tracing::warn!(error = %e, "database unavailable");
-                Self::new(ErrorCode::Unavailable, "database unavailable")
+            sqlx::Error::PoolTimedOut => {
+                // The database is up; every connection of this replica is busy.
+                tracing::warn!(error = %e, "database pool exhausted");
+                Self::new(ErrorCode::Overloaded, "the service is busy (all database connections in use); retry in a moment")
+            }
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+                tracing::warn!(error = %e, "database unreachable");
+                Self::new(ErrorCode::Unavailable, "the database is unreachable; retry in a moment")
+            }
+            sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_connection_loss) => {
+                tracing::warn!(error = %e, "database connection lost");
+                Self::new(ErrorCode::Unavailable, "the database is restarting; retry in a moment")
             }
             sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
                 Self::new(ErrorCode::AlreadyExists, format!("already exists ({})", db.constraint().unwrap_or("unique key")))
@@ -171,4 +186,30 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// SQLSTATEs that mean the connection or the server went away, not that the
+/// request was wrong: class 08 (connection exception), 57P01 admin shutdown,
+/// 57P02 crash shutdown, 57P03 cannot connect now, 53300 too many connections.
+fn is_connection_loss(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "53300")
+}
+
 pub use crate::validate::Violations;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overload_and_restarts_are_retryable_not_internal() {
+        let busy = AppError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(busy.code, ErrorCode::Overloaded);
+        assert_eq!(busy.code.http(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.code.grpc(), tonic::Code::ResourceExhausted);
+        assert_eq!(ErrorCode::from_grpc(tonic::Code::ResourceExhausted), ErrorCode::Overloaded);
+        assert_eq!(AppError::from(sqlx::Error::PoolClosed).code, ErrorCode::Unavailable);
+        for state in ["57P01", "57P03", "08006", "53300"] {
+            assert!(is_connection_loss(state), "{state}");
+        }
+        assert!(!is_connection_loss("23505"));
+    }
+}

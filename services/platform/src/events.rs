@@ -89,14 +89,20 @@ pub async fn emit_many<M: prost::Name>(conn: &mut PgConnection, producer: &str, 
 /// Publishes the outbox of one schema to JetStream.
 ///
 /// * waits on `LISTEN <schema>_outbox` (plus a slow poll), never busy-loops;
-/// * publishes in id order with `Nats-Msg-Id` = event id and waits for the ack;
-/// * marks rows published only after the ack; while NATS is down it retries with
-///   exponential backoff (100 ms .. 30 s) and never drops an event.
+/// * publishes in id order with `Nats-Msg-Id` = event id, pipelined: a step of
+///   up to `batch` events is sent at once and their acks are awaited together;
+/// * marks a step's rows published in the step's own short transaction as soon
+///   as its acks are in (only the acknowledged prefix when one fails), so a
+///   crash or a lost connection re-sends at most one step, and JetStream drops
+///   those copies within [`nats::DUPLICATE_WINDOW`];
+/// * while NATS is down it retries with exponential backoff (100 ms .. 30 s) and
+///   never drops an event.
 pub struct OutboxRelay {
     pub pool: PgPool,
     pub js: jetstream::Context,
     pub schema: String,
     pub prefix: String,
+    /// Events per step (sent together, marked together).
     pub batch: i64,
 }
 
@@ -153,7 +159,7 @@ impl OutboxRelay {
         }
     }
 
-    /// Publishes up to `batch` unpublished events; returns how many.
+    /// Publishes one step of up to `batch` unpublished events; returns how many.
     pub async fn publish_batch(&self) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await?;
         let rows: Vec<(Uuid, String, Vec<u8>, serde_json::Value)> = sqlx::query_as(
@@ -166,8 +172,11 @@ impl OutboxRelay {
             tx.commit().await?;
             return Ok(0);
         }
-        let mut done = Vec::with_capacity(rows.len());
-        let mut failure = None;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        // Send every event of the step (the client writes them in order on one
+        // connection), then wait for all acks together.
+        let mut pending = Vec::with_capacity(rows.len());
+        let mut send_error = None;
         for (id, event_type, payload, headers) in rows {
             let mut h = async_nats::HeaderMap::new();
             h.insert("Nats-Msg-Id", id.to_string().as_str());
@@ -179,33 +188,35 @@ impl OutboxRelay {
                     }
                 }
             }
-            let subject = nats::subject(&self.prefix, &event_type);
-            let result = async {
-                let ack = self.js.publish_with_headers(subject, h, payload.into()).await.map_err(|e| anyhow::anyhow!("publish: {e}"))?;
-                tokio::time::timeout(Duration::from_secs(5), ack)
-                    .await
-                    .map_err(|_| anyhow::anyhow!("ack timed out"))?
-                    .map_err(|e| anyhow::anyhow!("ack: {e}"))
-            }
-            .await;
-            match result {
-                Ok(_) => done.push(id),
+            match self.js.publish_with_headers(nats::subject(&self.prefix, &event_type), h, payload.into()).await {
+                Ok(ack) => pending.push(std::future::IntoFuture::into_future(ack)),
                 Err(e) => {
-                    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
-                        .bind(id)
-                        .bind(e.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    failure = Some(e);
+                    send_error = Some(anyhow::anyhow!("publish: {e}"));
                     break;
                 }
             }
         }
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)").bind(&done).execute(&mut *tx).await?;
+        let acks = tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(pending)).await;
+        // The acknowledged prefix is published; the first failure ends the step.
+        let (acked, failure) = match acks {
+            Err(_) => (0, Some(anyhow::anyhow!("acks timed out"))),
+            Ok(results) => match results.iter().position(Result::is_err) {
+                Some(i) => (i, results.into_iter().nth(i).and_then(Result::err).map(|e| anyhow::anyhow!("ack: {e}"))),
+                None => (results.len(), send_error),
+            },
+        };
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)").bind(&ids[..acked]).execute(&mut *tx).await?;
+        if let (Some(e), Some(first_failed)) = (&failure, ids.get(acked)) {
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+                .bind(first_failed)
+                .bind(e.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         match failure {
             Some(e) => Err(e),
-            None => Ok(done.len()),
+            None => Ok(acked),
         }
     }
 }
