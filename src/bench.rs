@@ -348,3 +348,108 @@ pub async fn pricing(runs: usize) -> anyhow::Result<()> {
     pool.close().await;
     b.stop().await
 }
+
+/// `kumppani bench relay`: outbox relay throughput (a backlog of `events`
+/// drained pipelined in steps of 500 vs one ack at a time, same run) and the
+/// event lag (outbox write → delivered to a subscriber) p50/p99 while events
+/// are written at a steady 1,000 per second.
+pub async fn relay(events: usize) -> anyhow::Result<()> {
+    use kumppani_platform::events::{OutboxRelay, emit_many};
+    use kumppani_proto::contracts::v1 as cb;
+    let infra = tokio::task::spawn_blocking(Infra::start).await??;
+    let db = format!("kumppani_bench_{}", uuid::Uuid::new_v4().simple());
+    let url = infra.database_url(&db)?;
+    kumppani_platform::db::ensure_database(&url).await?;
+    let schema = kumppani_contracts::SCHEMA;
+    kumppani_platform::db::setup_service_schema(&url, schema, &kumppani_contracts::MIGRATOR).await?;
+    let pool = kumppani_platform::db::connect_as_service(&url, schema, true, 10).await?;
+    let nats = kumppani_platform::nats::connect(&infra.nats_url, "kumppani-bench").await?;
+    let js = async_nats::jetstream::new(nats.clone());
+    let prefix = format!("bench{}", &db[16..24]);
+    kumppani_platform::nats::ensure_stream(&js, &prefix, schema).await?;
+    let relay = |batch: i64| OutboxRelay { pool: pool.clone(), js: js.clone(), schema: schema.into(), prefix: prefix.clone(), batch };
+    let event = |i: usize| {
+        let customer = cb::Customer { code: format!("B{i}"), name: format!("Bench customer {i}"), ..Default::default() };
+        ("contracts.customer.updated".to_owned(), cb::CustomerEvent { customer: Some(customer) })
+    };
+    let write = |n: usize, offset: usize| {
+        let pool = pool.clone();
+        async move {
+            for chunk in (offset..offset + n).collect::<Vec<_>>().chunks(5_000) {
+                let items: Vec<_> = chunk.iter().map(|i| event(*i)).collect();
+                let mut tx = pool.begin().await?;
+                emit_many(&mut tx, "contracts", &items).await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        }
+    };
+    let drain = |r: OutboxRelay| async move {
+        let start = Instant::now();
+        let mut n = 0;
+        loop {
+            let published = r.publish_batch().await?;
+            if published == 0 {
+                return anyhow::Ok((n, start.elapsed()));
+            }
+            n += published;
+        }
+    };
+
+    println!("relay: backlog of {events} events, then the same relay one ack at a time on {} events", events / 10);
+    write(events, 0).await?;
+    let (n, took) = drain(relay(500)).await?;
+    let pipelined = n as f64 / took.as_secs_f64();
+    println!("  pipelined, steps of 500:  {n} events in {:.2} s = {pipelined:.0} events/s", took.as_secs_f64());
+    write(events / 10, events).await?;
+    let (n, took) = drain(relay(1)).await?;
+    let single = n as f64 / took.as_secs_f64();
+    println!("  one ack at a time:        {n} events in {:.2} s = {single:.0} events/s  (ratio {:.1}×)", took.as_secs_f64(), pipelined / single);
+
+    // Lag at a steady 1,000 events/s: 10 events every 10 ms, each batch its own transaction.
+    let shutdown = kumppani_platform::Shutdown::new();
+    let task = tokio::spawn(relay(500).run(shutdown.clone()));
+    let mut sub = nats.subscribe(format!("{prefix}.{schema}.>")).await?;
+    let seconds = 10;
+    let total = 1_000 * seconds;
+    let receiver = tokio::spawn(async move {
+        use futures::StreamExt;
+        use prost::Message;
+        let mut lags = Vec::with_capacity(total);
+        while lags.len() < total {
+            let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(30), sub.next()).await else { break };
+            if let Ok(env) = kumppani_proto::events::v1::Envelope::decode(msg.payload) {
+                if let Some(t) = env.occurred_at {
+                    let at = chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)).unwrap_or_default();
+                    lags.push((chrono::Utc::now() - at).to_std().unwrap_or_default());
+                }
+            }
+        }
+        lags
+    });
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    for i in 0..total / 10 {
+        tick.tick().await;
+        let items: Vec<_> = (0..10).map(|k| event(2 * events + i * 10 + k)).collect();
+        let mut tx = pool.begin().await?;
+        emit_many(&mut tx, "contracts", &items).await?;
+        tx.commit().await?;
+    }
+    let mut lags = receiver.await?;
+    shutdown.cancel();
+    let _ = task.await;
+    lags.sort();
+    println!(
+        "  lag at 1,000 events/s for {seconds} s: {} received, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        lags.len(),
+        percentile(&lags, 0.5).as_secs_f64() * 1e3,
+        percentile(&lags, 0.99).as_secs_f64() * 1e3,
+        lags.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    pool.close().await;
+    let _ = js.delete_stream(kumppani_platform::nats::stream_name(&prefix, schema)).await;
+    use sqlx::{ConnectOptions, Executor};
+    let mut admin = infra.admin_url.parse::<sqlx::postgres::PgConnectOptions>()?.connect().await?;
+    admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).await?;
+    Ok(())
+}

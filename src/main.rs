@@ -82,7 +82,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench { what, runs } => match what.as_str() {
             "pricing" => kumppani::bench::pricing(runs).await,
             "ordering" => kumppani::bench::ordering(runs.max(1) * 4).await,
-            other => anyhow::bail!("unknown benchmark {other:?}; available: pricing, ordering"),
+            "relay" => kumppani::bench::relay(runs.max(1) * 20_000).await,
+            other => anyhow::bail!("unknown benchmark {other:?}; available: pricing, ordering, relay"),
         },
         Command::Seed => {
             let url = var_or("DATABASE_URL", kumppani_platform::config::DEFAULT_DATABASE_URL);
