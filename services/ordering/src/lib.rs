@@ -4,6 +4,7 @@
 //! the ordering system's idempotent batch API; production and KPI views.
 
 pub use kumppani_platform::calendar;
+pub mod domain;
 pub mod grpc;
 pub mod projection;
 pub mod standing;
