@@ -8,6 +8,7 @@ pub mod domain;
 pub mod grpc;
 pub mod projection;
 pub mod standing;
+pub mod store;
 
 use kumppani_platform::Shutdown;
 use kumppani_platform::service::{Runtime, ServiceConfig, ServiceSpec};
