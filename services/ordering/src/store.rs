@@ -967,3 +967,66 @@ pub async fn site_closures(conn: &mut PgConnection, site: Uuid) -> Result<Vec<Cl
 pub async fn try_materialize_lock(conn: &mut PgConnection) -> Result<bool> {
     Ok(sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext('ordering-materialize'))").fetch_one(conn).await?)
 }
+
+// ---------- projections ----------
+// The consumers' writes return the database's own error, which the consumer
+// logs and, after its last attempt, puts in the dead letter.
+
+pub async fn project_customer(conn: &mut PgConnection, id: Uuid, name: &str) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO customers (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name")
+        .bind(id)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn project_site(conn: &mut PgConnection, id: Uuid, customer: Uuid, name: &str, closed_on: Option<NaiveDate>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sites (id, customer_id, name, closed_on) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, name = EXCLUDED.name, closed_on = EXCLUDED.closed_on, updated_at = now()",
+    )
+    .bind(id)
+    .bind(customer)
+    .bind(name)
+    .bind(closed_on)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `lines` as stored: `[{"service_line": "...", "site_ids": ["..."]}]`.
+pub async fn project_agreement(
+    conn: &mut PgConnection,
+    id: Uuid,
+    customer: Uuid,
+    year: i32,
+    status: &str,
+    lines: serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO agreements (id, customer_id, year, status, lines) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, lines = EXCLUDED.lines, updated_at = now()",
+    )
+    .bind(id)
+    .bind(customer)
+    .bind(year)
+    .bind(status)
+    .bind(lines)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn project_product(conn: &mut PgConnection, code: &str, name: &str, service_line: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO products (code, name, service_line) VALUES ($1, $2, $3)
+         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, service_line = EXCLUDED.service_line",
+    )
+    .bind(code)
+    .bind(name)
+    .bind(service_line)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
