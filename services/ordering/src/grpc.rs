@@ -85,16 +85,19 @@ impl OrderingApi {
         let ctx = store::load_context(&mut tx, &site_ids).await?;
         let intakes = domain::classify_all(&parsed, &ctx, p, Utc::now(), calendar::today());
         let mut results: Vec<pb::LineResult> = Vec::with_capacity(intakes.len());
-        let (mut accepted, mut late) = (Vec::new(), Vec::new());
+        // Accepted and late lines with their indexes in the request.
+        let (mut accepted, mut accepted_at, mut late, mut late_at) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (i, intake) in intakes.into_iter().enumerate() {
             match intake {
                 Intake::Accepted(a) => {
                     results.push(line_result(i, pb::OrderOutcome::Accepted));
-                    accepted.push((i, a));
+                    accepted.push(a);
+                    accepted_at.push(i);
                 }
                 Intake::LateChange(a) => {
                     results.push(line_result(i, pb::OrderOutcome::LateChangeRequested));
-                    late.push((i, a));
+                    late.push(a);
+                    late_at.push(i);
                 }
                 Intake::Rejected(r) => results.push(pb::LineResult {
                     error: r.reason,
@@ -104,18 +107,16 @@ impl OrderingApi {
             }
         }
         // Orders that take effect.
-        let placements: Vec<domain::Placement> = accepted.iter().map(|(_, a)| a.clone()).collect();
-        let written = store::upsert_orders(&mut tx, &placements, channel, &p.subject, "order").await?;
+        let written = store::upsert_orders(&mut tx, &accepted, channel, &p.subject, "order").await?;
         let by_key: HashMap<domain::Key, &store::OrderRow> = written.iter().map(|w| (w.row.key(), &w.row)).collect();
-        for (i, a) in &accepted {
+        for (a, i) in accepted.iter().zip(accepted_at) {
             let name = ctx.sites.get(&a.key.0).map(|s| s.name.as_str()).unwrap_or("");
-            results[*i].order = by_key.get(&a.key).map(|r| r.to_proto(name));
+            results[i].order = by_key.get(&a.key).map(|r| r.to_proto(name));
         }
         // After the cut-off: late-change requests, not silent refusals.
-        let placements: Vec<domain::Placement> = late.iter().map(|(_, a)| a.clone()).collect();
-        let requested = store::request_late_changes(&mut tx, &placements, channel, &p.subject).await?;
-        for ((i, _), row) in late.iter().zip(requested) {
-            results[*i].late_change = row.map(|r| r.to_proto());
+        let requested = store::request_late_changes(&mut tx, &late, channel, &p.subject).await?;
+        for (row, i) in requested.into_iter().zip(late_at) {
+            results[i].late_change = row.map(|r| r.to_proto());
         }
         let count = |o: pb::OrderOutcome| i32::try_from(results.iter().filter(|r| r.outcome == o as i32).count()).unwrap_or(i32::MAX);
         let response = pb::PlaceOrdersResponse {
