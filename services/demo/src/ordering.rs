@@ -8,7 +8,7 @@
 use crate::ids::demo_id;
 use chrono::{Datelike, NaiveDate};
 use kumppani_ordering::PRODUCER;
-use kumppani_ordering::standing::{Pattern, expand};
+use kumppani_ordering::domain::{Pattern, expand};
 use kumppani_platform::calendar;
 use kumppani_platform::events::emit_many;
 use kumppani_proto::ordering::v1 as pb;

@@ -4,9 +4,11 @@
 //! the ordering system's idempotent batch API; production and KPI views.
 
 pub use kumppani_platform::calendar;
+pub mod domain;
 pub mod grpc;
 pub mod projection;
 pub mod standing;
+pub mod store;
 
 use kumppani_platform::Shutdown;
 use kumppani_platform::service::{Runtime, ServiceConfig, ServiceSpec};

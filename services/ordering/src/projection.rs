@@ -3,6 +3,7 @@
 //! published price lists. Idempotent consumers (platform inbox); ordering never
 //! reads another schema.
 
+use crate::store;
 use kumppani_platform::events::{EventHandler, HandlerResult, decode_payload};
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::events::v1::Envelope;
@@ -12,10 +13,6 @@ use uuid::Uuid;
 
 pub const REGISTRY_CONSUMER: &str = "ordering-registry";
 pub const CATALOGUE_CONSUMER: &str = "ordering-catalogue";
-
-fn date(d: Option<&contracts::Date>) -> Option<chrono::NaiveDate> {
-    d.and_then(|d| chrono::NaiveDate::from_ymd_opt(d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?))
-}
 
 fn status_text(s: i32) -> &'static str {
     match contracts::AgreementStatus::try_from(s) {
@@ -52,23 +49,11 @@ impl EventHandler for Registry {
             let t = envelope.event_type.as_str();
             if t.starts_with("contracts.customer.") {
                 let c = decode_payload::<contracts::CustomerEvent>(envelope)?.customer.ok_or_else(|| anyhow::anyhow!("no customer"))?;
-                sqlx::query("INSERT INTO customers (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name")
-                    .bind(Uuid::parse_str(&c.id)?)
-                    .bind(&c.name)
-                    .execute(conn)
-                    .await?;
+                store::project_customer(conn, Uuid::parse_str(&c.id)?, &c.name).await?;
             } else if t.starts_with("contracts.site.") {
                 let s = decode_payload::<contracts::SiteEvent>(envelope)?.site.ok_or_else(|| anyhow::anyhow!("no site"))?;
-                sqlx::query(
-                    "INSERT INTO sites (id, customer_id, name, closed_on) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, name = EXCLUDED.name, closed_on = EXCLUDED.closed_on, updated_at = now()",
-                )
-                .bind(Uuid::parse_str(&s.id)?)
-                .bind(Uuid::parse_str(&s.customer_id)?)
-                .bind(&s.name)
-                .bind(date(s.closed_on.as_ref()))
-                .execute(conn)
-                .await?;
+                let closed_on = s.closed_on.as_ref().and_then(contracts::Date::to_naive);
+                store::project_site(conn, Uuid::parse_str(&s.id)?, Uuid::parse_str(&s.customer_id)?, &s.name, closed_on).await?;
             } else if t.starts_with("contracts.agreement.") {
                 let a = decode_payload::<contracts::AgreementEvent>(envelope)?.agreement.ok_or_else(|| anyhow::anyhow!("no agreement"))?;
                 let lines: Vec<serde_json::Value> = a
@@ -81,17 +66,8 @@ impl EventHandler for Registry {
                         })
                     })
                     .collect();
-                sqlx::query(
-                    "INSERT INTO agreements (id, customer_id, year, status, lines) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, lines = EXCLUDED.lines, updated_at = now()",
-                )
-                .bind(Uuid::parse_str(&a.id)?)
-                .bind(Uuid::parse_str(&a.customer_id)?)
-                .bind(a.year)
-                .bind(status_text(a.status))
-                .bind(serde_json::Value::Array(lines))
-                .execute(conn)
-                .await?;
+                let (id, customer) = (Uuid::parse_str(&a.id)?, Uuid::parse_str(&a.customer_id)?);
+                store::project_agreement(conn, id, customer, a.year, status_text(a.status), serde_json::Value::Array(lines)).await?;
             }
             Ok(())
         }
@@ -120,15 +96,7 @@ impl EventHandler for Catalogue {
                         Ok(pricing::ServiceLine::Development) => "development",
                         _ => continue,
                     };
-                    sqlx::query(
-                        "INSERT INTO products (code, name, service_line) VALUES ($1, $2, $3)
-                         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, service_line = EXCLUDED.service_line",
-                    )
-                    .bind(&p.code)
-                    .bind(&p.name)
-                    .bind(line)
-                    .execute(&mut *conn)
-                    .await?;
+                    store::project_product(&mut *conn, &p.code, &p.name, line).await?;
                 }
             }
             Ok(())

@@ -1,0 +1,1057 @@
+//! The ordering rules, pure: no SQL, no transport. Intake classification (is a
+//! line accepted, a late-change request or rejected, and why), the change an
+//! accepted line makes, scope predicates of the caller, channel and status
+//! texts, cut-offs of the order week, standing-order expansion, delivery
+//! corrections, budget pro-rating and the electronic-ordering rate.
+//!
+//! The loaded facts these rules read ([`Context`]) are plain data; `store`
+//! fills them from the database.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use kumppani_platform::AppError;
+use kumppani_platform::auth::{Principal, Role};
+use kumppani_platform::calendar::{self, CutoffRule};
+use kumppani_platform::error::Violations;
+use kumppani_proto::ordering::v1 as pb;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// Most lines one PlaceOrders or ConfirmDeliveries call may carry.
+pub const MAX_LINES: usize = 20_000;
+/// Largest quantity of one order or delivery line.
+pub const MAX_QUANTITY: i32 = 100_000;
+/// Longest diet name.
+pub const MAX_DIET_CHARS: usize = 60;
+/// The cut-off when no rule is stored for a service line.
+pub const DEFAULT_CUTOFF: CutoffRule = CutoffRule { working_days: 1, hour: 12 };
+/// The service lines a cut-off rule may name.
+pub const SERVICE_LINES: [&str; 6] = ["meals", "cleaning", "multi_service", "staff_dining", "coffee", "development"];
+/// The reason of a line outside the caller's scope (a single order turns it into PERMISSION_DENIED).
+pub const OUTSIDE_SCOPE: &str = "this site is outside your scope";
+
+/// An order line's identity: (site, service day, product code, diet).
+pub type Key = (Uuid, NaiveDate, String, String);
+
+/// A site closure: (site, first day, last day).
+pub type Closure = (Uuid, NaiveDate, NaiveDate);
+
+/// Diets are compared trimmed and in lower case.
+pub fn normalize_diet(diet: &str) -> String {
+    diet.trim().to_lowercase()
+}
+
+/// Finnish short date, e.g. 7.3.2027.
+pub fn fi_date(d: NaiveDate) -> String {
+    d.format("%-d.%-m.%Y").to_string()
+}
+
+// ---------- channels and statuses ----------
+
+/// The stored text of a channel.
+pub fn channel_text(c: pb::Channel) -> &'static str {
+    match c {
+        pb::Channel::OrderingSystem => "ordering_system",
+        pb::Channel::Staff => "staff",
+        _ => "portal",
+    }
+}
+
+/// The channel of a stored text (anything unknown is the portal).
+pub fn channel_from(s: &str) -> pb::Channel {
+    match s {
+        "ordering_system" => pb::Channel::OrderingSystem,
+        "staff" => pb::Channel::Staff,
+        _ => pb::Channel::Portal,
+    }
+}
+
+/// The channel is who the caller is, not what they claim.
+pub fn channel_of(p: &Principal) -> pb::Channel {
+    match p.role {
+        Role::SystemClient => pb::Channel::OrderingSystem,
+        Role::EnterpriseAdmin | Role::EnterpriseStaff => pb::Channel::Staff,
+        _ => pb::Channel::Portal,
+    }
+}
+
+kumppani_platform::text_enum!(late_status_text, late_status_from, pb::LateChangeStatus, {
+    Pending => "pending", Accepted => "accepted", Declined => "declined",
+});
+
+// ---------- scope ----------
+
+fn granted(p: &Principal, grant: &str) -> bool {
+    p.grants.iter().any(|g| g == grant)
+}
+
+/// May the caller order for this site?
+pub fn may_order(p: &Principal, site: Uuid, customer: Uuid) -> bool {
+    match p.role {
+        Role::EnterpriseAdmin | Role::EnterpriseStaff => true,
+        Role::CustomerContact => p.customer_id == Some(customer),
+        Role::SiteUser => p.site_id == Some(site) && p.customer_id == Some(customer),
+        Role::SystemClient => granted(p, "orders:write") && p.customer_id.is_none_or(|c| c == customer),
+    }
+}
+
+/// May the caller read this site's orders?
+pub fn may_read(p: &Principal, site: Uuid, customer: Uuid) -> bool {
+    match p.role {
+        Role::SystemClient => (granted(p, "orders:write") || granted(p, "orders:read")) && p.customer_id.is_none_or(|c| c == customer),
+        _ => may_order(p, site, customer),
+    }
+}
+
+/// Staff and the production system confirm deliveries.
+pub fn may_confirm_deliveries(p: &Principal) -> bool {
+    p.is_enterprise() || (p.role == Role::SystemClient && granted(p, "deliveries:write"))
+}
+
+/// Staff and the ordering system materialize standing orders on demand.
+pub fn may_materialize(p: &Principal) -> bool {
+    p.is_enterprise() || (p.role == Role::SystemClient && granted(p, "orders:write"))
+}
+
+/// A site the caller reads: `found` is the site's (customer, name) if it exists.
+pub fn readable_site(p: &Principal, site: Uuid, found: Option<(Uuid, String)>) -> Result<(Uuid, String), AppError> {
+    let (customer, name) = found.ok_or_else(|| AppError::not_found("site"))?;
+    if !may_read(p, site, customer) {
+        return Err(AppError::denied(OUTSIDE_SCOPE));
+    }
+    Ok((customer, name))
+}
+
+/// The (site, customer) filters of ListOrders. A `site` asked for has been
+/// checked with [`readable_site`]; without one, callers other than staff and
+/// system clients are narrowed to their own site or customer.
+pub fn orders_filter(p: &Principal, site: Option<Uuid>, customer: Option<Uuid>) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    let (mut site_filter, mut customer_filter) = (site, customer);
+    match (site, p.role) {
+        (Some(_), _) => {}
+        (None, Role::SiteUser) => site_filter = p.site_id,
+        (None, Role::CustomerContact) => customer_filter = p.customer_id,
+        (None, Role::SystemClient) if p.customer_id.is_some() => customer_filter = p.customer_id,
+        _ => {}
+    }
+    if !p.is_enterprise() && site_filter.is_none() && customer_filter.is_none() && p.role != Role::SystemClient {
+        return Err(AppError::denied("no scope"));
+    }
+    Ok((site_filter, customer_filter))
+}
+
+/// The (site, customer) filters of ListDeliveries (a `site` asked for has been checked).
+pub fn deliveries_filter(p: &Principal, site: Option<Uuid>, customer: Option<Uuid>) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    if site.is_some() {
+        return Ok((site, customer));
+    }
+    if p.role == Role::SiteUser {
+        return Ok((p.site_id, customer));
+    }
+    if p.is_enterprise() {
+        return Ok((None, customer));
+    }
+    if customer.is_some_and(|c| Some(c) != p.customer_id) && p.role != Role::SystemClient {
+        return Err(AppError::denied("this customer is outside your scope"));
+    }
+    Ok((None, p.customer_id.or(customer)))
+}
+
+/// Is a `site` asked for in ListLateChanges checked first? Staff see every site without a check.
+pub fn late_changes_check_site(p: &Principal, site: Option<Uuid>) -> Option<Uuid> {
+    site.filter(|_| !p.is_enterprise())
+}
+
+/// The (site, customer) filters of ListLateChanges.
+pub fn late_changes_filter(p: &Principal, site: Option<Uuid>) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    if p.is_enterprise() || site.is_some() {
+        Ok((site, None))
+    } else if p.role == Role::SiteUser {
+        Ok((p.site_id, None))
+    } else {
+        Ok((None, Some(p.customer_id.ok_or_else(|| AppError::denied("no scope"))?)))
+    }
+}
+
+/// Budget usage: staff, or the caller's own customer.
+pub fn may_read_budget(p: &Principal, customer: Uuid) -> bool {
+    p.is_enterprise() || p.customer_id == Some(customer)
+}
+
+// ---------- the loaded context ----------
+
+/// A site of the registry projection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub customer: Uuid,
+    pub name: String,
+    /// Closed from this day on.
+    pub closed_on: Option<NaiveDate>,
+}
+
+/// A product of the catalogue projection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub name: String,
+    pub service_line: String,
+}
+
+/// An agreement of the registry projection: its service lines and the sites each covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agreement {
+    pub id: Uuid,
+    pub customer: Uuid,
+    pub year: i32,
+    pub status: String,
+    pub lines: Vec<(String, HashSet<Uuid>)>,
+}
+
+/// What intake needs to know, loaded once per request.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub sites: HashMap<Uuid, Site>,
+    pub products: HashMap<String, Product>,
+    pub agreements: Vec<Agreement>,
+    /// Cut-off rules per (agreement or the default, service line).
+    pub rules: HashMap<(Option<Uuid>, String), CutoffRule>,
+}
+
+impl Context {
+    /// The agreement covering a site's service line on a day, or why none does.
+    pub fn covering(&self, site: Uuid, customer: Uuid, line: &str, day: NaiveDate) -> Result<Uuid, String> {
+        let year = day.year();
+        let covers = |a: &Agreement| a.lines.iter().any(|(l, s)| l == line && s.contains(&site));
+        let mine: Vec<&Agreement> = self.agreements.iter().filter(|a| a.customer == customer && a.year == year).collect();
+        if let Some(a) = mine.iter().find(|a| matches!(a.status.as_str(), "signed" | "active") && covers(a)) {
+            return Ok(a.id);
+        }
+        if let Some(a) = mine.iter().find(|a| covers(a)) {
+            return Err(match a.status.as_str() {
+                "expired" => format!("the {year} service agreement has expired"),
+                s => format!("the {year} service agreement is not signed yet ({s})"),
+            });
+        }
+        Err(format!("no signed {year} service agreement covers {line} at this site"))
+    }
+
+    /// The cut-off rule of an agreement's service line: its own, else the line's default, else [`DEFAULT_CUTOFF`].
+    pub fn rule(&self, agreement: Uuid, line: &str) -> CutoffRule {
+        self.rules
+            .get(&(Some(agreement), line.to_owned()))
+            .or_else(|| self.rules.get(&(None, line.to_owned())))
+            .copied()
+            .unwrap_or(DEFAULT_CUTOFF)
+    }
+}
+
+// ---------- intake ----------
+
+/// One order line as intake reads it, its ids and date already parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderLine<'a> {
+    pub site: Uuid,
+    pub day: NaiveDate,
+    pub product: &'a str,
+    pub diet: &'a str,
+    pub quantity: i32,
+}
+
+/// Why a line was rejected: the field (relative to the line) and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl Rejection {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self { field, reason: reason.into() }
+    }
+}
+
+/// A line that is written: as an order, or as a late-change request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub key: Key,
+    pub customer: Uuid,
+    pub quantity: i32,
+}
+
+/// What intake does with one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intake {
+    /// Takes effect now (before the cut-off, or entered by staff).
+    Accepted(Placement),
+    /// After the cut-off: a request staff accept or decline.
+    LateChange(Placement),
+    Rejected(Rejection),
+}
+
+/// Classifies one line against the loaded context, in this order: quantity,
+/// diet, site, the caller's scope, the site's closing, the catalogue, agreement
+/// coverage, a past day, then the cut-off (staff are not held to it).
+pub fn classify(line: &OrderLine<'_>, ctx: &Context, p: &Principal, now: DateTime<Utc>, today: NaiveDate) -> Intake {
+    let reject = |field, reason: String| Intake::Rejected(Rejection { field, reason });
+    if !(0..=MAX_QUANTITY).contains(&line.quantity) {
+        return reject("quantity", format!("must be between 0 and {MAX_QUANTITY}"));
+    }
+    let diet = normalize_diet(line.diet);
+    if diet.chars().count() > MAX_DIET_CHARS {
+        return reject("diet", format!("must be at most {MAX_DIET_CHARS} characters"));
+    }
+    let Some(site) = ctx.sites.get(&line.site) else { return reject("site_id", "no such site".into()) };
+    if !may_order(p, line.site, site.customer) {
+        return reject("site_id", OUTSIDE_SCOPE.into());
+    }
+    if let Some(closed) = site.closed_on.filter(|c| *c <= line.day) {
+        return reject("site_id", format!("the site is closed from {}", fi_date(closed)));
+    }
+    let Some(product) = ctx.products.get(line.product) else {
+        return reject("product_code", "is not a product of the catalogue".into());
+    };
+    let agreement = match ctx.covering(line.site, site.customer, &product.service_line, line.day) {
+        Ok(a) => a,
+        Err(reason) => return reject("product_code", reason),
+    };
+    if line.day < today {
+        return reject("service_day", "has passed; report what was delivered instead".into());
+    }
+    let placement =
+        Placement { key: (line.site, line.day, line.product.to_owned(), diet), customer: site.customer, quantity: line.quantity };
+    if ctx.rule(agreement, &product.service_line).is_open(line.day, now) || p.is_enterprise() {
+        Intake::Accepted(placement)
+    } else {
+        Intake::LateChange(placement)
+    }
+}
+
+/// Classifies a request's lines ([`classify`]); `Err` lines were rejected while
+/// parsing. A line repeating an earlier accepted or late line's site, day,
+/// product and diet is rejected.
+pub fn classify_all(
+    lines: &[Result<OrderLine<'_>, Rejection>],
+    ctx: &Context,
+    p: &Principal,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Vec<Intake> {
+    let mut seen: HashMap<Key, usize> = HashMap::new();
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let intake = match line {
+                Err(r) => return Intake::Rejected(r.clone()),
+                Ok(line) => classify(line, ctx, p, now, today),
+            };
+            match &intake {
+                Intake::Accepted(a) | Intake::LateChange(a) => match seen.insert(a.key.clone(), i) {
+                    Some(first) => Intake::Rejected(Rejection::new(
+                        "product_code",
+                        format!("the same site, day, product and diet is already in line {first}"),
+                    )),
+                    None => intake,
+                },
+                Intake::Rejected(_) => intake,
+            }
+        })
+        .collect()
+}
+
+/// The change an order write makes, from the quantity before (none: no order yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderChange {
+    Placed,
+    Changed,
+    Cancelled,
+}
+
+impl OrderChange {
+    /// Writing the same quantity again is recorded as a change too (a new version).
+    pub fn of(previous: Option<i32>, quantity: i32) -> Self {
+        match previous {
+            None => Self::Placed,
+            Some(_) if quantity == 0 => Self::Cancelled,
+            Some(_) => Self::Changed,
+        }
+    }
+
+    /// The event type, e.g. `ordering.order.placed`.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            Self::Placed => "ordering.order.placed",
+            Self::Changed => "ordering.order.changed",
+            Self::Cancelled => "ordering.order.cancelled",
+        }
+    }
+}
+
+/// A late-change request can be decided once.
+pub fn check_undecided(status: &str) -> Result<(), AppError> {
+    if status == "pending" { Ok(()) } else { Err(AppError::precondition(format!("the request is already {status}"))) }
+}
+
+// ---------- the order week ----------
+
+/// Monday and Sunday of a day's week.
+pub fn week_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let monday = day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
+    (monday, monday + chrono::Duration::days(6))
+}
+
+/// The products a site may order on some day of the week starting `monday`:
+/// (code, product), by service line and code.
+pub fn orderable_products(ctx: &Context, site: Uuid, customer: Uuid, monday: NaiveDate) -> Vec<(&str, &Product)> {
+    let mut products: Vec<(&str, &Product)> = ctx
+        .products
+        .iter()
+        .filter(|(_, p)| (0..7).any(|k| ctx.covering(site, customer, &p.service_line, monday + chrono::Duration::days(k)).is_ok()))
+        .map(|(code, p)| (code.as_str(), p))
+        .collect();
+    products.sort_by(|a, b| (a.1.service_line.as_str(), a.0).cmp(&(b.1.service_line.as_str(), b.0)));
+    products
+}
+
+/// The cut-off of one service line for one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineCutoff {
+    pub service_line: String,
+    pub cutoff: DateTime<Utc>,
+    pub open: bool,
+}
+
+/// The cut-offs of the given service lines on `day` (lines no agreement covers that day have none).
+pub fn day_cutoffs(ctx: &Context, site: Uuid, customer: Uuid, lines: &[&str], day: NaiveDate, now: DateTime<Utc>) -> Vec<LineCutoff> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let agreement = ctx.covering(site, customer, line, day).ok()?;
+            let rule = ctx.rule(agreement, line);
+            Some(LineCutoff { service_line: (*line).to_owned(), cutoff: rule.cutoff(day), open: rule.is_open(day, now) })
+        })
+        .collect()
+}
+
+// ---------- standing orders ----------
+
+/// A weekly pattern.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub site: Uuid,
+    pub customer: Uuid,
+    pub product: String,
+    pub diet: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Monday first.
+    pub quantities: [i32; 7],
+    pub include_holidays: bool,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The daily (key, customer, quantity, channel) a set of patterns produces in
+/// [from, to], newest pattern first, skipping zero days, holidays and closures.
+pub fn expand(patterns: &[Pattern], closures: &[Closure], from: NaiveDate, to: NaiveDate) -> Vec<(Key, Uuid, i32, String)> {
+    let mut groups: HashMap<(Uuid, &str, &str), Vec<&Pattern>> = HashMap::new();
+    for p in patterns {
+        groups.entry((p.site, p.product.as_str(), p.diet.as_str())).or_default().push(p);
+    }
+    let mut out = Vec::new();
+    for ((site, product, diet), mut ps) in groups {
+        ps.sort_by_key(|p| std::cmp::Reverse(p.created_at));
+        let mut day = from;
+        while day <= to {
+            if let Some(p) = ps.iter().find(|p| p.from <= day && day <= p.to) {
+                let q = p.quantities[day.weekday().num_days_from_monday() as usize];
+                let holiday = calendar::holiday_name(day).is_some();
+                let closed = closures.iter().any(|(s, f, t)| *s == site && *f <= day && day <= *t);
+                if q > 0 && (!holiday || p.include_holidays) && !closed {
+                    out.push(((site, day, product.to_owned(), diet.to_owned()), p.customer, q, p.channel.clone()));
+                }
+            }
+            day += chrono::Duration::days(1);
+        }
+    }
+    out
+}
+
+/// Why a daily order a pattern wants is not created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    Closed,
+    NotCovered,
+}
+
+/// May a standing order's daily order be created? The site must be known and
+/// open that day, the product in the catalogue and covered by an agreement.
+pub fn materializable(ctx: &Context, key: &Key, customer: Uuid) -> Result<(), Skip> {
+    let Some(site) = ctx.sites.get(&key.0) else { return Err(Skip::NotCovered) };
+    if site.closed_on.is_some_and(|c| c <= key.1) {
+        return Err(Skip::Closed);
+    }
+    let covered = ctx.products.get(&key.2).is_some_and(|p| ctx.covering(key.0, customer, &p.service_line, key.1).is_ok());
+    if covered { Ok(()) } else { Err(Skip::NotCovered) }
+}
+
+/// A standing order may be set when the caller orders for the site and an
+/// agreement covers the product on its first day (or today, if later).
+/// Returns the site's customer.
+pub fn check_standing_order(ctx: &Context, p: &Principal, site: Uuid, product: &str, first_day: NaiveDate) -> Result<Uuid, AppError> {
+    let info = ctx.sites.get(&site).ok_or_else(|| AppError::invalid("site_id", "no such site"))?;
+    if !may_order(p, site, info.customer) {
+        return Err(AppError::denied(OUTSIDE_SCOPE));
+    }
+    let Some(product) = ctx.products.get(product) else {
+        return Err(AppError::invalid("product_code", "is not a product of the catalogue"));
+    };
+    ctx.covering(site, info.customer, &product.service_line, first_day).map_err(|reason| AppError::invalid("product_code", reason))?;
+    Ok(info.customer)
+}
+
+/// The first day a closure may start: tomorrow for staff; for others the first
+/// day whose every cut-off (at most 2 working days at 12:00) is still open.
+pub fn earliest_closure_day(staff: bool, today: NaiveDate, now: DateTime<Utc>) -> NaiveDate {
+    let mut d = today + chrono::Duration::days(1);
+    if staff {
+        return d;
+    }
+    let rule = CutoffRule { working_days: 2, hour: 12 };
+    while !rule.is_open(d, now) {
+        d += chrono::Duration::days(1);
+    }
+    d
+}
+
+// ---------- deliveries ----------
+
+/// What confirming a delivered quantity does, from the quantity confirmed before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryChange {
+    Confirmed,
+    /// A different quantity for a confirmed line: needs a reason, makes a new version.
+    Corrected,
+    /// The same quantity again: nothing changes.
+    Unchanged,
+}
+
+impl DeliveryChange {
+    pub fn of(existing: Option<i32>, quantity: i32) -> Self {
+        match existing {
+            None => Self::Confirmed,
+            Some(old) if old != quantity => Self::Corrected,
+            Some(_) => Self::Unchanged,
+        }
+    }
+
+    /// The event type, none when unchanged.
+    pub fn event_type(self) -> Option<&'static str> {
+        match self {
+            Self::Confirmed => Some("ordering.delivery.confirmed"),
+            Self::Corrected => Some("ordering.delivery.corrected"),
+            Self::Unchanged => None,
+        }
+    }
+}
+
+/// Delivered lines must name known sites within a system client's customer and catalogue products.
+pub fn check_delivery_lines(lines: &[(Key, i32)], ctx: &Context, p: &Principal) -> Result<(), AppError> {
+    let mut v = Violations::default();
+    for (i, (k, _)) in lines.iter().enumerate() {
+        match ctx.sites.get(&k.0) {
+            None => v.add(format!("lines[{i}].site_id"), "no such site"),
+            Some(site) => {
+                if let Some(c) = p.customer_id.filter(|_| p.role == Role::SystemClient) {
+                    v.check(site.customer == c, &format!("lines[{i}].site_id"), "is outside this client's grant");
+                }
+            }
+        }
+        if !ctx.products.contains_key(&k.2) {
+            v.add(format!("lines[{i}].product_code"), "is not a product of the catalogue");
+        }
+    }
+    v.finish()
+}
+
+/// Corrections of earlier confirmations need a reason.
+pub fn check_correction_reason(lines: &[(Key, i32)], existing: &HashMap<Key, i32>, reason: &str) -> Result<(), AppError> {
+    let corrections = lines.iter().filter(|(k, q)| DeliveryChange::of(existing.get(k).copied(), *q) == DeliveryChange::Corrected).count();
+    if corrections > 0 && reason.is_empty() {
+        return Err(AppError::invalid("correction_reason", format!("is required: {corrections} line(s) correct an earlier confirmation")));
+    }
+    Ok(())
+}
+
+// ---------- budgets, production, KPI ----------
+
+/// The part of a budget year that has passed by a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetPeriod {
+    pub start: NaiveDate,
+    /// Clamped to [the day before the year, the year's last day].
+    pub as_of: NaiveDate,
+    elapsed: i64,
+    total: i64,
+}
+
+impl BudgetPeriod {
+    pub fn new(year: i32, as_of: NaiveDate) -> Option<Self> {
+        let start = NaiveDate::from_ymd_opt(year, 1, 1)?;
+        let end = NaiveDate::from_ymd_opt(year, 12, 31)?;
+        let as_of = as_of.clamp(start - chrono::Duration::days(1), end);
+        Some(Self { start, as_of, elapsed: (as_of - start).num_days() + 1, total: (end - start).num_days() + 1 })
+    }
+
+    /// The budget's share for the days passed (rounded down).
+    pub fn to_date(&self, budget: i64) -> i64 {
+        if self.elapsed <= 0 { 0 } else { budget * self.elapsed.min(self.total) / self.total }
+    }
+}
+
+/// One ordered line of a production day: (site, site name, product, diet, quantity), by site name.
+pub type ProductionLine = (Uuid, Option<String>, String, String, i32);
+
+/// A production day: totals per (product, diet) with the number of sites, and the rows per site.
+pub fn production(lines: Vec<ProductionLine>) -> (Vec<pb::ProductionRow>, Vec<pb::ProductionSite>) {
+    let mut totals: BTreeMap<(String, String), (i32, i32)> = BTreeMap::new();
+    let mut sites: Vec<pb::ProductionSite> = Vec::new();
+    for (site, name, product, diet, q) in lines {
+        let t = totals.entry((product.clone(), diet.clone())).or_default();
+        t.0 += q;
+        t.1 += 1;
+        if sites.last().is_none_or(|s| s.site_id != site.to_string()) {
+            sites.push(pb::ProductionSite { site_id: site.to_string(), site_name: name.unwrap_or_default(), rows: Vec::new() });
+        }
+        if let Some(s) = sites.last_mut() {
+            s.rows.push(pb::ProductionRow { product_code: product, diet, quantity: q, sites: 1 });
+        }
+    }
+    let totals = totals
+        .into_iter()
+        .map(|((product_code, diet), (quantity, sites))| pb::ProductionRow { product_code, diet, quantity, sites })
+        .collect();
+    (totals, sites)
+}
+
+/// The electronic-ordering rate (portal and ordering system) in percent, one decimal.
+pub fn electronic_percent(portal: i64, system: i64, staff: i64) -> String {
+    let all = portal + system + staff;
+    let pct = if all == 0 { 0.0 } else { (portal + system) as f64 * 100.0 / all as f64 };
+    format!("{pct:.1}")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    const SITE: Uuid = Uuid::from_u128(1);
+    const CUSTOMER: Uuid = Uuid::from_u128(2);
+    const CLOSED_SITE: Uuid = Uuid::from_u128(3);
+    const OTHER_SITE: Uuid = Uuid::from_u128(4);
+    const OTHER_CUSTOMER: Uuid = Uuid::from_u128(5);
+    const AGREEMENT: Uuid = Uuid::from_u128(10);
+
+    fn principal(role: Role, customer: Option<Uuid>, site: Option<Uuid>, grants: &[&str]) -> Principal {
+        Principal {
+            subject: "someone".into(),
+            name: String::new(),
+            role,
+            customer_id: customer,
+            site_id: site,
+            grants: grants.iter().map(|g| (*g).to_owned()).collect(),
+        }
+    }
+    fn site_user() -> Principal {
+        principal(Role::SiteUser, Some(CUSTOMER), Some(SITE), &[])
+    }
+    fn staff() -> Principal {
+        principal(Role::EnterpriseStaff, None, None, &[])
+    }
+
+    /// Monday 1.3.2027 at 10:00 Helsinki time.
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 3, 1, 8, 0, 0).unwrap()
+    }
+    fn today() -> NaiveDate {
+        d(2027, 3, 1)
+    }
+
+    /// SITE (open) and CLOSED_SITE (closed from 15.3.) of CUSTOMER; OTHER_SITE of
+    /// OTHER_CUSTOMER. The 2027 agreement is signed for meals at SITE and CLOSED_SITE;
+    /// a draft covers cleaning; meals close 2 working days before at 12:00.
+    fn ctx() -> Context {
+        let site = |customer, name: &str, closed_on| Site { customer, name: name.into(), closed_on };
+        let product = |name: &str, line: &str| Product { name: name.into(), service_line: line.into() };
+        Context {
+            sites: HashMap::from([
+                (SITE, site(CUSTOMER, "Päiväkoti Pikku", None)),
+                (CLOSED_SITE, site(CUSTOMER, "Vanha koulu", Some(d(2027, 3, 15)))),
+                (OTHER_SITE, site(OTHER_CUSTOMER, "Naapurikunta", None)),
+            ]),
+            products: HashMap::from([
+                ("LOUNAS-PK".to_owned(), product("Lounas", "meals")),
+                ("LISASIIVOUS".to_owned(), product("Lisäsiivous", "cleaning")),
+                ("KAHVI".to_owned(), product("Kahvi", "coffee")),
+            ]),
+            agreements: vec![
+                Agreement {
+                    id: AGREEMENT,
+                    customer: CUSTOMER,
+                    year: 2027,
+                    status: "signed".into(),
+                    lines: vec![("meals".into(), HashSet::from([SITE, CLOSED_SITE]))],
+                },
+                Agreement {
+                    id: Uuid::from_u128(11),
+                    customer: CUSTOMER,
+                    year: 2027,
+                    status: "draft".into(),
+                    lines: vec![("cleaning".into(), HashSet::from([SITE]))],
+                },
+                Agreement {
+                    id: Uuid::from_u128(12),
+                    customer: CUSTOMER,
+                    year: 2026,
+                    status: "expired".into(),
+                    lines: vec![("meals".into(), HashSet::from([SITE]))],
+                },
+            ],
+            rules: HashMap::from([((None, "meals".to_owned()), CutoffRule { working_days: 2, hour: 12 })]),
+        }
+    }
+
+    fn line(site: Uuid, day: NaiveDate, product: &'static str, quantity: i32) -> OrderLine<'static> {
+        OrderLine { site, day, product, diet: "", quantity }
+    }
+
+    fn rejected(i: Intake) -> (&'static str, String) {
+        match i {
+            Intake::Rejected(r) => (r.field, r.reason),
+            other => panic!("not rejected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_line_before_the_cut_off_is_accepted_with_its_key_and_customer() {
+        let day = d(2027, 3, 10);
+        let l = OrderLine { diet: "  Gluteeniton ", ..line(SITE, day, "LOUNAS-PK", 42) };
+        assert_eq!(
+            classify(&l, &ctx(), &site_user(), now(), today()),
+            Intake::Accepted(Placement { key: (SITE, day, "LOUNAS-PK".into(), "gluteeniton".into()), customer: CUSTOMER, quantity: 42 })
+        );
+    }
+
+    #[test]
+    fn after_the_cut_off_a_line_becomes_a_late_change_request_but_staff_are_not_held_to_it() {
+        // Tuesday's meals closed on Thursday 25.2. at 12:00; Wednesday's close today at 12:00 (now is 10:00).
+        let tuesday = line(SITE, d(2027, 3, 2), "LOUNAS-PK", 3);
+        assert!(matches!(classify(&tuesday, &ctx(), &site_user(), now(), today()), Intake::LateChange(_)));
+        assert!(matches!(classify(&tuesday, &ctx(), &staff(), now(), today()), Intake::Accepted(_)));
+        let wednesday = line(SITE, d(2027, 3, 3), "LOUNAS-PK", 3);
+        assert!(matches!(classify(&wednesday, &ctx(), &site_user(), now(), today()), Intake::Accepted(_)));
+        let at_noon = Utc.with_ymd_and_hms(2027, 3, 1, 10, 0, 1).unwrap();
+        assert!(matches!(classify(&wednesday, &ctx(), &site_user(), at_noon, today()), Intake::LateChange(_)));
+    }
+
+    #[test]
+    fn an_agreement_rule_overrides_the_default_cut_off() {
+        let mut c = ctx();
+        c.rules.insert((Some(AGREEMENT), "meals".into()), CutoffRule { working_days: 5, hour: 9 });
+        let l = line(SITE, d(2027, 3, 5), "LOUNAS-PK", 3);
+        assert!(matches!(classify(&l, &ctx(), &site_user(), now(), today()), Intake::Accepted(_)));
+        assert!(matches!(classify(&l, &c, &site_user(), now(), today()), Intake::LateChange(_)));
+        assert_eq!(c.rule(Uuid::from_u128(99), "cleaning"), DEFAULT_CUTOFF);
+    }
+
+    #[test]
+    fn a_closed_site_is_rejected_from_its_closing_day() {
+        let ctx = ctx();
+        assert_eq!(
+            rejected(classify(&line(CLOSED_SITE, d(2027, 3, 15), "LOUNAS-PK", 1), &ctx, &staff(), now(), today())),
+            ("site_id", "the site is closed from 15.3.2027".into())
+        );
+        assert!(matches!(
+            classify(&line(CLOSED_SITE, d(2027, 3, 12), "LOUNAS-PK", 1), &ctx, &staff(), now(), today()),
+            Intake::Accepted(_)
+        ));
+    }
+
+    #[test]
+    fn unknown_sites_and_products_are_rejected() {
+        let ctx = ctx();
+        let day = d(2027, 3, 10);
+        assert_eq!(rejected(classify(&line(Uuid::from_u128(77), day, "LOUNAS-PK", 1), &ctx, &staff(), now(), today())).0, "site_id");
+        assert_eq!(
+            rejected(classify(&line(SITE, day, "NO-SUCH", 1), &ctx, &staff(), now(), today())),
+            ("product_code", "is not a product of the catalogue".into())
+        );
+    }
+
+    #[test]
+    fn a_line_needs_a_signed_agreement_for_the_products_service_line() {
+        let ctx = ctx();
+        let reason = |product, day| rejected(classify(&line(SITE, day, product, 1), &ctx, &staff(), now(), today())).1;
+        assert_eq!(reason("LISASIIVOUS", d(2027, 3, 10)), "the 2027 service agreement is not signed yet (draft)");
+        assert_eq!(reason("KAHVI", d(2027, 3, 10)), "no signed 2027 service agreement covers coffee at this site");
+        assert_eq!(reason("LOUNAS-PK", d(2028, 1, 10)), "no signed 2028 service agreement covers meals at this site");
+        let expired = classify(&line(SITE, d(2026, 12, 1), "LOUNAS-PK", 1), &ctx, &staff(), now(), d(2026, 11, 1));
+        assert_eq!(rejected(expired).1, "the 2026 service agreement has expired");
+        let active = Agreement { status: "active".into(), id: Uuid::from_u128(13), ..ctx.agreements[2].clone() };
+        let mut c2 = ctx.clone();
+        c2.agreements.push(active);
+        assert_eq!(c2.covering(SITE, CUSTOMER, "meals", d(2026, 12, 1)), Ok(Uuid::from_u128(13)), "a signed or active one wins");
+    }
+
+    #[test]
+    fn quantities_must_be_between_zero_and_the_maximum_and_zero_is_accepted_as_a_cancellation() {
+        let ctx = ctx();
+        let day = d(2027, 3, 10);
+        assert_eq!(rejected(classify(&line(SITE, day, "LOUNAS-PK", -5), &ctx, &site_user(), now(), today())).0, "quantity");
+        assert_eq!(rejected(classify(&line(SITE, day, "LOUNAS-PK", MAX_QUANTITY + 1), &ctx, &site_user(), now(), today())).0, "quantity");
+        assert!(matches!(classify(&line(SITE, day, "LOUNAS-PK", 0), &ctx, &site_user(), now(), today()), Intake::Accepted(_)));
+        // Quantity is checked before anything else.
+        assert_eq!(rejected(classify(&line(Uuid::from_u128(77), day, "NO-SUCH", -1), &ctx, &staff(), now(), today())).0, "quantity");
+    }
+
+    #[test]
+    fn long_diets_past_days_and_foreign_sites_are_rejected() {
+        let ctx = ctx();
+        let long = "x".repeat(61);
+        let l = OrderLine { diet: &long, ..line(SITE, d(2027, 3, 10), "LOUNAS-PK", 1) };
+        assert_eq!(rejected(classify(&l, &ctx, &site_user(), now(), today())).0, "diet");
+        assert_eq!(
+            rejected(classify(&line(SITE, d(2027, 2, 26), "LOUNAS-PK", 1), &ctx, &staff(), now(), today())),
+            ("service_day", "has passed; report what was delivered instead".into())
+        );
+        assert_eq!(
+            rejected(classify(&line(OTHER_SITE, d(2027, 3, 10), "LOUNAS-PK", 1), &ctx, &site_user(), now(), today())),
+            ("site_id", OUTSIDE_SCOPE.into())
+        );
+    }
+
+    #[test]
+    fn a_repeated_line_is_rejected_and_parse_errors_pass_through() {
+        let day = d(2027, 3, 10);
+        let lines = vec![
+            Ok(line(SITE, day, "LOUNAS-PK", 1)),
+            Err(Rejection::new("site_id", "must be a UUID")),
+            Ok(OrderLine { diet: " ", ..line(SITE, day, "LOUNAS-PK", 2) }),
+            Ok(line(SITE, day, "NO-SUCH", 2)),
+        ];
+        let out = classify_all(&lines, &ctx(), &site_user(), now(), today());
+        assert!(matches!(out[0], Intake::Accepted(_)));
+        assert_eq!(rejected(out[1].clone()), ("site_id", "must be a UUID".into()));
+        assert_eq!(rejected(out[2].clone()), ("product_code", "the same site, day, product and diet is already in line 0".into()));
+        assert_eq!(rejected(out[3].clone()).0, "product_code");
+    }
+
+    #[test]
+    fn the_change_of_a_write_follows_the_previous_quantity() {
+        assert_eq!(OrderChange::of(None, 5), OrderChange::Placed);
+        assert_eq!(OrderChange::of(None, 0), OrderChange::Placed, "a first line of 0 is placed, not cancelled");
+        assert_eq!(OrderChange::of(Some(5), 7), OrderChange::Changed);
+        assert_eq!(OrderChange::of(Some(5), 0), OrderChange::Cancelled);
+        assert_eq!(OrderChange::of(Some(5), 5), OrderChange::Changed, "the same quantity again is a new version, not a no-op");
+        assert_eq!(OrderChange::of(Some(0), 3).event_type(), "ordering.order.changed");
+    }
+
+    #[test]
+    fn channels_come_from_the_callers_role_and_round_trip_as_text() {
+        assert_eq!(channel_of(&site_user()), pb::Channel::Portal);
+        assert_eq!(channel_of(&staff()), pb::Channel::Staff);
+        assert_eq!(channel_of(&principal(Role::SystemClient, None, None, &["orders:write"])), pb::Channel::OrderingSystem);
+        for c in [pb::Channel::Portal, pb::Channel::OrderingSystem, pb::Channel::Staff] {
+            assert_eq!(channel_from(channel_text(c)), c);
+        }
+        assert_eq!(channel_text(pb::Channel::Unspecified), "portal");
+        assert_eq!(late_status_text(pb::LateChangeStatus::Declined as i32), Some("declined"));
+        assert_eq!(late_status_text(0), None);
+        assert_eq!(late_status_from("accepted"), pb::LateChangeStatus::Accepted as i32);
+    }
+
+    #[test]
+    fn scope_predicates() {
+        let system = |customer, grants: &[&str]| principal(Role::SystemClient, customer, None, grants);
+        let contact = principal(Role::CustomerContact, Some(CUSTOMER), None, &[]);
+        assert!(may_order(&staff(), OTHER_SITE, OTHER_CUSTOMER));
+        assert!(may_order(&contact, OTHER_SITE, CUSTOMER) && !may_order(&contact, OTHER_SITE, OTHER_CUSTOMER));
+        assert!(may_order(&site_user(), SITE, CUSTOMER) && !may_order(&site_user(), CLOSED_SITE, CUSTOMER));
+        assert!(may_order(&system(None, &["orders:write"]), SITE, CUSTOMER));
+        assert!(!may_order(&system(Some(OTHER_CUSTOMER), &["orders:write"]), SITE, CUSTOMER));
+        assert!(!may_order(&system(None, &["orders:read"]), SITE, CUSTOMER));
+        assert!(may_read(&system(None, &["orders:read"]), SITE, CUSTOMER));
+        assert!(!may_read(&system(None, &["registry:read"]), SITE, CUSTOMER));
+        assert!(may_confirm_deliveries(&staff()) && may_confirm_deliveries(&system(None, &["deliveries:write"])));
+        assert!(!may_confirm_deliveries(&contact) && !may_confirm_deliveries(&system(None, &["orders:write"])));
+        assert!(may_materialize(&system(None, &["orders:write"])) && !may_materialize(&site_user()));
+        assert!(may_read_budget(&contact, CUSTOMER) && !may_read_budget(&contact, OTHER_CUSTOMER));
+        assert_eq!(readable_site(&site_user(), SITE, Some((CUSTOMER, "A".into()))).unwrap(), (CUSTOMER, "A".into()));
+        assert_eq!(readable_site(&site_user(), SITE, None).unwrap_err().code, kumppani_platform::ErrorCode::NotFound);
+        assert_eq!(
+            readable_site(&site_user(), OTHER_SITE, Some((OTHER_CUSTOMER, "B".into()))).unwrap_err().code,
+            kumppani_platform::ErrorCode::PermissionDenied
+        );
+    }
+
+    #[test]
+    fn list_filters_narrow_callers_to_their_scope() {
+        let contact = principal(Role::CustomerContact, Some(CUSTOMER), None, &[]);
+        let system = principal(Role::SystemClient, Some(CUSTOMER), None, &["orders:read"]);
+        assert_eq!(orders_filter(&site_user(), None, None).unwrap(), (Some(SITE), None));
+        assert_eq!(orders_filter(&contact, None, Some(OTHER_CUSTOMER)).unwrap(), (None, Some(CUSTOMER)));
+        assert_eq!(orders_filter(&system, None, None).unwrap(), (None, Some(CUSTOMER)));
+        assert_eq!(orders_filter(&staff(), None, None).unwrap(), (None, None));
+        assert_eq!(orders_filter(&contact, Some(SITE), None).unwrap(), (Some(SITE), None));
+        assert!(orders_filter(&principal(Role::CustomerContact, None, None, &[]), None, None).is_err());
+        assert_eq!(deliveries_filter(&site_user(), None, None).unwrap(), (Some(SITE), None));
+        assert!(deliveries_filter(&contact, None, Some(OTHER_CUSTOMER)).is_err());
+        assert_eq!(deliveries_filter(&system, None, Some(OTHER_CUSTOMER)).unwrap(), (None, Some(CUSTOMER)));
+        assert_eq!(late_changes_filter(&contact, None).unwrap(), (None, Some(CUSTOMER)));
+        assert_eq!(late_changes_filter(&site_user(), None).unwrap(), (Some(SITE), None));
+        assert!(late_changes_filter(&principal(Role::SystemClient, None, None, &[]), None).is_err());
+        assert_eq!(late_changes_check_site(&staff(), Some(SITE)), None);
+        assert_eq!(late_changes_check_site(&contact, Some(SITE)), Some(SITE));
+    }
+
+    #[test]
+    fn the_order_week_lists_covered_products_and_cut_offs_per_line() {
+        let ctx = ctx();
+        assert_eq!(week_of(d(2027, 3, 4)), (d(2027, 3, 1), d(2027, 3, 7)));
+        let products: Vec<&str> = orderable_products(&ctx, SITE, CUSTOMER, d(2027, 3, 1)).into_iter().map(|(c, _)| c).collect();
+        assert_eq!(products, ["LOUNAS-PK"]);
+        let cutoffs = day_cutoffs(&ctx, SITE, CUSTOMER, &["cleaning", "meals"], d(2027, 3, 3), now());
+        assert_eq!(cutoffs.len(), 1);
+        assert_eq!((cutoffs[0].service_line.as_str(), cutoffs[0].open), ("meals", true));
+        assert_eq!(cutoffs[0].cutoff, Utc.with_ymd_and_hms(2027, 3, 1, 10, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn a_pattern_skips_weekends_holidays_and_closures_and_the_newest_wins() {
+        let site = Uuid::from_u128(1);
+        let base = Pattern {
+            site,
+            customer: Uuid::from_u128(2),
+            product: "LOUNAS-PK".into(),
+            diet: String::new(),
+            from: d(2027, 3, 22),
+            to: d(2027, 4, 4),
+            quantities: [40, 40, 40, 40, 35, 0, 0],
+            include_holidays: false,
+            channel: "portal".into(),
+            created_at: Utc::now() - chrono::Duration::hours(1),
+        };
+        let newer = Pattern { from: d(2027, 3, 31), quantities: [50; 7], created_at: Utc::now(), ..base.clone() };
+        let closures = vec![(site, d(2027, 3, 24), d(2027, 3, 24))];
+        let days: Vec<(u32, i32)> = {
+            let mut v: Vec<(u32, i32)> =
+                expand(&[base, newer], &closures, d(2027, 3, 22), d(2027, 4, 4)).into_iter().map(|(k, _, q, _)| (k.1.day(), q)).collect();
+            v.sort();
+            v
+        };
+        // 22–23 base; 24 closed; 25 base; 26 Good Friday; 27–28 weekend (0); 29 Easter Monday; 30 base; 31.3.–4.4. the newer pattern, 50 every day.
+        assert_eq!(days, vec![(1, 50), (2, 50), (3, 50), (4, 50), (22, 40), (23, 40), (25, 40), (30, 40), (31, 50)]);
+    }
+
+    #[test]
+    fn materialization_skips_closed_and_uncovered_days() {
+        let ctx = ctx();
+        let key = |site, day, product: &str| (site, day, product.to_owned(), String::new());
+        assert_eq!(materializable(&ctx, &key(SITE, d(2027, 3, 10), "LOUNAS-PK"), CUSTOMER), Ok(()));
+        assert_eq!(materializable(&ctx, &key(CLOSED_SITE, d(2027, 3, 15), "LOUNAS-PK"), CUSTOMER), Err(Skip::Closed));
+        assert_eq!(materializable(&ctx, &key(Uuid::from_u128(77), d(2027, 3, 10), "LOUNAS-PK"), CUSTOMER), Err(Skip::NotCovered));
+        assert_eq!(materializable(&ctx, &key(SITE, d(2027, 3, 10), "LISASIIVOUS"), CUSTOMER), Err(Skip::NotCovered));
+        assert_eq!(materializable(&ctx, &key(SITE, d(2027, 3, 10), "NO-SUCH"), CUSTOMER), Err(Skip::NotCovered));
+    }
+
+    #[test]
+    fn standing_orders_need_scope_a_product_and_coverage() {
+        let ctx = ctx();
+        assert_eq!(check_standing_order(&ctx, &site_user(), SITE, "LOUNAS-PK", d(2027, 3, 10)).unwrap(), CUSTOMER);
+        let field = |r: Result<Uuid, AppError>| r.unwrap_err().violations.first().map(|v| v.field.clone()).unwrap_or_default();
+        assert_eq!(field(check_standing_order(&ctx, &site_user(), Uuid::from_u128(77), "LOUNAS-PK", d(2027, 3, 10))), "site_id");
+        assert_eq!(field(check_standing_order(&ctx, &site_user(), SITE, "NO-SUCH", d(2027, 3, 10))), "product_code");
+        assert_eq!(field(check_standing_order(&ctx, &site_user(), SITE, "LISASIIVOUS", d(2027, 3, 10))), "product_code");
+        assert_eq!(
+            check_standing_order(&ctx, &site_user(), OTHER_SITE, "LOUNAS-PK", d(2027, 3, 10)).unwrap_err().code,
+            kumppani_platform::ErrorCode::PermissionDenied
+        );
+    }
+
+    #[test]
+    fn closures_start_after_every_cut_off_except_for_staff() {
+        assert_eq!(earliest_closure_day(true, today(), now()), d(2027, 3, 2));
+        // Monday 10:00: Wednesday's 2-working-day cut-off (today 12:00) is still open.
+        assert_eq!(earliest_closure_day(false, today(), now()), d(2027, 3, 3));
+        let afternoon = Utc.with_ymd_and_hms(2027, 3, 1, 13, 0, 0).unwrap();
+        assert_eq!(earliest_closure_day(false, today(), afternoon), d(2027, 3, 4));
+    }
+
+    #[test]
+    fn deliveries_need_a_reason_only_to_correct_a_confirmed_quantity() {
+        assert_eq!(DeliveryChange::of(None, 40), DeliveryChange::Confirmed);
+        assert_eq!(DeliveryChange::of(Some(40), 38), DeliveryChange::Corrected);
+        assert_eq!(DeliveryChange::of(Some(38), 38), DeliveryChange::Unchanged);
+        assert_eq!(DeliveryChange::Unchanged.event_type(), None);
+        let key: Key = (SITE, d(2027, 3, 1), "LOUNAS-PK".into(), String::new());
+        let existing = HashMap::from([(key.clone(), 40)]);
+        assert!(check_correction_reason(&[(key.clone(), 40)], &existing, "").is_ok());
+        assert!(check_correction_reason(&[(key.clone(), 38)], &HashMap::new(), "").is_ok());
+        let e = check_correction_reason(&[(key.clone(), 38)], &existing, "").unwrap_err();
+        assert_eq!(e.violations[0].reason, "is required: 1 line(s) correct an earlier confirmation");
+        assert!(check_correction_reason(&[(key, 38)], &existing, "Kaksi poissa").is_ok());
+    }
+
+    #[test]
+    fn delivered_lines_need_known_sites_in_the_grant_and_catalogue_products() {
+        let ctx = ctx();
+        let lines = vec![
+            ((SITE, d(2027, 3, 1), "LOUNAS-PK".to_owned(), String::new()), 1),
+            ((Uuid::from_u128(77), d(2027, 3, 1), "NO-SUCH".to_owned(), String::new()), 1),
+            ((OTHER_SITE, d(2027, 3, 1), "LOUNAS-PK".to_owned(), String::new()), 1),
+        ];
+        let system = principal(Role::SystemClient, Some(CUSTOMER), None, &["deliveries:write"]);
+        let fields: Vec<String> =
+            check_delivery_lines(&lines, &ctx, &system).unwrap_err().violations.into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["lines[1].site_id", "lines[1].product_code", "lines[2].site_id"]);
+        assert_eq!(check_delivery_lines(&lines, &ctx, &staff()).unwrap_err().violations.len(), 2);
+    }
+
+    #[test]
+    fn budgets_are_pro_rated_over_the_year() {
+        let p = |as_of| BudgetPeriod::new(2027, as_of).unwrap();
+        assert_eq!(p(d(2026, 6, 1)).to_date(365), 0);
+        assert_eq!(p(d(2026, 6, 1)).as_of, d(2026, 12, 31));
+        assert_eq!(p(d(2027, 1, 1)).to_date(365), 1);
+        assert_eq!(p(d(2027, 7, 2)).to_date(365), 183);
+        assert_eq!(p(d(2028, 2, 1)).to_date(365), 365);
+        assert_eq!(p(d(2028, 2, 1)).as_of, d(2027, 12, 31));
+        assert_eq!(BudgetPeriod::new(2028, d(2028, 12, 31)).unwrap().to_date(366), 366, "leap year");
+    }
+
+    #[test]
+    fn production_totals_count_sites_per_product_and_diet() {
+        let a = (Uuid::from_u128(1), Some("A".to_owned()));
+        let b = (Uuid::from_u128(2), None);
+        let lines = vec![
+            (a.0, a.1.clone(), "LOUNAS-PK".to_owned(), String::new(), 40),
+            (a.0, a.1, "LOUNAS-PK".to_owned(), "kasvis".to_owned(), 3),
+            (b.0, b.1, "LOUNAS-PK".to_owned(), String::new(), 20),
+        ];
+        let (totals, sites) = production(lines);
+        let t: Vec<(&str, i32, i32)> = totals.iter().map(|r| (r.diet.as_str(), r.quantity, r.sites)).collect();
+        assert_eq!(t, [("", 60, 2), ("kasvis", 3, 1)]);
+        assert_eq!(sites.iter().map(|s| (s.site_name.as_str(), s.rows.len())).collect::<Vec<_>>(), [("A", 2), ("", 1)]);
+    }
+
+    #[test]
+    fn the_electronic_rate_counts_portal_and_ordering_system() {
+        assert_eq!(electronic_percent(0, 0, 0), "0.0");
+        assert_eq!(electronic_percent(1, 1, 1), "66.7");
+        assert_eq!(electronic_percent(3, 0, 0), "100.0");
+    }
+}
