@@ -404,7 +404,11 @@ pub async fn relay(events: usize) -> anyhow::Result<()> {
     write(events / 10, events).await?;
     let (n, took) = drain(relay(1)).await?;
     let single = n as f64 / took.as_secs_f64();
-    println!("  one ack at a time:        {n} events in {:.2} s = {single:.0} events/s  (ratio {:.1}×)", took.as_secs_f64(), pipelined / single);
+    println!(
+        "  one ack at a time:        {n} events in {:.2} s = {single:.0} events/s  (ratio {:.1}×)",
+        took.as_secs_f64(),
+        pipelined / single
+    );
 
     // Lag at a steady 1,000 events/s: 10 events every 10 ms, each batch its own transaction.
     let shutdown = kumppani_platform::Shutdown::new();

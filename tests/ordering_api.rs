@@ -235,7 +235,7 @@ async fn orders_are_validated_against_the_agreement_and_late_changes_go_to_staff
     let service_day = week.days.iter().find(|x| x.date == Some(d(far_day()))).unwrap();
     let cutoff = service_day.cutoffs.iter().find(|c| c.service_line == "meals").unwrap().cutoff.unwrap();
     let local = chrono::DateTime::from_timestamp(cutoff.seconds, 0).unwrap().with_timezone(&chrono_tz::Europe::Helsinki);
-    let expected = kumppani_ordering::calendar::working_days_before(far_day(), 5);
+    let expected = kumppani_platform::calendar::working_days_before(far_day(), 5);
     assert_eq!(
         (local.date_naive(), local.format("%H:%M").to_string()),
         (expected, "09:00".to_owned()),
@@ -459,7 +459,7 @@ async fn standing_orders_produce_the_daily_orders_and_closures_cancel_them() {
             .orders;
     let expected_days: Vec<chrono::NaiveDate> = (0..=(to - from).num_days())
         .map(|k| from + chrono::Duration::days(k))
-        .filter(|day| day.weekday().num_days_from_monday() < 5 && kumppani_ordering::calendar::is_working_day(*day))
+        .filter(|day| day.weekday().num_days_from_monday() < 5 && kumppani_platform::calendar::is_working_day(*day))
         .collect();
     let by_day: std::collections::HashMap<chrono::NaiveDate, i32> = orders
         .iter()

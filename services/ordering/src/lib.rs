@@ -3,7 +3,6 @@
 //! (what invoicing bills) with corrections; budgeted quantities and over/under-use;
 //! the ordering system's idempotent batch API; production and KPI views.
 
-pub use kumppani_platform::calendar;
 pub mod domain;
 pub mod grpc;
 pub mod projection;
