@@ -585,3 +585,57 @@ async fn signed_agreement_event_carries_lines_and_pagination_walks_everything() 
     assert_eq!(http.get(format!("{}/readyz", env.http)).send().await.unwrap().status(), 200);
     env.cleanup().await;
 }
+
+/// Each service's port lists in reflection (v1 and v1alpha) exactly the
+/// services it serves, plus health and reflection: a client never sees a
+/// service that would answer UNIMPLEMENTED there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_only_what_each_port_serves() {
+    use kumppani::ServiceKind;
+    use tonic_reflection::pb::{v1, v1alpha};
+    let env = TestEnv::start(false).await;
+    let platform = env.platform.as_ref().unwrap();
+    for (kind, own) in [
+        (ServiceKind::Contracts, "kumppani.contracts.v1.ContractsService"),
+        (ServiceKind::Pricing, "kumppani.pricing.v1.PricingService"),
+        (ServiceKind::Ordering, "kumppani.ordering.v1.OrderingService"),
+    ] {
+        let channel = tonic::transport::Channel::from_shared(format!("http://{}", platform.addr(kind))).unwrap().connect().await.unwrap();
+        let mut expected = vec![
+            own.to_owned(),
+            "grpc.health.v1.Health".into(),
+            "grpc.reflection.v1.ServerReflection".into(),
+            "grpc.reflection.v1alpha.ServerReflection".into(),
+        ];
+        expected.sort();
+
+        let mut alpha = v1alpha::server_reflection_client::ServerReflectionClient::new(channel.clone());
+        let request = v1alpha::ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(v1alpha::server_reflection_request::MessageRequest::ListServices(String::new())),
+        };
+        let mut answers = alpha.server_reflection_info(tokio_stream::iter([request])).await.unwrap().into_inner();
+        let answer = answers.message().await.unwrap().unwrap();
+        let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+            panic!("{kind:?}: not a service list: {answer:?}")
+        };
+        let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        names.sort();
+        assert_eq!(names, expected, "v1alpha on the {kind:?} port");
+
+        let mut current = v1::server_reflection_client::ServerReflectionClient::new(channel);
+        let request = v1::ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(String::new())),
+        };
+        let mut answers = current.server_reflection_info(tokio_stream::iter([request])).await.unwrap().into_inner();
+        let answer = answers.message().await.unwrap().unwrap();
+        let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+            panic!("{kind:?}: not a service list: {answer:?}")
+        };
+        let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        names.sort();
+        assert_eq!(names, expected, "v1 on the {kind:?} port");
+    }
+    env.cleanup().await;
+}
