@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use kumppani_platform::AppError;
-use kumppani_platform::error::Violations;
+use kumppani_platform::validate::Violations;
 use kumppani_proto::pricing::v1 as pb;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -119,30 +119,6 @@ pub fn validate_price(
         return None;
     }
     Some((p.product_code.clone(), PriceData { unit_price, components }))
-}
-
-pub fn to_date(d: &pb::Date) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?)
-}
-
-pub fn from_date(d: NaiveDate) -> pb::Date {
-    pb::Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
-}
-
-pub fn parse_date(v: &mut Violations, field: &str, d: Option<&pb::Date>) -> Option<NaiveDate> {
-    match d {
-        None => {
-            v.add(field, "is required");
-            None
-        }
-        Some(d) => {
-            let parsed = to_date(d);
-            if parsed.is_none() {
-                v.add(field, "is not a valid calendar date");
-            }
-            parsed
-        }
-    }
 }
 
 pub use kumppani_platform::convert::today_helsinki;

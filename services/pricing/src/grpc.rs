@@ -1,12 +1,12 @@
 //! The tonic adapter of the pricing service: authentication, validation (all
 //! bad fields at once), scope, one transaction per change with its outbox event.
 
-use crate::domain::{self, PriceData, fmt_money, parse_date, percent_change};
+use crate::domain::{self, PriceData, fmt_money, percent_change};
 use crate::{PRODUCER, store};
 use chrono::{Datelike, NaiveDate};
 use kumppani_platform::auth::{self, Principal, Role, Verifier};
-use kumppani_platform::error::Violations;
 use kumppani_platform::events::emit;
+use kumppani_platform::validate::{self, Violations};
 use kumppani_platform::{AppError, ErrorCode};
 use kumppani_proto::pricing::v1 as pb;
 use kumppani_proto::pricing::v1::pricing_service_server::PricingService;
@@ -26,28 +26,6 @@ type R<T> = Result<Response<T>, Status>;
 
 /// Most lookups one ResolvePrices call may carry (a month of an Oulu-sized city is ~63 000).
 pub const MAX_LOOKUPS: usize = 200_000;
-
-fn uuid_arg(v: &mut Violations, field: &str, s: &str, required: bool) -> Option<Uuid> {
-    v.uuid(field, s, required)
-}
-
-fn text(v: &mut Violations, field: &str, s: &str, max: usize, required: bool) -> String {
-    v.text(field, s, max, required)
-}
-
-fn year_arg(v: &mut Violations, field: &str, year: i32, required: bool) -> Option<i32> {
-    if year == 0 {
-        if required {
-            v.add(field, "is required");
-        }
-        return None;
-    }
-    if !(2000..=2100).contains(&year) {
-        v.add(field, "must be between 2000 and 2100");
-        return None;
-    }
-    Some(year)
-}
 
 async fn site_customer(conn: &mut PgConnection, site: Uuid) -> Result<Option<Uuid>, AppError> {
     Ok(sqlx::query_scalar("SELECT customer_id FROM sites WHERE id = $1").bind(site).fetch_optional(conn).await?)
@@ -100,12 +78,12 @@ impl PricingService for PricingApi {
         p.require_enterprise()?;
         let r = req.into_inner();
         let mut v = Violations::default();
-        let year = year_arg(&mut v, "year", r.year, true).unwrap_or_default();
-        let effective = r.effective_from.as_ref().map(|d| parse_date(&mut v, "effective_from", Some(d))).unwrap_or(None);
+        let year = v.year("year", r.year, true).unwrap_or_default();
+        let effective = v.date("effective_from", r.effective_from.as_ref(), false);
         if let Some(e) = effective {
             v.check(e.year() == year, "effective_from", "must be within the list's year");
         }
-        let note = text(&mut v, "note", &r.note, 2000, false);
+        let note = v.text("note", &r.note, 2000, false);
         v.finish()?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('pricing-list-' || $1::text))")
@@ -173,7 +151,7 @@ impl PricingService for PricingApi {
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let products = store::products(&mut tx).await.map_err(AppError::from)?;
         let mut v = Violations::default();
-        let id = uuid_arg(&mut v, "price_list_id", &r.price_list_id, true);
+        let id = v.uuid("price_list_id", &r.price_list_id, true);
         let price = domain::validate_price(&mut v, "price", r.price.as_ref(), &products);
         v.finish()?;
         let (Some(id), Some((code, price))) = (id, price) else { return Err(AppError::invalid("price", "is required").into()) };
@@ -208,19 +186,13 @@ impl PricingService for PricingApi {
         p.require_enterprise()?;
         let r = req.into_inner();
         let mut v = Violations::default();
-        let id = uuid_arg(&mut v, "id", &r.id, true);
-        let to = match domain::list_status_text(r.to) {
-            Some(t) => t,
-            None => {
-                v.add("to", "is required");
-                ""
-            }
-        };
+        let id = v.uuid("id", &r.id, true);
+        let to = v.enumeration("to", r.to, domain::list_status_text, true).unwrap_or_default();
         let mut approved_on = None;
         let mut reference = String::new();
         if to == "approved" {
-            approved_on = parse_date(&mut v, "group_approved_on", r.group_approved_on.as_ref());
-            reference = text(&mut v, "group_approval_ref", &r.group_approval_ref, 200, true);
+            approved_on = v.date("group_approved_on", r.group_approved_on.as_ref(), true);
+            reference = v.text("group_approval_ref", &r.group_approval_ref, 200, true);
             if let Some(d) = approved_on {
                 v.check(d <= domain::today_helsinki(), "group_approved_on", "must not be in the future");
             }
@@ -274,10 +246,7 @@ impl PricingService for PricingApi {
     #[tracing::instrument(skip_all)]
     async fn get_price_list(&self, req: Request<pb::GetPriceListRequest>) -> R<pb::PriceList> {
         let p = self.principal(&req).await?;
-        let mut v = Violations::default();
-        let id = uuid_arg(&mut v, "id", &req.get_ref().id, true);
-        v.finish()?;
-        let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
+        let id = validate::id_arg("id", &req.get_ref().id)?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         let list = store::load_list(&mut conn, id).await.map_err(AppError::from)?.ok_or_else(|| AppError::not_found("price list"))?;
         if !p.is_enterprise() && list.status != pb::PriceListStatus::Published as i32 {
@@ -290,7 +259,7 @@ impl PricingService for PricingApi {
     async fn list_price_lists(&self, req: Request<pb::ListPriceListsRequest>) -> R<pb::ListPriceListsResponse> {
         let p = self.principal(&req).await?;
         let mut v = Violations::default();
-        let year = year_arg(&mut v, "year", req.get_ref().year, false);
+        let year = v.year("year", req.get_ref().year, false);
         v.finish()?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         let mut lists = store::lists(&mut conn, year).await.map_err(AppError::from)?;
@@ -308,8 +277,8 @@ impl PricingService for PricingApi {
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let products = store::products(&mut tx).await.map_err(AppError::from)?;
         let mut v = Violations::default();
-        let customer = uuid_arg(&mut v, "customer_id", &r.customer_id, false);
-        let site = uuid_arg(&mut v, "site_id", &r.site_id, false);
+        let customer = v.uuid("customer_id", &r.customer_id, false);
+        let site = v.uuid("site_id", &r.site_id, false);
         v.check(
             customer.is_some() != site.is_some() || (!r.customer_id.is_empty() && !r.site_id.is_empty()),
             "site_id",
@@ -317,11 +286,11 @@ impl PricingService for PricingApi {
         );
         v.check(r.customer_id.is_empty() || r.site_id.is_empty(), "customer_id", "give either site_id or customer_id, not both");
         let price = domain::validate_price(&mut v, "price", r.price.as_ref(), &products);
-        let effective = parse_date(&mut v, "effective_from", r.effective_from.as_ref());
+        let effective = v.date("effective_from", r.effective_from.as_ref(), true);
         if let Some(e) = effective {
             v.check(e >= domain::today_helsinki(), "effective_from", "must not be in the past (issued invoices do not change)");
         }
-        let reason = text(&mut v, "reason", &r.reason, 2000, true);
+        let reason = v.text("reason", &r.reason, 2000, true);
         v.finish()?;
         let (Some((code, price)), Some(effective)) = (price, effective) else {
             return Err(AppError::invalid("price", "is required").into());
@@ -362,9 +331,9 @@ impl PricingService for PricingApi {
         let p = self.principal(&req).await?;
         let r = req.into_inner();
         let mut v = Violations::default();
-        let mut customer = uuid_arg(&mut v, "customer_id", &r.customer_id, false);
-        let mut site = uuid_arg(&mut v, "site_id", &r.site_id, false);
-        let year = year_arg(&mut v, "year", r.year, false);
+        let mut customer = v.uuid("customer_id", &r.customer_id, false);
+        let mut site = v.uuid("site_id", &r.site_id, false);
+        let year = v.year("year", r.year, false);
         v.finish()?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         match p.role {
@@ -402,15 +371,15 @@ impl PricingService for PricingApi {
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let products = store::products(&mut tx).await.map_err(AppError::from)?;
         let mut v = Violations::default();
-        let effective = parse_date(&mut v, "effective_from", r.effective_from.as_ref());
+        let effective = v.date("effective_from", r.effective_from.as_ref(), true);
         if let Some(e) = effective {
             v.check(e >= domain::today_helsinki(), "effective_from", "must not be in the past");
         }
-        let reason = text(&mut v, "reason", &r.reason, 4000, true);
+        let reason = v.text("reason", &r.reason, 4000, true);
         v.check(!r.customer_ids.is_empty(), "customer_ids", "name at least one affected customer");
         let mut customers = Vec::new();
         for (i, c) in r.customer_ids.iter().enumerate() {
-            if let Some(id) = uuid_arg(&mut v, &format!("customer_ids[{i}]"), c, true) {
+            if let Some(id) = v.uuid(&format!("customer_ids[{i}]"), c, true) {
                 if !customers.contains(&id) {
                     customers.push(id);
                 }
@@ -461,9 +430,9 @@ impl PricingService for PricingApi {
         p.require_enterprise()?;
         let r = req.into_inner();
         let mut v = Violations::default();
-        let id = uuid_arg(&mut v, "price_change_id", &r.price_change_id, true);
-        let on = parse_date(&mut v, "approved_on", r.approved_on.as_ref());
-        let reference = text(&mut v, "reference", &r.reference, 200, true);
+        let id = v.uuid("price_change_id", &r.price_change_id, true);
+        let on = v.date("approved_on", r.approved_on.as_ref(), true);
+        let reference = v.text("reference", &r.reference, 200, true);
         if let Some(d) = on {
             v.check(d <= domain::today_helsinki(), "approved_on", "must not be in the future");
         }
@@ -494,9 +463,9 @@ impl PricingService for PricingApi {
         p.require_enterprise()?;
         let r = req.into_inner();
         let mut v = Violations::default();
-        let id = uuid_arg(&mut v, "price_change_id", &r.price_change_id, true);
-        let decided_on = parse_date(&mut v, "decided_on", r.decided_on.as_ref());
-        let reason = text(&mut v, "reason", &r.reason, 4000, !r.approve);
+        let id = v.uuid("price_change_id", &r.price_change_id, true);
+        let decided_on = v.date("decided_on", r.decided_on.as_ref(), true);
+        let reason = v.text("reason", &r.reason, 4000, !r.approve);
         if let Some(d) = decided_on {
             v.check(d <= domain::today_helsinki(), "decided_on", "must not be in the future");
         }
@@ -554,7 +523,7 @@ impl PricingService for PricingApi {
     async fn list_price_changes(&self, req: Request<pb::ListPriceChangesRequest>) -> R<pb::ListPriceChangesResponse> {
         let p = self.principal(&req).await?;
         let mut v = Violations::default();
-        let year = year_arg(&mut v, "year", req.get_ref().year, false);
+        let year = v.year("year", req.get_ref().year, false);
         v.finish()?;
         let customer = if p.is_enterprise() { None } else { Some(p.customer_id.ok_or_else(|| AppError::denied("no customer scope"))?) };
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
@@ -580,10 +549,10 @@ impl PricingService for PricingApi {
         let products = store::products(&mut conn).await.map_err(AppError::from)?;
         let mut v = Violations::default();
         v.check(products.contains_key(&r.product_code), "product_code", "is not a product of the catalogue");
-        let year = year_arg(&mut v, "year", r.year, true).unwrap_or_default();
-        let provider = text(&mut v, "provider", &r.provider, 200, true);
+        let year = v.year("year", r.year, true).unwrap_or_default();
+        let provider = v.text("provider", &r.provider, 200, true);
         let price = domain::parse_money(&mut v, "unit_price", &r.unit_price);
-        let source = text(&mut v, "source", &r.source, 500, true);
+        let source = v.text("source", &r.source, 500, true);
         v.finish()?;
         let id = Uuid::now_v7();
         sqlx::query(
@@ -613,7 +582,7 @@ impl PricingService for PricingApi {
     async fn list_benchmarks(&self, req: Request<pb::ListBenchmarksRequest>) -> R<pb::ListBenchmarksResponse> {
         self.principal(&req).await?;
         let mut v = Violations::default();
-        let year = year_arg(&mut v, "year", req.get_ref().year, false);
+        let year = v.year("year", req.get_ref().year, false);
         v.finish()?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         Ok(Response::new(pb::ListBenchmarksResponse { benchmarks: store::benchmarks(&mut conn, year).await.map_err(AppError::from)? }))
@@ -636,8 +605,8 @@ impl PricingService for PricingApi {
         v.check(r.lookups.len() <= MAX_LOOKUPS, "lookups", &format!("at most {MAX_LOOKUPS} per call"));
         let mut parsed = Vec::with_capacity(r.lookups.len());
         for (i, l) in r.lookups.iter().enumerate() {
-            let site = uuid_arg(&mut v, &format!("lookups[{i}].site_id"), &l.site_id, true);
-            let day = parse_date(&mut v, &format!("lookups[{i}].service_day"), l.service_day.as_ref());
+            let site = v.uuid(&format!("lookups[{i}].site_id"), &l.site_id, true);
+            let day = v.date(&format!("lookups[{i}].service_day"), l.service_day.as_ref(), true);
             if l.product_code.is_empty() {
                 v.add(format!("lookups[{i}].product_code"), "is required");
             }
@@ -676,10 +645,10 @@ impl PricingService for PricingApi {
         let p = self.principal(&req).await?;
         let r = req.into_inner();
         let mut v = Violations::default();
-        let mut customer = uuid_arg(&mut v, "customer_id", &r.customer_id, false);
-        let site = uuid_arg(&mut v, "site_id", &r.site_id, false);
-        let year = year_arg(&mut v, "year", r.year, true).unwrap_or_default();
-        let as_of = r.as_of.as_ref().map(|d| parse_date(&mut v, "as_of", Some(d))).unwrap_or(None);
+        let mut customer = v.uuid("customer_id", &r.customer_id, false);
+        let site = v.uuid("site_id", &r.site_id, false);
+        let year = v.year("year", r.year, true).unwrap_or_default();
+        let as_of = v.date("as_of", r.as_of.as_ref(), false);
         v.check(customer.is_some() || site.is_some(), "customer_id", "give customer_id or site_id");
         v.finish()?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
@@ -730,7 +699,7 @@ impl PricingService for PricingApi {
                 let lookup = pb::PriceLookup {
                     product_code: product.code.clone(),
                     site_id: site.map(|s| s.to_string()).unwrap_or_default(),
-                    service_day: Some(domain::from_date(as_of)),
+                    service_day: Some(pb::Date::from_naive(as_of)),
                 };
                 let now = book.resolve_for(&product.code, customer, site, as_of);
                 let before = book.resolve_for(&product.code, customer, site, last_year_day).ok();
@@ -761,7 +730,7 @@ impl PricingService for PricingApi {
             site_id: site.map(|s| s.to_string()).unwrap_or_default(),
             site_name,
             year,
-            as_of: Some(domain::from_date(as_of)),
+            as_of: Some(pb::Date::from_naive(as_of)),
             rows,
         }))
     }

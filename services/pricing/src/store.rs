@@ -1,6 +1,6 @@
 //! SQL of the pricing schema: loaders that build protos and the [`PriceBook`].
 
-use crate::domain::{self, ListEntry, OverrideEntry, PriceBook, PriceData, VatRow, fmt_money, from_date};
+use crate::domain::{self, ListEntry, OverrideEntry, PriceBook, PriceData, VatRow, fmt_money};
 use chrono::{DateTime, NaiveDate, Utc};
 use kumppani_proto::pricing::v1 as pb;
 use rust_decimal::Decimal;
@@ -80,9 +80,9 @@ pub fn list_proto(r: ListRow, prices: Vec<(String, PriceData)>) -> pb::PriceList
         year: r.year,
         version: r.version,
         status: domain::list_status_from(&r.status),
-        effective_from: Some(from_date(r.effective_from)),
+        effective_from: Some(pb::Date::from_naive(r.effective_from)),
         prices: prices.iter().map(|(code, p)| p.to_proto(code)).collect(),
-        group_approved_on: r.group_approved_on.map(from_date),
+        group_approved_on: r.group_approved_on.map(pb::Date::from_naive),
         group_approval_ref: r.group_approval_ref,
         published_at: r.published_at.and_then(ts),
         created_by: r.created_by,
@@ -131,7 +131,7 @@ impl From<OverrideRow> for pb::PriceOverride {
             customer_id: r.customer_id.to_string(),
             site_id: r.site_id.map(|s| s.to_string()).unwrap_or_default(),
             price: Some(price_data(r.unit_price, r.components).to_proto(&r.product_code)),
-            effective_from: Some(from_date(r.effective_from)),
+            effective_from: Some(pb::Date::from_naive(r.effective_from)),
             reason: r.reason,
             created_by: r.created_by,
             created_at: ts(r.created_at),
@@ -217,17 +217,17 @@ pub async fn change_proto(conn: &mut PgConnection, r: ChangeRow) -> Result<pb::P
     Ok(pb::PriceChange {
         id: r.id.to_string(),
         year: r.year,
-        effective_from: Some(from_date(r.effective_from)),
+        effective_from: Some(pb::Date::from_naive(r.effective_from)),
         reason: r.reason.clone(),
         status: domain::change_status_from(&r.status),
         customer_ids: r.customer_ids.iter().map(Uuid::to_string).collect(),
         customer_names: r.customer_ids.iter().map(|c| names.get(c).cloned().unwrap_or_else(|| c.to_string())).collect(),
         items: change_items(&r).iter().map(|(code, p)| p.to_proto(code)).collect(),
-        group_approved_on: r.group_approved_on.map(from_date),
+        group_approved_on: r.group_approved_on.map(pb::Date::from_naive),
         group_approval_ref: r.group_approval_ref,
         proposed_by: r.proposed_by,
         decided_by: r.decided_by,
-        decided_on: r.decided_on.map(from_date),
+        decided_on: r.decided_on.map(pb::Date::from_naive),
         decision_reason: r.decision_reason,
         created_at: ts(r.created_at),
     })
@@ -281,8 +281,8 @@ pub fn vat_proto(rows: &[VatRow]) -> Vec<pb::VatRate> {
         .map(|r| pb::VatRate {
             category: domain::vat_from(&r.category),
             rate: r.rate.normalize().to_string(),
-            valid_from: Some(from_date(r.valid_from)),
-            valid_to: r.valid_to.map(from_date),
+            valid_from: Some(pb::Date::from_naive(r.valid_from)),
+            valid_to: r.valid_to.map(pb::Date::from_naive),
         })
         .collect()
 }
