@@ -70,8 +70,16 @@ impl PriceData {
 
 /// Money as text with at least two decimals ("3.85", "1.2345").
 pub fn fmt_money(d: Decimal) -> String {
-    let n = d.normalize();
-    if n.scale() < 2 { format!("{:.2}", n) } else { n.to_string() }
+    shown_money(d).to_string()
+}
+
+/// Money at the scale it is shown: no trailing zeros, but at least two decimals.
+pub fn shown_money(d: Decimal) -> Decimal {
+    let mut n = d.normalize();
+    if n.scale() < 2 {
+        n.rescale(2);
+    }
+    n
 }
 
 /// Validates a price: known product, money, components that sum exactly
@@ -122,6 +130,15 @@ pub fn validate_price(
 }
 
 pub use kumppani_platform::convert::today_helsinki;
+
+/// A version of a year's price list, as far as creating the next one needs.
+#[derive(Debug, Clone)]
+pub struct ListVersion {
+    pub id: Uuid,
+    pub version: i32,
+    pub status: String,
+    pub effective_from: NaiveDate,
+}
 
 /// draft → proposed → approved → published; proposed → draft (back to work).
 pub fn check_list_transition(from: &str, to: &str) -> Result<(), AppError> {
@@ -264,6 +281,17 @@ impl PriceBook {
     }
 }
 
+/// A private provider's price of a product, for comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Benchmark {
+    pub id: Uuid,
+    pub product_code: String,
+    pub year: i32,
+    pub provider: String,
+    pub unit_price: Decimal,
+    pub source: String,
+}
+
 /// Percent change `(new - old) / old`, one decimal, half away from zero.
 pub fn percent_change(new: Decimal, old: Decimal) -> Option<Decimal> {
     if old.is_zero() {
@@ -369,6 +397,13 @@ mod tests {
         ok.components[1].amount = "2.65".into();
         let mut v = Violations::default();
         assert!(validate_price(&mut v, "price", Some(&ok), &products).is_some());
+    }
+
+    #[test]
+    fn money_is_shown_with_at_least_two_decimals() {
+        let shown = |s: &str| fmt_money(Decimal::from_str(s).unwrap_or_default());
+        assert_eq!([shown("3"), shown("3.5000"), shown("3.85"), shown("1.2345"), shown("0")], ["3.00", "3.50", "3.85", "1.2345", "0.00"]);
+        assert_eq!(shown_money(Decimal::from_str("3.5000").unwrap_or_default()).scale(), 2);
     }
 
     #[test]
