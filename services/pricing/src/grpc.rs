@@ -4,18 +4,17 @@
 //! transaction per change, with its outbox event), and maps rows and errors to
 //! the proto.
 
-use crate::domain::{self, PriceData, fmt_money, percent_change};
+use crate::domain::{self, PriceData, fmt_money};
 use crate::{PRODUCER, store};
-use chrono::{Datelike, NaiveDate};
-use kumppani_platform::auth::{self, Principal, Role, Verifier};
+use chrono::Datelike;
+use kumppani_platform::AppError;
+use kumppani_platform::auth::{self, Verifier};
+use kumppani_platform::convert::today_helsinki;
 use kumppani_platform::events::emit;
 use kumppani_platform::validate::{self, Violations};
-use kumppani_platform::{AppError, ErrorCode};
 use kumppani_proto::pricing::v1 as pb;
 use kumppani_proto::pricing::v1::pricing_service_server::PricingService;
-use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
-use std::collections::HashMap;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -33,18 +32,6 @@ pub const MAX_LOOKUPS: usize = 200_000;
 /// A database error as the caller sees it.
 fn db(e: sqlx::Error) -> Status {
     AppError::from(e).into()
-}
-
-/// The customer (and site) a caller may read prices of; staff and
-/// `prices:read` systems may read any.
-fn check_price_scope(p: &Principal, customer: Uuid, site: Option<Uuid>) -> Result<(), AppError> {
-    let ok = match p.role {
-        Role::EnterpriseAdmin | Role::EnterpriseStaff => true,
-        Role::SystemClient => p.grants.iter().any(|g| g == "prices:read"),
-        Role::CustomerContact => p.customer_id == Some(customer),
-        Role::SiteUser => p.customer_id == Some(customer) && site.is_some() && site == p.site_id,
-    };
-    if ok { Ok(()) } else { Err(AppError::denied("these prices are outside your scope")) }
 }
 
 /// Writes the outbox event of a stored override and returns it.
@@ -87,31 +74,13 @@ impl PricingService for PricingApi {
         let mut tx = self.pool.begin().await.map_err(db)?;
         store::lock_list_year(&mut tx, year).await.map_err(db)?;
         let versions = store::list_versions(&mut tx, year).await.map_err(db)?;
-        if let Some(open) = versions.iter().find(|l| l.status != "published") {
-            return Err(AppError::new(
-                ErrorCode::AlreadyExists,
-                format!("version {} of {year} is still {}: continue that one", open.version, open.status),
-            )
-            .into());
-        }
-        let latest = versions.last();
-        let (version, effective_from) = match latest {
-            None => (1, effective.unwrap_or(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default())),
-            Some(l) => {
-                let Some(e) = effective else {
-                    return Err(AppError::invalid("effective_from", "is required for a correction of a published list").into());
-                };
-                if e <= l.effective_from {
-                    return Err(AppError::invalid("effective_from", "must be after the date the current version took effect").into());
-                }
-                (l.version + 1, e)
-            }
-        };
+        let next = domain::next_list_version(year, effective, &versions)?;
         let id = Uuid::now_v7();
-        let new = store::NewList { id, year, version, effective_from, created_by: &p.subject, note: &note };
+        let new =
+            store::NewList { id, year, version: next.version, effective_from: next.effective_from, created_by: &p.subject, note: &note };
         store::insert_list(&mut tx, &new).await.map_err(db)?;
-        if let Some(prev) = latest {
-            store::copy_list_prices(&mut tx, prev.id, id).await.map_err(db)?;
+        if let Some(prev) = next.copy_prices_from {
+            store::copy_list_prices(&mut tx, prev, id).await.map_err(db)?;
         }
         let list = load_list(&mut tx, id).await?;
         tx.commit().await.map_err(db)?;
@@ -130,15 +99,8 @@ impl PricingService for PricingApi {
         let price = domain::validate_price(&mut v, "price", r.price.as_ref(), &products);
         v.finish()?;
         let (Some(id), Some((code, price))) = (id, price) else { return Err(AppError::invalid("price", "is required").into()) };
-        let list = store::list_row(&mut tx, id, true).await.map_err(db)?.ok_or_else(|| AppError::not_found("price list"))?;
-        if list.status != "draft" {
-            return Err(AppError::precondition(format!(
-                "only a draft list can be edited; this one is {}{}",
-                list.status,
-                if list.status == "published" { " and immutable: create a new version to correct it" } else { "" }
-            ))
-            .into());
-        }
+        let list = store::lock_list(&mut tx, id).await.map_err(db)?.ok_or_else(|| AppError::not_found("price list"))?;
+        domain::check_list_editable(&list.status)?;
         store::upsert_list_price(&mut tx, id, &code, &price).await.map_err(db)?;
         let list = load_list(&mut tx, id).await?;
         tx.commit().await.map_err(db)?;
@@ -155,30 +117,22 @@ impl PricingService for PricingApi {
         let to = v.enumeration("to", r.to, domain::list_status_text, true).unwrap_or_default();
         let mut approved_on = None;
         let mut reference = String::new();
-        if to == "approved" {
+        if r.to == pb::PriceListStatus::Approved as i32 {
             approved_on = v.date("group_approved_on", r.group_approved_on.as_ref(), true);
             reference = v.text("group_approval_ref", &r.group_approval_ref, 200, true);
             if let Some(d) = approved_on {
-                v.check(d <= domain::today_helsinki(), "group_approved_on", "must not be in the future");
+                v.check(d <= today_helsinki(), "group_approved_on", "must not be in the future");
             }
         }
         v.finish()?;
         let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let list = store::list_row(&mut tx, id, true).await.map_err(db)?.ok_or_else(|| AppError::not_found("price list"))?;
-        domain::check_list_transition(&list.status, to)?;
-        if to == "proposed" && store::list_price_count(&mut tx, id).await.map_err(db)? == 0 {
-            return Err(AppError::precondition("a price list needs at least one price before it is proposed").into());
-        }
-        if to == "published" && list.version > 1 && list.effective_from < domain::today_helsinki() {
-            return Err(AppError::precondition(
-                "a correction cannot take effect in the past (issued invoices do not change); set a later effective date",
-            )
-            .into());
-        }
+        let list = store::lock_list(&mut tx, id).await.map_err(db)?.ok_or_else(|| AppError::not_found("price list"))?;
+        let prices = store::list_price_count(&mut tx, id).await.map_err(db)?;
+        domain::check_list_step(&list, to, prices, today_helsinki())?;
         store::set_list_status(&mut tx, id, to, approved_on, &reference).await.map_err(db)?;
         let out = load_list(&mut tx, id).await?;
-        if to == "published" {
+        if r.to == pb::PriceListStatus::Published as i32 {
             let products = store::product_list(&mut tx).await.map_err(db)?;
             emit(&mut tx, PRODUCER, "pricing.price_list.published", &pb::PriceListEvent { price_list: Some(out.clone()), products })
                 .await
@@ -194,7 +148,7 @@ impl PricingService for PricingApi {
         let id = validate::id_arg("id", &req.get_ref().id)?;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let list = load_list(&mut conn, id).await?;
-        if !p.is_enterprise() && list.status != pb::PriceListStatus::Published as i32 {
+        if !domain::may_see_list(&p, list.status) {
             return Err(AppError::not_found("price list").into());
         }
         Ok(Response::new(list))
@@ -208,9 +162,7 @@ impl PricingService for PricingApi {
         v.finish()?;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let mut lists = store::lists(&mut conn, year).await.map_err(db)?;
-        if !p.is_enterprise() {
-            lists.retain(|l| l.status == pb::PriceListStatus::Published as i32);
-        }
+        lists.retain(|l| domain::may_see_list(&p, l.status));
         Ok(Response::new(pb::ListPriceListsResponse { price_lists: lists }))
     }
 
@@ -233,7 +185,7 @@ impl PricingService for PricingApi {
         let price = domain::validate_price(&mut v, "price", r.price.as_ref(), &products);
         let effective = v.date("effective_from", r.effective_from.as_ref(), true);
         if let Some(e) = effective {
-            v.check(e >= domain::today_helsinki(), "effective_from", "must not be in the past (issued invoices do not change)");
+            v.check(e >= today_helsinki(), "effective_from", "must not be in the past (issued invoices do not change)");
         }
         let reason = v.text("reason", &r.reason, 2000, true);
         v.finish()?;
@@ -273,34 +225,16 @@ impl PricingService for PricingApi {
         let p = auth::authenticate(&self.verifier, &req).await?;
         let r = req.into_inner();
         let mut v = Violations::default();
-        let mut customer = v.uuid("customer_id", &r.customer_id, false);
-        let mut site = v.uuid("site_id", &r.site_id, false);
+        let customer = v.uuid("customer_id", &r.customer_id, false);
+        let site = v.uuid("site_id", &r.site_id, false);
         let year = v.year("year", r.year, false);
         v.finish()?;
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        match p.role {
-            Role::EnterpriseAdmin | Role::EnterpriseStaff => {}
-            Role::SystemClient if p.grants.iter().any(|g| g == "prices:read") => {}
-            Role::CustomerContact => {
-                if let Some(s) = site {
-                    if store::site(&mut conn, s).await.map_err(db)?.map(|s| s.customer_id) != p.customer_id {
-                        return Err(AppError::denied("this site is outside your scope").into());
-                    }
-                }
-                if customer.is_some_and(|c| Some(c) != p.customer_id) {
-                    return Err(AppError::denied("this customer is outside your scope").into());
-                }
-                customer = p.customer_id;
-            }
-            Role::SiteUser => {
-                if site.is_some_and(|s| Some(s) != p.site_id) || customer.is_some_and(|c| Some(c) != p.customer_id) {
-                    return Err(AppError::denied("these prices are outside your scope").into());
-                }
-                site = p.site_id;
-                customer = None;
-            }
-            Role::SystemClient => return Err(AppError::denied("this client has no prices:read grant").into()),
-        }
+        let site_customer = match site {
+            Some(s) => store::site(&mut conn, s).await.map_err(db)?.map(|s| s.customer_id),
+            None => None,
+        };
+        let (customer, site) = domain::override_filter(&p, customer, site, site_customer)?;
         let overrides = store::overrides(&mut conn, customer, site, year).await.map_err(db)?;
         Ok(Response::new(pb::ListPriceOverridesResponse { overrides }))
     }
@@ -315,7 +249,7 @@ impl PricingService for PricingApi {
         let mut v = Violations::default();
         let effective = v.date("effective_from", r.effective_from.as_ref(), true);
         if let Some(e) = effective {
-            v.check(e >= domain::today_helsinki(), "effective_from", "must not be in the past");
+            v.check(e >= today_helsinki(), "effective_from", "must not be in the past");
         }
         let reason = v.text("reason", &r.reason, 4000, true);
         v.check(!r.customer_ids.is_empty(), "customer_ids", "name at least one affected customer");
@@ -368,15 +302,13 @@ impl PricingService for PricingApi {
         let on = v.date("approved_on", r.approved_on.as_ref(), true);
         let reference = v.text("reference", &r.reference, 200, true);
         if let Some(d) = on {
-            v.check(d <= domain::today_helsinki(), "approved_on", "must not be in the future");
+            v.check(d <= today_helsinki(), "approved_on", "must not be in the future");
         }
         v.finish()?;
         let (Some(id), Some(on)) = (id, on) else { return Err(AppError::invalid("price_change_id", "is required").into()) };
         let mut tx = self.pool.begin().await.map_err(db)?;
         let row = store::change_row(&mut tx, id, true).await.map_err(db)?.ok_or_else(|| AppError::not_found("price change"))?;
-        if row.status != "proposed" {
-            return Err(AppError::precondition(format!("the price change is already {}", row.status)).into());
-        }
+        domain::check_change_open(&row.status)?;
         store::record_change_group_approval(&mut tx, id, on, &reference).await.map_err(db)?;
         let change = load_change(&mut tx, id).await?;
         tx.commit().await.map_err(db)?;
@@ -393,14 +325,13 @@ impl PricingService for PricingApi {
         let decided_on = v.date("decided_on", r.decided_on.as_ref(), true);
         let reason = v.text("reason", &r.reason, 4000, !r.approve);
         if let Some(d) = decided_on {
-            v.check(d <= domain::today_helsinki(), "decided_on", "must not be in the future");
+            v.check(d <= today_helsinki(), "decided_on", "must not be in the future");
         }
         v.finish()?;
         let (Some(id), Some(decided_on)) = (id, decided_on) else { return Err(AppError::invalid("price_change_id", "is required").into()) };
         let mut tx = self.pool.begin().await.map_err(db)?;
         let row = store::change_row(&mut tx, id, true).await.map_err(db)?.ok_or_else(|| AppError::not_found("price change"))?;
-        domain::check_change_decision(&row.status, row.customer_ids.len(), row.group_approved_on, r.approve, decided_on)?;
-        let status = if r.approve { "approved" } else { "rejected" };
+        let status = domain::decide_change(&row.status, row.customer_ids.len(), row.group_approved_on, r.approve, decided_on)?;
         store::decide_change(&mut tx, id, status, &p.subject, decided_on, &reason).await.map_err(db)?;
         if r.approve {
             // The change takes effect as customer-specific prices from its date.
@@ -437,17 +368,11 @@ impl PricingService for PricingApi {
         let mut v = Violations::default();
         let year = v.year("year", req.get_ref().year, false);
         v.finish()?;
-        let customer = if p.is_enterprise() { None } else { Some(p.customer_id.ok_or_else(|| AppError::denied("no customer scope"))?) };
+        let customer = domain::change_scope(&p)?;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let mut changes = store::changes(&mut conn, year, customer).await.map_err(db)?;
-        if let Some(c) = customer {
-            // Never reveal which other customers a change concerns.
-            let own = c.to_string();
-            for ch in &mut changes {
-                let keep: Vec<usize> = ch.customer_ids.iter().enumerate().filter(|(_, id)| **id == own).map(|(i, _)| i).collect();
-                ch.customer_names = keep.iter().filter_map(|i| ch.customer_names.get(*i).cloned()).collect();
-                ch.customer_ids = vec![own.clone()];
-            }
+        if let Some(own) = customer {
+            changes.iter_mut().for_each(|c| domain::only_own_customer(c, own));
         }
         Ok(Response::new(pb::ListPriceChangesResponse { changes }))
     }
@@ -516,10 +441,10 @@ impl PricingService for PricingApi {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let book = store::price_book(&mut conn, &years).await.map_err(db)?;
         drop(conn);
-        if !matches!(p.role, Role::EnterpriseAdmin | Role::EnterpriseStaff) {
+        if !p.is_enterprise() {
             for (site, _) in &parsed {
                 let customer = book.site_customer.get(site).copied().unwrap_or_default();
-                check_price_scope(&p, customer, Some(*site))?;
+                domain::check_price_scope(&p, customer, Some(*site))?;
             }
         }
         let prices = r
@@ -556,34 +481,13 @@ impl PricingService for PricingApi {
             site_name = known.name;
         }
         let customer = customer.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
-        check_price_scope(&p, customer, site)?;
+        domain::check_price_scope(&p, customer, site)?;
         let customer_name = store::customer_name(&mut conn, customer).await.map_err(db)?.ok_or_else(|| AppError::not_found("customer"))?;
-        let today = domain::today_helsinki();
-        let as_of = as_of.unwrap_or_else(|| {
-            if year == today.year() {
-                today
-            } else if year > today.year() {
-                NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today)
-            } else {
-                NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today)
-            }
-        });
-        if as_of.year() != year {
-            return Err(AppError::invalid("as_of", "must be within the year").into());
-        }
+        let as_of = domain::sheet_day(year, as_of, today_helsinki())?;
         let book = store::price_book(&mut conn, &[year - 1, year]).await.map_err(db)?;
         let benchmarks = store::benchmarks(&mut conn, Some(year)).await.map_err(db)?;
+        let lowest = domain::lowest_benchmarks(&benchmarks);
         let products = store::product_list(&mut conn).await.map_err(db)?;
-        let last_year_day = as_of.with_year(year - 1).unwrap_or(as_of);
-        let mut lowest: HashMap<&str, (Decimal, &str)> = HashMap::new();
-        for b in &benchmarks {
-            // As shown to the caller, so the percentages keep their scale.
-            let price = domain::shown_money(b.unit_price);
-            let e = lowest.entry(b.product_code.as_str()).or_insert((price, b.provider.as_str()));
-            if price < e.0 {
-                *e = (price, b.provider.as_str());
-            }
-        }
         let rows = products
             .into_iter()
             .map(|product| {
@@ -592,27 +496,8 @@ impl PricingService for PricingApi {
                     site_id: site.map(|s| s.to_string()).unwrap_or_default(),
                     service_day: Some(pb::Date::from_naive(as_of)),
                 };
-                let now = book.resolve_for(&product.code, customer, site, as_of);
-                let before = book.resolve_for(&product.code, customer, site, last_year_day).ok();
-                let bench = lowest.get(product.code.as_str()).copied();
-                let mut row = pb::PriceSheetRow { product: Some(product.clone()), ..Default::default() };
-                match now {
-                    Ok(res) => {
-                        if let Some(b) = &before {
-                            row.last_year_price = fmt_money(b.price.unit_price);
-                            row.change_percent =
-                                percent_change(res.price.unit_price, b.price.unit_price).map(|d| d.to_string()).unwrap_or_default();
-                        }
-                        if let Some((bp, provider)) = bench {
-                            row.benchmark_price = fmt_money(bp);
-                            row.benchmark_provider = provider.to_owned();
-                            row.vs_benchmark_percent = percent_change(res.price.unit_price, bp).map(|d| d.to_string()).unwrap_or_default();
-                        }
-                        row.price = Some(resolved_proto(lookup, &res));
-                    }
-                    Err(error) => row.price = Some(pb::ResolvedPrice { lookup: Some(lookup), error, ..Default::default() }),
-                }
-                row
+                let line = book.sheet_line(&product.code, customer, site, as_of, lowest.get(product.code.as_str()).copied());
+                sheet_row(product, lookup, line)
             })
             .collect();
         Ok(Response::new(pb::PriceSheet {
@@ -638,6 +523,26 @@ fn resolved_proto(lookup: pb::PriceLookup, r: &domain::Resolved) -> pb::Resolved
         source_id: r.source_id.to_string(),
         list_version: r.list_version,
         error: String::new(),
+    }
+}
+
+fn sheet_row(product: pb::Product, lookup: pb::PriceLookup, line: Result<domain::SheetLine, String>) -> pb::PriceSheetRow {
+    let percent = |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
+    match line {
+        Ok(l) => pb::PriceSheetRow {
+            product: Some(product),
+            price: Some(resolved_proto(lookup, &l.price)),
+            last_year_price: l.last_year_price.map(fmt_money).unwrap_or_default(),
+            change_percent: percent(l.change_percent),
+            benchmark_price: l.benchmark.as_ref().map(|(b, _)| fmt_money(*b)).unwrap_or_default(),
+            benchmark_provider: l.benchmark.map(|(_, provider)| provider).unwrap_or_default(),
+            vs_benchmark_percent: percent(l.vs_benchmark_percent),
+        },
+        Err(error) => pb::PriceSheetRow {
+            product: Some(product),
+            price: Some(pb::ResolvedPrice { lookup: Some(lookup), error, ..Default::default() }),
+            ..Default::default()
+        },
     }
 }
 

@@ -94,7 +94,7 @@ pub async fn product_list(conn: &mut PgConnection) -> Result<Vec<pb::Product>, s
 // ---------- price lists ----------
 
 #[derive(sqlx::FromRow)]
-pub struct ListRow {
+struct ListRow {
     pub id: Uuid,
     pub year: i32,
     pub version: i32,
@@ -109,12 +109,18 @@ pub struct ListRow {
 
 const LIST_COLS: &str = "id, year, version, status, effective_from, group_approved_on, group_approval_ref, published_at, created_by, note";
 
-pub async fn list_row(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<ListRow>, sqlx::Error> {
-    let lock = if lock { " FOR UPDATE" } else { "" };
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {LIST_COLS} FROM price_lists WHERE id = $1{lock}")))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+async fn list_row(conn: &mut PgConnection, id: Uuid) -> Result<Option<ListRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {LIST_COLS} FROM price_lists WHERE id = $1"))).bind(id).fetch_optional(conn).await
+}
+
+/// A list's version and status, locked until the transaction ends.
+pub async fn lock_list(conn: &mut PgConnection, id: Uuid) -> Result<Option<ListVersion>, sqlx::Error> {
+    let row: Option<(Uuid, i32, String, NaiveDate)> =
+        sqlx::query_as("SELECT id, version, status, effective_from FROM price_lists WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(id, version, status, effective_from)| ListVersion { id, version, status, effective_from }))
 }
 
 pub async fn list_price_count(conn: &mut PgConnection, list_id: Uuid) -> Result<i64, sqlx::Error> {
@@ -133,7 +139,7 @@ async fn list_prices(conn: &mut PgConnection, list_id: Uuid) -> Result<Vec<(Stri
 }
 
 pub async fn load_list(conn: &mut PgConnection, id: Uuid) -> Result<Option<pb::PriceList>, sqlx::Error> {
-    let Some(r) = list_row(&mut *conn, id, false).await? else { return Ok(None) };
+    let Some(r) = list_row(&mut *conn, id).await? else { return Ok(None) };
     let prices = list_prices(conn, id).await?;
     Ok(Some(list_proto(r, prices)))
 }
