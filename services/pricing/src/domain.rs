@@ -318,6 +318,25 @@ pub struct VatRow {
     pub valid_to: Option<NaiveDate>,
 }
 
+/// A stable fingerprint of the VAT table: SHA-256 (hex) of every row's
+/// category, rate (normalized: 25.50 = 25.5), valid_from and valid_to (empty
+/// when open), in the given order, fields separated by 0x1F and rows ended by
+/// 0x1E. Equal tables hash equal whatever the rates' stored scale; any change
+/// of a value changes it.
+pub fn vat_fingerprint(rows: &[VatRow]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for r in rows {
+        let valid_to = r.valid_to.map(|d| d.to_string()).unwrap_or_default();
+        for field in [r.category.as_str(), &r.rate.normalize().to_string(), &r.valid_from.to_string(), &valid_to] {
+            hash.update(field.as_bytes());
+            hash.update([0x1f]);
+        }
+        hash.update([0x1e]);
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The VAT rate of a category on a day.
 pub fn vat_on(rates: &[VatRow], category: &str, day: NaiveDate) -> Option<Decimal> {
     rates.iter().find(|r| r.category == category && r.valid_from <= day && r.valid_to.is_none_or(|t| day <= t)).map(|r| r.rate)
@@ -773,5 +792,36 @@ mod tests {
         let none = b.sheet_line("LOUNAS", customer, Some(site), d(2026, 1, 1), None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((none.last_year_price, none.change_percent, none.benchmark), (None, None, None), "no 2025 list");
         assert!(b.sheet_line("NO-SUCH", customer, Some(site), d(2027, 6, 1), None).is_err());
+    }
+
+    #[test]
+    fn the_vat_fingerprint_follows_the_values_not_their_formatting() {
+        let (b, ..) = book();
+        let table = b.vat;
+        let fp = vat_fingerprint(&table);
+        assert_eq!(fp.len(), 64);
+        assert_eq!(fp, vat_fingerprint(&table.clone()), "equal tables hash equal");
+        let mut rescaled = table.clone();
+        rescaled[1].rate = Decimal::from_str("13.50").unwrap_or_default();
+        assert_eq!(fp, vat_fingerprint(&rescaled), "13.50 is 13.5");
+        let changed = |f: &dyn Fn(&mut Vec<VatRow>)| {
+            let mut t = table.clone();
+            f(&mut t);
+            vat_fingerprint(&t)
+        };
+        let variants = [
+            changed(&|t| t[0].category = "general".into()),
+            changed(&|t| t[1].rate = Decimal::from_str("14").unwrap_or_default()),
+            changed(&|t| t[1].valid_from = d(2026, 1, 2)),
+            changed(&|t| t[0].valid_to = Some(d(2025, 12, 30))),
+            changed(&|t| t[0].valid_to = None),
+            changed(&|t| t[1].valid_to = Some(d(2030, 1, 1))),
+            changed(&|t| t.truncate(1)),
+            changed(&|t| t.reverse()),
+            changed(&|t| t.clear()),
+        ];
+        for (i, v) in variants.iter().enumerate() {
+            assert_ne!(*v, fp, "change {i} must change the fingerprint");
+        }
     }
 }
