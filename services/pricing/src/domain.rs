@@ -76,7 +76,7 @@ pub fn fmt_money(d: Decimal) -> String {
 }
 
 /// Money at the scale it is shown: no trailing zeros, but at least two decimals.
-pub fn shown_money(d: Decimal) -> Decimal {
+fn shown_money(d: Decimal) -> Decimal {
     let mut n = d.normalize();
     if n.scale() < 2 {
         n.rescale(2);
