@@ -1,10 +1,12 @@
 //! Pricing rules, pure and unit-tested: decimal parsing, components that must
-//! sum exactly to the price, the price-list lifecycle, the mid-year change rule,
-//! VAT by date, and price resolution over a loaded [`PriceBook`].
+//! sum exactly to the price, the price-list lifecycle and versions, the
+//! mid-year change rule, who may read which prices, VAT by date, and price
+//! resolution over a loaded [`PriceBook`] (also for the price sheet).
 
 use chrono::{Datelike, NaiveDate};
-use kumppani_platform::AppError;
-use kumppani_platform::error::Violations;
+use kumppani_platform::auth::{Principal, Role};
+use kumppani_platform::validate::Violations;
+use kumppani_platform::{AppError, ErrorCode};
 use kumppani_proto::pricing::v1 as pb;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -70,8 +72,16 @@ impl PriceData {
 
 /// Money as text with at least two decimals ("3.85", "1.2345").
 pub fn fmt_money(d: Decimal) -> String {
-    let n = d.normalize();
-    if n.scale() < 2 { format!("{:.2}", n) } else { n.to_string() }
+    shown_money(d).to_string()
+}
+
+/// Money at the scale it is shown: no trailing zeros, but at least two decimals.
+fn shown_money(d: Decimal) -> Decimal {
+    let mut n = d.normalize();
+    if n.scale() < 2 {
+        n.rescale(2);
+    }
+    n
 }
 
 /// Validates a price: known product, money, components that sum exactly
@@ -121,31 +131,55 @@ pub fn validate_price(
     Some((p.product_code.clone(), PriceData { unit_price, components }))
 }
 
-pub fn to_date(d: &pb::Date) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?)
+/// A version of a year's price list, as far as the lifecycle rules need.
+#[derive(Debug, Clone)]
+pub struct ListVersion {
+    pub id: Uuid,
+    pub version: i32,
+    pub status: String,
+    pub effective_from: NaiveDate,
 }
 
-pub fn from_date(d: NaiveDate) -> pb::Date {
-    pb::Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
+/// The list version to create next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextVersion {
+    pub version: i32,
+    pub effective_from: NaiveDate,
+    /// The published version whose prices the new one starts from.
+    pub copy_prices_from: Option<Uuid>,
 }
 
-pub fn parse_date(v: &mut Violations, field: &str, d: Option<&pb::Date>) -> Option<NaiveDate> {
-    match d {
-        None => {
-            v.add(field, "is required");
-            None
-        }
-        Some(d) => {
-            let parsed = to_date(d);
-            if parsed.is_none() {
-                v.add(field, "is not a valid calendar date");
-            }
-            parsed
-        }
+/// The next version of a year's list, given its `versions` (by version): one
+/// unpublished version at a time; the first takes effect on `effective` or
+/// 1 January; a correction starts from the latest version's prices and must
+/// name a later date.
+pub fn next_list_version(year: i32, effective: Option<NaiveDate>, versions: &[ListVersion]) -> Result<NextVersion, AppError> {
+    if let Some(open) = versions.iter().find(|l| l.status != "published") {
+        return Err(AppError::new(
+            ErrorCode::AlreadyExists,
+            format!("version {} of {year} is still {}: continue that one", open.version, open.status),
+        ));
     }
+    let Some(latest) = versions.last() else {
+        let effective_from = effective.unwrap_or(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default());
+        return Ok(NextVersion { version: 1, effective_from, copy_prices_from: None });
+    };
+    let effective_from =
+        effective.ok_or_else(|| AppError::invalid("effective_from", "is required for a correction of a published list"))?;
+    if effective_from <= latest.effective_from {
+        return Err(AppError::invalid("effective_from", "must be after the date the current version took effect"));
+    }
+    Ok(NextVersion { version: latest.version + 1, effective_from, copy_prices_from: Some(latest.id) })
 }
 
-pub use kumppani_platform::convert::today_helsinki;
+/// Only a draft list's prices can be set.
+pub fn check_list_editable(status: &str) -> Result<(), AppError> {
+    if status == "draft" {
+        return Ok(());
+    }
+    let immutable = if status == "published" { " and immutable: create a new version to correct it" } else { "" };
+    Err(AppError::precondition(format!("only a draft list can be edited; this one is {status}{immutable}")))
+}
 
 /// draft → proposed → approved → published; proposed → draft (back to work).
 pub fn check_list_transition(from: &str, to: &str) -> Result<(), AppError> {
@@ -159,19 +193,47 @@ pub fn check_list_transition(from: &str, to: &str) -> Result<(), AppError> {
     }
 }
 
-/// A change affecting more than one customer needs the customer group's approval
-/// recorded before it is approved (Liite 2 §2).
-pub fn check_change_decision(
+/// Moving `list` (which has `prices` prices) to `to` on `today`: the
+/// lifecycle; a proposal needs a price; a correction is not published to
+/// take effect in the past.
+pub fn check_list_step(list: &ListVersion, to: &str, prices: i64, today: NaiveDate) -> Result<(), AppError> {
+    check_list_transition(&list.status, to)?;
+    if to == "proposed" && prices == 0 {
+        return Err(AppError::precondition("a price list needs at least one price before it is proposed"));
+    }
+    if to == "published" && list.version > 1 && list.effective_from < today {
+        return Err(AppError::precondition(
+            "a correction cannot take effect in the past (issued invoices do not change); set a later effective date",
+        ));
+    }
+    Ok(())
+}
+
+/// Staff see every list; others only published ones.
+pub fn may_see_list(p: &Principal, status: i32) -> bool {
+    p.is_enterprise() || status == pb::PriceListStatus::Published as i32
+}
+
+/// A change's group approval is recorded, and it is decided, only while it is proposed.
+pub fn check_change_open(status: &str) -> Result<(), AppError> {
+    if status == "proposed" { Ok(()) } else { Err(AppError::precondition(format!("the price change is already {status}"))) }
+}
+
+/// Deciding a proposed change: the status it gets. One affecting more than
+/// one customer is approved only after the customer group's approval is
+/// recorded, and not on an earlier day (Liite 2 §2).
+pub fn decide_change(
     status: &str,
     customers: usize,
     group_approved_on: Option<NaiveDate>,
     approve: bool,
     decided_on: NaiveDate,
-) -> Result<(), AppError> {
-    if status != "proposed" {
-        return Err(AppError::precondition(format!("the price change is already {status}")));
+) -> Result<&'static str, AppError> {
+    check_change_open(status)?;
+    if !approve {
+        return Ok("rejected");
     }
-    if approve && customers > 1 {
+    if customers > 1 {
         match group_approved_on {
             None => {
                 return Err(AppError::precondition(
@@ -182,7 +244,69 @@ pub fn check_change_decision(
             Some(_) => {}
         }
     }
-    Ok(())
+    Ok("approved")
+}
+
+/// May `p` read the prices of `customer` (at `site`, when one is named)?
+/// Staff and `prices:read` systems any; a customer contact their customer's;
+/// a site user only their site's.
+pub fn check_price_scope(p: &Principal, customer: Uuid, site: Option<Uuid>) -> Result<(), AppError> {
+    let ok = match p.role {
+        Role::EnterpriseAdmin | Role::EnterpriseStaff => true,
+        Role::SystemClient => reads_any_price(p),
+        Role::CustomerContact => p.customer_id == Some(customer),
+        Role::SiteUser => p.customer_id == Some(customer) && site.is_some() && site == p.site_id,
+    };
+    if ok { Ok(()) } else { Err(AppError::denied("these prices are outside your scope")) }
+}
+
+fn reads_any_price(p: &Principal) -> bool {
+    p.grants.iter().any(|g| g == "prices:read")
+}
+
+/// The (customer, site) filter of `p`'s override listing, from the asked
+/// `customer` and `site` (`site_customer`: the asked site's customer, `None`
+/// when unknown). Staff and `prices:read` systems list as asked; a customer
+/// contact only within their customer; a site user only their own site.
+pub fn override_filter(
+    p: &Principal,
+    customer: Option<Uuid>,
+    site: Option<Uuid>,
+    site_customer: Option<Uuid>,
+) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    match p.role {
+        Role::EnterpriseAdmin | Role::EnterpriseStaff => Ok((customer, site)),
+        Role::SystemClient if reads_any_price(p) => Ok((customer, site)),
+        Role::SystemClient => Err(AppError::denied("this client has no prices:read grant")),
+        Role::CustomerContact => {
+            if site.is_some() && site_customer != p.customer_id {
+                return Err(AppError::denied("this site is outside your scope"));
+            }
+            if customer.is_some_and(|c| Some(c) != p.customer_id) {
+                return Err(AppError::denied("this customer is outside your scope"));
+            }
+            Ok((p.customer_id, site))
+        }
+        Role::SiteUser => {
+            if site.is_some_and(|s| Some(s) != p.site_id) || customer.is_some_and(|c| Some(c) != p.customer_id) {
+                return Err(AppError::denied("these prices are outside your scope"));
+            }
+            Ok((None, p.site_id))
+        }
+    }
+}
+
+/// The customer whose changes `p` may list (`None`: every change).
+pub fn change_scope(p: &Principal) -> Result<Option<Uuid>, AppError> {
+    if p.is_enterprise() { Ok(None) } else { p.customer_id.map(Some).ok_or_else(|| AppError::denied("no customer scope")) }
+}
+
+/// Never reveal to a customer which other customers a change concerns.
+pub fn only_own_customer(change: &mut pb::PriceChange, own: Uuid) {
+    let own = own.to_string();
+    let keep: Vec<usize> = change.customer_ids.iter().enumerate().filter(|(_, id)| **id == own).map(|(i, _)| i).collect();
+    change.customer_names = keep.iter().filter_map(|i| change.customer_names.get(*i).cloned()).collect();
+    change.customer_ids = vec![own];
 }
 
 /// One VAT rate row.
@@ -192,6 +316,25 @@ pub struct VatRow {
     pub rate: Decimal,
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
+}
+
+/// A stable fingerprint of the VAT table: SHA-256 (hex) of every row's
+/// category, rate (normalized: 25.50 = 25.5), valid_from and valid_to (empty
+/// when open), in the given order, fields separated by 0x1F and rows ended by
+/// 0x1E. Equal tables hash equal whatever the rates' stored scale; any change
+/// of a value changes it.
+pub fn vat_fingerprint(rows: &[VatRow]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for r in rows {
+        let valid_to = r.valid_to.map(|d| d.to_string()).unwrap_or_default();
+        for field in [r.category.as_str(), &r.rate.normalize().to_string(), &r.valid_from.to_string(), &valid_to] {
+            hash.update(field.as_bytes());
+            hash.update([0x1f]);
+        }
+        hash.update([0x1e]);
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The VAT rate of a category on a day.
@@ -249,6 +392,29 @@ fn latest_effective(entries: Option<&Vec<OverrideEntry>>, day: NaiveDate) -> Opt
 }
 
 impl PriceBook {
+    /// A price-sheet line: the price in force on `day` for the customer (and
+    /// site), compared with the same day a year earlier and with `benchmark`.
+    pub fn sheet_line(
+        &self,
+        product: &str,
+        customer: Uuid,
+        site: Option<Uuid>,
+        day: NaiveDate,
+        benchmark: Option<(Decimal, &str)>,
+    ) -> Result<SheetLine, String> {
+        let price = self.resolve_for(product, customer, site, day)?;
+        let year_before = day.with_year(day.year() - 1).unwrap_or(day);
+        let last_year_price = self.resolve_for(product, customer, site, year_before).ok().map(|r| r.price.unit_price);
+        let now = price.price.unit_price;
+        Ok(SheetLine {
+            change_percent: last_year_price.and_then(|old| percent_change(now, old)),
+            last_year_price,
+            vs_benchmark_percent: benchmark.and_then(|(b, _)| percent_change(now, b)),
+            benchmark: benchmark.map(|(b, provider)| (b, provider.to_owned())),
+            price,
+        })
+    }
+
     /// Precedence: site-specific, then customer-specific, then the published
     /// list version in force on the day. VAT: internal customers are outside
     /// its scope; others pay the product category's rate valid on the day.
@@ -286,6 +452,64 @@ impl PriceBook {
         };
         Ok(Resolved { price, vat_category, vat_rate, source, source_id, list_version })
     }
+}
+
+/// A private provider's price of a product, for comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Benchmark {
+    pub id: Uuid,
+    pub product_code: String,
+    pub year: i32,
+    pub provider: String,
+    pub unit_price: Decimal,
+    pub source: String,
+}
+
+/// The lowest benchmark price of each product, at the scale it is shown, with
+/// its provider (the first of equal ones, in the given order).
+pub fn lowest_benchmarks(benchmarks: &[Benchmark]) -> HashMap<&str, (Decimal, &str)> {
+    let mut lowest: HashMap<&str, (Decimal, &str)> = HashMap::new();
+    for b in benchmarks {
+        let price = shown_money(b.unit_price);
+        let e = lowest.entry(b.product_code.as_str()).or_insert((price, b.provider.as_str()));
+        if price < e.0 {
+            *e = (price, b.provider.as_str());
+        }
+    }
+    lowest
+}
+
+/// The day a price sheet of `year` shows: the asked day, which must be in the
+/// year; else today in the current year, 1 January of a coming year and
+/// 31 December of a past one.
+pub fn sheet_day(year: i32, asked: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    let day = asked.unwrap_or_else(|| {
+        if year == today.year() {
+            today
+        } else if year > today.year() {
+            NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today)
+        } else {
+            NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today)
+        }
+    });
+    if day.year() != year {
+        return Err(AppError::invalid("as_of", "must be within the year"));
+    }
+    Ok(day)
+}
+
+/// One product's line of a price sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SheetLine {
+    pub price: Resolved,
+    /// The price on the same day a year earlier, when there was one.
+    pub last_year_price: Option<Decimal>,
+    /// Percent change from `last_year_price`.
+    pub change_percent: Option<Decimal>,
+    /// The lowest private provider's price and name.
+    pub benchmark: Option<(Decimal, String)>,
+    /// Percent difference to the benchmark.
+    pub vs_benchmark_percent: Option<Decimal>,
 }
 
 /// Percent change `(new - old) / old`, one decimal, half away from zero.
@@ -396,13 +620,208 @@ mod tests {
     }
 
     #[test]
+    fn money_is_shown_with_at_least_two_decimals() {
+        let shown = |s: &str| fmt_money(Decimal::from_str(s).unwrap_or_default());
+        assert_eq!([shown("3"), shown("3.5000"), shown("3.85"), shown("1.2345"), shown("0")], ["3.00", "3.50", "3.85", "1.2345", "0.00"]);
+        assert_eq!(shown_money(Decimal::from_str("3.5000").unwrap_or_default()).scale(), 2);
+    }
+
+    #[test]
     fn lifecycle_and_change_rules() {
         assert!(check_list_transition("draft", "published").is_err());
         assert!(check_list_transition("approved", "published").is_ok());
         assert!(check_list_transition("published", "draft").is_err());
-        assert!(check_change_decision("proposed", 3, None, true, d(2027, 7, 1)).is_err());
-        assert!(check_change_decision("proposed", 1, None, true, d(2027, 7, 1)).is_ok());
-        assert!(check_change_decision("proposed", 3, Some(d(2027, 6, 1)), true, d(2027, 7, 1)).is_ok());
+        assert!(decide_change("proposed", 3, None, true, d(2027, 7, 1)).is_err());
+        assert_eq!(decide_change("proposed", 1, None, true, d(2027, 7, 1)).ok(), Some("approved"));
+        assert_eq!(decide_change("proposed", 3, Some(d(2027, 6, 1)), true, d(2027, 7, 1)).ok(), Some("approved"));
         assert_eq!(percent_change(Decimal::from_str("3.10").unwrap_or_default(), Decimal::from(3)), Decimal::from_str("3.3").ok());
+    }
+
+    fn version(v: i32, status: &str, from: NaiveDate) -> ListVersion {
+        ListVersion { id: Uuid::from_u128(v as u128), version: v, status: status.into(), effective_from: from }
+    }
+
+    fn code(r: Result<impl std::fmt::Debug, AppError>) -> Option<ErrorCode> {
+        r.err().map(|e| e.code)
+    }
+
+    #[test]
+    fn the_first_version_starts_the_year_and_a_correction_copies_the_latest_from_a_later_date() {
+        let first = next_list_version(2027, None, &[]).ok();
+        assert_eq!(first, Some(NextVersion { version: 1, effective_from: d(2027, 1, 1), copy_prices_from: None }));
+        assert_eq!(next_list_version(2027, Some(d(2027, 2, 1)), &[]).map(|n| n.effective_from).ok(), Some(d(2027, 2, 1)));
+        let published = [version(1, "published", d(2027, 1, 1)), version(2, "published", d(2027, 6, 1))];
+        let next = next_list_version(2027, Some(d(2027, 9, 1)), &published).ok();
+        assert_eq!(next, Some(NextVersion { version: 3, effective_from: d(2027, 9, 1), copy_prices_from: Some(Uuid::from_u128(2)) }));
+        let violation = |r: Result<NextVersion, AppError>| r.err().map(|e| e.violations[0].field.clone());
+        assert_eq!(violation(next_list_version(2027, None, &published)), Some("effective_from".into()), "a correction names its date");
+        assert_eq!(violation(next_list_version(2027, Some(d(2027, 6, 1)), &published)), Some("effective_from".into()));
+        let open = [version(1, "published", d(2027, 1, 1)), version(2, "proposed", d(2027, 6, 1))];
+        assert_eq!(code(next_list_version(2027, Some(d(2027, 9, 1)), &open)), Some(ErrorCode::AlreadyExists), "one open version at a time");
+    }
+
+    #[test]
+    fn only_drafts_are_edited_proposals_have_prices_and_corrections_are_not_backdated() {
+        assert!(check_list_editable("draft").is_ok());
+        assert!(check_list_editable("proposed").is_err());
+        assert!(check_list_editable("published").is_err_and(|e| e.message.contains("immutable")));
+        let today = d(2027, 7, 1);
+        assert_eq!(code(check_list_step(&version(1, "draft", d(2027, 1, 1)), "proposed", 0, today)), Some(ErrorCode::FailedPrecondition));
+        assert!(check_list_step(&version(1, "draft", d(2027, 1, 1)), "proposed", 1, today).is_ok());
+        assert!(
+            check_list_step(&version(1, "approved", d(2027, 1, 1)), "published", 1, today).is_ok(),
+            "the first list may start in the past"
+        );
+        assert!(check_list_step(&version(2, "approved", d(2027, 6, 1)), "published", 1, today).is_err());
+        assert!(check_list_step(&version(2, "approved", today), "published", 1, today).is_ok());
+        assert!(check_list_step(&version(1, "published", d(2027, 1, 1)), "draft", 1, today).is_err());
+    }
+
+    #[test]
+    fn a_decided_change_stays_decided_and_several_customers_wait_for_the_group() {
+        assert_eq!(code(check_change_open("approved")), Some(ErrorCode::FailedPrecondition));
+        assert!(check_change_open("proposed").is_ok());
+        assert_eq!(decide_change("proposed", 3, None, false, d(2027, 7, 1)).ok(), Some("rejected"), "a rejection needs no approval");
+        assert_eq!(code(decide_change("rejected", 1, None, true, d(2027, 7, 1))), Some(ErrorCode::FailedPrecondition));
+        let early = decide_change("proposed", 2, Some(d(2027, 7, 2)), true, d(2027, 7, 1));
+        assert_eq!(early.err().map(|e| e.violations[0].field.clone()), Some("decided_on".into()));
+    }
+
+    fn principal(role: Role, customer: Option<u128>, site: Option<u128>, grants: &[&str]) -> Principal {
+        Principal {
+            subject: "test".into(),
+            name: "Test".into(),
+            role,
+            customer_id: customer.map(Uuid::from_u128),
+            site_id: site.map(Uuid::from_u128),
+            grants: grants.iter().map(|g| (*g).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn who_reads_which_prices() {
+        let (c, other, s, sibling) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(10), Uuid::from_u128(11));
+        let staff = principal(Role::EnterpriseStaff, None, None, &[]);
+        let system = principal(Role::SystemClient, None, None, &["prices:read"]);
+        let blind = principal(Role::SystemClient, None, None, &["orders:write"]);
+        let contact = principal(Role::CustomerContact, Some(1), None, &[]);
+        let site_user = principal(Role::SiteUser, Some(1), Some(10), &[]);
+        assert!(check_price_scope(&staff, other, None).is_ok());
+        assert!(check_price_scope(&system, other, Some(s)).is_ok());
+        assert!(check_price_scope(&blind, c, None).is_err());
+        assert!(check_price_scope(&contact, c, Some(sibling)).is_ok());
+        assert!(check_price_scope(&contact, other, None).is_err());
+        assert!(check_price_scope(&site_user, c, Some(s)).is_ok());
+        assert!(check_price_scope(&site_user, c, Some(sibling)).is_err());
+        assert!(check_price_scope(&site_user, c, None).is_err(), "a site user reads no customer-wide sheet");
+        assert!(may_see_list(&staff, pb::PriceListStatus::Draft as i32));
+        assert!(!may_see_list(&contact, pb::PriceListStatus::Approved as i32));
+        assert!(may_see_list(&contact, pb::PriceListStatus::Published as i32));
+    }
+
+    #[test]
+    fn override_listings_are_narrowed_to_the_callers_scope() {
+        let (c, other, s, sibling) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(10), Uuid::from_u128(11));
+        let staff = principal(Role::EnterpriseAdmin, None, None, &[]);
+        let contact = principal(Role::CustomerContact, Some(1), None, &[]);
+        let site_user = principal(Role::SiteUser, Some(1), Some(10), &[]);
+        assert_eq!(override_filter(&staff, Some(other), None, None).ok(), Some((Some(other), None)));
+        assert!(override_filter(&principal(Role::SystemClient, None, None, &[]), None, None, None).is_err());
+        assert_eq!(override_filter(&contact, None, None, None).ok(), Some((Some(c), None)), "a contact lists their customer's");
+        assert_eq!(override_filter(&contact, None, Some(s), Some(c)).ok(), Some((Some(c), Some(s))));
+        assert!(override_filter(&contact, None, Some(s), Some(other)).is_err(), "another customer's site");
+        assert!(override_filter(&contact, None, Some(s), None).is_err(), "an unknown site");
+        assert!(override_filter(&contact, Some(other), None, None).is_err());
+        assert_eq!(override_filter(&site_user, None, None, None).ok(), Some((None, Some(s))), "a site user lists their site's");
+        assert!(override_filter(&site_user, None, Some(sibling), Some(c)).is_err());
+        assert!(override_filter(&site_user, Some(other), None, None).is_err());
+    }
+
+    #[test]
+    fn a_customer_sees_its_changes_without_the_other_customers() {
+        let (c, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert_eq!(change_scope(&principal(Role::EnterpriseStaff, None, None, &[])).ok(), Some(None));
+        assert_eq!(change_scope(&principal(Role::SiteUser, Some(1), Some(10), &[])).ok(), Some(Some(c)));
+        assert!(change_scope(&principal(Role::SystemClient, None, None, &["prices:read"])).is_err());
+        let mut change = pb::PriceChange {
+            customer_ids: vec![other.to_string(), c.to_string()],
+            customer_names: vec!["Muu".into(), "Oma".into()],
+            ..Default::default()
+        };
+        only_own_customer(&mut change, c);
+        assert_eq!((change.customer_ids, change.customer_names), (vec![c.to_string()], vec!["Oma".to_owned()]));
+    }
+
+    #[test]
+    fn a_price_sheet_shows_a_day_of_its_year() {
+        let today = d(2027, 5, 20);
+        assert_eq!(sheet_day(2027, None, today).ok(), Some(today));
+        assert_eq!(sheet_day(2028, None, today).ok(), Some(d(2028, 1, 1)));
+        assert_eq!(sheet_day(2026, None, today).ok(), Some(d(2026, 12, 31)));
+        assert_eq!(sheet_day(2027, Some(d(2027, 3, 1)), today).ok(), Some(d(2027, 3, 1)));
+        assert!(sheet_day(2027, Some(d(2026, 3, 1)), today).is_err());
+    }
+
+    #[test]
+    fn a_sheet_line_compares_with_last_year_and_the_lowest_benchmark() {
+        let (mut b, site, customer) = book();
+        b.site_overrides.clear();
+        b.customer_overrides.clear();
+        let mut last_year = b.lists[0].clone();
+        (last_year.year, last_year.effective_from) = (2026, d(2026, 1, 1));
+        last_year.prices.insert("LOUNAS".into(), price("2.50"));
+        b.lists.insert(0, last_year);
+        let bench = |provider: &str, p: &str| Benchmark {
+            id: Uuid::nil(),
+            product_code: "LOUNAS".into(),
+            year: 2027,
+            provider: provider.into(),
+            unit_price: Decimal::from_str(p).unwrap_or_default(),
+            source: String::new(),
+        };
+        let benchmarks = [bench("A", "4.0000"), bench("B", "2.5000"), bench("C", "2.50")];
+        let lowest = lowest_benchmarks(&benchmarks);
+        assert_eq!(lowest.get("LOUNAS").map(|(p, who)| (p.to_string(), *who)), Some(("2.50".into(), "B")), "the first of the cheapest");
+        let line = b.sheet_line("LOUNAS", customer, Some(site), d(2027, 6, 1), lowest.get("LOUNAS").copied());
+        let line = line.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(line.price.price.unit_price.to_string(), "3.10");
+        assert_eq!(line.last_year_price.map(|p| p.to_string()), Some("2.50".into()));
+        assert_eq!(line.change_percent.map(|p| p.to_string()), Some("24.0".into()));
+        assert_eq!(line.benchmark.map(|(p, who)| (p.to_string(), who)), Some(("2.50".into(), "B".into())));
+        assert_eq!(line.vs_benchmark_percent.map(|p| p.to_string()), Some("24.0".into()));
+        let none = b.sheet_line("LOUNAS", customer, Some(site), d(2026, 1, 1), None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((none.last_year_price, none.change_percent, none.benchmark), (None, None, None), "no 2025 list");
+        assert!(b.sheet_line("NO-SUCH", customer, Some(site), d(2027, 6, 1), None).is_err());
+    }
+
+    #[test]
+    fn the_vat_fingerprint_follows_the_values_not_their_formatting() {
+        let (b, ..) = book();
+        let table = b.vat;
+        let fp = vat_fingerprint(&table);
+        assert_eq!(fp.len(), 64);
+        assert_eq!(fp, vat_fingerprint(&table.clone()), "equal tables hash equal");
+        let mut rescaled = table.clone();
+        rescaled[1].rate = Decimal::from_str("13.50").unwrap_or_default();
+        assert_eq!(fp, vat_fingerprint(&rescaled), "13.50 is 13.5");
+        let changed = |f: &dyn Fn(&mut Vec<VatRow>)| {
+            let mut t = table.clone();
+            f(&mut t);
+            vat_fingerprint(&t)
+        };
+        let variants = [
+            changed(&|t| t[0].category = "general".into()),
+            changed(&|t| t[1].rate = Decimal::from_str("14").unwrap_or_default()),
+            changed(&|t| t[1].valid_from = d(2026, 1, 2)),
+            changed(&|t| t[0].valid_to = Some(d(2025, 12, 30))),
+            changed(&|t| t[0].valid_to = None),
+            changed(&|t| t[1].valid_to = Some(d(2030, 1, 1))),
+            changed(&|t| t.truncate(1)),
+            changed(&|t| t.reverse()),
+            changed(&|t| t.clear()),
+        ];
+        for (i, v) in variants.iter().enumerate() {
+            assert_ne!(*v, fp, "change {i} must change the fingerprint");
+        }
     }
 }

@@ -24,21 +24,19 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub const SPEC: ServiceSpec = ServiceSpec { name: SCHEMA, migrator: &MIGRATOR, default_port: 50052, relay_batch: 200, min_connections: 0 };
 
 /// Publishes the VAT table as an event when it differs from what was last published.
+///
+/// The fingerprint is a SHA-256 of the values ([`domain::vat_fingerprint`]).
+/// It used to be the rows' `Debug` text, so a deployment that stored one of
+/// those publishes the same table once more after the upgrade: harmless, the
+/// consumers upsert idempotently.
 pub async fn publish_vat_rates(pool: &PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     let rows = store::vat_rows(&mut tx).await?;
-    let fingerprint = format!("{rows:?}");
-    let last: Option<String> =
-        sqlx::query_scalar("SELECT fingerprint FROM published_state WHERE key = 'vat_rates' FOR UPDATE").fetch_optional(&mut *tx).await?;
+    let fingerprint = domain::vat_fingerprint(&rows);
+    let last = store::published_fingerprint(&mut tx, "vat_rates").await?;
     if last.as_deref() != Some(fingerprint.as_str()) {
         emit(&mut tx, PRODUCER, "pricing.vat_rate.set", &pb::VatRatesEvent { rates: store::vat_proto(&rows) }).await?;
-        sqlx::query(
-            "INSERT INTO published_state (key, fingerprint) VALUES ('vat_rates', $1)
-             ON CONFLICT (key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, at = now()",
-        )
-        .bind(&fingerprint)
-        .execute(&mut *tx)
-        .await?;
+        store::set_published_fingerprint(&mut tx, "vat_rates", &fingerprint).await?;
     }
     tx.commit().await?;
     Ok(())

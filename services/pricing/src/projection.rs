@@ -2,6 +2,7 @@
 //! and sites, kept from `kumppani.contracts.customer.*` and `.site.*` events by
 //! an idempotent consumer (platform inbox). Pricing never reads the contracts schema.
 
+use crate::store;
 use kumppani_platform::events::{EventHandler, HandlerResult, decode_payload};
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::events::v1::Envelope;
@@ -32,27 +33,11 @@ impl EventHandler for RegistryProjection {
             if envelope.event_type.starts_with("contracts.customer.") {
                 let e: contracts::CustomerEvent = decode_payload(envelope)?;
                 let c = e.customer.ok_or_else(|| anyhow::anyhow!("customer event without customer"))?;
-                sqlx::query(
-                    "INSERT INTO customers (id, name, kind) VALUES ($1, $2, $3)
-                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, updated_at = now()",
-                )
-                .bind(Uuid::parse_str(&c.id)?)
-                .bind(&c.name)
-                .bind(customer_kind(c.kind))
-                .execute(conn)
-                .await?;
+                store::upsert_customer(conn, Uuid::parse_str(&c.id)?, &c.name, customer_kind(c.kind)).await?;
             } else if envelope.event_type.starts_with("contracts.site.") {
                 let e: contracts::SiteEvent = decode_payload(envelope)?;
                 let s = e.site.ok_or_else(|| anyhow::anyhow!("site event without site"))?;
-                sqlx::query(
-                    "INSERT INTO sites (id, customer_id, name) VALUES ($1, $2, $3)
-                     ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, name = EXCLUDED.name, updated_at = now()",
-                )
-                .bind(Uuid::parse_str(&s.id)?)
-                .bind(Uuid::parse_str(&s.customer_id)?)
-                .bind(&s.name)
-                .execute(conn)
-                .await?;
+                store::upsert_site(conn, Uuid::parse_str(&s.id)?, Uuid::parse_str(&s.customer_id)?, &s.name).await?;
             }
             Ok(())
         }
