@@ -29,9 +29,13 @@ kumppani_platform::text_enum!(topic_text, topic_from, pb::Topic, {
 kumppani_platform::text_enum!(status_text, status_from, pb::AgreementStatus, {
     Draft => "draft", Negotiation => "negotiation", Signed => "signed", Active => "active", Expired => "expired",
 });
-kumppani_platform::text_enum!(line_text, line_from, pb::ServiceLine, {
-    Meals => "meals", Cleaning => "cleaning", MultiService => "multi_service", StaffDining => "staff_dining", Coffee => "coffee",
-});
+pub use kumppani_platform::convert::service_line_from as line_from;
+
+/// The stored text of a service line an agreement can have (development
+/// projects are priced separately and are not agreement lines).
+pub fn line_text(v: i32) -> Option<&'static str> {
+    kumppani_platform::convert::service_line_text(v).filter(|t| *t != "development")
+}
 kumppani_platform::text_enum!(amendment_status_text, amendment_status_from, pb::AmendmentStatus, {
     Proposed => "proposed", Approved => "approved", Rejected => "rejected",
 });

@@ -26,14 +26,7 @@ fn status_text(s: i32) -> &'static str {
 }
 
 fn line_text(s: i32) -> &'static str {
-    match contracts::ServiceLine::try_from(s) {
-        Ok(contracts::ServiceLine::Meals) => "meals",
-        Ok(contracts::ServiceLine::Cleaning) => "cleaning",
-        Ok(contracts::ServiceLine::MultiService) => "multi_service",
-        Ok(contracts::ServiceLine::StaffDining) => "staff_dining",
-        Ok(contracts::ServiceLine::Coffee) => "coffee",
-        _ => "unknown",
-    }
+    kumppani_platform::convert::service_line_text(s).unwrap_or("unknown")
 }
 
 pub struct Registry;

@@ -1,5 +1,6 @@
 //! Small conversions every service needs: protobuf timestamps, today's civil
-//! date in Europe/Helsinki, and stored enum texts ([`text_enum!`](crate::text_enum)).
+//! date in Europe/Helsinki, stored enum texts ([`text_enum!`](crate::text_enum))
+//! and the stored text of the shared `ServiceLine` (one mapping for every service).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kumppani_proto::pbjson_types::Timestamp;
@@ -28,4 +29,32 @@ macro_rules! text_enum {
             (match s { $($text => <$proto>::$variant,)* _ => <$proto>::Unspecified }) as i32
         }
     };
+}
+
+text_enum!(service_line_text, service_line_from, kumppani_proto::r#type::v1::ServiceLine, {
+    Meals => "meals", Cleaning => "cleaning", MultiService => "multi_service", StaffDining => "staff_dining",
+    Coffee => "coffee", Development => "development",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kumppani_proto::r#type::v1::ServiceLine;
+
+    #[test]
+    fn every_service_line_has_one_stored_text_and_back() {
+        for line in [
+            ServiceLine::Meals,
+            ServiceLine::Cleaning,
+            ServiceLine::MultiService,
+            ServiceLine::StaffDining,
+            ServiceLine::Coffee,
+            ServiceLine::Development,
+        ] {
+            let text = service_line_text(line as i32).unwrap_or_default();
+            assert_eq!(service_line_from(text), line as i32, "{text}");
+        }
+        assert_eq!(service_line_text(0), None);
+        assert_eq!(service_line_from("soup"), 0);
+    }
 }
