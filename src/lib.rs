@@ -113,9 +113,10 @@ impl Platform {
         let gateway_config = gateway::Config {
             http_addr,
             public_url: o.public_url.clone(),
-            contracts_url: format!("http://127.0.0.1:{}", grpc_addr.port()),
-            pricing_url: format!("http://127.0.0.1:{}", pricing_addr.port()),
-            ordering_url: format!("http://127.0.0.1:{}", ordering_addr.port()),
+            backend_urls: [("contracts", grpc_addr), ("pricing", pricing_addr), ("ordering", ordering_addr)]
+                .into_iter()
+                .map(|(name, addr)| (name.to_owned(), format!("http://127.0.0.1:{}", addr.port())))
+                .collect(),
             oidc_issuer: issuer_url,
             oidc_audience: "kumppani".into(),
             portal_client_id: "kumppani-portal".into(),

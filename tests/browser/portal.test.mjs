@@ -581,8 +581,20 @@ test('prices: a customer contact sees their own price sheet with cost breakdowns
     await audit(staff, 'price lists (staff)');
     const list = await links(staff.page, new RegExp(`^/portal/price-lists/(${UUID})$`));
     assert.ok(list.length >= 2, 'the 2026 and 2027 lists are listed');
+    const publishedHref = await staff.page.locator('tbody tr', { hasText: 'Julkaistu' }).first().locator('a').first().getAttribute('href');
+    assert.ok(publishedHref, 'a published list is listed');
     await expectOk(staff, await visit(staff, list[0].path), 'a price list');
     await audit(staff, 'price list (staff)');
+    // A form from a stale page (the list was published meanwhile) answers 409 saying what to do, in Finnish.
+    const csrf = await staff.page.locator('input[name="csrf"]').first().getAttribute('value');
+    const stale = await staff.page.request.post(new URL(`${publishedHref}/transitions`, BASE).href, {
+      form: { csrf, to: 'proposed' },
+      maxRedirects: 0,
+    });
+    assert.equal(stale.status(), 409, 'a conflict is 409, not 503 or 422');
+    const staleText = await stale.text();
+    assert.match(staleText, /Lataa sivu uudelleen/, 'says what to do');
+    assert.doesNotMatch(staleText, /immutable/, 'no developer English on the Finnish page');
     await expectOk(staff, await visit(staff, '/portal/price-changes'), 'price changes');
     await audit(staff, 'price changes (staff)');
     assert.match(await staff.page.locator('main').innerText(), /Ehdotettu/, 'the pending demo change awaits a decision');

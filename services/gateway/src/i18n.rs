@@ -1,9 +1,13 @@
 //! Localisation with Fluent (`locales/<lang>/main.ftl`): Finnish by default,
-//! Swedish and English. Enum values of the contracts API are labelled through
+//! Swedish and English. Enum values of the backends' APIs are labelled through
 //! keys derived from their proto names (`SITE_KIND_SCHOOL` → `site-kind-school`).
 
+use axum::http::{HeaderMap, header};
+use axum_extra::extract::cookie::CookieJar;
 use fluent_templates::{LanguageIdentifier, Loader};
-use kumppani_proto::contracts::v1 as pb;
+use kumppani_proto::contracts::v1 as contracts;
+use kumppani_proto::ordering::v1 as ordering;
+use kumppani_proto::pricing::v1 as pricing;
 
 fluent_templates::static_loader! {
     static LOCALES = {
@@ -14,6 +18,9 @@ fluent_templates::static_loader! {
 }
 
 pub const LANGUAGES: [&str; 3] = ["fi", "sv", "en"];
+
+/// The cookie with the user's choice of language.
+pub const LANG_COOKIE: &str = "kumppani_lang";
 
 #[derive(Debug, Clone)]
 pub struct I18n {
@@ -29,6 +36,18 @@ impl I18n {
         Self { lang, id }
     }
 
+    /// The user's language: the language cookie, else (first visit) the browser's
+    /// preference among fi / sv / en, else Finnish.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        if let Some(c) = CookieJar::from_headers(headers).get(LANG_COOKIE) {
+            return Self::new(c.value());
+        }
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let first =
+            accept.split(',').filter_map(|p| p.split(';').next()).map(|p| p.trim().get(..2).unwrap_or("")).find(|p| LANGUAGES.contains(p));
+        Self::new(first.unwrap_or("fi"))
+    }
+
     /// The message of `key`; the key itself when missing (visible in review, never a crash).
     pub fn t(&self, key: &str) -> String {
         LOCALES.try_lookup(&self.id, key).unwrap_or_else(|| key.to_owned())
@@ -39,57 +58,62 @@ impl I18n {
     }
 
     pub fn site_kind(&self, v: &i32) -> String {
-        self.enum_label(pb::SiteKind::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::SiteKind::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn customer_kind(&self, v: &i32) -> String {
-        self.enum_label(pb::CustomerKind::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::CustomerKind::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn stage(&self, v: &i32) -> String {
-        self.enum_label(pb::PartnershipStage::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::PartnershipStage::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn agreement_status(&self, v: &i32) -> String {
-        self.enum_label(pb::AgreementStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::AgreementStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn service_line(&self, v: &i32) -> String {
-        self.enum_label(pb::ServiceLine::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::ServiceLine::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn topic(&self, v: &i32) -> String {
-        self.enum_label(pb::Topic::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::Topic::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn level(&self, v: &i32) -> String {
-        self.enum_label(pb::ContactLevel::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::ContactLevel::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn amendment_status(&self, v: &i32) -> String {
-        self.enum_label(pb::AmendmentStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::AmendmentStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn site_status(&self, v: &i32) -> String {
-        self.enum_label(pb::SiteStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::SiteStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
-
     pub fn cost_kind(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::CostComponentKind::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::CostComponentKind::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn unit(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::Unit::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::Unit::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn price_source(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::PriceSource::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::PriceSource::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn vat_category(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::VatCategory::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::VatCategory::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn list_status(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::PriceListStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::PriceListStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn change_status(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::PriceChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::PriceChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
-    pub fn pricing_date(&self, d: &Option<kumppani_proto::pricing::v1::Date>) -> String {
+    pub fn late_status(&self, v: &i32) -> String {
+        self.enum_label(ordering::LateChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
+    }
+
+    /// A civil date as `d.m.yyyy` (all three languages use it in Finland), or "–".
+    pub fn date(&self, d: &Option<kumppani_proto::r#type::v1::Date>) -> String {
         match d {
             Some(d) if d.year > 0 => format!("{}.{}.{}", d.day, d.month, d.year),
             _ => "–".to_owned(),
         }
     }
+
     /// "3.8500" → "3,85" style money for display (Finnish decimal comma in fi/sv).
     pub fn money(&self, v: &str) -> String {
         if v.is_empty() {
@@ -104,15 +128,6 @@ impl I18n {
             None => format!("{v}.00"),
         };
         if self.lang == "en" { t } else { t.replace('.', ",") }
-    }
-    pub fn late_status(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::ordering::v1::LateChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
-    }
-    pub fn pricing_date_o(&self, d: &Option<kumppani_proto::ordering::v1::Date>) -> String {
-        match d {
-            Some(d) if d.year > 0 => format!("{}.{}.{}", d.day, d.month, d.year),
-            _ => "–".to_owned(),
-        }
     }
     /// A percent without sign ("13,5 %").
     pub fn percent_plain(&self, v: &str) -> String {
@@ -129,14 +144,6 @@ impl I18n {
         format!("{t} %")
     }
 
-    /// A civil date as `d.m.yyyy` (all three languages use it in Finland).
-    pub fn date(&self, d: &Option<pb::Date>) -> String {
-        match d {
-            Some(d) if d.year > 0 => format!("{}.{}.{}", d.day, d.month, d.year),
-            _ => "–".to_owned(),
-        }
-    }
-
     /// A producer name: "own" is the enterprise itself.
     pub fn producer(&self, p: &str) -> String {
         match p {
@@ -144,5 +151,25 @@ impl I18n {
             "none" => self.t("producer-none"),
             other => other.to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn keys(ftl: &str) -> BTreeSet<&str> {
+        ftl.lines().filter(|l| !l.starts_with('#') && !l.starts_with(' ')).filter_map(|l| l.split_once(" =")).map(|(k, _)| k).collect()
+    }
+
+    #[test]
+    fn every_message_exists_in_every_language() {
+        let fi = keys(include_str!("../locales/fi/main.ftl"));
+        let sv = keys(include_str!("../locales/sv/main.ftl"));
+        let en = keys(include_str!("../locales/en/main.ftl"));
+        assert!(fi.len() > 100);
+        assert_eq!(fi.symmetric_difference(&sv).collect::<Vec<_>>(), Vec::<&&str>::new(), "fi vs sv");
+        assert_eq!(fi.symmetric_difference(&en).collect::<Vec<_>>(), Vec::<&&str>::new(), "fi vs en");
     }
 }
