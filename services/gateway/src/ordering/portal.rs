@@ -25,9 +25,10 @@ fn next_working_day(today: NaiveDate) -> NaiveDate {
     d
 }
 
-/// How a day of the order week relates to today: `(tomorrow, past)`.
+/// How a day of the order week relates to today: `(tomorrow, past)`. Today is
+/// not past — it may only be past its cut-off, which the service says.
 fn day_flags(date: NaiveDate, today: NaiveDate) -> (bool, bool) {
-    (date == today + Duration::days(1), date <= today)
+    (date == today + Duration::days(1), date < today)
 }
 
 fn date_param(s: &str) -> Option<NaiveDate> {
@@ -57,7 +58,7 @@ struct DayRow {
     cells: Vec<Cell>,
     late: Vec<pb::LateChange>,
     tomorrow: bool,
-    /// Today or earlier: no more orders, deliveries are reported instead.
+    /// Before today: no more orders, deliveries are reported instead.
     past: bool,
 }
 
@@ -443,4 +444,23 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/orders", get(orders).post(save_day))
         .route("/portal/late-changes", get(late_changes).post(decide))
         .route("/portal/production", get(production))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::day_flags;
+    use chrono::NaiveDate;
+
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn today_is_not_past() {
+        let today = ymd(2027, 3, 10);
+        assert_eq!(day_flags(today, today), (false, false), "today may be past its cut-off, not past");
+        assert_eq!(day_flags(ymd(2027, 3, 9), today), (false, true));
+        assert_eq!(day_flags(ymd(2027, 3, 11), today), (true, false));
+    }
 }
