@@ -16,10 +16,11 @@ use kumppani_platform::calendar;
 use kumppani_proto::ordering::v1 as pb;
 use serde::Deserialize;
 
-/// The next Monday–Friday after `today` (production plans for it).
+/// The first working day after `today` (Finnish holidays and days off
+/// included): what production plans for, and the order week shown by default.
 fn next_working_day(today: NaiveDate) -> NaiveDate {
     let mut d = today + Duration::days(1);
-    while matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+    while !calendar::is_working_day(d) {
         d += Duration::days(1);
     }
     d
@@ -449,7 +450,7 @@ pub fn routes() -> Router<AppState> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::day_flags;
+    use super::{day_flags, next_working_day};
     use chrono::NaiveDate;
 
     fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -462,5 +463,19 @@ mod tests {
         assert_eq!(day_flags(today, today), (false, false), "today may be past its cut-off, not past");
         assert_eq!(day_flags(ymd(2027, 3, 9), today), (false, true));
         assert_eq!(day_flags(ymd(2027, 3, 11), today), (true, false));
+    }
+
+    #[test]
+    fn next_working_day_skips_weekends_and_finnish_holidays() {
+        // Friday → Monday.
+        assert_eq!(next_working_day(ymd(2027, 3, 5)), ymd(2027, 3, 8));
+        // Maundy Thursday 2027 → Good Friday and Easter Monday are off → Tuesday.
+        assert_eq!(next_working_day(ymd(2027, 3, 25)), ymd(2027, 3, 30));
+        // The day before Ascension Day (Thu 6.5.2027) → Friday.
+        assert_eq!(next_working_day(ymd(2027, 5, 5)), ymd(2027, 5, 7));
+        // Christmas: Thu 23.12.2027 → Christmas Eve (Fri) is a day off → Monday 27.12.
+        assert_eq!(next_working_day(ymd(2027, 12, 23)), ymd(2027, 12, 27));
+        // An ordinary Tuesday → Wednesday.
+        assert_eq!(next_working_day(ymd(2027, 3, 9)), ymd(2027, 3, 10));
     }
 }
