@@ -1,6 +1,8 @@
 //! Localisation with Fluent (`locales/<lang>/main.ftl`): Finnish by default,
 //! Swedish and English. Enum values of the backends' APIs are labelled through
 //! keys derived from their proto names (`SITE_KIND_SCHOOL` → `site-kind-school`).
+//! Numbers are shown in the language's style by one helper, [`I18n::decimal`]
+//! (fi/sv: decimal comma and a non-breaking space before `%`; en: point, `37.2%`).
 
 use axum::http::{HeaderMap, header};
 use axum_extra::extract::cookie::CookieJar;
@@ -21,6 +23,8 @@ pub const LANGUAGES: [&str; 3] = ["fi", "sv", "en"];
 
 /// The cookie with the user's choice of language.
 pub const LANG_COOKIE: &str = "kumppani_lang";
+
+const NBSP: char = '\u{a0}';
 
 #[derive(Debug, Clone)]
 pub struct I18n {
@@ -114,34 +118,49 @@ impl I18n {
         }
     }
 
-    /// "3.8500" → "3,85" style money for display (Finnish decimal comma in fi/sv).
+    /// A decimal number as the backends write it ("37.2", "-3.5", "14") in the
+    /// language's style: "37,2" in fi and sv, "37.2" in en. Anything that is not
+    /// such a number is returned as it is. Every number the portal shows goes
+    /// through here (money, percentages, areas, form values).
+    pub fn decimal(&self, v: &str) -> String {
+        let is_number = !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'));
+        if self.lang == "en" || !is_number { v.to_owned() } else { v.replace('.', ",") }
+    }
+
+    /// Money with at least two decimals: "3.8500" → "3,85" (fi/sv), "3.85" (en); "" → "–".
     pub fn money(&self, v: &str) -> String {
         if v.is_empty() {
             return "–".to_owned();
         }
-        let t = match v.split_once('.') {
+        let normalised = match v.split_once('.') {
             Some((a, b)) => {
                 let b = b.trim_end_matches('0');
-                let b = if b.len() < 2 { format!("{b:0<2}") } else { b.to_owned() };
-                format!("{a}.{b}")
+                format!("{a}.{b:0<2}")
             }
             None => format!("{v}.00"),
         };
-        if self.lang == "en" { t } else { t.replace('.', ",") }
+        self.decimal(&normalised)
     }
-    /// A percent without sign ("13,5 %").
-    pub fn percent_plain(&self, v: &str) -> String {
-        let t = if self.lang == "en" { v.to_owned() } else { v.replace('.', ",") };
-        format!("{t} %")
-    }
-    /// A percent with sign, or "–".
+
+    /// A percentage: "37,2 %" (fi/sv, non-breaking space), "37.2%" (en); "" → "–".
     pub fn percent(&self, v: &str) -> String {
         if v.is_empty() {
             return "–".to_owned();
         }
-        let signed = if v.starts_with('-') { v.replacen('-', "−", 1) } else { format!("+{v}") };
-        let t = if self.lang == "en" { signed } else { signed.replace('.', ",") };
-        format!("{t} %")
+        let n = self.decimal(v);
+        if self.lang == "en" { format!("{n}%") } else { format!("{n}{NBSP}%") }
+    }
+
+    /// A change in percent, always signed: "+3,5 %", "−2,0 %" (a real minus sign); "" → "–".
+    pub fn percent_change(&self, v: &str) -> String {
+        if v.is_empty() {
+            return "–".to_owned();
+        }
+        let (sign, digits) = match v.strip_prefix('-') {
+            Some(digits) => ('−', digits),
+            None => ('+', v.strip_prefix('+').unwrap_or(v)),
+        };
+        format!("{sign}{}", self.percent(digits))
     }
 
     /// A producer name: "own" is the enterprise itself.
@@ -157,7 +176,49 @@ impl I18n {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::I18n;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn percentages_use_the_languages_decimal_separator() {
+        let (fi, sv, en) = (I18n::new("fi"), I18n::new("sv"), I18n::new("en"));
+        assert_eq!(fi.percent("37.2"), "37,2\u{a0}%");
+        assert_eq!(sv.percent("37.2"), "37,2\u{a0}%");
+        assert_eq!(en.percent("37.2"), "37.2%");
+        assert_eq!(fi.percent("14"), "14\u{a0}%");
+        assert_eq!(fi.percent(""), "–");
+    }
+
+    #[test]
+    fn changes_are_signed() {
+        let (fi, en) = (I18n::new("fi"), I18n::new("en"));
+        assert_eq!(fi.percent_change("3.5"), "+3,5\u{a0}%");
+        assert_eq!(fi.percent_change("-2.0"), "−2,0\u{a0}%");
+        assert_eq!(fi.percent_change("0"), "+0\u{a0}%");
+        assert_eq!(en.percent_change("3.5"), "+3.5%");
+        assert_eq!(en.percent_change("-2.0"), "−2.0%");
+        assert_eq!(en.percent_change(""), "–");
+    }
+
+    #[test]
+    fn money_has_at_least_two_decimals() {
+        let (fi, sv, en) = (I18n::new("fi"), I18n::new("sv"), I18n::new("en"));
+        assert_eq!(fi.money("3.8500"), "3,85");
+        assert_eq!(sv.money("3.8560"), "3,856");
+        assert_eq!(fi.money("12"), "12,00");
+        assert_eq!(fi.money("0.5"), "0,50");
+        assert_eq!(en.money("3.8500"), "3.85");
+        assert_eq!(en.money(""), "–");
+    }
+
+    #[test]
+    fn decimals_keep_what_is_not_a_number() {
+        let (fi, en) = (I18n::new("fi"), I18n::new("en"));
+        assert_eq!(fi.decimal("1234.5"), "1234,5");
+        assert_eq!(en.decimal("1234.5"), "1234.5");
+        assert_eq!(fi.decimal(""), "");
+        assert_eq!(fi.decimal("abc.d"), "abc.d");
+    }
 
     fn keys(ftl: &str) -> BTreeSet<&str> {
         ftl.lines().filter(|l| !l.starts_with('#') && !l.starts_with(' ')).filter_map(|l| l.split_once(" =")).map(|(k, _)| k).collect()

@@ -55,11 +55,14 @@ struct SheetParams {
     site: String,
 }
 
-/// One cost component as shown: label, amount, share of the price in percent.
+/// One cost component as shown: label, amount, share of the price.
 struct Part {
     label: String,
     amount: String,
+    /// The share in percent as the language writes it ("37,2 %").
     share: String,
+    /// The share for the bar's CSS width ("37.2").
+    share_css: String,
 }
 
 struct SheetRow {
@@ -77,7 +80,8 @@ fn parts(i: &I18n, price: &pb::ResolvedPrice) -> Vec<Part> {
         .map(|c| {
             let amount = Decimal::from_str(&c.amount).unwrap_or_default();
             let share = if total.is_zero() { Decimal::ZERO } else { (amount / total * Decimal::from(100)).round_dp(1) };
-            Part { label: i.cost_kind(&c.kind), amount: c.amount.clone(), share: share.to_string() }
+            let share_css = share.to_string();
+            Part { label: i.cost_kind(&c.kind), amount: i.money(&c.amount), share: i.percent(&share_css), share_css }
         })
         .collect()
 }
@@ -290,7 +294,7 @@ async fn price_list_page(s: &AppState, page: &Page, id: String, form: FormError,
                     let stored = price.as_ref().and_then(|p| p.components.iter().find(|c| c.kind == kind)).map(|c| c.amount.as_str());
                     let input = match typed {
                         Some(t) => t.amounts.get(&kind).cloned().unwrap_or_default(),
-                        None => stored.map(str::to_owned).unwrap_or_default(),
+                        None => stored.map(|a| i.decimal(a)).unwrap_or_default(),
                     };
                     let money = stored.map(|a| i.money(a)).unwrap_or_default();
                     PartInput { kind, label: i.cost_kind(&kind), input, money }
@@ -298,7 +302,7 @@ async fn price_list_page(s: &AppState, page: &Page, id: String, form: FormError,
                 .collect();
             let unit_input = match typed {
                 Some(t) => t.unit_price.clone(),
-                None => price.as_ref().map(|p| p.unit_price.clone()).unwrap_or_default(),
+                None => price.as_ref().map(|p| i.decimal(&p.unit_price)).unwrap_or_default(),
             };
             EditRow { product, price, unit_input, parts }
         })
