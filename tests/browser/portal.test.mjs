@@ -560,9 +560,13 @@ test('prices: a customer contact sees their own price sheet with cost breakdowns
     assert.ok(rows >= 10, `a row per product, saw ${rows}`);
     assert.ok((await page.locator('.kp-breakdown').count()) >= 10, 'every priced product is broken down into its components');
     assert.match(await page.locator('.kp-breakdown').first().innerText(), /€/);
-    // Shares in Finnish style ("37,2 %", non-breaking space).
+    // Shares in Finnish style ("37,2 %", non-breaking space), and every column of a component row is ruled.
     const shares = (await page.locator('.kp-breakdown tbody tr td:nth-child(3)').allTextContents()).map((x) => x.trim());
     assert.ok(shares.length >= 2 && shares.every((x) => /^\d+(,\d+)?\u00a0%$/.test(x)), `shares in fi style: ${JSON.stringify(shares.slice(0, 4))}`);
+    const rules = await page.locator('.kp-breakdown tbody tr').first().locator('th, td').evaluateAll((cells) =>
+      cells.map((c) => { const st = getComputedStyle(c); return `${st.borderBottomStyle} ${st.borderBottomWidth}`; }),
+    );
+    assert.ok(rules.length === 4 && rules.every((r) => r.startsWith('solid') && !r.endsWith(' 0px')), `row ruled across all columns: ${rules}`);
     // Asking for another customer's sheet still shows only one's own.
     await visit(s, '/portal/prices?year=2027&customer=00000000-0000-0000-0000-000000000000');
     assert.match(await page.locator('h1').innerText(), /Sivistys/);
