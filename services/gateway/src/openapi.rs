@@ -12,9 +12,12 @@ use prost_types::{DescriptorProto, FileDescriptorSet};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
-/// Packages whose messages the REST API uses: every registered backend's.
+/// Types shared by the backends' packages (`Date`, `ServiceLine`).
+const SHARED_PACKAGE: &str = "kumppani.type.v1";
+
+/// Packages whose messages the REST API uses: every registered backend's and the shared one.
 fn packages() -> Vec<&'static str> {
-    BACKENDS.iter().map(|b| b.package).collect()
+    BACKENDS.iter().map(|b| b.package).chain([SHARED_PACKAGE]).collect()
 }
 
 /// Component name of a message: `kumppani.pricing.v1.Price` → `pricing.Price`.
@@ -27,7 +30,7 @@ fn schema_key(package: &str, name: &str) -> String {
 fn description() -> String {
     let covers: Vec<String> = BACKENDS.iter().map(|b| format!("{} ({})", b.description, b.package)).collect();
     format!(
-        "The REST API of the city's meal and cleaning producer: {}. Bodies are the proto3 JSON mapping of those packages' messages. Authenticate with an OIDC bearer token.",
+        "The REST API of the city's meal and cleaning producer: {}. Bodies are the proto3 JSON mapping of those packages' messages ({SHARED_PACKAGE} for the shared types). Authenticate with an OIDC bearer token.",
         covers.join("; ")
     )
 }
@@ -166,6 +169,19 @@ mod tests {
     use super::{BACKENDS, document};
     use serde_json::Value;
 
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+
     #[test]
     fn every_route_of_every_backend_is_documented() {
         let doc = document();
@@ -182,5 +198,20 @@ mod tests {
         let documented: usize =
             doc["paths"].as_object().map(|p| p.values().filter_map(Value::as_object).map(|m| m.len()).sum()).unwrap_or(0);
         assert_eq!(documented, n, "nothing documented that is not routed");
+    }
+
+    #[test]
+    fn every_schema_reference_resolves() {
+        let doc = document();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 100);
+        for r in found {
+            let name = r.trim_start_matches("#/components/schemas/");
+            assert!(doc["components"]["schemas"][name].is_object(), "dangling $ref {r}");
+        }
+        // The shared types are there, enums with their values.
+        assert!(doc["components"]["schemas"]["type.Date"]["properties"]["year"].is_object());
+        assert!(doc.to_string().contains("\"SERVICE_LINE_MEALS\""));
     }
 }
