@@ -164,6 +164,18 @@ async fn orders(State(s): State<AppState>, page: Page, Query(p): Query<WeekParam
     week_page(&s, &page, site, day, notice).await
 }
 
+/// Why the service rejected an order line, in the user's language.
+fn rejection(i: &I18n, field: &str) -> String {
+    i.t(match field {
+        "site_id" => "orders-rejected-site",
+        "service_day" => "orders-rejected-day",
+        "quantity" => "orders-rejected-quantity",
+        "diet" => "orders-rejected-diet",
+        "product_code" => "orders-rejected-product",
+        _ => "orders-rejected",
+    })
+}
+
 /// Saves a day of the order week: the counts that changed (`q:<product>:<diet>`
 /// against the shown `o:<product>:<diet>`).
 #[tracing::instrument(skip_all)]
@@ -204,6 +216,7 @@ async fn save_day(State(s): State<AppState>, page: Page, CsrfForm(f): CsrfForm<F
     if lines.is_empty() {
         return Ok(Redirect::to(&format!("/portal/orders?site={site}&day={day}")).into_response());
     }
+    let products: Vec<String> = lines.iter().map(|l| l.product_code.clone()).collect();
     let request = pb::PlaceOrdersRequest { lines, idempotency_key: String::new(), channel: 0 };
     let r = s.ordering().place_orders(page.grpc(request)?).await?.into_inner();
     let mut notice = Vec::new();
@@ -214,7 +227,9 @@ async fn save_day(State(s): State<AppState>, page: Page, CsrfForm(f): CsrfForm<F
         notice.push(format!("{} {}", i.t("orders-late-requested"), r.late_change_requested));
     }
     for x in r.results.iter().filter(|x| x.outcome == pb::OrderOutcome::Rejected as i32) {
-        notice.push(x.error.clone());
+        let product = usize::try_from(x.index).ok().and_then(|n| products.get(n)).map_or("", String::as_str);
+        tracing::info!(product, field = %x.error_field, error = %x.error, "order line rejected");
+        notice.push(format!("{product}: {}", rejection(i, &x.error_field)));
     }
     let notice = url::form_urlencoded::byte_serialize(notice.join("|").as_bytes()).collect::<String>();
     Ok(Redirect::to(&format!("/portal/orders?site={site}&day={day}&notice={notice}")).into_response())
@@ -450,7 +465,8 @@ pub fn routes() -> Router<AppState> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::{day_flags, next_working_day};
+    use super::{day_flags, next_working_day, rejection};
+    use crate::i18n::{I18n, LANGUAGES};
     use chrono::NaiveDate;
 
     fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -477,5 +493,17 @@ mod tests {
         assert_eq!(next_working_day(ymd(2027, 12, 23)), ymd(2027, 12, 27));
         // An ordinary Tuesday → Wednesday.
         assert_eq!(next_working_day(ymd(2027, 3, 9)), ymd(2027, 3, 10));
+    }
+
+    #[test]
+    fn rejected_lines_are_explained_in_every_language() {
+        for lang in LANGUAGES {
+            let i = I18n::new(lang);
+            for field in ["site_id", "service_day", "quantity", "diet", "product_code", "something_new"] {
+                let text = rejection(&i, field);
+                assert!(!text.starts_with("orders-rejected"), "{lang} {field}: {text}");
+            }
+        }
+        assert_eq!(rejection(&I18n::new("fi"), "service_day"), "päivä on mennyt tai virheellinen");
     }
 }
