@@ -233,4 +233,18 @@ mod tests {
         assert_eq!(fi.symmetric_difference(&sv).collect::<Vec<_>>(), Vec::<&&str>::new(), "fi vs sv");
         assert_eq!(fi.symmetric_difference(&en).collect::<Vec<_>>(), Vec::<&&str>::new(), "fi vs en");
     }
+
+    #[test]
+    fn every_service_line_has_a_label() {
+        for lang in super::LANGUAGES {
+            let i = I18n::new(lang);
+            let values: Vec<i32> =
+                (0..).map_while(|v| kumppani_proto::r#type::v1::ServiceLine::try_from(v).ok()).map(|l| l as i32).collect();
+            assert!(values.len() > 5);
+            for v in values {
+                let label = i.service_line(&v);
+                assert!(!label.starts_with("service-line-"), "{lang}: {label}");
+            }
+        }
+    }
 }

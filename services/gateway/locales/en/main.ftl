@@ -141,6 +141,7 @@ service-line-cleaning = Cleaning services
 service-line-multi-service = Multi-service concept
 service-line-staff-dining = Staff dining
 service-line-coffee = Coffee service
+service-line-development = Development projects
 topic-unspecified = –
 topic-orders = Orders
 topic-meals = Meals

@@ -141,6 +141,7 @@ service-line-cleaning = Puhtauspalvelut
 service-line-multi-service = Monipalvelukonsepti
 service-line-staff-dining = Henkilöstöruokailu
 service-line-coffee = Kahvituspalvelut
+service-line-development = Kehittämisprojektit
 topic-unspecified = –
 topic-orders = Tilaukset
 topic-meals = Ateriat

@@ -141,6 +141,7 @@ service-line-cleaning = Städtjänster
 service-line-multi-service = Multiservicekoncept
 service-line-staff-dining = Personalbespisning
 service-line-coffee = Kaffeservering
+service-line-development = Utvecklingsprojekt
 topic-unspecified = –
 topic-orders = Beställningar
 topic-meals = Måltider
