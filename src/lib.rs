@@ -147,15 +147,10 @@ impl Platform {
             let config = ServiceConfig { common: common.clone(), grpc_addr, derive_role: true };
             tasks.push(tokio::spawn(kind.run(config, listener, shutdown.clone())));
         }
-        let url_of = |kind: ServiceKind| {
-            grpc.iter().find(|(k, _)| *k == kind).map(|(_, a)| format!("http://127.0.0.1:{}", a.port())).unwrap_or_default()
-        };
         let gateway_config = gateway::Config {
             http_addr,
             public_url: o.public_url.clone(),
-            contracts_url: url_of(ServiceKind::Contracts),
-            pricing_url: url_of(ServiceKind::Pricing),
-            ordering_url: url_of(ServiceKind::Ordering),
+            backend_urls: grpc.iter().map(|(kind, addr)| (kind.name().to_owned(), format!("http://127.0.0.1:{}", addr.port()))).collect(),
             oidc_issuer: issuer_url,
             oidc_audience: "kumppani".into(),
             portal_client_id: "kumppani-portal".into(),

@@ -560,6 +560,13 @@ test('prices: a customer contact sees their own price sheet with cost breakdowns
     assert.ok(rows >= 10, `a row per product, saw ${rows}`);
     assert.ok((await page.locator('.kp-breakdown').count()) >= 10, 'every priced product is broken down into its components');
     assert.match(await page.locator('.kp-breakdown').first().innerText(), /€/);
+    // Shares in Finnish style ("37,2 %", non-breaking space), and every column of a component row is ruled.
+    const shares = (await page.locator('.kp-breakdown tbody tr td:nth-child(3)').allTextContents()).map((x) => x.trim());
+    assert.ok(shares.length >= 2 && shares.every((x) => /^\d+(,\d+)?\u00a0%$/.test(x)), `shares in fi style: ${JSON.stringify(shares.slice(0, 4))}`);
+    const rules = await page.locator('.kp-breakdown tbody tr').first().locator('th, td').evaluateAll((cells) =>
+      cells.map((c) => { const st = getComputedStyle(c); return `${st.borderBottomStyle} ${st.borderBottomWidth}`; }),
+    );
+    assert.ok(rules.length === 4 && rules.every((r) => r.startsWith('solid') && !r.endsWith(' 0px')), `row ruled across all columns: ${rules}`);
     // Asking for another customer's sheet still shows only one's own.
     await visit(s, '/portal/prices?year=2027&customer=00000000-0000-0000-0000-000000000000');
     assert.match(await page.locator('h1').innerText(), /Sivistys/);
@@ -581,8 +588,20 @@ test('prices: a customer contact sees their own price sheet with cost breakdowns
     await audit(staff, 'price lists (staff)');
     const list = await links(staff.page, new RegExp(`^/portal/price-lists/(${UUID})$`));
     assert.ok(list.length >= 2, 'the 2026 and 2027 lists are listed');
+    const publishedHref = await staff.page.locator('tbody tr', { hasText: 'Julkaistu' }).first().locator('a').first().getAttribute('href');
+    assert.ok(publishedHref, 'a published list is listed');
     await expectOk(staff, await visit(staff, list[0].path), 'a price list');
     await audit(staff, 'price list (staff)');
+    // A form from a stale page (the list was published meanwhile) answers 409 saying what to do, in Finnish.
+    const csrf = await staff.page.locator('input[name="csrf"]').first().getAttribute('value');
+    const stale = await staff.page.request.post(new URL(`${publishedHref}/transitions`, BASE).href, {
+      form: { csrf, to: 'proposed' },
+      maxRedirects: 0,
+    });
+    assert.equal(stale.status(), 409, 'a conflict is 409, not 503 or 422');
+    const staleText = await stale.text();
+    assert.match(staleText, /Lataa sivu uudelleen/, 'says what to do');
+    assert.doesNotMatch(staleText, /immutable/, 'no developer English on the Finnish page');
     await expectOk(staff, await visit(staff, '/portal/price-changes'), 'price changes');
     await audit(staff, 'price changes (staff)');
     assert.match(await staff.page.locator('main').innerText(), /Ehdotettu/, 'the pending demo change awaits a decision');
@@ -625,6 +644,12 @@ test('orders: a site user changes a count in the order week; staff see the late-
     await clickAndWait(s, page.locator('main a[href="/portal/orders"]').first());
     assert.equal(s.lastDocument.status(), 200);
     await audit(s, 'order week (paivakoti)');
+    // Today is not "past" (it may be past its cut-off): only earlier days say the day has passed.
+    const todayIso = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Helsinki' }).format(new Date());
+    const todaySection = page.locator(`section#day-${todayIso}, section[aria-labelledby="day-${todayIso}"]`);
+    if (await todaySection.count()) {
+      assert.doesNotMatch(await todaySection.first().innerText(), /Päivä on mennyt/, 'today is not a day that has passed');
+    }
     const siteId = await page.locator('form.kp-order-form input[name="site"]').first().getAttribute('value');
     const form = page.locator('form.kp-order-form').first();
     assert.ok(await form.count(), 'at least one day of the week can still be changed or requested');

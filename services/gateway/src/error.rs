@@ -42,6 +42,11 @@ impl IntoResponse for ApiError {
         if e.code == ErrorCode::Unauthenticated {
             res.headers_mut().insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
         }
+        if matches!(e.code, ErrorCode::Unavailable | ErrorCode::Overloaded) {
+            // Both are worth retrying: an overloaded replica soon, a restarting database a little later.
+            let after = if e.code == ErrorCode::Overloaded { "1" } else { "5" };
+            res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(after));
+        }
         res
     }
 }

@@ -1,9 +1,15 @@
 //! Localisation with Fluent (`locales/<lang>/main.ftl`): Finnish by default,
-//! Swedish and English. Enum values of the contracts API are labelled through
+//! Swedish and English. Enum values of the backends' APIs are labelled through
 //! keys derived from their proto names (`SITE_KIND_SCHOOL` → `site-kind-school`).
+//! Numbers are shown in the language's style by one helper, [`I18n::decimal`]
+//! (fi/sv: decimal comma and a non-breaking space before `%`; en: point, `37.2%`).
 
+use axum::http::{HeaderMap, header};
+use axum_extra::extract::cookie::CookieJar;
 use fluent_templates::{LanguageIdentifier, Loader};
-use kumppani_proto::contracts::v1 as pb;
+use kumppani_proto::contracts::v1 as contracts;
+use kumppani_proto::ordering::v1 as ordering;
+use kumppani_proto::pricing::v1 as pricing;
 
 fluent_templates::static_loader! {
     static LOCALES = {
@@ -14,6 +20,11 @@ fluent_templates::static_loader! {
 }
 
 pub const LANGUAGES: [&str; 3] = ["fi", "sv", "en"];
+
+/// The cookie with the user's choice of language.
+pub const LANG_COOKIE: &str = "kumppani_lang";
+
+const NBSP: char = '\u{a0}';
 
 #[derive(Debug, Clone)]
 pub struct I18n {
@@ -29,6 +40,18 @@ impl I18n {
         Self { lang, id }
     }
 
+    /// The user's language: the language cookie, else (first visit) the browser's
+    /// preference among fi / sv / en, else Finnish.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        if let Some(c) = CookieJar::from_headers(headers).get(LANG_COOKIE) {
+            return Self::new(c.value());
+        }
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let first =
+            accept.split(',').filter_map(|p| p.split(';').next()).map(|p| p.trim().get(..2).unwrap_or("")).find(|p| LANGUAGES.contains(p));
+        Self::new(first.unwrap_or("fi"))
+    }
+
     /// The message of `key`; the key itself when missing (visible in review, never a crash).
     pub fn t(&self, key: &str) -> String {
         LOCALES.try_lookup(&self.id, key).unwrap_or_else(|| key.to_owned())
@@ -39,102 +62,105 @@ impl I18n {
     }
 
     pub fn site_kind(&self, v: &i32) -> String {
-        self.enum_label(pb::SiteKind::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::SiteKind::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn customer_kind(&self, v: &i32) -> String {
-        self.enum_label(pb::CustomerKind::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::CustomerKind::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn stage(&self, v: &i32) -> String {
-        self.enum_label(pb::PartnershipStage::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::PartnershipStage::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn agreement_status(&self, v: &i32) -> String {
-        self.enum_label(pb::AgreementStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::AgreementStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn service_line(&self, v: &i32) -> String {
-        self.enum_label(pb::ServiceLine::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::ServiceLine::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn topic(&self, v: &i32) -> String {
-        self.enum_label(pb::Topic::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::Topic::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn level(&self, v: &i32) -> String {
-        self.enum_label(pb::ContactLevel::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::ContactLevel::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn amendment_status(&self, v: &i32) -> String {
-        self.enum_label(pb::AmendmentStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::AmendmentStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn site_status(&self, v: &i32) -> String {
-        self.enum_label(pb::SiteStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(contracts::SiteStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
-
     pub fn cost_kind(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::CostComponentKind::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::CostComponentKind::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn unit(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::Unit::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::Unit::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn price_source(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::PriceSource::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::PriceSource::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn vat_category(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::VatCategory::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::VatCategory::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn list_status(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::PriceListStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::PriceListStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
     pub fn change_status(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::pricing::v1::PriceChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
+        self.enum_label(pricing::PriceChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
     }
-    pub fn pricing_date(&self, d: &Option<kumppani_proto::pricing::v1::Date>) -> String {
+    pub fn late_status(&self, v: &i32) -> String {
+        self.enum_label(ordering::LateChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
+    }
+
+    /// A civil date as `d.m.yyyy` (all three languages use it in Finland), or "–".
+    pub fn date(&self, d: &Option<kumppani_proto::r#type::v1::Date>) -> String {
         match d {
             Some(d) if d.year > 0 => format!("{}.{}.{}", d.day, d.month, d.year),
             _ => "–".to_owned(),
         }
     }
-    /// "3.8500" → "3,85" style money for display (Finnish decimal comma in fi/sv).
+
+    /// A decimal number as the backends write it ("37.2", "-3.5", "14") in the
+    /// language's style: "37,2" in fi and sv, "37.2" in en. Anything that is not
+    /// such a number is returned as it is. Every number the portal shows goes
+    /// through here (money, percentages, areas, form values).
+    pub fn decimal(&self, v: &str) -> String {
+        let is_number = !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'));
+        if self.lang == "en" || !is_number { v.to_owned() } else { v.replace('.', ",") }
+    }
+
+    /// Money with at least two decimals: "3.8500" → "3,85" (fi/sv), "3.85" (en); "" → "–".
     pub fn money(&self, v: &str) -> String {
         if v.is_empty() {
             return "–".to_owned();
         }
-        let t = match v.split_once('.') {
+        let normalised = match v.split_once('.') {
             Some((a, b)) => {
                 let b = b.trim_end_matches('0');
-                let b = if b.len() < 2 { format!("{b:0<2}") } else { b.to_owned() };
-                format!("{a}.{b}")
+                format!("{a}.{b:0<2}")
             }
             None => format!("{v}.00"),
         };
-        if self.lang == "en" { t } else { t.replace('.', ",") }
+        self.decimal(&normalised)
     }
-    pub fn late_status(&self, v: &i32) -> String {
-        self.enum_label(kumppani_proto::ordering::v1::LateChangeStatus::try_from(*v).unwrap_or_default().as_str_name())
-    }
-    pub fn pricing_date_o(&self, d: &Option<kumppani_proto::ordering::v1::Date>) -> String {
-        match d {
-            Some(d) if d.year > 0 => format!("{}.{}.{}", d.day, d.month, d.year),
-            _ => "–".to_owned(),
-        }
-    }
-    /// A percent without sign ("13,5 %").
-    pub fn percent_plain(&self, v: &str) -> String {
-        let t = if self.lang == "en" { v.to_owned() } else { v.replace('.', ",") };
-        format!("{t} %")
-    }
-    /// A percent with sign, or "–".
+
+    /// A percentage: "37,2 %" (fi/sv, non-breaking space), "37.2%" (en); "" → "–".
     pub fn percent(&self, v: &str) -> String {
         if v.is_empty() {
             return "–".to_owned();
         }
-        let signed = if v.starts_with('-') { v.replacen('-', "−", 1) } else { format!("+{v}") };
-        let t = if self.lang == "en" { signed } else { signed.replace('.', ",") };
-        format!("{t} %")
+        let n = self.decimal(v);
+        if self.lang == "en" { format!("{n}%") } else { format!("{n}{NBSP}%") }
     }
 
-    /// A civil date as `d.m.yyyy` (all three languages use it in Finland).
-    pub fn date(&self, d: &Option<pb::Date>) -> String {
-        match d {
-            Some(d) if d.year > 0 => format!("{}.{}.{}", d.day, d.month, d.year),
-            _ => "–".to_owned(),
+    /// A change in percent, always signed: "+3,5 %", "−2,0 %" (a real minus sign); "" → "–".
+    pub fn percent_change(&self, v: &str) -> String {
+        if v.is_empty() {
+            return "–".to_owned();
         }
+        let (sign, digits) = match v.strip_prefix('-') {
+            Some(digits) => ('−', digits),
+            None => ('+', v.strip_prefix('+').unwrap_or(v)),
+        };
+        format!("{sign}{}", self.percent(digits))
     }
 
     /// A producer name: "own" is the enterprise itself.
@@ -143,6 +169,82 @@ impl I18n {
             "own" | "" => self.t("producer-own"),
             "none" => self.t("producer-none"),
             other => other.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::I18n;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn percentages_use_the_languages_decimal_separator() {
+        let (fi, sv, en) = (I18n::new("fi"), I18n::new("sv"), I18n::new("en"));
+        assert_eq!(fi.percent("37.2"), "37,2\u{a0}%");
+        assert_eq!(sv.percent("37.2"), "37,2\u{a0}%");
+        assert_eq!(en.percent("37.2"), "37.2%");
+        assert_eq!(fi.percent("14"), "14\u{a0}%");
+        assert_eq!(fi.percent(""), "–");
+    }
+
+    #[test]
+    fn changes_are_signed() {
+        let (fi, en) = (I18n::new("fi"), I18n::new("en"));
+        assert_eq!(fi.percent_change("3.5"), "+3,5\u{a0}%");
+        assert_eq!(fi.percent_change("-2.0"), "−2,0\u{a0}%");
+        assert_eq!(fi.percent_change("0"), "+0\u{a0}%");
+        assert_eq!(en.percent_change("3.5"), "+3.5%");
+        assert_eq!(en.percent_change("-2.0"), "−2.0%");
+        assert_eq!(en.percent_change(""), "–");
+    }
+
+    #[test]
+    fn money_has_at_least_two_decimals() {
+        let (fi, sv, en) = (I18n::new("fi"), I18n::new("sv"), I18n::new("en"));
+        assert_eq!(fi.money("3.8500"), "3,85");
+        assert_eq!(sv.money("3.8560"), "3,856");
+        assert_eq!(fi.money("12"), "12,00");
+        assert_eq!(fi.money("0.5"), "0,50");
+        assert_eq!(en.money("3.8500"), "3.85");
+        assert_eq!(en.money(""), "–");
+    }
+
+    #[test]
+    fn decimals_keep_what_is_not_a_number() {
+        let (fi, en) = (I18n::new("fi"), I18n::new("en"));
+        assert_eq!(fi.decimal("1234.5"), "1234,5");
+        assert_eq!(en.decimal("1234.5"), "1234.5");
+        assert_eq!(fi.decimal(""), "");
+        assert_eq!(fi.decimal("abc.d"), "abc.d");
+    }
+
+    fn keys(ftl: &str) -> BTreeSet<&str> {
+        ftl.lines().filter(|l| !l.starts_with('#') && !l.starts_with(' ')).filter_map(|l| l.split_once(" =")).map(|(k, _)| k).collect()
+    }
+
+    #[test]
+    fn every_message_exists_in_every_language() {
+        let fi = keys(include_str!("../locales/fi/main.ftl"));
+        let sv = keys(include_str!("../locales/sv/main.ftl"));
+        let en = keys(include_str!("../locales/en/main.ftl"));
+        assert!(fi.len() > 100);
+        assert_eq!(fi.symmetric_difference(&sv).collect::<Vec<_>>(), Vec::<&&str>::new(), "fi vs sv");
+        assert_eq!(fi.symmetric_difference(&en).collect::<Vec<_>>(), Vec::<&&str>::new(), "fi vs en");
+    }
+
+    #[test]
+    fn every_service_line_has_a_label() {
+        for lang in super::LANGUAGES {
+            let i = I18n::new(lang);
+            let values: Vec<i32> =
+                (0..).map_while(|v| kumppani_proto::r#type::v1::ServiceLine::try_from(v).ok()).map(|l| l as i32).collect();
+            assert!(values.len() > 5);
+            for v in values {
+                let label = i.service_line(&v);
+                assert!(!label.starts_with("service-line-"), "{lang}: {label}");
+            }
         }
     }
 }

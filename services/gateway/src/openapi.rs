@@ -1,9 +1,10 @@
 //! The OpenAPI 3.1 document of the REST API, generated from the proto
-//! descriptors (so it cannot drift from the contract) and the route table.
-//! Chosen over annotating handlers (e.g. utoipa) because the REST bodies are the
-//! proto messages themselves: the descriptor set is their single source of truth.
+//! descriptors (so it cannot drift from the contract) and every registered
+//! backend's route table. Chosen over annotating handlers (e.g. utoipa) because
+//! the REST bodies are the proto messages themselves: the descriptor set is
+//! their single source of truth.
 
-use crate::rest::ROUTES;
+use crate::registry::BACKENDS;
 use axum::Json;
 use prost::Message;
 use prost_types::field_descriptor_proto::{Label, Type};
@@ -11,13 +12,27 @@ use prost_types::{DescriptorProto, FileDescriptorSet};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
-/// Packages whose messages the REST API uses.
-const PACKAGES: [&str; 3] = ["kumppani.contracts.v1", "kumppani.pricing.v1", "kumppani.ordering.v1"];
+/// Types shared by the backends' packages (`Date`, `ServiceLine`).
+const SHARED_PACKAGE: &str = "kumppani.type.v1";
+
+/// Packages whose messages the REST API uses: every registered backend's and the shared one.
+fn packages() -> Vec<&'static str> {
+    BACKENDS.iter().map(|b| b.package).chain([SHARED_PACKAGE]).collect()
+}
 
 /// Component name of a message: `kumppani.pricing.v1.Price` → `pricing.Price`.
 fn schema_key(package: &str, name: &str) -> String {
     let short = package.trim_start_matches("kumppani.").split('.').next().unwrap_or(package);
     format!("{short}.{name}")
+}
+
+/// What the API covers, backend by backend.
+fn description() -> String {
+    let covers: Vec<String> = BACKENDS.iter().map(|b| format!("{} ({})", b.description, b.package)).collect();
+    format!(
+        "The REST API of the city's meal and cleaning producer: {}. Bodies are the proto3 JSON mapping of those packages' messages ({SHARED_PACKAGE} for the shared types). Authenticate with an OIDC bearer token.",
+        covers.join("; ")
+    )
 }
 
 pub async fn serve() -> Json<Value> {
@@ -62,15 +77,16 @@ fn message_schema(m: &DescriptorProto, enums: &Map<String, Value>) -> Value {
 /// Builds the document.
 pub fn document() -> Value {
     let set = FileDescriptorSet::decode(kumppani_proto::FILE_DESCRIPTOR_SET).unwrap_or_default();
+    let packages = packages();
     let mut enums = Map::new();
     let mut schemas = Map::new();
-    for file in set.file.iter().filter(|f| PACKAGES.contains(&f.package())) {
+    for file in set.file.iter().filter(|f| packages.contains(&f.package())) {
         for e in &file.enum_type {
             let values: Vec<Value> = e.value.iter().map(|v| Value::String(v.name().to_owned())).collect();
             enums.insert(format!("{}.{}", file.package(), e.name()), json!({ "type": "string", "enum": values }));
         }
     }
-    for file in set.file.iter().filter(|f| PACKAGES.contains(&f.package())) {
+    for file in set.file.iter().filter(|f| packages.contains(&f.package())) {
         for m in &file.message_type {
             schemas.insert(schema_key(file.package(), m.name()), message_schema(m, &enums));
         }
@@ -88,7 +104,7 @@ pub fn document() -> Value {
         } } } }),
     );
     let mut paths = Map::new();
-    for r in ROUTES {
+    for r in BACKENDS.iter().flat_map(|b| b.api) {
         let request = schema_key(r.request.0, r.request.1);
         let response = schema_key(r.response.0, r.response.1);
         let mut op = Map::new();
@@ -136,7 +152,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Kumppani API",
             "version": "1.0.0",
-            "description": "Customer registry, service agreements and cost-based pricing of the city's meal and cleaning producer. Bodies are the proto3 JSON mapping of packages kumppani.contracts.v1 and kumppani.pricing.v1. Authenticate with an OIDC bearer token."
+            "description": description(),
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }],
@@ -146,4 +162,56 @@ pub fn document() -> Value {
         },
         "paths": paths,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BACKENDS, document};
+    use serde_json::Value;
+
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_route_of_every_backend_is_documented() {
+        let doc = document();
+        let mut n = 0;
+        for b in BACKENDS {
+            assert!(!b.api.is_empty(), "{} has REST routes", b.name);
+            for r in b.api {
+                let op = &doc["paths"][format!("/api/v1{}", r.path)][r.method];
+                assert_eq!(op["operationId"], r.rpc, "{} {}", r.method, r.path);
+                n += 1;
+            }
+            assert!(doc["info"]["description"].as_str().unwrap_or_default().contains(b.package));
+        }
+        let documented: usize =
+            doc["paths"].as_object().map(|p| p.values().filter_map(Value::as_object).map(|m| m.len()).sum()).unwrap_or(0);
+        assert_eq!(documented, n, "nothing documented that is not routed");
+    }
+
+    #[test]
+    fn every_schema_reference_resolves() {
+        let doc = document();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 100);
+        for r in found {
+            let name = r.trim_start_matches("#/components/schemas/");
+            assert!(doc["components"]["schemas"][name].is_object(), "dangling $ref {r}");
+        }
+        // The shared types are there, enums with their values.
+        assert!(doc["components"]["schemas"]["type.Date"]["properties"]["year"].is_object());
+        assert!(doc.to_string().contains("\"SERVICE_LINE_MEALS\""));
+    }
 }

@@ -1,25 +1,24 @@
-//! The REST API under `/api/v1`. Bodies and responses are the canonical
-//! proto3-JSON mapping of the contracts messages (camelCase fields, enum names
+//! The REST machinery under `/api/v1`. Bodies and responses are the canonical
+//! proto3-JSON mapping of the backends' messages (camelCase fields, enum names
 //! as strings); path parameters and query strings fill the same request
-//! message. One table ([`ROUTES`]) drives both the routes and the OpenAPI document.
+//! message. Each backend declares its part of the API with [`api!`] in its
+//! `rest.rs`: one table drives both its routes and its OpenAPI entries.
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, RawPathParams, State};
+use axum::extract::RawPathParams;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
-use axum::{Json, Router};
+use axum::routing::MethodRouter;
 use kumppani_platform::AppError;
-use kumppani_proto::contracts::v1 as pb;
-use kumppani_proto::ordering::v1 as ordering;
-use kumppani_proto::pricing::v1 as pricing;
 use std::collections::HashMap;
 use std::future::Future;
 
-/// One REST route, as documented in the OpenAPI document.
-pub struct RouteDoc {
+/// One REST route: what the OpenAPI document says about it and its handler.
+pub struct ApiRoute {
     pub method: &'static str,
     pub path: &'static str,
     pub rpc: &'static str,
@@ -30,6 +29,13 @@ pub struct RouteDoc {
     pub id_field: &'static str,
     pub summary: &'static str,
     pub creates: bool,
+    /// Builds the axum handler (calls the backend's typed client).
+    pub handler: fn() -> MethodRouter<AppState>,
+}
+
+/// The routes of one REST table (nested under `/api/v1` by the router).
+pub fn router(routes: &[ApiRoute]) -> Router<AppState> {
+    routes.iter().fold(Router::new(), |router, r| router.route(r.path, (r.handler)()))
 }
 
 /// Extracts the bearer token of a REST call.
@@ -53,8 +59,9 @@ pub fn grpc_request<T>(message: T, token: &str) -> Result<tonic::Request<T>, App
     Ok(request)
 }
 
+/// One REST call: body, query and `{id}` → request message → the backend → JSON.
 #[allow(clippy::too_many_arguments)]
-async fn handle<Req, Resp, F, Fut>(
+pub async fn handle<Req, Resp, F, Fut>(
     headers: HeaderMap,
     params: RawPathParams,
     query: HashMap<String, String>,
@@ -97,7 +104,7 @@ where
 }
 
 /// Create* calls answer 201 Created.
-const fn creates(rpc: &str) -> bool {
+pub const fn creates(rpc: &str) -> bool {
     let (b, p) = (rpc.as_bytes(), b"create");
     if b.len() < p.len() {
         return false;
@@ -112,26 +119,14 @@ const fn creates(rpc: &str) -> bool {
     true
 }
 
+/// A backend's REST table: `pub const API: &[ApiRoute]`, one line per route:
+/// `get "/customers" => contracts.list_customers(Req) -> Resp, id = "", "summary";`
+/// where `contracts` names the typed-client accessor on [`AppState`] and `id`
+/// the request field filled from the `{id}` path parameter.
 macro_rules! api {
     ($($method:ident $path:literal => $client:ident.$rpc:ident($req:ty) -> $resp:ty, id = $id:literal, $summary:literal;)*) => {
-        /// The REST routes (nested under `/api/v1`).
-        pub fn routes() -> Router<AppState> {
-            let mut router = Router::new().route("/openapi.json", get(crate::openapi::serve));
-            $(
-                router = router.route($path, $method(
-                    |State(s): State<AppState>, headers: HeaderMap, params: RawPathParams,
-                     Query(q): Query<HashMap<String, String>>, body: Bytes| async move {
-                        let mut client = s.$client.clone();
-                        handle::<$req, $resp, _, _>(headers, params, q, body, $id, creates(stringify!($rpc)),
-                            |r| async move { client.$rpc(r).await }).await
-                    },
-                ));
-            )*
-            router
-        }
-
-        /// Every REST route, for the OpenAPI document.
-        pub const ROUTES: &[RouteDoc] = &[$(RouteDoc {
+        /// This backend's REST routes (under `/api/v1`) with their OpenAPI entries.
+        pub const API: &[$crate::rest::ApiRoute] = &[$($crate::rest::ApiRoute {
             method: stringify!($method),
             path: $path,
             rpc: stringify!($rpc),
@@ -139,80 +134,22 @@ macro_rules! api {
             response: (<$resp as prost::Name>::PACKAGE, <$resp as prost::Name>::NAME),
             id_field: $id,
             summary: $summary,
-            creates: creates(stringify!($rpc)),
+            creates: $crate::rest::creates(stringify!($rpc)),
+            handler: || axum::routing::$method(
+                |axum::extract::State(s): axum::extract::State<$crate::state::AppState>,
+                 headers: axum::http::HeaderMap,
+                 params: axum::extract::RawPathParams,
+                 axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+                 body: axum::body::Bytes| async move {
+                    let mut client = s.$client();
+                    $crate::rest::handle::<$req, $resp, _, _>(
+                        headers, params, q, body, $id, $crate::rest::creates(stringify!($rpc)),
+                        |r| async move { client.$rpc(r).await },
+                    )
+                    .await
+                },
+            ),
         },)*];
     };
 }
-
-api! {
-    get "/customers" => contracts.list_customers(pb::ListCustomersRequest) -> pb::ListCustomersResponse, id = "", "List customers (search, filter, paginate)";
-    post "/customers" => contracts.create_customer(pb::CreateCustomerRequest) -> pb::Customer, id = "", "Create a customer";
-    get "/customers/{id}" => contracts.get_customer(pb::GetCustomerRequest) -> pb::CustomerDetail, id = "id", "A customer with units, contacts and agreements";
-    patch "/customers/{id}" => contracts.update_customer(pb::UpdateCustomerRequest) -> pb::Customer, id = "id", "Update a customer";
-    post "/customers/{id}/units" => contracts.create_unit(pb::CreateUnitRequest) -> pb::Unit, id = "customerId", "Add a customer unit";
-    get "/sites" => contracts.list_sites(pb::ListSitesRequest) -> pb::ListSitesResponse, id = "", "List sites (search, filter, paginate)";
-    post "/sites" => contracts.create_site(pb::CreateSiteRequest) -> pb::Site, id = "", "Create a site";
-    get "/sites/{id}" => contracts.get_site(pb::GetSiteRequest) -> pb::SiteDetail, id = "id", "A site with its contacts and agreements";
-    patch "/sites/{id}" => contracts.update_site(pb::UpdateSiteRequest) -> pb::Site, id = "id", "Update or close a site";
-    get "/sites/{id}/who-to-contact" => contracts.who_to_contact(pb::WhoToContactRequest) -> pb::WhoToContactResponse, id = "siteId", "Who do I contact about a topic at this site";
-    get "/contacts" => contracts.list_contacts(pb::ListContactsRequest) -> pb::ListContactsResponse, id = "", "Contacts of a customer or site";
-    post "/contacts" => contracts.create_contact(pb::CreateContactRequest) -> pb::Contact, id = "", "Add a contact person";
-    get "/agreements" => contracts.list_agreements(pb::ListAgreementsRequest) -> pb::ListAgreementsResponse, id = "", "List service agreements";
-    post "/agreements" => contracts.create_agreement(pb::CreateAgreementRequest) -> pb::Agreement, id = "", "Create a draft agreement for a customer and year";
-    get "/agreements/{id}" => contracts.get_agreement(pb::GetAgreementRequest) -> pb::Agreement, id = "id", "An agreement with lines, annexes and history";
-    put "/agreements/{id}/terms" => contracts.update_agreement_terms(pb::UpdateAgreementTermsRequest) -> pb::Agreement, id = "id", "Replace the Liite 2 §3 terms of a draft or negotiated agreement";
-    post "/agreements/{id}/lines" => contracts.add_agreement_line(pb::AddAgreementLineRequest) -> pb::Agreement, id = "agreementId", "Add a service line with per-site service levels";
-    post "/agreements/{id}/annexes" => contracts.add_annex(pb::AddAnnexRequest) -> pb::Agreement, id = "agreementId", "Add an annex (same title = next version)";
-    post "/agreements/{id}/transitions" => contracts.transition_agreement(pb::TransitionAgreementRequest) -> pb::Agreement, id = "id", "Move the agreement in its lifecycle";
-    get "/agreements/{id}/amendments" => contracts.list_amendments(pb::ListAmendmentsRequest) -> pb::ListAmendmentsResponse, id = "agreementId", "Amendments of an agreement";
-    post "/agreements/{id}/amendments" => contracts.propose_amendment(pb::ProposeAmendmentRequest) -> pb::Amendment, id = "agreementId", "Propose an amendment during the period";
-    post "/amendments/{id}/customer-group-approval" => contracts.record_customer_group_approval(pb::RecordCustomerGroupApprovalRequest) -> pb::Amendment, id = "amendmentId", "Record the customer group's approval";
-    post "/amendments/{id}/decision" => contracts.decide_amendment(pb::DecideAmendmentRequest) -> pb::Amendment, id = "amendmentId", "Approve or reject an amendment";
-    get "/products" => pricing.list_products(pricing::ListProductsRequest) -> pricing::ListProductsResponse, id = "", "The product catalogue";
-    get "/price-lists" => pricing.list_price_lists(pricing::ListPriceListsRequest) -> pricing::ListPriceListsResponse, id = "", "Price lists (customers see published ones)";
-    post "/price-lists" => pricing.create_price_list(pricing::CreatePriceListRequest) -> pricing::PriceList, id = "", "Create a draft list (or the next version of a published one)";
-    get "/price-lists/{id}" => pricing.get_price_list(pricing::GetPriceListRequest) -> pricing::PriceList, id = "id", "A price list with every price and its cost components";
-    put "/price-lists/{id}/prices" => pricing.set_list_price(pricing::SetListPriceRequest) -> pricing::PriceList, id = "priceListId", "Set a price and its components in a draft list";
-    post "/price-lists/{id}/transitions" => pricing.transition_price_list(pricing::TransitionPriceListRequest) -> pricing::PriceList, id = "id", "Propose, approve (customer group) or publish a list";
-    get "/price-overrides" => pricing.list_price_overrides(pricing::ListPriceOverridesRequest) -> pricing::ListPriceOverridesResponse, id = "", "Site- and customer-specific prices";
-    post "/price-overrides" => pricing.set_price_override(pricing::SetPriceOverrideRequest) -> pricing::PriceOverride, id = "", "Set a site- or customer-specific price from a date";
-    get "/price-changes" => pricing.list_price_changes(pricing::ListPriceChangesRequest) -> pricing::ListPriceChangesResponse, id = "", "Mid-year price changes";
-    post "/price-changes" => pricing.propose_price_change(pricing::ProposePriceChangeRequest) -> pricing::PriceChange, id = "", "Propose a mid-year price change";
-    post "/price-changes/{id}/customer-group-approval" => pricing.record_price_change_group_approval(pricing::RecordPriceChangeGroupApprovalRequest) -> pricing::PriceChange, id = "priceChangeId", "Record the customer group's approval";
-    post "/price-changes/{id}/decision" => pricing.decide_price_change(pricing::DecidePriceChangeRequest) -> pricing::PriceChange, id = "priceChangeId", "Approve or reject a price change";
-    get "/benchmarks" => pricing.list_benchmarks(pricing::ListBenchmarksRequest) -> pricing::ListBenchmarksResponse, id = "", "Private-provider benchmark prices";
-    post "/benchmarks" => pricing.record_benchmark(pricing::RecordBenchmarkRequest) -> pricing::Benchmark, id = "", "Record a private-provider benchmark price";
-    get "/vat-rates" => pricing.list_vat_rates(pricing::ListVatRatesRequest) -> pricing::ListVatRatesResponse, id = "", "VAT rates with validity dates";
-    post "/prices/resolve" => pricing.resolve_prices(pricing::ResolvePricesRequest) -> pricing::ResolvePricesResponse, id = "", "Resolve prices for (product, site, service day) lookups";
-    get "/price-sheet" => pricing.get_price_sheet(pricing::GetPriceSheetRequest) -> pricing::PriceSheet, id = "", "A customer's or site's prices for a year, explained";
-    post "/orders" => ordering.place_order(ordering::PlaceOrderRequest) -> ordering::PlaceOrderResponse, id = "", "Place or change one order line (after the cut-off: a late-change request)";
-    post "/orders/batch" => ordering.place_orders(ordering::PlaceOrdersRequest) -> ordering::PlaceOrdersResponse, id = "", "Place many order lines with per-line results";
-    get "/orders" => ordering.list_orders(ordering::ListOrdersRequest) -> ordering::ListOrdersResponse, id = "", "Orders of a site or customer for a period";
-    get "/order-week" => ordering.get_order_week(ordering::GetOrderWeekRequest) -> ordering::OrderWeek, id = "", "A site's order week with cut-offs";
-    get "/late-changes" => ordering.list_late_changes(ordering::ListLateChangesRequest) -> ordering::ListLateChangesResponse, id = "", "Late-change requests";
-    post "/late-changes/{id}/decision" => ordering.decide_late_change(ordering::DecideLateChangeRequest) -> ordering::LateChange, id = "id", "Accept or decline a late-change request";
-    post "/deliveries" => ordering.confirm_deliveries(ordering::ConfirmDeliveriesRequest) -> ordering::ConfirmDeliveriesResponse, id = "", "Confirm or correct delivered quantities";
-    get "/deliveries" => ordering.list_deliveries(ordering::ListDeliveriesRequest) -> ordering::ListDeliveriesResponse, id = "", "Delivered quantities";
-    put "/budgets" => ordering.set_budget(ordering::SetBudgetRequest) -> ordering::Budget, id = "", "Set a budgeted quantity";
-    get "/budget-usage" => ordering.get_budget_usage(ordering::GetBudgetUsageRequest) -> ordering::GetBudgetUsageResponse, id = "", "Budgeted vs delivered to date";
-    get "/production-day" => ordering.get_production_day(ordering::GetProductionDayRequest) -> ordering::ProductionDay, id = "", "A day's production totals";
-    put "/cutoff-rules" => ordering.set_cutoff_rule(ordering::SetCutoffRuleRequest) -> ordering::CutoffRule, id = "", "Set a service line's cut-off for one agreement or by default";
-    get "/cutoff-rules" => ordering.list_cutoff_rules(ordering::ListCutoffRulesRequest) -> ordering::ListCutoffRulesResponse, id = "", "Cut-off rules";
-    post "/standing-orders" => ordering.set_standing_order(ordering::SetStandingOrderRequest) -> ordering::StandingOrder, id = "", "Set a weekly standing order";
-    get "/standing-orders" => ordering.list_standing_orders(ordering::ListStandingOrdersRequest) -> ordering::ListStandingOrdersResponse, id = "", "A site's standing orders and closures";
-    post "/closures" => ordering.add_closure(ordering::AddClosureRequest) -> ordering::Closure, id = "", "Close a site for days (cancels its orders)";
-    get "/ordering-rate" => ordering.get_ordering_rate(ordering::GetOrderingRateRequest) -> ordering::GetOrderingRateResponse, id = "", "Electronic-ordering rate per customer and month";
-}
-
-/// `/readyz`: ready when every backing service answers its health check.
-pub async fn readyz(State(s): State<AppState>) -> Response {
-    for (name, health) in [("contracts", &s.contracts_health), ("pricing", &s.pricing_health), ("ordering", &s.ordering_health)] {
-        let mut health = health.clone();
-        let check = health.check(tonic_health::pb::HealthCheckRequest { service: String::new() });
-        match tokio::time::timeout(std::time::Duration::from_secs(2), check).await {
-            Ok(Ok(r)) if r.get_ref().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 => {}
-            _ => return (StatusCode::SERVICE_UNAVAILABLE, format!("{name} service not ready")).into_response(),
-        }
-    }
-    (StatusCode::OK, "ready").into_response()
-}
+pub(crate) use api;

@@ -1,0 +1,49 @@
+//! The gateway's configuration, from environment variables only.
+
+use crate::backend::Backend;
+use crate::registry::BACKENDS;
+use kumppani_platform::config::{ConfigError, Secret, parse_or, var_or};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+/// Typed configuration of the gateway.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub http_addr: SocketAddr,
+    /// The URL browsers use to reach the gateway (for the OIDC redirect URI).
+    pub public_url: String,
+    /// gRPC URL of each backend service by registry name (`contracts`, `pricing`, …);
+    /// a registered backend missing here uses its default URL.
+    pub backend_urls: BTreeMap<String, String>,
+    pub oidc_issuer: String,
+    pub oidc_audience: String,
+    pub portal_client_id: String,
+    /// Key for the encrypted session cookies (at least 64 bytes, base64 or raw).
+    pub cookie_key: Secret,
+}
+
+impl Config {
+    /// Reads `KUMPPANI_HTTP_ADDR`, `KUMPPANI_PUBLIC_URL`, the URL variable of every
+    /// registered backend (`KUMPPANI_CONTRACTS_URL`, …), the OIDC settings and the cookie key.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let http_addr = parse_or("KUMPPANI_HTTP_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)))?;
+        Ok(Self {
+            http_addr,
+            public_url: var_or("KUMPPANI_PUBLIC_URL", &format!("http://127.0.0.1:{}", http_addr.port())),
+            backend_urls: BACKENDS.iter().map(|b| (b.name.to_owned(), var_or(b.url_env, b.default_url))).collect(),
+            oidc_issuer: var_or("KUMPPANI_OIDC_ISSUER", "http://127.0.0.1:8080/dev-idp"),
+            oidc_audience: var_or("KUMPPANI_OIDC_AUDIENCE", "kumppani"),
+            portal_client_id: var_or("KUMPPANI_PORTAL_CLIENT_ID", "kumppani-portal"),
+            cookie_key: Secret::new(var_or("KUMPPANI_COOKIE_KEY", "")),
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// A registered backend's URL: as configured, else its default.
+    pub fn backend_url(&self, backend: &Backend) -> &str {
+        self.backend_urls.get(backend.name).map_or(backend.default_url, String::as_str)
+    }
+}

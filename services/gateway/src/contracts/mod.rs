@@ -1,0 +1,27 @@
+//! The contracts service (`kumppani.contracts.v1`): customers, units, sites,
+//! contacts and service agreements — its REST routes and portal pages.
+
+mod portal;
+mod rest;
+
+use crate::backend::Backend;
+use crate::state::AppState;
+use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use tonic::transport::Channel;
+
+pub const BACKEND: Backend = Backend {
+    name: "contracts",
+    url_env: "KUMPPANI_CONTRACTS_URL",
+    default_url: "http://127.0.0.1:50051",
+    package: "kumppani.contracts.v1",
+    description: "the customer registry (customers, units, sites, contacts) and the annual service agreements",
+    api: rest::API,
+    portal: portal::routes,
+};
+
+impl AppState {
+    /// The contracts service's client (the caller adds the user's token per request).
+    pub fn contracts(&self) -> ContractsServiceClient<Channel> {
+        ContractsServiceClient::new(self.channel(BACKEND.name))
+    }
+}

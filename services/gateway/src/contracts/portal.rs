@@ -1,0 +1,153 @@
+//! Portal pages of the contracts service: customers (search, detail), sites,
+//! agreements and "who do I contact". Every page is fetched with the signed-in
+//! user's token, so the service's scope rules decide what the user sees.
+
+use crate::i18n::I18n;
+use crate::page::{Layout, Page, PageResult, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use kumppani_proto::contracts::v1 as pb;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct ListParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: String,
+}
+
+#[derive(Template)]
+#[template(path = "contracts/customers.html")]
+struct CustomersPage<'a> {
+    l: &'a Layout,
+    i: &'a I18n,
+    q: String,
+    customers: Vec<pb::Customer>,
+    next: String,
+}
+
+#[tracing::instrument(skip_all)]
+async fn customers(State(s): State<AppState>, page: Page, Query(p): Query<ListParams>) -> PageResult {
+    let request = pb::ListCustomersRequest { query: p.q.clone(), page_size: 100, page_token: p.page.clone(), ..Default::default() };
+    let r = s.contracts().list_customers(page.grpc(request)?).await?.into_inner();
+    let next = if r.next_page_token.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "/portal/customers?q={}&page={}",
+            url::form_urlencoded::byte_serialize(p.q.as_bytes()).collect::<String>(),
+            r.next_page_token
+        )
+    };
+    Ok(render(StatusCode::OK, &CustomersPage { l: &page.l, i: &page.i, q: p.q, customers: r.customers, next }))
+}
+
+#[derive(Template)]
+#[template(path = "contracts/customer.html")]
+struct CustomerPage<'a> {
+    l: &'a Layout,
+    i: &'a I18n,
+    d: pb::CustomerDetail,
+    c: pb::Customer,
+    sites: Vec<pb::Site>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn customer(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
+    let d = s.contracts().get_customer(page.grpc(pb::GetCustomerRequest { id: id.clone() })?).await?.into_inner();
+    let sites = pb::ListSitesRequest { customer_id: id, page_size: 500, ..Default::default() };
+    let sites = s.contracts().list_sites(page.grpc(sites)?).await?.into_inner().sites;
+    let c = d.customer.clone().unwrap_or_default();
+    Ok(render(StatusCode::OK, &CustomerPage { l: &page.l, i: &page.i, d, c, sites }))
+}
+
+#[derive(Template)]
+#[template(path = "contracts/site.html")]
+struct SitePage<'a> {
+    l: &'a Layout,
+    i: &'a I18n,
+    d: pb::SiteDetail,
+    site: pb::Site,
+}
+
+#[tracing::instrument(skip_all)]
+async fn site(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
+    let d = s.contracts().get_site(page.grpc(pb::GetSiteRequest { id })?).await?.into_inner();
+    let site = d.site.clone().unwrap_or_default();
+    Ok(render(StatusCode::OK, &SitePage { l: &page.l, i: &page.i, d, site }))
+}
+
+#[derive(Template)]
+#[template(path = "contracts/agreement.html")]
+struct AgreementPage<'a> {
+    l: &'a Layout,
+    i: &'a I18n,
+    a: pb::Agreement,
+    terms: pb::AgreementTerms,
+    amendments: Vec<pb::Amendment>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn agreement(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
+    let a = s.contracts().get_agreement(page.grpc(pb::GetAgreementRequest { id: id.clone() })?).await?.into_inner();
+    let amendments = pb::ListAmendmentsRequest { agreement_id: id };
+    let amendments = s.contracts().list_amendments(page.grpc(amendments)?).await?.into_inner().amendments;
+    let terms = a.terms.clone().unwrap_or_default();
+    Ok(render(StatusCode::OK, &AgreementPage { l: &page.l, i: &page.i, a, terms, amendments }))
+}
+
+#[derive(Deserialize)]
+struct ContactParams {
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    topic: String,
+}
+
+#[derive(Template)]
+#[template(path = "contracts/contact.html")]
+struct ContactPage<'a> {
+    l: &'a Layout,
+    i: &'a I18n,
+    site_id: String,
+    topic: i32,
+    topics: Vec<(i32, String)>,
+    answer: Option<pb::WhoToContactResponse>,
+}
+
+impl ContactPage<'_> {
+    fn topic_param(&self, t: &i32) -> String {
+        pb::Topic::try_from(*t).map(|t| t.as_str_name().trim_start_matches("TOPIC_").to_lowercase()).unwrap_or_default()
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn contact(State(s): State<AppState>, page: Page, Query(p): Query<ContactParams>) -> PageResult {
+    let site_id = if p.site.is_empty() { page.session.site_id.map(|s| s.to_string()).unwrap_or_default() } else { p.site };
+    let topic = pb::Topic::from_str_name(&format!("TOPIC_{}", p.topic.to_uppercase())).unwrap_or(pb::Topic::Meals) as i32;
+    let topics = [pb::Topic::Orders, pb::Topic::Meals, pb::Topic::Cleaning, pb::Topic::Invoices, pb::Topic::Agreement]
+        .iter()
+        .map(|t| (*t as i32, page.i.topic(&(*t as i32))))
+        .collect();
+    let answer = if site_id.is_empty() {
+        None
+    } else {
+        let request = pb::WhoToContactRequest { site_id: site_id.clone(), topic };
+        Some(s.contracts().who_to_contact(page.grpc(request)?).await?.into_inner())
+    };
+    Ok(render(StatusCode::OK, &ContactPage { l: &page.l, i: &page.i, site_id, topic, topics, answer }))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/portal/customers", get(customers))
+        .route("/portal/customers/{id}", get(customer))
+        .route("/portal/sites/{id}", get(site))
+        .route("/portal/agreements/{id}", get(agreement))
+        .route("/portal/contact", get(contact))
+}

@@ -1,0 +1,29 @@
+//! The contracts service's part of the REST API.
+
+use kumppani_proto::contracts::v1 as pb;
+
+crate::rest::api! {
+    get "/customers" => contracts.list_customers(pb::ListCustomersRequest) -> pb::ListCustomersResponse, id = "", "List customers (search, filter, paginate)";
+    post "/customers" => contracts.create_customer(pb::CreateCustomerRequest) -> pb::Customer, id = "", "Create a customer";
+    get "/customers/{id}" => contracts.get_customer(pb::GetCustomerRequest) -> pb::CustomerDetail, id = "id", "A customer with units, contacts and agreements";
+    patch "/customers/{id}" => contracts.update_customer(pb::UpdateCustomerRequest) -> pb::Customer, id = "id", "Update a customer";
+    post "/customers/{id}/units" => contracts.create_unit(pb::CreateUnitRequest) -> pb::Unit, id = "customerId", "Add a customer unit";
+    get "/sites" => contracts.list_sites(pb::ListSitesRequest) -> pb::ListSitesResponse, id = "", "List sites (search, filter, paginate)";
+    post "/sites" => contracts.create_site(pb::CreateSiteRequest) -> pb::Site, id = "", "Create a site";
+    get "/sites/{id}" => contracts.get_site(pb::GetSiteRequest) -> pb::SiteDetail, id = "id", "A site with its contacts and agreements";
+    patch "/sites/{id}" => contracts.update_site(pb::UpdateSiteRequest) -> pb::Site, id = "id", "Update or close a site";
+    get "/sites/{id}/who-to-contact" => contracts.who_to_contact(pb::WhoToContactRequest) -> pb::WhoToContactResponse, id = "siteId", "Who do I contact about a topic at this site";
+    get "/contacts" => contracts.list_contacts(pb::ListContactsRequest) -> pb::ListContactsResponse, id = "", "Contacts of a customer or site";
+    post "/contacts" => contracts.create_contact(pb::CreateContactRequest) -> pb::Contact, id = "", "Add a contact person";
+    get "/agreements" => contracts.list_agreements(pb::ListAgreementsRequest) -> pb::ListAgreementsResponse, id = "", "List service agreements";
+    post "/agreements" => contracts.create_agreement(pb::CreateAgreementRequest) -> pb::Agreement, id = "", "Create a draft agreement for a customer and year";
+    get "/agreements/{id}" => contracts.get_agreement(pb::GetAgreementRequest) -> pb::Agreement, id = "id", "An agreement with lines, annexes and history";
+    put "/agreements/{id}/terms" => contracts.update_agreement_terms(pb::UpdateAgreementTermsRequest) -> pb::Agreement, id = "id", "Replace the Liite 2 §3 terms of a draft or negotiated agreement";
+    post "/agreements/{id}/lines" => contracts.add_agreement_line(pb::AddAgreementLineRequest) -> pb::Agreement, id = "agreementId", "Add a service line with per-site service levels";
+    post "/agreements/{id}/annexes" => contracts.add_annex(pb::AddAnnexRequest) -> pb::Agreement, id = "agreementId", "Add an annex (same title = next version)";
+    post "/agreements/{id}/transitions" => contracts.transition_agreement(pb::TransitionAgreementRequest) -> pb::Agreement, id = "id", "Move the agreement in its lifecycle";
+    get "/agreements/{id}/amendments" => contracts.list_amendments(pb::ListAmendmentsRequest) -> pb::ListAmendmentsResponse, id = "agreementId", "Amendments of an agreement";
+    post "/agreements/{id}/amendments" => contracts.propose_amendment(pb::ProposeAmendmentRequest) -> pb::Amendment, id = "agreementId", "Propose an amendment during the period";
+    post "/amendments/{id}/customer-group-approval" => contracts.record_customer_group_approval(pb::RecordCustomerGroupApprovalRequest) -> pb::Amendment, id = "amendmentId", "Record the customer group's approval";
+    post "/amendments/{id}/decision" => contracts.decide_amendment(pb::DecideAmendmentRequest) -> pb::Amendment, id = "amendmentId", "Approve or reject an amendment";
+}

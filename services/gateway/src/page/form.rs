@@ -1,0 +1,131 @@
+//! Portal forms: [`CsrfForm`] checks every posted form's CSRF token against the
+//! session before the handler runs; [`FormError`] is what a rejected form shows
+//! above it.
+
+use crate::i18n::I18n;
+use crate::page::context::Frame;
+use crate::page::error::PageError;
+use crate::state::AppState;
+use axum::Form;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::{Method, StatusCode, header};
+use kumppani_platform::{AppError, ErrorCode};
+use serde::de::DeserializeOwned;
+
+/// A posted form (`application/x-www-form-urlencoded`) whose `csrf` field matches
+/// the session's token, deserialized into `T` (which need not declare `csrf`).
+/// A mismatch is refused with the portal's 403 page. Without a session there is
+/// nothing to forge (signing out, switching the language); handlers that need a
+/// signed-in user also take [`Page`](crate::page::Page), which sends the others to sign in.
+#[derive(Debug)]
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let frame = Frame::of(&parts, state);
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| PageError::Call(AppError::invalid("form", e.body_text())))?;
+        if let Some(session) = &frame.session {
+            let token = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+            if token.as_deref() != Some(session.csrf.as_str()) {
+                tracing::warn!(subject = %session.subject, "form refused: CSRF token does not match the session");
+                return Err(PageError::Csrf);
+            }
+        }
+        // The checked body, deserialized exactly as `axum::Form` would.
+        let checked = Request::builder()
+            .method(Method::POST)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(bytes))
+            .map_err(|e| PageError::Call(AppError::internal(e.to_string())))?;
+        let Form(form) = Form::<T>::from_request(checked, &()).await.map_err(|e| {
+            tracing::info!(error = %e, "form refused: cannot read it");
+            PageError::Call(AppError::invalid("form", e.body_text()))
+        })?;
+        Ok(Self(form))
+    }
+}
+
+/// Every field of a form in order, repeated names included: for forms whose
+/// field names are data (`q:<product>:<diet>`) or repeat (`customer`).
+#[derive(Debug, Default)]
+pub struct FormPairs(Vec<(String, String)>);
+
+impl FormPairs {
+    /// The first value of `name`, trimmed; empty when absent.
+    pub fn get(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+    }
+
+    /// Every value of a repeated field.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FormPairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = FormPairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("form fields")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FormPairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<String, String>()? {
+                    pairs.push(pair);
+                }
+                Ok(FormPairs(pairs))
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
+}
+
+/// What a rejected form shows above it (`templates/error_summary.html`), and the status of that answer.
+#[derive(Debug)]
+pub struct FormError {
+    pub status: StatusCode,
+    pub messages: Vec<String>,
+}
+
+impl FormError {
+    /// No error: the form as it is.
+    pub fn none() -> Self {
+        Self { status: StatusCode::OK, messages: Vec::new() }
+    }
+
+    /// Fields the gateway itself found invalid (messages already in the user's language).
+    pub fn invalid(messages: Vec<String>) -> Self {
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, messages }
+    }
+
+    /// A backend's refusal of a form: its invalid fields (422), or for a
+    /// conflict what to do (409). Anything else is a page error.
+    pub fn from_call(e: impl Into<PageError>, i: &I18n) -> Result<Self, PageError> {
+        let error = e.into();
+        let PageError::Call(e) = &error else { return Err(error) };
+        match e.code {
+            ErrorCode::InvalidArgument if !e.violations.is_empty() => {
+                Ok(Self::invalid(e.violations.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect()))
+            }
+            ErrorCode::InvalidArgument => Ok(Self::invalid(vec![i.t("error-bad-request-text")])),
+            ErrorCode::Aborted | ErrorCode::FailedPrecondition | ErrorCode::AlreadyExists => {
+                tracing::info!(error = %e, "form refused: conflict");
+                let shown = error.shown().map(|s| s.text).unwrap_or("error-conflict-changed-text");
+                Ok(Self { status: StatusCode::CONFLICT, messages: vec![i.t(shown)] })
+            }
+            _ => Err(error),
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! What every portal page shares: the [`Page`] context extractor (session,
+//! language and layout, read once per request by [`context::layer`]), the
+//! [`PageError`] that renders the right error page, the CSRF-checked
+//! [`CsrfForm`] and the [`Layout`] of the frame around every page.
+//!
+//! Handlers return [`PageResult`] and use `?` on backend calls:
+//!
+//! ```ignore
+//! async fn site(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
+//!     let d = s.contracts().get_site(page.grpc(pb::GetSiteRequest { id })?).await?.into_inner();
+//!     Ok(render(StatusCode::OK, &SitePage { l: &page.l, i: &page.i, d }))
+//! }
+//! ```
+
+pub mod context;
+pub mod error;
+pub mod form;
+pub mod layout;
+
+pub use context::Page;
+pub use error::{PageError, PageResult};
+pub use form::{CsrfForm, FormError, FormPairs};
+pub use layout::{Layout, render};
