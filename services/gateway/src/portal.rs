@@ -68,3 +68,16 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
     };
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn table_body_rows_are_ruled_across_every_column() {
+        let css = std::str::from_utf8(super::PORTAL_CSS).unwrap_or_default();
+        let rule = css.split('}').find(|r| r.contains(".hds-table tbody td")).unwrap_or_default();
+        assert!(
+            rule.contains(".hds-table tbody th") && rule.contains("border-bottom: 1px solid"),
+            "row headers and cells are ruled alike: {rule:?}"
+        );
+    }
+}

@@ -129,3 +129,31 @@ impl FormError {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::FormError;
+    use crate::i18n::I18n;
+    use crate::page::error::PageError;
+    use axum::http::StatusCode;
+    use kumppani_platform::{AppError, ErrorCode};
+
+    #[test]
+    fn a_refused_form_shows_its_fields_or_what_to_do() {
+        let fi = I18n::new("fi");
+        let invalid = FormError::from_call(AppError::invalid("customer_ids", "at least one customer"), &fi).unwrap();
+        assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(invalid.messages, vec!["customer_ids: at least one customer"]);
+        // A form from a stale page: the list was published meanwhile.
+        let stale = FormError::from_call(tonic::Status::failed_precondition("a published price list is immutable"), &fi).unwrap();
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert!(stale.messages[0].contains("Lataa sivu uudelleen"), "says what to do: {:?}", stale.messages);
+        assert!(!stale.messages[0].contains("immutable"), "no developer English");
+        let changed = FormError::from_call(tonic::Status::aborted("version 3 expected"), &I18n::new("sv")).unwrap();
+        assert_eq!(changed.status, StatusCode::CONFLICT);
+        assert!(changed.messages[0].starts_with("Någon ändrade uppgifterna under tiden."), "{:?}", changed.messages);
+        let down = FormError::from_call(AppError::new(ErrorCode::Unavailable, "connection refused"), &fi);
+        assert!(matches!(down, Err(PageError::Call(e)) if e.code == ErrorCode::Unavailable), "an error page, not the form");
+    }
+}

@@ -476,3 +476,34 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/price-changes", get(price_changes).post(propose_change))
         .route("/portal/price-changes/{id}/decision", post(decide_change))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parts;
+    use crate::i18n::I18n;
+    use kumppani_proto::pricing::v1 as pb;
+
+    fn price() -> pb::ResolvedPrice {
+        pb::ResolvedPrice {
+            unit_price: "4.0000".into(),
+            components: vec![
+                pb::CostComponent { kind: pb::CostComponentKind::RawMaterials as i32, amount: "1.4880".into() },
+                pb::CostComponent { kind: pb::CostComponentKind::Labour as i32, amount: "2.5120".into() },
+            ],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn component_shares_are_in_the_languages_style() {
+        let fi = parts(&I18n::new("fi"), &price());
+        assert_eq!(fi[0].share, "37,2\u{a0}%");
+        assert_eq!(fi[0].amount, "1,488");
+        assert_eq!(fi[0].share_css, "37.2", "the bar's CSS width keeps the point");
+        let sv = parts(&I18n::new("sv"), &price());
+        assert_eq!(sv[1].share, "62,8\u{a0}%");
+        let en = parts(&I18n::new("en"), &price());
+        assert_eq!(en[1].share, "62.8%");
+        assert_eq!(en[1].amount, "2.512");
+    }
+}
