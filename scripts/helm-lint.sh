@@ -331,8 +331,9 @@ for i in range(0, len(rest), 3):
             if "secretKeyRef" not in (env.get("KUMPPANI_COOKIE_KEY") or {}).get("valueFrom", {}):
                 err(scen, "gateway: KUMPPANI_COOKIE_KEY must come from a Secret")
         else:
-            if "KUMPPANI_GRPC_ADDR" not in env:
-                err(scen, f"{comp}: KUMPPANI_GRPC_ADDR missing")
+            addr_var = f"KUMPPANI_{comp.upper()}_GRPC_ADDR"
+            if addr_var not in env:
+                err(scen, f"{comp}: {addr_var} missing")
             if not all("grpc" in p for p in probes):
                 err(scen, f"{comp}: startup/liveness/readiness must be native gRPC probes")
             if "secretKeyRef" not in (env.get("DATABASE_URL") or {}).get("valueFrom", {}):
