@@ -32,13 +32,7 @@ impl LateRow {
     pub fn to_proto(&self) -> pb::LateChange {
         pb::LateChange {
             id: self.id.to_string(),
-            line: Some(pb::OrderLine {
-                site_id: self.site_id.to_string(),
-                service_day: Some(pb::Date::from_naive(self.service_day)),
-                product_code: self.product_code.clone(),
-                diet: self.diet.clone(),
-                quantity: self.quantity,
-            }),
+            line: Some(order_line(self.site_id, self.service_day, &self.product_code, &self.diet, self.quantity)),
             previous_quantity: self.previous_quantity,
             status: crate::domain::late_status_from(&self.status),
             requested_by: self.requested_by.clone(),
@@ -187,13 +181,7 @@ impl DeliveryRow {
     pub fn to_proto(&self) -> pb::Delivery {
         pb::Delivery {
             id: self.id.to_string(),
-            line: Some(pb::OrderLine {
-                site_id: self.site_id.to_string(),
-                service_day: Some(pb::Date::from_naive(self.service_day)),
-                product_code: self.product_code.clone(),
-                diet: self.diet.clone(),
-                quantity: self.quantity,
-            }),
+            line: Some(order_line(self.site_id, self.service_day, &self.product_code, &self.diet, self.quantity)),
             ordered_quantity: self.ordered_quantity,
             version: self.version,
             confirmed_by: self.confirmed_by.clone(),

@@ -43,6 +43,18 @@ fn by_key(rows: Vec<(Uuid, NaiveDate, String, String, i32)>) -> HashMap<Key, i32
     rows.into_iter().map(|(s, d, p, t, q)| ((s, d, p, t), q)).collect()
 }
 
+/// The proto order line of a stored (site, day, product, diet) row: orders,
+/// late changes and deliveries all carry one.
+fn order_line(site: Uuid, day: NaiveDate, product: &str, diet: &str, quantity: i32) -> pb::OrderLine {
+    pb::OrderLine {
+        site_id: site.to_string(),
+        service_day: Some(pb::Date::from_naive(day)),
+        product_code: product.to_owned(),
+        diet: diet.to_owned(),
+        quantity,
+    }
+}
+
 // ---------- context ----------
 
 /// The sites asked for, every product, the agreements of those sites' customers and every cut-off rule.
@@ -125,13 +137,7 @@ impl OrderRow {
     pub fn to_proto(&self, site_name: &str) -> pb::Order {
         pb::Order {
             id: self.id.to_string(),
-            line: Some(pb::OrderLine {
-                site_id: self.site_id.to_string(),
-                service_day: Some(pb::Date::from_naive(self.service_day)),
-                product_code: self.product_code.clone(),
-                diet: self.diet.clone(),
-                quantity: self.quantity,
-            }),
+            line: Some(order_line(self.site_id, self.service_day, &self.product_code, &self.diet, self.quantity)),
             channel: channel_from(&self.channel) as i32,
             version: self.version,
             updated_at: ts(self.updated_at),
