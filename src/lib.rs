@@ -135,6 +135,7 @@ impl Platform {
             oidc_issuer: issuer_url.clone(),
             oidc_audience: "kumppani".into(),
             database_max_connections: 10,
+            database_acquire_timeout: kumppani_platform::db::DEFAULT_ACQUIRE_TIMEOUT,
             grpc_max_message_bytes: kumppani_platform::config::DEFAULT_GRPC_MAX_MESSAGE_BYTES,
         };
         let shutdown = Shutdown::new();

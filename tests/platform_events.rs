@@ -295,3 +295,67 @@ async fn a_resent_event_is_dropped_for_the_whole_duplicate_window() {
     assert_eq!(stream.info().await.unwrap().state.messages, 1);
     let _ = js.delete_stream(kumppani_platform::nats::stream_name(&prefix, "contracts")).await;
 }
+
+/// A PostgreSQL restart under load (every service connection terminated,
+/// SQLSTATE 57P01, again and again during a burst of reads): callers get OK or
+/// UNAVAILABLE (retry), never INTERNAL, and the service recovers by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_killed_mid_burst_answer_unavailable_never_internal() {
+    use kumppani_proto::contracts::v1::ListCustomersRequest;
+    let mut env = support::TestEnv::start(false).await;
+    env.internal_customer("FAULT-1").await;
+    let staff = env.staff();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let killer = {
+        let (url, db, stop) = (infra().admin_url.clone(), env.db_name.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut admin = url.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
+            let mut kills = 0_i64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                     WHERE datname = $1 AND application_name = 'kumppani-contracts'",
+                )
+                .bind(&db)
+                .fetch_one(&mut admin)
+                .await
+                .unwrap();
+                kills += n;
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            }
+            kills
+        })
+    };
+    let mut workers = Vec::new();
+    for _ in 0..8 {
+        let (mut client, req) = (env.client.clone(), ListCustomersRequest { page_size: 50, ..Default::default() });
+        let token = staff.clone();
+        workers.push(tokio::spawn(async move {
+            let mut codes = Vec::new();
+            for _ in 0..60 {
+                let mut r = tonic::Request::new(req.clone());
+                r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+                codes.push(client.list_customers(r).await.map(|_| tonic::Code::Ok).unwrap_or_else(|s| s.code()));
+            }
+            codes
+        }));
+    }
+    let mut codes = Vec::new();
+    for w in workers {
+        codes.extend(w.await.unwrap());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let kills = killer.await.unwrap();
+    assert!(kills > 0, "the test terminated no connection");
+    let unexpected: Vec<_> = codes.iter().filter(|c| !matches!(c, tonic::Code::Ok | tonic::Code::Unavailable)).collect();
+    assert!(unexpected.is_empty(), "connection loss must answer OK or UNAVAILABLE, got {unexpected:?}");
+    // Recovered without a restart of the service.
+    let after = env.client.list_customers(env.req(ListCustomersRequest::default(), &staff)).await.unwrap().into_inner();
+    assert_eq!(after.customers.len(), 1);
+    eprintln!(
+        "{kills} connections terminated; {} OK, {} UNAVAILABLE",
+        codes.iter().filter(|c| **c == tonic::Code::Ok).count(),
+        codes.iter().filter(|c| **c == tonic::Code::Unavailable).count()
+    );
+    env.cleanup().await;
+}

@@ -66,6 +66,9 @@ pub struct CommonConfig {
     pub oidc_issuer: String,
     pub oidc_audience: String,
     pub database_max_connections: u32,
+    /// How long a request waits for a pooled connection before it is answered
+    /// "busy, retry" (`KUMPPANI_DB_ACQUIRE_TIMEOUT_MS`, default 5000).
+    pub database_acquire_timeout: std::time::Duration,
     /// Largest gRPC message a service sends or accepts (`KUMPPANI_GRPC_MAX_MESSAGE_BYTES`, default 64 MiB).
     pub grpc_max_message_bytes: usize,
 }
@@ -84,6 +87,7 @@ impl CommonConfig {
             oidc_issuer: var_or("KUMPPANI_OIDC_ISSUER", "http://127.0.0.1:8080/dev-idp"),
             oidc_audience: var_or("KUMPPANI_OIDC_AUDIENCE", "kumppani"),
             database_max_connections: parse_or("KUMPPANI_DB_MAX_CONNECTIONS", 10)?,
+            database_acquire_timeout: std::time::Duration::from_millis(parse_or("KUMPPANI_DB_ACQUIRE_TIMEOUT_MS", 5000)?),
             grpc_max_message_bytes: parse_or("KUMPPANI_GRPC_MAX_MESSAGE_BYTES", DEFAULT_GRPC_MAX_MESSAGE_BYTES)?,
         })
     }

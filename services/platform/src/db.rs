@@ -133,9 +133,21 @@ pub fn service_options(url: &str, schema: &str, as_role: bool) -> anyhow::Result
     Ok(opts.options([("search_path", schema)]).application_name(&format!("kumppani-{schema}")))
 }
 
-/// Opens the service's pool. `as_role = true` replaces the URL's user with the
+/// How long a request waits for a free pooled connection before it is told the
+/// service is busy (`KUMPPANI_DB_ACQUIRE_TIMEOUT_MS`, see [`crate::config::CommonConfig`]).
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens the service's pool with the default acquire timeout (demo seeding,
+/// benchmarks, tests). `as_role = true` replaces the URL's user with the
 /// service role (dev and tests); in production the URL already names it.
 pub async fn connect_as_service(url: &str, schema: &str, as_role: bool, max: u32) -> anyhow::Result<PgPool> {
+    connect_pool(url, schema, as_role, max, DEFAULT_ACQUIRE_TIMEOUT).await
+}
+
+/// Opens the service's pool: at most `max` connections; a request that finds
+/// them all busy for `acquire_timeout` fails as `Overloaded` (503 + Retry-After
+/// / RESOURCE_EXHAUSTED), not as "database unavailable".
+pub async fn connect_pool(url: &str, schema: &str, as_role: bool, max: u32, acquire_timeout: Duration) -> anyhow::Result<PgPool> {
     let opts = service_options(url, schema, as_role)?;
-    Ok(PgPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(5)).connect_with(opts).await?)
+    Ok(PgPoolOptions::new().max_connections(max).acquire_timeout(acquire_timeout).connect_with(opts).await?)
 }

@@ -80,11 +80,12 @@ impl Runtime {
     /// Connects to PostgreSQL (as the service role) and NATS, then starts the
     /// stream set-up and the outbox relay in the background.
     pub async fn start(spec: ServiceSpec, config: ServiceConfig, shutdown: Shutdown) -> anyhow::Result<Self> {
-        let pool = crate::db::connect_as_service(
+        let pool = crate::db::connect_pool(
             config.common.database_url.expose(),
             spec.name,
             config.derive_role,
             config.common.database_max_connections.max(spec.min_connections),
+            config.common.database_acquire_timeout,
         )
         .await?;
         let nats = crate::nats::connect(&config.common.nats_url, &format!("kumppani-{}", spec.name)).await?;
