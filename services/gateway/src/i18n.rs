@@ -57,6 +57,20 @@ impl I18n {
         LOCALES.try_lookup(&self.id, key).unwrap_or_else(|| key.to_owned())
     }
 
+    /// The message of `key` with Fluent arguments (`{ $name }`); the key itself when missing.
+    pub fn t_args(&self, key: &str, args: &[(&'static str, String)]) -> String {
+        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, fluent_templates::fluent_bundle::FluentValue> =
+            args.iter().map(|(k, v)| (std::borrow::Cow::Borrowed(*k), v.clone().into())).collect();
+        LOCALES.try_lookup_with_args(&self.id, key, &args).unwrap_or_else(|| key.to_owned())
+    }
+
+    /// A query parameter's or form field's label (`param-<name>`), else its name as it is.
+    pub fn param(&self, name: &str) -> String {
+        let key = format!("param-{}", name.replace('_', "-"));
+        let label = self.t(&key);
+        if label == key { name.to_owned() } else { label }
+    }
+
     fn enum_label(&self, proto_name: &str) -> String {
         self.t(&proto_name.to_lowercase().replace('_', "-"))
     }

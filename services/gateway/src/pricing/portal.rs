@@ -3,12 +3,12 @@
 //! comparison) with a CSV export, and the staff's price-list and price-change work.
 
 use crate::i18n::I18n;
-use crate::page::{CsrfForm, FormError, FormPairs, Layout, Page, PageResult, render};
+use crate::page::{CsrfForm, FormError, FormPairs, Layout, Page, PageQuery, PageResult, render};
 use crate::session::Session;
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -111,7 +111,7 @@ fn sheet_scope(session: &Session, p: &SheetParams) -> (String, String) {
 }
 
 #[tracing::instrument(skip_all)]
-async fn prices(State(s): State<AppState>, page: Page, Query(p): Query<SheetParams>) -> PageResult {
+async fn prices(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<SheetParams>) -> PageResult {
     let this = calendar::today().year();
     let year = p.year.unwrap_or(this);
     let (customer, site) = sheet_scope(&page.session, &p);
@@ -142,7 +142,7 @@ async fn prices(State(s): State<AppState>, page: Page, Query(p): Query<SheetPara
 
 /// The price sheet as CSV (semicolon-separated, decimal comma: opens in Finnish spreadsheet settings).
 #[tracing::instrument(skip_all)]
-async fn prices_csv(State(s): State<AppState>, page: Page, Query(p): Query<SheetParams>) -> PageResult {
+async fn prices_csv(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<SheetParams>) -> PageResult {
     let i = &page.i;
     let year = p.year.unwrap_or_else(|| calendar::today().year());
     let (customer, site) = sheet_scope(&page.session, &p);
@@ -152,7 +152,7 @@ async fn prices_csv(State(s): State<AppState>, page: Page, Query(p): Query<Sheet
     let comma = |v: &str| v.replace('.', ",");
     let mut header = vec![
         i.t("col-product"),
-        i.t("col-unit"),
+        i.t("col-price-unit"),
         i.t("col-unit-price"),
         i.t("col-vat"),
         i.t("col-source"),
