@@ -319,3 +319,4 @@ param-page = Page
 param-topic = Topic
 param-notice = Notice
 col-price-unit = Unit
+contact-site-hint = A site's contacts by topic are on the site's page under “Who do I contact?”.

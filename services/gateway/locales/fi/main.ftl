@@ -319,3 +319,4 @@ param-page = Sivu
 param-topic = Aihe
 param-notice = Ilmoitus
 col-price-unit = Yksikkö
+contact-site-hint = Kohdekohtaiset yhteyshenkilöt aiheittain löydät kohteen sivulta valitsemalla ”Kenen puoleen käännyn?”.

@@ -319,3 +319,4 @@ param-page = Sida
 param-topic = Ämne
 param-notice = Meddelande
 col-price-unit = Enhet
+contact-site-hint = Objektets kontaktpersoner per ämne hittar du på objektets sida under ”Vem kontaktar jag?”.

@@ -118,6 +118,8 @@ struct ContactPage<'a> {
     topic: i32,
     topics: Vec<(i32, String)>,
     answer: Option<pb::WhoToContactResponse>,
+    /// Without a site: a contract-level contact's customer, whose contacts are listed.
+    customer: Option<pb::CustomerDetail>,
 }
 
 impl ContactPage<'_> {
@@ -134,13 +136,16 @@ async fn contact(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<
         .iter()
         .map(|t| (*t as i32, page.i.topic(&(*t as i32))))
         .collect();
-    let answer = if site_id.is_empty() {
-        None
-    } else {
-        let request = pb::WhoToContactRequest { site_id: site_id.clone(), topic };
-        Some(s.contracts().who_to_contact(page.grpc(request)?).await?.into_inner())
+    let (answer, customer) = match (site_id.is_empty(), page.session.customer_id) {
+        (false, _) => {
+            let request = pb::WhoToContactRequest { site_id: site_id.clone(), topic };
+            (Some(s.contracts().who_to_contact(page.grpc(request)?).await?.into_inner()), None)
+        }
+        // A contract-level contact sees their customer's contacts without picking a site first.
+        (true, Some(c)) => (None, Some(s.contracts().get_customer(page.grpc(pb::GetCustomerRequest { id: c.to_string() })?).await?.into_inner())),
+        (true, None) => (None, None),
     };
-    Ok(render(StatusCode::OK, &ContactPage { l: &page.l, i: &page.i, site_id, topic, topics, answer }))
+    Ok(render(StatusCode::OK, &ContactPage { l: &page.l, i: &page.i, site_id, topic, topics, answer, customer }))
 }
 
 pub fn routes() -> Router<AppState> {

@@ -90,17 +90,25 @@ impl<'de> serde::Deserialize<'de> for FormPairs {
 pub struct FormError {
     pub status: StatusCode,
     pub messages: Vec<String>,
+    /// The invalid fields (as the backend or the gateway names them) with their message,
+    /// for marking each field where it is ([`Invalid`](crate::page::Invalid)).
+    pub fields: Vec<(String, String)>,
 }
 
 impl FormError {
     /// No error: the form as it is.
     pub fn none() -> Self {
-        Self { status: StatusCode::OK, messages: Vec::new() }
+        Self { status: StatusCode::OK, messages: Vec::new(), fields: Vec::new() }
     }
 
     /// Fields the gateway itself found invalid (messages already in the user's language).
     pub fn invalid(messages: Vec<String>) -> Self {
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, messages }
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, messages, fields: Vec::new() }
+    }
+
+    /// One field the gateway itself found invalid (the message in the user's language).
+    pub fn field(field: &str, message: String) -> Self {
+        Self { fields: vec![(field.to_owned(), message.clone())], ..Self::invalid(vec![message]) }
     }
 
     /// A backend's refusal of a form: its invalid fields (422), or for a
@@ -110,13 +118,16 @@ impl FormError {
         let PageError::Call(e) = &error else { return Err(error) };
         match e.code {
             ErrorCode::InvalidArgument if !e.violations.is_empty() => {
-                Ok(Self::invalid(e.violations.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect()))
+                let mut form = Self::invalid(e.violations.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect());
+                // Each violation's message, also by its field.
+                form.fields = e.violations.iter().map(|v| v.field.clone()).zip(form.messages.iter().cloned()).collect();
+                Ok(form)
             }
             ErrorCode::InvalidArgument => Ok(Self::invalid(vec![i.t("error-bad-request-text")])),
             ErrorCode::Aborted | ErrorCode::FailedPrecondition | ErrorCode::AlreadyExists => {
                 tracing::info!(error = %e, "form refused: conflict");
                 let shown = error.shown().map(|s| s.text).unwrap_or("error-conflict-changed-text");
-                Ok(Self { status: StatusCode::CONFLICT, messages: vec![i.t(shown)] })
+                Ok(Self { status: StatusCode::CONFLICT, messages: vec![i.t(shown)], fields: Vec::new() })
             }
             _ => Err(error),
         }

@@ -15,12 +15,14 @@
 
 pub mod context;
 pub mod error;
+pub mod fields;
 pub mod form;
 pub mod layout;
 pub mod query;
 
 pub use context::Page;
 pub use error::{PageError, PageResult};
+pub use fields::Invalid;
 pub use form::{CsrfForm, FormError, FormPairs};
 pub use layout::{Layout, render};
 pub use query::PageQuery;
