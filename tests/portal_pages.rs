@@ -101,13 +101,32 @@ async fn portal_contracts_and_pricing_pages_with_the_demo_city() {
     assert!(!page.contains("Asiakasryhmä"), "the price sheet has no customer group column");
 
     // 18: a contract-level contact sees their customer's contacts without picking a site.
-    let detail = env.client.get_customer(env.req(contracts::GetCustomerRequest { id: sivi.clone() }, &staff_token)).await.unwrap().into_inner();
+    let detail =
+        env.client.get_customer(env.req(contracts::GetCustomerRequest { id: sivi.clone() }, &staff_token)).await.unwrap().into_inner();
     assert!(!detail.contacts.is_empty(), "the demo customer has contacts");
     let (status, page) = contact.get("/portal/contact", "fi").await;
     assert_eq!(status, StatusCode::OK);
     for c in &detail.contacts {
         assert!(page.contains(&c.name), "the contact page lists {}: {page}", c.name);
     }
+
+    // 16: prices to the cent on the customer's sheet; dates on an agreement's status history.
+    let (_, page) = contact.get("/portal/prices?year=2027", "fi").await;
+    let sheet = &page[page.find("<tbody>").unwrap()..page.find("</tbody>").unwrap()];
+    let prices: Vec<&str> =
+        sheet.split(r#"<td class="kp-num">"#).skip(1).filter_map(|c| c.split(" €</td>").next()).filter(|c| !c.contains('<')).collect();
+    assert!(prices.len() >= 10, "{prices:?}");
+    for p in &prices {
+        let (_, decimals) = p.split_once(',').unwrap_or_else(|| panic!("{p}"));
+        assert_eq!(decimals.len(), 2, "to the cent: {p}");
+    }
+    let agreement = &detail.agreements[0].id;
+    let (status, page) = contact.get(&format!("/portal/agreements/{agreement}"), "fi").await;
+    assert_eq!(status, StatusCode::OK);
+    let history = &page[page.find(r#"<ol class="kp-history">"#).unwrap()..];
+    let first = history.split("<li>").nth(1).unwrap();
+    let day = first.split(':').next().unwrap();
+    assert!(day.split('.').count() == 3 && day.split('.').all(|n| n.parse::<u32>().is_ok()), "a date first: {first}");
 
     // 13: a rejected proposal keeps what was typed and marks the bad fields.
     let products = env.pricing.list_products(env.req(pricing::ListProductsRequest {}, &staff_token)).await.unwrap().into_inner().products;
@@ -138,8 +157,9 @@ async fn portal_contracts_and_pricing_pages_with_the_demo_city() {
     let changes = env.pricing.list_price_changes(env.req(pricing::ListPriceChangesRequest { year: 0 }, &staff_token)).await.unwrap();
     let pending = changes.into_inner().changes.into_iter().find(|c| c.status == pricing::PriceChangeStatus::Proposed as i32).unwrap();
     let today = support::today().to_string();
-    let (status, page) =
-        staff.post(&format!("/portal/price-changes/{}/decision", pending.id), &[("action", "reject"), ("date", &today), ("text", "")]).await;
+    let (status, page) = staff
+        .post(&format!("/portal/price-changes/{}/decision", pending.id), &[("action", "reject"), ("date", &today), ("text", "")])
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a rejection needs a reason");
     assert!(element(&page, &format!("dd-{}", pending.id)).contains(&format!(r#"value="{today}""#)), "the date is kept");
     assert!(element(&page, &format!("dr-{}", pending.id)).contains(r#"aria-invalid="true""#), "the reason is marked");

@@ -83,7 +83,15 @@ mod tests {
     fn the_language_switch_returns_only_to_clean_local_pages() {
         use super::back_target;
         assert_eq!(back_target("/portal/prices?year=2027"), "/portal/prices?year=2027");
-        for bad in ["//evil.example/portal", "https://evil.example/", "/portal/\r\nSet-Cookie: x=1", "/portal/\n", "/portal/\\evil", "", "/auth/login"] {
+        for bad in [
+            "//evil.example/portal",
+            "https://evil.example/",
+            "/portal/\r\nSet-Cookie: x=1",
+            "/portal/\n",
+            "/portal/\\evil",
+            "",
+            "/auth/login",
+        ] {
             assert_eq!(back_target(bad), "/portal/", "{bad:?}");
         }
     }

@@ -142,7 +142,9 @@ async fn contact(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<
             (Some(s.contracts().who_to_contact(page.grpc(request)?).await?.into_inner()), None)
         }
         // A contract-level contact sees their customer's contacts without picking a site first.
-        (true, Some(c)) => (None, Some(s.contracts().get_customer(page.grpc(pb::GetCustomerRequest { id: c.to_string() })?).await?.into_inner())),
+        (true, Some(c)) => {
+            (None, Some(s.contracts().get_customer(page.grpc(pb::GetCustomerRequest { id: c.to_string() })?).await?.into_inner()))
+        }
         (true, None) => (None, None),
     };
     Ok(render(StatusCode::OK, &ContactPage { l: &page.l, i: &page.i, site_id, topic, topics, answer, customer }))

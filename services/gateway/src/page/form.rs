@@ -5,8 +5,8 @@
 use crate::i18n::I18n;
 use crate::page::context::Frame;
 use crate::page::error::PageError;
-use crate::state::AppState;
 use crate::page::query::read_pairs;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
