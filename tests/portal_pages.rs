@@ -1,6 +1,7 @@
 //! The portal's contracts and pricing pages end to end: signed in through the
 //! dev issuer as the demo users (the real sign-in, session cookie and CSRF
 //! token), against the real services on PostgreSQL and NATS.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 
