@@ -57,6 +57,20 @@ impl I18n {
         LOCALES.try_lookup(&self.id, key).unwrap_or_else(|| key.to_owned())
     }
 
+    /// The message of `key` with Fluent arguments (`{ $name }`); the key itself when missing.
+    pub fn t_args(&self, key: &str, args: &[(&'static str, String)]) -> String {
+        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, fluent_templates::fluent_bundle::FluentValue> =
+            args.iter().map(|(k, v)| (std::borrow::Cow::Borrowed(*k), v.clone().into())).collect();
+        LOCALES.try_lookup_with_args(&self.id, key, &args).unwrap_or_else(|| key.to_owned())
+    }
+
+    /// A query parameter's or form field's label (`param-<name>`), else its name as it is.
+    pub fn param(&self, name: &str) -> String {
+        let key = format!("param-{}", name.replace('_', "-"));
+        let label = self.t(&key);
+        if label == key { name.to_owned() } else { label }
+    }
+
     fn enum_label(&self, proto_name: &str) -> String {
         self.t(&proto_name.to_lowercase().replace('_', "-"))
     }
@@ -142,6 +156,54 @@ impl I18n {
         self.decimal(&normalised)
     }
 
+    /// A number with its thousands grouped as the language writes them: "723 468"
+    /// and "1 234,5" in fi/sv (non-breaking spaces), "723,468" and "1,234.5" in en.
+    /// Anything that is not a decimal number is returned as it is.
+    pub fn number(&self, v: &str) -> String {
+        let (sign, digits) = v.strip_prefix('-').map_or(("", v), |d| ("-", d));
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if int.is_empty() || !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+            return v.to_owned();
+        }
+        let group = if self.lang == "en" { ',' } else { NBSP };
+        let mut grouped = String::new();
+        for (n, c) in int.chars().enumerate() {
+            if n > 0 && (int.len() - n) % 3 == 0 {
+                grouped.push(group);
+            }
+            grouped.push(c);
+        }
+        let point = if self.lang == "en" { "." } else { "," };
+        if frac.is_empty() { format!("{sign}{grouped}") } else { format!("{sign}{grouped}{point}{frac}") }
+    }
+
+    /// A count (meals a day, sites) in the language's style: "1 250".
+    pub fn count(&self, n: impl ToString) -> String {
+        self.number(&n.to_string())
+    }
+
+    /// A price as customers see it: to the cent ("3.8560" → "3,86"), grouped; "" → "–".
+    /// Cost components keep their four decimals ([`I18n::money`]).
+    pub fn cents(&self, v: &str) -> String {
+        match v.parse::<rust_decimal::Decimal>() {
+            Ok(d) => self.number(&format!("{:.2}", d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero))),
+            Err(_) if v.is_empty() => "–".to_owned(),
+            Err(_) => v.to_owned(),
+        }
+    }
+
+    /// The civil date (Europe/Helsinki) of an instant, as `d.m.yyyy`; "–" when absent.
+    pub fn day_of(&self, at: &Option<kumppani_proto::pbjson_types::Timestamp>) -> String {
+        let day = at
+            .as_ref()
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .map(|t| t.with_timezone(&chrono_tz::Europe::Helsinki).date_naive());
+        match day {
+            Some(d) => format!("{}", d.format("%-d.%-m.%Y")),
+            None => "–".to_owned(),
+        }
+    }
+
     /// A percentage: "37,2 %" (fi/sv, non-breaking space), "37.2%" (en); "" → "–".
     pub fn percent(&self, v: &str) -> String {
         if v.is_empty() {
@@ -209,6 +271,25 @@ mod tests {
         assert_eq!(fi.money("0.5"), "0,50");
         assert_eq!(en.money("3.8500"), "3.85");
         assert_eq!(en.money(""), "–");
+    }
+
+    #[test]
+    fn large_numbers_and_prices_are_in_the_languages_style() {
+        let (fi, sv, en) = (I18n::new("fi"), I18n::new("sv"), I18n::new("en"));
+        assert_eq!(fi.number("723468"), "723\u{a0}468");
+        assert_eq!(sv.number("1234.5"), "1\u{a0}234,5");
+        assert_eq!(en.number("723468"), "723,468");
+        assert_eq!(fi.number("-1250"), "-1\u{a0}250");
+        assert_eq!(fi.number("468"), "468");
+        assert_eq!(fi.number("abc"), "abc");
+        assert_eq!(fi.count(1250), "1\u{a0}250");
+        assert_eq!(fi.cents("3.8560"), "3,86");
+        assert_eq!(en.cents("3.8450"), "3.85");
+        assert_eq!(fi.cents("1234"), "1\u{a0}234,00");
+        assert_eq!(fi.cents(""), "–");
+        let noon = kumppani_proto::pbjson_types::Timestamp { seconds: 1_798_761_600 - 3600, nanos: 0 }; // 2026-12-31 23:00 UTC
+        assert_eq!(fi.day_of(&Some(noon)), "1.1.2027", "the day in Helsinki");
+        assert_eq!(fi.day_of(&None), "–");
     }
 
     #[test]

@@ -38,8 +38,16 @@ async fn set_language(State(s): State<AppState>, CsrfForm(f): CsrfForm<LanguageF
     let lang = I18n::new(&f.lang).lang;
     let cookie =
         Cookie::build((LANG_COOKIE, lang)).path("/").http_only(true).secure(s.secure_cookies).same_site(SameSite::Lax).permanent().build();
-    let back = if f.back.starts_with("/portal") && !f.back.starts_with("//") { f.back } else { "/portal/".to_owned() };
-    (CookieJar::new().add(cookie), Redirect::to(&back)).into_response()
+    (CookieJar::new().add(cookie), Redirect::to(back_target(&f.back))).into_response()
+}
+
+/// Where the language switch returns: a portal page of this site, else the
+/// portal's home. Another host (`//evil`), control characters (a CR/LF would
+/// split the `Location` header) and anything else are not a target.
+fn back_target(back: &str) -> &str {
+    let local = back.starts_with("/portal") && !back.starts_with("//");
+    let clean = !back.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if local && clean && axum::http::HeaderValue::from_str(back).is_ok() { back } else { "/portal/" }
 }
 
 /// Unknown paths: a real page, in the user's language.
@@ -71,6 +79,23 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_language_switch_returns_only_to_clean_local_pages() {
+        use super::back_target;
+        assert_eq!(back_target("/portal/prices?year=2027"), "/portal/prices?year=2027");
+        for bad in [
+            "//evil.example/portal",
+            "https://evil.example/",
+            "/portal/\r\nSet-Cookie: x=1",
+            "/portal/\n",
+            "/portal/\\evil",
+            "",
+            "/auth/login",
+        ] {
+            assert_eq!(back_target(bad), "/portal/", "{bad:?}");
+        }
+    }
+
     #[test]
     fn table_body_rows_are_ruled_across_every_column() {
         let css = std::str::from_utf8(super::PORTAL_CSS).unwrap_or_default();

@@ -306,3 +306,17 @@ col-budgeted-to-date = Budgeted to date
 col-difference = Difference
 over-use = over-use
 under-use = under-use
+
+## Portal pages: parameters, price units, scroll regions (issue 8, portal)
+error-param-text = The value of “{ $name }” is not valid. Check the page address or the form and try again.
+param-year = Year
+param-customer = Customer
+param-site = Site
+param-day = Day
+param-as-of = As of
+param-q = Search term
+param-page = Page
+param-topic = Topic
+param-notice = Notice
+col-price-unit = Unit
+contact-site-hint = A site's contacts by topic are on the site's page under “Who do I contact?”.

@@ -306,3 +306,17 @@ col-budgeted-to-date = Budjetoitu tähän mennessä
 col-difference = Ero
 over-use = ylikäyttö
 under-use = alikäyttö
+
+## Portal pages: parameters, price units, scroll regions (issue 8, portal)
+error-param-text = Kohdan ”{ $name }” arvo ei kelpaa. Tarkista sivun osoite tai lomake ja yritä uudelleen.
+param-year = Vuosi
+param-customer = Asiakas
+param-site = Kohde
+param-day = Päivä
+param-as-of = Tilannepäivä
+param-q = Hakusana
+param-page = Sivu
+param-topic = Aihe
+param-notice = Ilmoitus
+col-price-unit = Yksikkö
+contact-site-hint = Kohdekohtaiset yhteyshenkilöt aiheittain löydät kohteen sivulta valitsemalla ”Kenen puoleen käännyn?”.

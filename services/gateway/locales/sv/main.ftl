@@ -306,3 +306,17 @@ col-budgeted-to-date = Budgeterat hittills
 col-difference = Skillnad
 over-use = överanvändning
 under-use = underanvändning
+
+## Portal pages: parameters, price units, scroll regions (issue 8, portal)
+error-param-text = Värdet för ”{ $name }” är ogiltigt. Kontrollera sidans adress eller formuläret och försök igen.
+param-year = År
+param-customer = Kund
+param-site = Objekt
+param-day = Dag
+param-as-of = Per dag
+param-q = Sökord
+param-page = Sida
+param-topic = Ämne
+param-notice = Meddelande
+col-price-unit = Enhet
+contact-site-hint = Objektets kontaktpersoner per ämne hittar du på objektets sida under ”Vem kontaktar jag?”.

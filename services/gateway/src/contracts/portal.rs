@@ -3,11 +3,11 @@
 //! user's token, so the service's scope rules decide what the user sees.
 
 use crate::i18n::I18n;
-use crate::page::{Layout, Page, PageResult, render};
+use crate::page::{Layout, Page, PageQuery, PageResult, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use kumppani_proto::contracts::v1 as pb;
@@ -32,7 +32,7 @@ struct CustomersPage<'a> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn customers(State(s): State<AppState>, page: Page, Query(p): Query<ListParams>) -> PageResult {
+async fn customers(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<ListParams>) -> PageResult {
     let request = pb::ListCustomersRequest { query: p.q.clone(), page_size: 100, page_token: p.page.clone(), ..Default::default() };
     let r = s.contracts().list_customers(page.grpc(request)?).await?.into_inner();
     let next = if r.next_page_token.is_empty() {
@@ -118,6 +118,8 @@ struct ContactPage<'a> {
     topic: i32,
     topics: Vec<(i32, String)>,
     answer: Option<pb::WhoToContactResponse>,
+    /// Without a site: a contract-level contact's customer, whose contacts are listed.
+    customer: Option<pb::CustomerDetail>,
 }
 
 impl ContactPage<'_> {
@@ -127,20 +129,25 @@ impl ContactPage<'_> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn contact(State(s): State<AppState>, page: Page, Query(p): Query<ContactParams>) -> PageResult {
+async fn contact(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<ContactParams>) -> PageResult {
     let site_id = if p.site.is_empty() { page.session.site_id.map(|s| s.to_string()).unwrap_or_default() } else { p.site };
     let topic = pb::Topic::from_str_name(&format!("TOPIC_{}", p.topic.to_uppercase())).unwrap_or(pb::Topic::Meals) as i32;
     let topics = [pb::Topic::Orders, pb::Topic::Meals, pb::Topic::Cleaning, pb::Topic::Invoices, pb::Topic::Agreement]
         .iter()
         .map(|t| (*t as i32, page.i.topic(&(*t as i32))))
         .collect();
-    let answer = if site_id.is_empty() {
-        None
-    } else {
-        let request = pb::WhoToContactRequest { site_id: site_id.clone(), topic };
-        Some(s.contracts().who_to_contact(page.grpc(request)?).await?.into_inner())
+    let (answer, customer) = match (site_id.is_empty(), page.session.customer_id) {
+        (false, _) => {
+            let request = pb::WhoToContactRequest { site_id: site_id.clone(), topic };
+            (Some(s.contracts().who_to_contact(page.grpc(request)?).await?.into_inner()), None)
+        }
+        // A contract-level contact sees their customer's contacts without picking a site first.
+        (true, Some(c)) => {
+            (None, Some(s.contracts().get_customer(page.grpc(pb::GetCustomerRequest { id: c.to_string() })?).await?.into_inner()))
+        }
+        (true, None) => (None, None),
     };
-    Ok(render(StatusCode::OK, &ContactPage { l: &page.l, i: &page.i, site_id, topic, topics, answer }))
+    Ok(render(StatusCode::OK, &ContactPage { l: &page.l, i: &page.i, site_id, topic, topics, answer, customer }))
 }
 
 pub fn routes() -> Router<AppState> {

@@ -3,11 +3,11 @@
 //! delivered quantities, production day, electronic-ordering rate and budgets.
 
 use crate::i18n::I18n;
-use crate::page::{CsrfForm, FormError, FormPairs, Layout, Page, PageError, PageResult, render};
+use crate::page::{CsrfForm, FormError, FormPairs, Layout, Page, PageError, PageQuery, PageResult, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
@@ -156,7 +156,7 @@ fn site_of(page: &Page, asked: &str) -> Result<String, PageError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn orders(State(s): State<AppState>, page: Page, Query(p): Query<WeekParams>) -> PageResult {
+async fn orders(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<WeekParams>) -> PageResult {
     let site = site_of(&page, &p.site)?;
     // Default: the week of the next working day (on a weekend, next week).
     let day = date_param(&p.day).unwrap_or_else(|| next_working_day(calendar::today()));
@@ -293,7 +293,7 @@ struct ProductionParams {
 }
 
 #[tracing::instrument(skip_all)]
-async fn production(State(s): State<AppState>, page: Page, Query(p): Query<ProductionParams>) -> PageResult {
+async fn production(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<ProductionParams>) -> PageResult {
     page.require_staff()?;
     let day = date_param(&p.day).unwrap_or_else(|| next_working_day(calendar::today()));
     let prod = s.ordering().get_production_day(page.grpc(pb::GetProductionDayRequest { day: Some(day.into()) })?).await?.into_inner();
@@ -364,7 +364,7 @@ async fn deliveries_page(s: &AppState, page: &Page, site: String, day: NaiveDate
 }
 
 #[tracing::instrument(skip_all)]
-async fn deliveries(State(s): State<AppState>, page: Page, Query(p): Query<DeliveryParams>) -> PageResult {
+async fn deliveries(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<DeliveryParams>) -> PageResult {
     let day = date_param(&p.day).unwrap_or_else(|| calendar::today() - Duration::days(1));
     if p.site.is_empty() {
         return Err(PageError::Missing("error-pick-site-text"));
@@ -437,7 +437,7 @@ struct BudgetParams {
 
 /// Budgeted vs delivered quantities to date: over-use is the customer's risk, under-use the producer's.
 #[tracing::instrument(skip_all)]
-async fn budget(State(s): State<AppState>, page: Page, Query(p): Query<BudgetParams>) -> PageResult {
+async fn budget(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<BudgetParams>) -> PageResult {
     let customer =
         if page.session.is_staff() { p.customer.clone() } else { page.session.customer_id.map(|c| c.to_string()).unwrap_or_default() };
     if customer.is_empty() {

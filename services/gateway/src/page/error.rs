@@ -21,6 +21,9 @@ pub enum PageError {
     StaffOnly,
     /// The page needs a choice the request does not carry: the Fluent key saying which.
     Missing(&'static str),
+    /// A query parameter or form field that does not fit (a year that is not a
+    /// number, a missing field): its name, shown with its label (`param-<name>`).
+    BadParam(String),
     /// No such page.
     NotFound,
     /// Not signed in (or the session's token was refused): to the sign-in.
@@ -59,6 +62,7 @@ impl PageError {
             Self::Csrf => shown(StatusCode::FORBIDDEN, "error-forbidden", "error-csrf-text"),
             Self::StaffOnly => shown(StatusCode::FORBIDDEN, "error-forbidden", "error-staff-only-text"),
             Self::Missing(text) => shown(StatusCode::BAD_REQUEST, "error-missing", text),
+            Self::BadParam(_) => shown(StatusCode::BAD_REQUEST, "error-bad-request", "error-param-text"),
             Self::NotFound => shown(StatusCode::NOT_FOUND, "error-not-found", "error-not-found-text"),
             Self::SignIn => None,
             Self::Call(e) => match e.code {
@@ -86,8 +90,18 @@ impl PageError {
             }
         }
         match self.shown() {
-            Some(s) => render(s.status, &ErrorPage { l, i, title: i.t(s.title), message: i.t(s.text) }),
+            Some(s) => render(s.status, &ErrorPage { l, i, title: i.t(s.title), message: self.message(i, s.text) }),
             None => Redirect::to(sign_in).into_response(),
+        }
+    }
+}
+
+impl PageError {
+    /// The page's text: a bad parameter is named by its label in the user's language.
+    fn message(&self, i: &I18n, text: &str) -> String {
+        match self {
+            Self::BadParam(name) => i.t_args(text, &[("name", i.param(name))]),
+            _ => i.t(text),
         }
     }
 }
@@ -143,15 +157,15 @@ mod tests {
             PageError::Csrf,
             PageError::StaffOnly,
             PageError::Missing("error-pick-site-text"),
+            PageError::BadParam("year".into()),
         ];
         for lang in crate::i18n::LANGUAGES {
             let i = I18n::new(lang);
             for e in &errors {
                 let s = e.shown().unwrap_or_else(|| panic!("{e:?} shows a page"));
-                for key in [s.title, s.text] {
-                    let text = i.t(key);
-                    assert_ne!(text, key, "{lang}: {key} has no message");
-                }
+                assert_ne!(i.t(s.title), s.title, "{lang}: {} has no message", s.title);
+                let text = e.message(&i, s.text);
+                assert!(text != s.text && !text.contains('{'), "{lang}: {} has no message: {text}", s.text);
                 let l = Layout::signed_out("/portal/");
                 let res = e.render(&i, &l, "/auth/login");
                 assert_eq!(res.status(), s.status);

@@ -5,11 +5,11 @@
 use crate::i18n::I18n;
 use crate::page::context::Frame;
 use crate::page::error::PageError;
+use crate::page::query::read_pairs;
 use crate::state::AppState;
-use axum::Form;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{Method, StatusCode, header};
+use axum::http::StatusCode;
 use kumppani_platform::{AppError, ErrorCode};
 use serde::de::DeserializeOwned;
 
@@ -37,16 +37,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
                 return Err(PageError::Csrf);
             }
         }
-        // The checked body, deserialized exactly as `axum::Form` would.
-        let checked = Request::builder()
-            .method(Method::POST)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(bytes))
-            .map_err(|e| PageError::Call(AppError::internal(e.to_string())))?;
-        let Form(form) = Form::<T>::from_request(checked, &()).await.map_err(|e| {
-            tracing::info!(error = %e, "form refused: cannot read it");
-            PageError::Call(AppError::invalid("form", e.body_text()))
-        })?;
+        // The checked body; a field that does not fit gets the portal's 400 page naming it.
+        let pairs = url::form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect::<Vec<_>>();
+        let form = read_pairs(&pairs)?;
         Ok(Self(form))
     }
 }
@@ -97,17 +90,25 @@ impl<'de> serde::Deserialize<'de> for FormPairs {
 pub struct FormError {
     pub status: StatusCode,
     pub messages: Vec<String>,
+    /// The invalid fields (as the backend or the gateway names them) with their message,
+    /// for marking each field where it is ([`Invalid`](crate::page::Invalid)).
+    pub fields: Vec<(String, String)>,
 }
 
 impl FormError {
     /// No error: the form as it is.
     pub fn none() -> Self {
-        Self { status: StatusCode::OK, messages: Vec::new() }
+        Self { status: StatusCode::OK, messages: Vec::new(), fields: Vec::new() }
     }
 
     /// Fields the gateway itself found invalid (messages already in the user's language).
     pub fn invalid(messages: Vec<String>) -> Self {
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, messages }
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, messages, fields: Vec::new() }
+    }
+
+    /// One field the gateway itself found invalid (the message in the user's language).
+    pub fn field(field: &str, message: String) -> Self {
+        Self { fields: vec![(field.to_owned(), message.clone())], ..Self::invalid(vec![message]) }
     }
 
     /// A backend's refusal of a form: its invalid fields (422), or for a
@@ -117,13 +118,16 @@ impl FormError {
         let PageError::Call(e) = &error else { return Err(error) };
         match e.code {
             ErrorCode::InvalidArgument if !e.violations.is_empty() => {
-                Ok(Self::invalid(e.violations.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect()))
+                let mut form = Self::invalid(e.violations.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect());
+                // Each violation's message, also by its field.
+                form.fields = e.violations.iter().map(|v| v.field.clone()).zip(form.messages.iter().cloned()).collect();
+                Ok(form)
             }
             ErrorCode::InvalidArgument => Ok(Self::invalid(vec![i.t("error-bad-request-text")])),
             ErrorCode::Aborted | ErrorCode::FailedPrecondition | ErrorCode::AlreadyExists => {
                 tracing::info!(error = %e, "form refused: conflict");
                 let shown = error.shown().map(|s| s.text).unwrap_or("error-conflict-changed-text");
-                Ok(Self { status: StatusCode::CONFLICT, messages: vec![i.t(shown)] })
+                Ok(Self { status: StatusCode::CONFLICT, messages: vec![i.t(shown)], fields: Vec::new() })
             }
             _ => Err(error),
         }

@@ -1,7 +1,8 @@
 //! What every portal page shares: the [`Page`] context extractor (session,
 //! language and layout, read once per request by [`context::layer`]), the
 //! [`PageError`] that renders the right error page, the CSRF-checked
-//! [`CsrfForm`] and the [`Layout`] of the frame around every page.
+//! [`CsrfForm`], the [`PageQuery`] of GET pages (both refuse a value that does
+//! not fit with the portal's 400 page naming it) and the [`Layout`] of the frame around every page.
 //!
 //! Handlers return [`PageResult`] and use `?` on backend calls:
 //!
@@ -14,10 +15,14 @@
 
 pub mod context;
 pub mod error;
+pub mod fields;
 pub mod form;
 pub mod layout;
+pub mod query;
 
 pub use context::Page;
 pub use error::{PageError, PageResult};
+pub use fields::Invalid;
 pub use form::{CsrfForm, FormError, FormPairs};
 pub use layout::{Layout, render};
+pub use query::PageQuery;

@@ -2,6 +2,7 @@
 //! lists with cost components, site and customer prices, mid-year changes —
 //! its REST routes and portal pages.
 
+mod changes;
 mod portal;
 mod rest;
 

@@ -3,12 +3,12 @@
 //! comparison) with a CSV export, and the staff's price-list and price-change work.
 
 use crate::i18n::I18n;
-use crate::page::{CsrfForm, FormError, FormPairs, Layout, Page, PageResult, render};
+use crate::page::{CsrfForm, FormError, Invalid, Layout, Page, PageQuery, PageResult, render};
 use crate::session::Session;
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 /// All cost component kinds, in display order.
-const COMPONENT_KINDS: [pb::CostComponentKind; 8] = [
+pub(super) const COMPONENT_KINDS: [pb::CostComponentKind; 8] = [
     pb::CostComponentKind::RawMaterials,
     pb::CostComponentKind::Labour,
     pb::CostComponentKind::Premises,
@@ -36,12 +36,12 @@ const COMPONENT_KINDS: [pb::CostComponentKind; 8] = [
 ];
 
 /// A date from an `<input type="date">`.
-fn parse_form_date(s: &str) -> Option<pb::Date> {
+pub(super) fn parse_form_date(s: &str) -> Option<pb::Date> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok().map(pb::Date::from)
 }
 
 /// A decimal typed in either style ("3,85" or "3.85") as the API wants it.
-fn api_decimal(typed: &str) -> String {
+pub(super) fn api_decimal(typed: &str) -> String {
     typed.trim().replace(',', ".")
 }
 
@@ -111,7 +111,7 @@ fn sheet_scope(session: &Session, p: &SheetParams) -> (String, String) {
 }
 
 #[tracing::instrument(skip_all)]
-async fn prices(State(s): State<AppState>, page: Page, Query(p): Query<SheetParams>) -> PageResult {
+async fn prices(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<SheetParams>) -> PageResult {
     let this = calendar::today().year();
     let year = p.year.unwrap_or(this);
     let (customer, site) = sheet_scope(&page.session, &p);
@@ -142,7 +142,7 @@ async fn prices(State(s): State<AppState>, page: Page, Query(p): Query<SheetPara
 
 /// The price sheet as CSV (semicolon-separated, decimal comma: opens in Finnish spreadsheet settings).
 #[tracing::instrument(skip_all)]
-async fn prices_csv(State(s): State<AppState>, page: Page, Query(p): Query<SheetParams>) -> PageResult {
+async fn prices_csv(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<SheetParams>) -> PageResult {
     let i = &page.i;
     let year = p.year.unwrap_or_else(|| calendar::today().year());
     let (customer, site) = sheet_scope(&page.session, &p);
@@ -152,7 +152,7 @@ async fn prices_csv(State(s): State<AppState>, page: Page, Query(p): Query<Sheet
     let comma = |v: &str| v.replace('.', ",");
     let mut header = vec![
         i.t("col-product"),
-        i.t("col-unit"),
+        i.t("col-price-unit"),
         i.t("col-unit-price"),
         i.t("col-vat"),
         i.t("col-source"),
@@ -204,21 +204,25 @@ struct PriceListsPage<'a> {
     i: &'a I18n,
     lists: Vec<pb::PriceList>,
     error: Vec<String>,
+    /// The new-list form as typed, and its invalid fields.
+    typed: CreateListForm,
+    invalid: Invalid,
 }
 
-async fn price_lists_page(s: &AppState, page: &Page, form: FormError) -> PageResult {
+async fn price_lists_page(s: &AppState, page: &Page, form: FormError, typed: CreateListForm) -> PageResult {
     page.require_staff()?;
     let lists = s.pricing().list_price_lists(page.grpc(pb::ListPriceListsRequest { year: 0 })?).await?.into_inner().price_lists;
     let l = page.l.at("/portal/price-lists");
-    Ok(render(form.status, &PriceListsPage { l: &l, i: &page.i, lists, error: form.messages }))
+    let invalid = Invalid::of(&form);
+    Ok(render(form.status, &PriceListsPage { l: &l, i: &page.i, lists, error: form.messages, typed, invalid }))
 }
 
 #[tracing::instrument(skip_all)]
 async fn price_lists(State(s): State<AppState>, page: Page) -> PageResult {
-    price_lists_page(&s, &page, FormError::none()).await
+    price_lists_page(&s, &page, FormError::none(), CreateListForm::default()).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct CreateListForm {
     #[serde(default)]
     year: String,
@@ -229,12 +233,12 @@ struct CreateListForm {
 #[tracing::instrument(skip_all)]
 async fn create_list(State(s): State<AppState>, page: Page, CsrfForm(f): CsrfForm<CreateListForm>) -> PageResult {
     let Ok(year) = f.year.trim().parse::<i32>() else {
-        return price_lists_page(&s, &page, FormError::invalid(vec![page.i.t("price-list-year-invalid")])).await;
+        return price_lists_page(&s, &page, FormError::field("year", page.i.t("price-list-year-invalid")), f).await;
     };
     let request = pb::CreatePriceListRequest { year, effective_from: parse_form_date(&f.effective_from), note: String::new() };
     match s.pricing().create_price_list(page.grpc(request)?).await {
         Ok(r) => Ok(Redirect::to(&format!("/portal/price-lists/{}", r.into_inner().id)).into_response()),
-        Err(status) => price_lists_page(&s, &page, FormError::from_call(status, &page.i)?).await,
+        Err(status) => price_lists_page(&s, &page, FormError::from_call(status, &page.i)?, f).await,
     }
 }
 
@@ -245,6 +249,8 @@ struct EditRow {
     /// What the form shows: the stored price, or what the user typed when saving it failed.
     unit_input: String,
     parts: Vec<PartInput>,
+    /// The invalid fields of this product's form, when it was the one rejected.
+    invalid: Invalid,
 }
 
 /// One cost component in a price list's form.
@@ -273,14 +279,30 @@ struct PriceListPage<'a> {
     rows: Vec<EditRow>,
     editable: bool,
     error: Vec<String>,
+    /// The approval form as typed, and its invalid fields.
+    approval: TransitionForm,
+    invalid: Invalid,
 }
 
-async fn price_list_page(s: &AppState, page: &Page, id: String, form: FormError, typed: Option<Typed>) -> PageResult {
+/// What a rejected form on a price list's page had typed: a product's price or the approval.
+enum ListTyped {
+    None,
+    Price(Typed),
+    Approval(TransitionForm),
+}
+
+async fn price_list_page(s: &AppState, page: &Page, id: String, form: FormError, typed: ListTyped) -> PageResult {
     page.require_staff()?;
     let l = page.l.at(&format!("/portal/price-lists/{id}"));
     let list = s.pricing().get_price_list(page.grpc(pb::GetPriceListRequest { id })?).await?.into_inner();
     let products = s.pricing().list_products(page.grpc(pb::ListProductsRequest {})?).await?.into_inner().products;
     let i = &page.i;
+    let invalid = Invalid::of(&form);
+    let (typed, approval) = match typed {
+        ListTyped::None => (None, TransitionForm::default()),
+        ListTyped::Price(t) => (Some(t), TransitionForm::default()),
+        ListTyped::Approval(a) => (None, a),
+    };
     let rows = products
         .into_iter()
         .map(|product| {
@@ -304,16 +326,18 @@ async fn price_list_page(s: &AppState, page: &Page, id: String, form: FormError,
                 Some(t) => t.unit_price.clone(),
                 None => price.as_ref().map(|p| i.decimal(&p.unit_price)).unwrap_or_default(),
             };
-            EditRow { product, price, unit_input, parts }
+            let invalid = if typed.is_some() { invalid.clone() } else { Invalid::default() };
+            EditRow { product, price, unit_input, parts, invalid }
         })
         .collect();
     let editable = list.status == pb::PriceListStatus::Draft as i32;
-    Ok(render(form.status, &PriceListPage { l: &l, i, list, rows, editable, error: form.messages }))
+    let invalid = if approval.to.is_empty() { Invalid::default() } else { invalid };
+    Ok(render(form.status, &PriceListPage { l: &l, i, list, rows, editable, error: form.messages, approval, invalid }))
 }
 
 #[tracing::instrument(skip_all)]
 async fn price_list(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
-    price_list_page(&s, &page, id, FormError::none(), None).await
+    price_list_page(&s, &page, id, FormError::none(), ListTyped::None).await
 }
 
 #[derive(Deserialize)]
@@ -351,12 +375,12 @@ async fn set_price(State(s): State<AppState>, page: Page, Path(id): Path<String>
         Err(status) => {
             let mut form = FormError::from_call(status, &page.i)?;
             form.messages.insert(0, format!("{}: {}", f.product_code, page.i.t("price-not-saved")));
-            price_list_page(&s, &page, id, form, Some(typed)).await
+            price_list_page(&s, &page, id, form, ListTyped::Price(typed)).await
         }
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct TransitionForm {
     #[serde(default)]
     to: String,
@@ -373,95 +397,18 @@ async fn transition(State(s): State<AppState>, page: Page, Path(id): Path<String
         id: id.clone(),
         to: to as i32,
         group_approved_on: parse_form_date(&f.approved_on),
-        group_approval_ref: f.reference,
+        group_approval_ref: f.reference.clone(),
     };
     match s.pricing().transition_price_list(page.grpc(request)?).await {
         Ok(_) => Ok(Redirect::to(&format!("/portal/price-lists/{id}")).into_response()),
-        Err(status) => price_list_page(&s, &page, id, FormError::from_call(status, &page.i)?, None).await,
-    }
-}
-
-#[derive(Template)]
-#[template(path = "pricing/price_changes.html")]
-struct PriceChangesPage<'a> {
-    l: &'a Layout,
-    i: &'a I18n,
-    changes: Vec<pb::PriceChange>,
-    customers: Vec<contracts::Customer>,
-    products: Vec<pb::Product>,
-    kinds: Vec<(i32, String)>,
-    error: Vec<String>,
-}
-
-async fn price_changes_page(s: &AppState, page: &Page, form: FormError) -> PageResult {
-    page.require_staff()?;
-    let changes = s.pricing().list_price_changes(page.grpc(pb::ListPriceChangesRequest { year: 0 })?).await?.into_inner().changes;
-    let request = contracts::ListCustomersRequest { page_size: 500, ..Default::default() };
-    let customers = s.contracts().list_customers(page.grpc(request)?).await?.into_inner().customers;
-    let products = s.pricing().list_products(page.grpc(pb::ListProductsRequest {})?).await?.into_inner().products;
-    let kinds = COMPONENT_KINDS.iter().map(|k| (*k as i32, page.i.cost_kind(&(*k as i32)))).collect();
-    let l = page.l.at("/portal/price-changes");
-    Ok(render(form.status, &PriceChangesPage { l: &l, i: &page.i, changes, customers, products, kinds, error: form.messages }))
-}
-
-#[tracing::instrument(skip_all)]
-async fn price_changes(State(s): State<AppState>, page: Page) -> PageResult {
-    price_changes_page(&s, &page, FormError::none()).await
-}
-
-/// A proposal names its customers with repeated `customer` fields.
-#[tracing::instrument(skip_all)]
-async fn propose_change(State(s): State<AppState>, page: Page, CsrfForm(f): CsrfForm<FormPairs>) -> PageResult {
-    let components = COMPONENT_KINDS
-        .iter()
-        .filter_map(|k| {
-            let amount = api_decimal(&f.get(&format!("c{}", *k as i32)));
-            (!amount.is_empty()).then_some(pb::CostComponent { kind: *k as i32, amount })
-        })
-        .collect();
-    let request = pb::ProposePriceChangeRequest {
-        effective_from: parse_form_date(&f.get("effective_from")),
-        reason: f.get("reason"),
-        customer_ids: f.all("customer"),
-        items: vec![pb::Price { product_code: f.get("product_code"), unit_price: api_decimal(&f.get("unit_price")), components }],
-    };
-    match s.pricing().propose_price_change(page.grpc(request)?).await {
-        Ok(_) => Ok(Redirect::to("/portal/price-changes").into_response()),
-        Err(status) => price_changes_page(&s, &page, FormError::from_call(status, &page.i)?).await,
-    }
-}
-
-#[derive(Deserialize)]
-struct DecisionForm {
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    date: String,
-    #[serde(default)]
-    text: String,
-}
-
-#[tracing::instrument(skip_all)]
-async fn decide_change(State(s): State<AppState>, page: Page, Path(id): Path<String>, CsrfForm(f): CsrfForm<DecisionForm>) -> PageResult {
-    let result = match f.action.as_str() {
-        "group-approval" => {
-            let request =
-                pb::RecordPriceChangeGroupApprovalRequest { price_change_id: id, approved_on: parse_form_date(&f.date), reference: f.text };
-            s.pricing().record_price_change_group_approval(page.grpc(request)?).await.map(|_| ())
+        Err(status) => {
+            let mut form = FormError::from_call(status, &page.i)?;
+            // The approval form names its fields `approved_on` and `reference`.
+            for (field, _) in &mut form.fields {
+                *field = field.replace("group_approved_on", "approved_on").replace("group_approval_ref", "reference");
+            }
+            price_list_page(&s, &page, id, form, ListTyped::Approval(f)).await
         }
-        action => {
-            let request = pb::DecidePriceChangeRequest {
-                price_change_id: id,
-                approve: action == "approve",
-                decided_on: parse_form_date(&f.date),
-                reason: f.text,
-            };
-            s.pricing().decide_price_change(page.grpc(request)?).await.map(|_| ())
-        }
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to("/portal/price-changes").into_response()),
-        Err(status) => price_changes_page(&s, &page, FormError::from_call(status, &page.i)?).await,
     }
 }
 
@@ -473,8 +420,8 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/price-lists/{id}", get(price_list))
         .route("/portal/price-lists/{id}/prices", post(set_price))
         .route("/portal/price-lists/{id}/transitions", post(transition))
-        .route("/portal/price-changes", get(price_changes).post(propose_change))
-        .route("/portal/price-changes/{id}/decision", post(decide_change))
+        .route("/portal/price-changes", get(super::changes::price_changes).post(super::changes::propose_change))
+        .route("/portal/price-changes/{id}/decision", post(super::changes::decide_change))
 }
 
 #[cfg(test)]

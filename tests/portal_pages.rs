@@ -1,0 +1,176 @@
+//! The portal's contracts and pricing pages end to end: signed in through the
+//! dev issuer as the demo users (the real sign-in, session cookie and CSRF
+//! token), against the real services on PostgreSQL and NATS.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use kumppani_proto::contracts::v1 as contracts;
+use kumppani_proto::pricing::v1 as pricing;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use support::TestEnv;
+
+/// A signed-in browser: its session cookie and the form token of the session.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+fn cookie_of(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .to_owned()
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The portal's sign-in: /auth/login → the dev issuer's login form → /auth/callback.
+async fn sign_in(env: &TestEnv, username: &str) -> Browser {
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let res = http.get(format!("{}/auth/login", env.http)).send().await.unwrap();
+    let pending = cookie_of(&res, "kumppani_auth");
+    let authorize = url::Url::parse(&location(&res)).unwrap();
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    form.push(("username".into(), username.into()));
+    let res = http.post(format!("{}{}", env.http, authorize.path())).form(&form).send().await.unwrap();
+    let res = http.get(location(&res)).header("cookie", pending).send().await.unwrap();
+    let cookie = cookie_of(&res, "kumppani_session");
+    let mut b = Browser { http, base: env.http.clone(), cookie, csrf: String::new() };
+    let (_, home) = b.get("/portal/", "fi").await;
+    b.csrf = home.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned();
+    b
+}
+
+impl Browser {
+    async fn get(&self, path: &str, lang: &str) -> (StatusCode, String) {
+        let cookie = format!("{}; kumppani_lang={lang}", self.cookie);
+        let res = self.http.get(format!("{}{path}", self.base)).header("cookie", cookie).send().await.unwrap();
+        (res.status(), res.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut fields = vec![("csrf", self.csrf.as_str())];
+        fields.extend_from_slice(form);
+        let res = self.http.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(&fields).send().await.unwrap();
+        (res.status(), res.text().await.unwrap())
+    }
+}
+
+/// The `<input>` or `<select>` element with `id` in `html`.
+fn element<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html.find(&format!(r#"id="{id}""#)).unwrap_or_else(|| panic!("no #{id}"));
+    let start = html[..at].rfind('<').unwrap();
+    let end = at + html[at..].find('>').unwrap();
+    &html[start..=end]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_contracts_and_pricing_pages_with_the_demo_city() {
+    let mut env = TestEnv::start(true).await;
+    let staff_token = env.staff();
+    let users = env.issuer().users().to_vec();
+    let sivi = users.iter().find(|u| u.username == "sopimus.sivistys").unwrap().customer_id.unwrap().to_string();
+    let contact = sign_in(&env, "sopimus.sivistys").await;
+    let staff = sign_in(&env, "staff").await;
+
+    // Pricing learns the demo customers from contracts' events.
+    support::wait_until("the price sheet", std::time::Duration::from_secs(60), || async {
+        contact.get("/portal/prices.csv?year=2027", "fi").await.0 == StatusCode::OK
+    })
+    .await;
+
+    // 15: the unit column is headed "unit", not "customer group", on the page and in the CSV.
+    for (lang, unit) in [("fi", "Yksikkö"), ("sv", "Enhet"), ("en", "Unit")] {
+        let (status, csv) = contact.get("/portal/prices.csv?year=2027", lang).await;
+        assert_eq!(status, StatusCode::OK);
+        let header: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().next().unwrap().split(';').collect();
+        assert_eq!(header[1], unit, "{lang}: {header:?}");
+        let (_, page) = contact.get("/portal/prices?year=2027", lang).await;
+        assert!(page.contains(&format!(r#"<th scope="col">{unit}</th>"#)), "{lang}: the sheet's unit column");
+    }
+    let (_, page) = contact.get("/portal/prices?year=2027", "fi").await;
+    assert!(!page.contains("Asiakasryhmä"), "the price sheet has no customer group column");
+
+    // 18: a contract-level contact sees their customer's contacts without picking a site.
+    let detail =
+        env.client.get_customer(env.req(contracts::GetCustomerRequest { id: sivi.clone() }, &staff_token)).await.unwrap().into_inner();
+    assert!(!detail.contacts.is_empty(), "the demo customer has contacts");
+    let (status, page) = contact.get("/portal/contact", "fi").await;
+    assert_eq!(status, StatusCode::OK);
+    for c in &detail.contacts {
+        assert!(page.contains(&c.name), "the contact page lists {}: {page}", c.name);
+    }
+
+    // 16: prices to the cent on the customer's sheet; dates on an agreement's status history.
+    let (_, page) = contact.get("/portal/prices?year=2027", "fi").await;
+    let sheet = &page[page.find("<tbody>").unwrap()..page.find("</tbody>").unwrap()];
+    let prices: Vec<&str> =
+        sheet.split(r#"<td class="kp-num">"#).skip(1).filter_map(|c| c.split(" €</td>").next()).filter(|c| !c.contains('<')).collect();
+    assert!(prices.len() >= 10, "{prices:?}");
+    for p in &prices {
+        let (_, decimals) = p.split_once(',').unwrap_or_else(|| panic!("{p}"));
+        assert_eq!(decimals.len(), 2, "to the cent: {p}");
+    }
+    let agreement = &detail.agreements[0].id;
+    let (status, page) = contact.get(&format!("/portal/agreements/{agreement}"), "fi").await;
+    assert_eq!(status, StatusCode::OK);
+    let history = &page[page.find(r#"<ol class="kp-history">"#).unwrap()..];
+    let first = history.split("<li>").nth(1).unwrap();
+    let day = first.split(':').next().unwrap();
+    assert!(day.split('.').count() == 3 && day.split('.').all(|n| n.parse::<u32>().is_ok()), "a date first: {first}");
+
+    // 13: a rejected proposal keeps what was typed and marks the bad fields.
+    let products = env.pricing.list_products(env.req(pricing::ListProductsRequest {}, &staff_token)).await.unwrap().into_inner().products;
+    let product = products.last().unwrap().code.clone();
+    let from = (support::today() + chrono::Days::new(30)).to_string();
+    let form = [
+        ("effective_from", from.as_str()),
+        ("reason", "Raaka-aineiden hintojen nousu"),
+        ("customer", sivi.as_str()),
+        ("product_code", product.as_str()),
+        ("unit_price", "3,00"),
+        ("c1", "1,00"),
+    ];
+    let (status, page) = staff.post("/portal/price-changes", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "components do not sum to the price: {page}");
+    assert!(element(&page, "pc-reason").contains(r#"value="Raaka-aineiden hintojen nousu""#), "the reason is kept");
+    assert!(element(&page, "pc-from").contains(&format!(r#"value="{from}""#)), "the date is kept");
+    assert!(element(&page, "pc-price").contains(r#"value="3,00""#), "the price is kept as typed");
+    assert!(element(&page, "pc-c1").contains(r#"value="1,00""#), "the component is kept as typed");
+    assert!(element(&page, &format!("cu-{sivi}")).contains("checked"), "the chosen customer stays chosen");
+    assert!(page.contains(&format!(r#"<option value="{product}" selected>"#)), "the product stays chosen");
+    assert!(element(&page, "pc-c1").contains(r#"aria-invalid="true""#), "the components are marked");
+    assert!(page.contains(r#"id="pc-parts-error""#), "with their message by them");
+    assert!(!element(&page, "pc-reason").contains("aria-invalid"), "a valid field is not marked");
+    assert!(page.contains("hds-notification--error"), "the summary is an error");
+
+    // A rejected decision keeps its values in that change's form only.
+    let changes = env.pricing.list_price_changes(env.req(pricing::ListPriceChangesRequest { year: 0 }, &staff_token)).await.unwrap();
+    let pending = changes.into_inner().changes.into_iter().find(|c| c.status == pricing::PriceChangeStatus::Proposed as i32).unwrap();
+    let today = support::today().to_string();
+    let (status, page) = staff
+        .post(&format!("/portal/price-changes/{}/decision", pending.id), &[("action", "reject"), ("date", &today), ("text", "")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a rejection needs a reason");
+    assert!(element(&page, &format!("dd-{}", pending.id)).contains(&format!(r#"value="{today}""#)), "the date is kept");
+    assert!(element(&page, &format!("dr-{}", pending.id)).contains(r#"aria-invalid="true""#), "the reason is marked");
+    assert!(page.contains(&format!(r#"id="dr-{}-error""#, pending.id)));
+
+    // A new price list with a year that is not a number.
+    let (status, page) = staff.post("/portal/price-lists", &[("year", "kaksi"), ("effective_from", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let year = element(&page, "new-year");
+    assert!(year.contains(r#"value="kaksi""#) && year.contains(r#"aria-invalid="true""#), "{year}");
+
+    env.cleanup().await;
+}
