@@ -29,10 +29,13 @@ struct World {
     site: String,
     other_site: String,
     unsigned_site: String,
+    /// A care home: open every day, holidays included.
+    care_home: String,
 }
 
-/// A customer with three daycares: meals and cleaning at the first two this
-/// year, meals next year, the third only in an unsigned agreement; a published
+/// A customer with three daycares and a care home: meals and cleaning at the
+/// first two daycares and the care home this year, meals next year, the third
+/// daycare only in an unsigned agreement; a published
 /// catalogue of next year; ordering's projections caught up.
 async fn world(env: &mut TestEnv) -> World {
     let customer = env.customer("ORD", contracts::CustomerKind::InternalServiceArea, "0187690-1").await.id;
@@ -41,9 +44,10 @@ async fn world(env: &mut TestEnv) -> World {
         sites.push(env.site(&customer, code_, contracts::SiteKind::Daycare).await.id);
     }
     let (site, other_site, unsigned_site) = (sites[0].clone(), sites[1].clone(), sites[2].clone());
+    let care_home = env.site(&customer, "ORD-4", contracts::SiteKind::CareHome).await.id;
     let year = today().year();
-    env.agreement(&customer, year, &[&site, &other_site], &[ServiceLine::Meals, ServiceLine::Cleaning], true).await;
-    env.agreement(&customer, year + 1, &[&site, &other_site], &[ServiceLine::Meals], true).await;
+    env.agreement(&customer, year, &[&site, &other_site, &care_home], &[ServiceLine::Meals, ServiceLine::Cleaning], true).await;
+    env.agreement(&customer, year + 1, &[&site, &other_site, &care_home], &[ServiceLine::Meals], true).await;
     // The catalogue reaches ordering through pricing's published list.
     let c = |k: pricing::CostComponentKind, a: &str| pricing::CostComponent { kind: k as i32, amount: a.into() };
     let prices: Vec<pricing::Price> = ["LOUNAS-PK", "VALIPALA", "LISASIIVOUS"]
@@ -62,7 +66,16 @@ async fn world(env: &mut TestEnv) -> World {
         async move { client.get_order_week(req).await.is_ok_and(|w| w.get_ref().products.iter().any(|p| p.code == "LOUNAS-PK")) }
     })
     .await;
-    World { customer, site, other_site, unsigned_site }
+    World { customer, site, other_site, unsigned_site, care_home }
+}
+
+/// The first working day after today (its meal cut-off has always passed).
+fn next_working_day() -> chrono::NaiveDate {
+    let mut day = today() + chrono::Duration::days(1);
+    while !kumppani_platform::calendar::is_working_day(day) {
+        day += chrono::Duration::days(1);
+    }
+    day
 }
 
 fn line(site: &str, day: chrono::NaiveDate, product: &str, diet: &str, quantity: i32) -> pb::OrderLine {
@@ -117,8 +130,8 @@ async fn orders_are_validated_against_the_agreement_and_late_changes_go_to_staff
         vec!["line.service_day"]
     );
 
-    // Tomorrow's meal cut-off has passed: the change becomes a late-change request, not a refusal.
-    let tomorrow = today() + chrono::Duration::days(1);
+    // The next working day's meal cut-off has passed: the change becomes a late-change request, not a refusal.
+    let tomorrow = next_working_day();
     if tomorrow.year() == today().year() {
         let late = env
             .ordering
@@ -308,10 +321,13 @@ async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
     let t = env.staff();
     let w = world(&mut env).await;
     let system = env.issuer().token_for(Role::SystemClient, None, None, vec!["orders:write".into(), "deliveries:write".into()]).unwrap();
-    // 3 000 good lines (two sites × 50 days × 15 diets... ) plus bad ones.
+    // ~2 000 good lines (two daycares × the working days of 50 × 15 diets) plus bad ones.
     let mut lines = Vec::new();
     for k in 0..50 {
         let day = far_day() + chrono::Duration::days(k);
+        if !kumppani_platform::calendar::is_working_day(day) {
+            continue; // daycares are closed on weekends and holidays
+        }
         for site in [&w.site, &w.other_site] {
             for diet in [
                 "",
@@ -426,7 +442,7 @@ async fn standing_orders_produce_the_daily_orders_and_closures_cancel_them() {
     // A one-off order placed first wins over the pattern.
     let one_off_day = (1..=20)
         .map(|k| today() + chrono::Duration::days(k))
-        .find(|d| d.weekday().num_days_from_monday() < 5 && *d <= to && *d > today() + chrono::Duration::days(5))
+        .find(|d| kumppani_platform::calendar::is_working_day(*d) && *d <= to && *d > today() + chrono::Duration::days(5))
         .unwrap();
     env.ordering
         .place_order(
@@ -519,5 +535,100 @@ async fn standing_orders_produce_the_daily_orders_and_closures_cancel_them() {
         .unwrap()
         .into_inner();
     assert_eq!((listed.standing_orders.len(), listed.closures.len()), (1, 1));
+    env.cleanup().await;
+}
+
+/// The next Independence Day (6.12) that has not come yet.
+fn next_independence_day() -> chrono::NaiveDate {
+    let this_year = chrono::NaiveDate::from_ymd_opt(today().year(), 12, 6).unwrap();
+    if this_year > today() { this_year } else { chrono::NaiveDate::from_ymd_opt(today().year() + 1, 12, 6).unwrap() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_sites_open_days_can_be_ordered() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let place = |site: &str, day, q| pb::PlaceOrderRequest { line: Some(line(site, day, "LOUNAS-PK", "", q)), ..Default::default() };
+    // The schedule is a fact of the site, derived from its kind unless given.
+    let get = |id: &str| contracts::GetSiteRequest { id: id.into() };
+    let schedule = env.client.get_site(env.req(get(&w.site), &t)).await.unwrap().into_inner().site.unwrap().opening_schedule;
+    assert_eq!(schedule, contracts::OpeningSchedule::Weekdays as i32);
+    let schedule = env.client.get_site(env.req(get(&w.care_home), &t)).await.unwrap().into_inner().site.unwrap().opening_schedule;
+    assert_eq!(schedule, contracts::OpeningSchedule::EveryDay as i32);
+
+    // An ordinary daycare: not on Independence Day, not on a Sunday; staff neither.
+    let holiday = next_independence_day();
+    let sunday = far_day() + chrono::Duration::days(5);
+    assert_eq!(sunday.weekday(), chrono::Weekday::Sun);
+    for day in [holiday, sunday] {
+        let refused = env.ordering.place_order(env.req(place(&w.site, day, 10), &t)).await;
+        let message = refused.as_ref().unwrap_err().message().to_owned();
+        assert_eq!(violations(refused), vec!["line.service_day"], "{day}");
+        assert!(message.contains(&kumppani_ordering::domain::fi_date(day)), "{message}");
+    }
+    let refused = env.ordering.place_order(env.req(place(&w.site, holiday, 10), &t)).await.unwrap_err();
+    assert!(refused.message().contains("Itsenäisyyspäivä"), "{}", refused.message());
+    // In a batch the line is rejected with its field; the weekday next to it is accepted.
+    let batch = pb::PlaceOrdersRequest {
+        lines: vec![line(&w.site, sunday, "LOUNAS-PK", "", 3), line(&w.site, far_day(), "LOUNAS-PK", "", 3)],
+        ..Default::default()
+    };
+    let r = env.ordering.place_orders(env.req(batch, &t)).await.unwrap().into_inner();
+    assert_eq!((r.accepted, r.rejected, r.results[0].error_field.as_str()), (1, 1, "service_day"));
+
+    // A care home is open every day, holidays included.
+    for day in [holiday, sunday] {
+        let ok = env.ordering.place_order(env.req(place(&w.care_home, day, 30), &t)).await.unwrap().into_inner();
+        assert_eq!(ok.result.unwrap().outcome, pb::OrderOutcome::Accepted as i32, "{day}");
+    }
+
+    // The order week offers only open days and says why the others are closed.
+    let week = |site: &str, day| pb::GetOrderWeekRequest { site_id: site.into(), day: Some(d(day)) };
+    let daycare_week = env.ordering.get_order_week(env.req(week(&w.site, holiday), &t)).await.unwrap().into_inner();
+    let day = daycare_week.days.iter().find(|x| x.date == Some(d(holiday))).unwrap();
+    assert!(day.site_closed && day.cutoffs.is_empty() && !day.open, "{day:?}");
+    assert!(day.closed_reason.contains("Itsenäisyyspäivä"), "{}", day.closed_reason);
+    let weekend: Vec<&pb::OrderDay> = daycare_week.days.iter().skip(5).collect();
+    assert!(weekend.iter().all(|x| x.site_closed && x.closed_reason.contains("weekend") || x.date == Some(d(holiday))));
+    let care_week = env.ordering.get_order_week(env.req(week(&w.care_home, holiday), &t)).await.unwrap().into_inner();
+    assert!(care_week.days.iter().all(|x| !x.site_closed && !x.cutoffs.is_empty()), "a care home orders every day");
+
+    // Standing orders skip the days a site is closed.
+    let (monday, sunday) = (far_day() - chrono::Duration::days(1), far_day() + chrono::Duration::days(5));
+    for site in [&w.site, &w.care_home] {
+        let pattern = pb::SetStandingOrderRequest {
+            site_id: site.clone(),
+            product_code: "VALIPALA".into(),
+            valid_from: Some(d(monday)),
+            valid_to: Some(d(sunday)),
+            weekday_quantities: vec![5; 7],
+            ..Default::default()
+        };
+        env.ordering.set_standing_order(env.req(pattern, &t)).await.unwrap();
+    }
+    let m = env
+        .ordering
+        .materialize_standing_orders(env.req(pb::MaterializeStandingOrdersRequest { from: Some(d(monday)), to: Some(d(sunday)), site_id: String::new() }, &t))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((m.created, m.skipped_closed), (5 + 7, 2), "the daycare's weekend is skipped, the care home's is not");
+
+    // A daycare that becomes round-the-clock (vuorohoito) can order for Sundays once ordering hears of it.
+    let update = contracts::UpdateSiteRequest {
+        id: w.other_site.clone(),
+        opening_schedule: contracts::OpeningSchedule::EveryDay as i32,
+        ..Default::default()
+    };
+    let updated = env.client.update_site(env.req(update, &t)).await.unwrap().into_inner();
+    assert_eq!(updated.opening_schedule, contracts::OpeningSchedule::EveryDay as i32);
+    wait_until("ordering hears the daycare is open every day", std::time::Duration::from_secs(30), || {
+        let (mut client, req) = (env.ordering.clone(), env.req(place(&w.other_site, sunday, 8), &t));
+        async move { client.place_order(req).await.is_ok() }
+    })
+    .await;
+    let bad = contracts::UpdateSiteRequest { id: w.other_site.clone(), opening_schedule: 9, ..Default::default() };
+    assert_eq!(violations(env.client.update_site(env.req(bad, &t)).await), vec!["opening_schedule"]);
     env.cleanup().await;
 }

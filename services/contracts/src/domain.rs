@@ -21,6 +21,16 @@ kumppani_platform::text_enum!(site_kind_text, site_kind_from, pb::SiteKind, {
     School => "school", Daycare => "daycare", CareHome => "care_home", Office => "office",
     SwimmingHall => "swimming_hall", Museum => "museum", Other => "other",
 });
+kumppani_platform::text_enum!(opening_schedule_text, opening_schedule_from, pb::OpeningSchedule, {
+    Weekdays => "weekdays", EveryDay => "every_day",
+});
+
+/// A new site's opening schedule when none is given: care homes serve every
+/// day; schools, daycares, offices and the rest Monday to Friday without
+/// public holidays (a round-the-clock daycare says so explicitly).
+pub fn default_opening_schedule(kind: &str) -> &'static str {
+    if kind == "care_home" { "every_day" } else { "weekdays" }
+}
 kumppani_platform::text_enum!(level_text, level_from, pb::ContactLevel, { Contract => "contract", Operational => "operational" });
 kumppani_platform::text_enum!(party_text, party_from, pb::Party, { Customer => "customer", Enterprise => "enterprise" });
 kumppani_platform::text_enum!(topic_text, topic_from, pb::Topic, {

@@ -253,6 +253,7 @@ impl ContractsService for ContractsApi {
         domain::check_diets(&mut v, "special_diets", &r.special_diets);
         let meal_producer = v.text("meal_producer", &r.meal_producer, 200, false);
         let cleaning_producer = v.text("cleaning_producer", &r.cleaning_producer, 200, false);
+        let schedule = v.enumeration("opening_schedule", r.opening_schedule, domain::opening_schedule_text, false);
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
@@ -278,6 +279,7 @@ impl ContractsService for ContractsApi {
             meal_producer: &meal_producer,
             cleaning_producer: &cleaning_producer,
             closed_on: None,
+            opening_schedule: schedule.unwrap_or_else(|| domain::default_opening_schedule(kind)),
         };
         store::insert_site(&mut tx, id, &input).await?;
         let site = Self::site_or_404(&mut tx, id).await?;
@@ -304,6 +306,7 @@ impl ContractsService for ContractsApi {
         let closed_on = v.date("closed_on", r.closed_on.as_ref(), false);
         let meal_producer = v.text("meal_producer", &r.meal_producer, 200, false);
         let cleaning_producer = v.text("cleaning_producer", &r.cleaning_producer, 200, false);
+        let schedule = v.enumeration("opening_schedule", r.opening_schedule, domain::opening_schedule_text, false);
         v.finish()?;
         let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
@@ -323,6 +326,7 @@ impl ContractsService for ContractsApi {
             meal_producer: &meal_producer,
             cleaning_producer: &cleaning_producer,
             closed_on,
+            opening_schedule: schedule.unwrap_or(""),
         };
         store::update_site(&mut tx, id, &input).await.map_err(AppError::from)?;
         let site = Self::site_or_404(&mut tx, id).await?;

@@ -209,8 +209,11 @@ impl OrderingService for OrderingApi {
         let days = (0..7)
             .map(|k| {
                 let d = monday + chrono::Duration::days(k);
+                // Only the site's open days are offered.
+                let closed_reason = ctx.sites.get(&site).and_then(|s| s.closed_reason(d));
                 let cutoffs: Vec<pb::LineCutoff> = domain::day_cutoffs(&ctx, site, customer, &lines, d, now)
                     .into_iter()
+                    .filter(|_| closed_reason.is_none())
                     .map(|c| pb::LineCutoff { service_line: c.service_line, cutoff: ts(c.cutoff), open: c.open })
                     .collect();
                 let first = cutoffs.iter().filter_map(|c| c.cutoff).min_by_key(|t| (t.seconds, t.nanos));
@@ -234,6 +237,8 @@ impl OrderingService for OrderingApi {
                         .collect(),
                     late_changes: lates.iter().filter(|l| l.service_day == d).map(store::LateRow::to_proto).collect(),
                     cutoffs,
+                    site_closed: closed_reason.is_some(),
+                    closed_reason: closed_reason.unwrap_or_default(),
                 }
             })
             .collect();

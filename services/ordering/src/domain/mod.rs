@@ -186,6 +186,28 @@ pub struct Site {
     pub name: String,
     /// Closed from this day on.
     pub closed_on: Option<NaiveDate>,
+    /// Open every day (care homes, round-the-clock daycares); otherwise Monday
+    /// to Friday, closed on Finnish public holidays.
+    pub every_day: bool,
+}
+
+impl Site {
+    /// Why the site is closed on `day` (nothing can be ordered or delivered), if it is.
+    pub fn closed_reason(&self, day: NaiveDate) -> Option<String> {
+        if let Some(closed) = self.closed_on.filter(|c| *c <= day) {
+            return Some(format!("the site is closed from {}", fi_date(closed)));
+        }
+        if self.every_day {
+            return None;
+        }
+        if let Some(holiday) = calendar::holiday_name(day) {
+            return Some(format!("is a public holiday ({holiday}): the site is open Monday to Friday except public holidays"));
+        }
+        if day.weekday().num_days_from_monday() >= 5 {
+            return Some("is a weekend day: the site is open Monday to Friday except public holidays".into());
+        }
+        None
+    }
 }
 
 /// A product of the catalogue projection.
@@ -287,7 +309,7 @@ pub enum Intake {
 }
 
 /// Classifies one line against the loaded context, in this order: quantity,
-/// diet, site, the caller's scope, the site's closing, the catalogue, agreement
+/// diet, site, the caller's scope, the site's closing and open days, the catalogue, agreement
 /// coverage, a past day, then the cut-off (staff are not held to it).
 pub fn classify(line: &OrderLine<'_>, ctx: &Context, p: &Principal, now: DateTime<Utc>, today: NaiveDate) -> Intake {
     let reject = |field, reason: String| Intake::Rejected(Rejection { field, reason });
@@ -304,6 +326,9 @@ pub fn classify(line: &OrderLine<'_>, ctx: &Context, p: &Principal, now: DateTim
     }
     if let Some(closed) = site.closed_on.filter(|c| *c <= line.day) {
         return reject("site_id", format!("the site is closed from {}", fi_date(closed)));
+    }
+    if let Some(reason) = site.closed_reason(line.day) {
+        return reject("service_day", format!("{}: {reason}", fi_date(line.day)));
     }
     let Some(product) = ctx.products.get(line.product) else {
         return reject("product_code", "is not a product of the catalogue".into());
@@ -483,10 +508,10 @@ pub enum Skip {
 }
 
 /// May a standing order's daily order be created? The site must be known and
-/// open that day, the product in the catalogue and covered by an agreement.
+/// open that day (not closed, and a weekday other than a holiday unless it is open every day), the product in the catalogue and covered by an agreement.
 pub fn materializable(ctx: &Context, key: &Key, customer: Uuid) -> Result<(), Skip> {
     let Some(site) = ctx.sites.get(&key.0) else { return Err(Skip::NotCovered) };
-    if site.closed_on.is_some_and(|c| c <= key.1) {
+    if site.closed_reason(key.1).is_some() {
         return Err(Skip::Closed);
     }
     let covered = ctx.products.get(&key.2).is_some_and(|p| ctx.covering(key.0, customer, &p.service_line, key.1).is_ok());

@@ -43,7 +43,7 @@ fn today() -> NaiveDate {
 /// OTHER_CUSTOMER. The 2027 agreement is signed for meals at SITE and CLOSED_SITE;
 /// a draft covers cleaning; meals close 2 working days before at 12:00.
 fn ctx() -> Context {
-    let site = |customer, name: &str, closed_on| Site { customer, name: name.into(), closed_on };
+    let site = |customer, name: &str, closed_on| Site { customer, name: name.into(), closed_on, every_day: false };
     let product = |name: &str, line: &str| Product { name: name.into(), service_line: line.into() };
     Context {
         sites: HashMap::from([
@@ -134,6 +134,23 @@ fn a_closed_site_is_rejected_from_its_closing_day() {
         ("site_id", "the site is closed from 15.3.2027".into())
     );
     assert!(matches!(classify(&line(CLOSED_SITE, d(2027, 3, 12), "LOUNAS-PK", 1), &ctx, &staff(), now(), today()), Intake::Accepted(_)));
+}
+
+#[test]
+fn a_weekdays_site_is_closed_on_weekends_and_holidays_an_every_day_site_is_not() {
+    let mut ctx = ctx();
+    // Sun 7.3.2027 is a weekend day; Independence Day 6.12.2029 is a Thursday.
+    let (sunday, independence, monday) = (d(2027, 3, 7), d(2029, 12, 6), d(2027, 3, 8));
+    assert_eq!(ctx.sites[&SITE].closed_reason(monday), None);
+    assert!(ctx.sites[&SITE].closed_reason(sunday).unwrap().contains("weekend"));
+    assert!(ctx.sites[&SITE].closed_reason(independence).unwrap().contains("Itsenäisyyspäivä"));
+    let (field, reason) = rejected(classify(&line(SITE, sunday, "LOUNAS-PK", 5), &ctx, &staff(), now(), today()));
+    assert_eq!(field, "service_day");
+    assert!(reason.starts_with("7.3.2027"), "{reason}");
+    assert_eq!(materializable(&ctx, &(SITE, sunday, "LOUNAS-PK".into(), String::new()), CUSTOMER), Err(Skip::Closed));
+    ctx.sites.get_mut(&SITE).unwrap().every_day = true;
+    assert_eq!(ctx.sites[&SITE].closed_reason(independence), None);
+    assert!(matches!(classify(&line(SITE, sunday, "LOUNAS-PK", 5), &ctx, &staff(), now(), today()), Intake::Accepted(_)));
 }
 
 #[test]

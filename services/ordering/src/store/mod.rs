@@ -59,10 +59,14 @@ fn order_line(site: Uuid, day: NaiveDate, product: &str, diet: &str, quantity: i
 
 /// The sites asked for, every product, the agreements of those sites' customers and every cut-off rule.
 pub async fn load_context(conn: &mut PgConnection, sites: &[Uuid]) -> Result<Context> {
-    let rows: Vec<(Uuid, Uuid, String, Option<NaiveDate>)> =
-        sqlx::query_as("SELECT id, customer_id, name, closed_on FROM sites WHERE id = ANY($1)").bind(sites).fetch_all(&mut *conn).await?;
+    let rows: Vec<(Uuid, Uuid, String, Option<NaiveDate>, bool)> =
+        sqlx::query_as("SELECT id, customer_id, name, closed_on, opening_schedule = 'every_day' FROM sites WHERE id = ANY($1)")
+            .bind(sites)
+            .fetch_all(&mut *conn)
+            .await?;
     let customers: Vec<Uuid> = rows.iter().map(|r| r.1).collect::<HashSet<_>>().into_iter().collect();
-    let sites = rows.into_iter().map(|(id, customer, name, closed_on)| (id, Site { customer, name, closed_on })).collect();
+    let sites =
+        rows.into_iter().map(|(id, customer, name, closed_on, every_day)| (id, Site { customer, name, closed_on, every_day })).collect();
     let products: Vec<(String, String, String)> =
         sqlx::query_as("SELECT code, name, service_line FROM products").fetch_all(&mut *conn).await?;
     let agreements: Vec<(Uuid, Uuid, i32, String, serde_json::Value)> =

@@ -172,15 +172,18 @@ pub async fn project_customer(conn: &mut PgConnection, id: Uuid, name: &str) -> 
     Ok(())
 }
 
-pub async fn project_site(conn: &mut PgConnection, id: Uuid, customer: Uuid, name: &str, closed_on: Option<NaiveDate>) -> sqlx::Result<()> {
+/// A site as the registry events carry it; `every_day`: open on weekends and public holidays too.
+pub async fn project_site(conn: &mut PgConnection, id: Uuid, site: &Site) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO sites (id, customer_id, name, closed_on) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, name = EXCLUDED.name, closed_on = EXCLUDED.closed_on, updated_at = now()",
+        "INSERT INTO sites (id, customer_id, name, closed_on, opening_schedule) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, name = EXCLUDED.name, closed_on = EXCLUDED.closed_on,
+             opening_schedule = EXCLUDED.opening_schedule, updated_at = now()",
     )
     .bind(id)
-    .bind(customer)
-    .bind(name)
-    .bind(closed_on)
+    .bind(site.customer)
+    .bind(&site.name)
+    .bind(site.closed_on)
+    .bind(if site.every_day { "every_day" } else { "weekdays" })
     .execute(conn)
     .await?;
     Ok(())
