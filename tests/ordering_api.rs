@@ -414,7 +414,7 @@ async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
     let deliver = |q: i32, reason: &str| pb::ConfirmDeliveriesRequest {
         lines: vec![line(&w.site, yesterday, "LOUNAS-PK", "", q)],
         correction_reason: reason.into(),
-        idempotency_key: String::new(),
+        idempotency_key: format!("toteuma-{q}-{reason}"),
     };
     let first = env.ordering.confirm_deliveries(env.req(deliver(40, ""), &system)).await.unwrap().into_inner();
     assert_eq!(first.deliveries[0].version, 1);
@@ -423,7 +423,11 @@ async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
     assert_eq!((fixed.deliveries[0].version, fixed.deliveries[0].line.as_ref().unwrap().quantity), (2, 38));
     let same = env.ordering.confirm_deliveries(env.req(deliver(38, ""), &system)).await.unwrap().into_inner();
     assert_eq!(same.deliveries[0].version, 2, "confirming the same quantity again changes nothing");
-    let future = pb::ConfirmDeliveriesRequest { lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "", 1)], ..Default::default() };
+    let future = pb::ConfirmDeliveriesRequest {
+        lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "", 1)],
+        idempotency_key: "future".into(),
+        ..Default::default()
+    };
     assert_eq!(violations(env.ordering.confirm_deliveries(env.req(future, &system)).await), vec!["lines[0].service_day"]);
     let customer_token = env.issuer().token_for(Role::CustomerContact, uuid::Uuid::parse_str(&w.customer).ok(), None, vec![]).unwrap();
     assert_eq!(code(env.ordering.confirm_deliveries(env.req(deliver(1, "x"), &customer_token)).await), Code::PermissionDenied);
@@ -630,5 +634,73 @@ async fn only_the_sites_open_days_can_be_ordered() {
     .await;
     let bad = contracts::UpdateSiteRequest { id: w.other_site.clone(), opening_schedule: 9, ..Default::default() };
     assert_eq!(violations(env.client.update_site(env.req(bad, &t)).await), vec!["opening_schedule"]);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_confirmations_are_idempotent_change_nothing_when_repeated_and_keep_their_versions() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let system = env.issuer().token_for(Role::SystemClient, None, None, vec!["deliveries:write".into()]).unwrap();
+    let yesterday = today() - chrono::Duration::days(1);
+    let confirm = |q: i32, reason: &str, key: &str| pb::ConfirmDeliveriesRequest {
+        lines: vec![line(&w.care_home, yesterday, "LOUNAS-PK", "", q)],
+        correction_reason: reason.into(),
+        idempotency_key: key.into(),
+    };
+    // The production system must send a key; a key is text without control characters.
+    assert_eq!(violations(env.ordering.confirm_deliveries(env.req(confirm(40, "", ""), &system)).await), vec!["idempotency_key"]);
+    assert_eq!(violations(env.ordering.confirm_deliveries(env.req(confirm(40, "", "a\0b"), &system)).await), vec!["idempotency_key"]);
+    let first = env.ordering.confirm_deliveries(env.req(confirm(40, "", "toteuma-1"), &system)).await.unwrap().into_inner();
+    assert!(!first.replayed);
+    let delivery = first.deliveries[0].clone();
+    assert_eq!(delivery.version, 1);
+    // The same request again is a replay of the first answer, with no second effect.
+    let again = env.ordering.confirm_deliveries(env.req(confirm(40, "", "toteuma-1"), &system)).await.unwrap().into_inner();
+    assert!(again.replayed);
+    assert_eq!(again.deliveries, first.deliveries);
+    // The same quantity under a new key (or by staff) changes nothing: no new who/when, version or event.
+    let same = env.ordering.confirm_deliveries(env.req(confirm(40, "", "toteuma-2"), &system)).await.unwrap().into_inner();
+    assert_eq!(same.deliveries, first.deliveries, "unchanged: who, when and version are the first confirmation's");
+    let by_staff = pb::ConfirmDeliveriesRequest { idempotency_key: String::new(), ..confirm(40, "", "") };
+    let same = env.ordering.confirm_deliveries(env.req(by_staff, &t)).await.unwrap().into_inner();
+    assert_eq!(same.deliveries, first.deliveries);
+    assert_eq!(env.outbox_count("ordering", "ordering.delivery.confirmed").await, 1);
+    // A correction, then the first request retried: still the first answer, not a refusal for a missing reason.
+    let fixed = env.ordering.confirm_deliveries(env.req(confirm(37, "Kolme asukasta sairaalassa", "toteuma-3"), &system)).await.unwrap();
+    assert_eq!(fixed.get_ref().deliveries[0].version, 2);
+    let retried = env.ordering.confirm_deliveries(env.req(confirm(40, "", "toteuma-1"), &system)).await.unwrap().into_inner();
+    assert!(retried.replayed);
+    assert_eq!(retried.deliveries, first.deliveries);
+    assert_eq!(env.outbox_count("ordering", "ordering.delivery.corrected").await, 1, "the replay corrected nothing back");
+    // The same key for a different request is a client bug; keys belong to their client.
+    assert_eq!(violations(env.ordering.confirm_deliveries(env.req(confirm(41, "x", "toteuma-1"), &system)).await), vec!["idempotency_key"]);
+
+    // Every version can be read, by gRPC and REST.
+    let versions = env
+        .ordering
+        .list_delivery_versions(env.req(pb::ListDeliveryVersionsRequest { delivery_id: delivery.id.clone() }, &t))
+        .await
+        .unwrap()
+        .into_inner();
+    let seen: Vec<(i32, i32, &str)> = versions.versions.iter().map(|v| (v.version, v.quantity, v.correction_reason.as_str())).collect();
+    assert_eq!(seen, vec![(1, 40, ""), (2, 37, "Kolme asukasta sairaalassa")]);
+    assert_eq!(versions.delivery.unwrap().version, 2);
+    let rest: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/deliveries/{}/versions", env.http, delivery.id))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["versions"][1]["quantity"], 37, "{rest}");
+    // Outside the caller's scope: refused; an unknown id: not found.
+    let other = env.issuer().token_for(Role::CustomerContact, Some(uuid::Uuid::new_v4()), None, vec![]).unwrap();
+    let ask = |id: &str| pb::ListDeliveryVersionsRequest { delivery_id: id.into() };
+    assert_eq!(code(env.ordering.list_delivery_versions(env.req(ask(&delivery.id), &other)).await), Code::PermissionDenied);
+    assert_eq!(code(env.ordering.list_delivery_versions(env.req(ask(&uuid::Uuid::new_v4().to_string()), &t)).await), Code::NotFound);
     env.cleanup().await;
 }

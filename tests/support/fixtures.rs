@@ -68,6 +68,17 @@ pub fn price(product: &str, raw: &str, labour: &str, other: &str) -> pricing::Pr
 }
 
 impl TestEnv {
+    /// How many events of `event_type` (e.g. `ordering.delivery.confirmed`) a service's outbox holds.
+    pub async fn outbox_count(&self, schema: &str, event_type: &str) -> i64 {
+        use sqlx::ConnectOptions;
+        let mut conn = self.db_url.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {schema}.outbox WHERE event_type = $1")))
+            .bind(event_type)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+
     /// A customer of `kind` (name "Asiakas <code>", partnership stage exploration).
     pub async fn customer(&mut self, code: &str, kind: contracts::CustomerKind, business_id: &str) -> contracts::Customer {
         let t = self.staff();

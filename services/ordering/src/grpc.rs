@@ -44,6 +44,31 @@ fn parse_line(line: &pb::OrderLine) -> Result<domain::OrderLine<'_>, Rejection> 
     Ok(domain::OrderLine { site, day, product: &line.product_code, diet: &line.diet, quantity: line.quantity })
 }
 
+/// A write's idempotency key: required for system clients (a retried request
+/// must not take effect twice), at most 200 characters, no control characters.
+fn idempotency_key(v: &mut Violations, p: &Principal, key: &str) -> String {
+    let key = v.text("idempotency_key", key, 200, false);
+    if p.role == Role::SystemClient && key.is_empty() {
+        v.add("idempotency_key", "is required for system clients: a retried request must not take effect twice");
+    }
+    key
+}
+
+/// Claims the caller's `key` for `request` in the transaction: `None` when it is
+/// fresh (now taken: concurrent duplicates wait on its row), else the stored
+/// answer of the first request; the key reused for another request is refused.
+async fn claim_key(tx: &mut sqlx::PgConnection, p: &Principal, key: &str, request: &[u8]) -> Result<Option<Vec<u8>>, AppError> {
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let hash = format!("{:x}", sha2::Sha256::digest(request));
+    match store::claim_idempotency_key(tx, &p.subject, key, &hash).await? {
+        None => Ok(None),
+        Some((stored, _)) if stored != hash => Err(AppError::invalid("idempotency_key", "was already used for a different request")),
+        Some((_, response)) => Ok(Some(response.unwrap_or_default())),
+    }
+}
+
 impl OrderingApi {
     /// Intake of order lines: idempotency, classification, then set-based writes
     /// of the accepted lines and the late-change requests, in one transaction.
@@ -54,10 +79,10 @@ impl OrderingApi {
         key: &str,
         request: &[u8],
     ) -> Result<pb::PlaceOrdersResponse, AppError> {
-        let key = key.trim();
-        if p.role == Role::SystemClient && key.is_empty() {
-            return Err(AppError::invalid("idempotency_key", "is required for system clients: a retried request must not order twice"));
-        }
+        let mut v = Violations::default();
+        let key = idempotency_key(&mut v, p, key);
+        v.finish()?;
+        let key = key.as_str();
         if lines.is_empty() {
             return Err(AppError::invalid("lines", "give at least one order line"));
         }
@@ -66,17 +91,10 @@ impl OrderingApi {
         }
         let channel = domain::channel_text(domain::channel_of(p));
         let mut tx = self.pool.begin().await?;
-        if !key.is_empty() {
-            let hash = format!("{:x}", sha2::Sha256::digest(request));
-            if let Some((stored_hash, response)) = store::claim_idempotency_key(&mut tx, &p.subject, key, &hash).await? {
-                if stored_hash != hash {
-                    return Err(AppError::invalid("idempotency_key", "was already used for a different request"));
-                }
-                let mut r = pb::PlaceOrdersResponse::decode(response.unwrap_or_default().as_slice())
-                    .map_err(|e| AppError::internal(e.to_string()))?;
-                r.replayed = true;
-                return Ok(r);
-            }
+        if let Some(stored) = claim_key(&mut tx, p, key, request).await? {
+            let mut r = pb::PlaceOrdersResponse::decode(stored.as_slice()).map_err(|e| AppError::internal(e.to_string()))?;
+            r.replayed = true;
+            return Ok(r);
         }
         let parsed: Vec<Result<domain::OrderLine<'_>, Rejection>> = lines.iter().map(parse_line).collect();
         let mut site_ids: Vec<Uuid> = parsed.iter().filter_map(|l| l.as_ref().ok().map(|l| l.site)).collect();
@@ -297,8 +315,10 @@ impl OrderingService for OrderingApi {
         if !domain::may_confirm_deliveries(&p) {
             return Err(AppError::denied("only the enterprise's staff and the production system confirm deliveries").into());
         }
+        let bytes = req.get_ref().encode_to_vec();
         let r = req.into_inner();
         let mut v = Violations::default();
+        let key = idempotency_key(&mut v, &p, &r.idempotency_key);
         v.check(!r.lines.is_empty(), "lines", "give at least one delivered line");
         v.check(r.lines.len() <= domain::MAX_LINES, "lines", "too many lines for one call");
         let today = calendar::today();
@@ -327,14 +347,21 @@ impl OrderingService for OrderingApi {
                 break;
             }
         }
+        let reason = v.text("correction_reason", &r.correction_reason, 2000, false);
         v.finish()?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        // A retry of the same request answers what the first did, even after a later correction.
+        if let Some(stored) = claim_key(&mut tx, &p, &key, &bytes).await? {
+            let mut r = pb::ConfirmDeliveriesResponse::decode(stored.as_slice()).map_err(|e| AppError::internal(e.to_string()))?;
+            r.replayed = true;
+            return Ok(Response::new(r));
+        }
         let site_ids: Vec<Uuid> = lines.iter().map(|(k, _)| k.0).collect::<HashSet<_>>().into_iter().collect();
         let ctx = store::load_context(&mut tx, &site_ids).await?;
         domain::check_delivery_lines(&lines, &ctx, &p)?;
         let keys: Vec<domain::Key> = lines.iter().map(|(k, _)| k.clone()).collect();
         let existing = store::lock_deliveries(&mut tx, &keys).await?;
-        let reason = r.correction_reason.trim();
+        let reason = reason.as_str();
         domain::check_correction_reason(&lines, &existing, reason)?;
         let rows: Vec<(domain::Key, Uuid, i32)> = lines
             .into_iter()
@@ -344,11 +371,13 @@ impl OrderingService for OrderingApi {
             })
             .collect();
         let confirmed = store::confirm_deliveries(&mut tx, &rows, &existing, &p.subject, reason).await?;
+        let response =
+            pb::ConfirmDeliveriesResponse { deliveries: confirmed.iter().map(store::DeliveryRow::to_proto).collect(), replayed: false };
+        if !key.is_empty() {
+            store::store_idempotent_response(&mut tx, &p.subject, &key, response.encode_to_vec()).await?;
+        }
         tx.commit().await.map_err(AppError::from)?;
-        Ok(Response::new(pb::ConfirmDeliveriesResponse {
-            deliveries: confirmed.iter().map(store::DeliveryRow::to_proto).collect(),
-            replayed: false,
-        }))
+        Ok(Response::new(response))
     }
 
     #[tracing::instrument(skip_all)]
@@ -369,6 +398,19 @@ impl OrderingService for OrderingApi {
         let (site, customer) = domain::deliveries_filter(&p, site, customer)?;
         let rows = store::list_deliveries(&mut conn, from, to, site, customer).await?;
         Ok(Response::new(pb::ListDeliveriesResponse { deliveries: rows.iter().map(store::DeliveryRow::to_proto).collect() }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_delivery_versions(&self, req: Request<pb::ListDeliveryVersionsRequest>) -> R<pb::ListDeliveryVersionsResponse> {
+        let p = auth::authenticate(&self.verifier, &req).await?;
+        let id = id_arg("delivery_id", &req.get_ref().delivery_id)?;
+        let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
+        let delivery = store::delivery(&mut conn, id).await?.ok_or_else(|| AppError::not_found("delivery"))?;
+        if !domain::may_read_deliveries(&p, delivery.site_id, delivery.customer_id) {
+            return Err(AppError::denied(domain::OUTSIDE_SCOPE).into());
+        }
+        let versions = store::delivery_versions(&mut conn, id).await?;
+        Ok(Response::new(pb::ListDeliveryVersionsResponse { delivery: Some(delivery.to_proto()), versions }))
     }
 
     #[tracing::instrument(skip_all)]

@@ -102,6 +102,12 @@ pub fn may_read(p: &Principal, site: Uuid, customer: Uuid) -> bool {
     }
 }
 
+/// May the caller read this site's deliveries? Who reads its orders, and the
+/// production system that confirms them (within its customer grant).
+pub fn may_read_deliveries(p: &Principal, site: Uuid, customer: Uuid) -> bool {
+    may_read(p, site, customer) || (may_confirm_deliveries(p) && p.customer_id.is_none_or(|c| c == customer))
+}
+
 /// Staff and the production system confirm deliveries.
 pub fn may_confirm_deliveries(p: &Principal) -> bool {
     p.is_enterprise() || (p.role == Role::SystemClient && granted(p, "deliveries:write"))
