@@ -704,3 +704,118 @@ async fn delivery_confirmations_are_idempotent_change_nothing_when_repeated_and_
     assert_eq!(code(env.ordering.list_delivery_versions(env.req(ask(&uuid::Uuid::new_v4().to_string()), &t)).await), Code::NotFound);
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_wide_reads_stay_within_the_callers_scope() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let customer = uuid::Uuid::parse_str(&w.customer).ok();
+    let site_user = env.issuer().token_for(Role::SiteUser, customer, uuid::Uuid::parse_str(&w.site).ok(), vec![]).unwrap();
+    let contact = env.issuer().token_for(Role::CustomerContact, customer, None, vec![]).unwrap();
+    // Another customer with its own agreement.
+    let other = env.internal_customer("OTH").await.id;
+    let other_site = env.site(&other, "OTH-1", contracts::SiteKind::School).await.id;
+    let other_agreement = env.agreement(&other, far_day().year(), &[&other_site], &[ServiceLine::Meals], false).await.id;
+    let mine = env
+        .client
+        .list_agreements(env.req(contracts::ListAgreementsRequest { customer_id: w.customer.clone(), year: far_day().year(), ..Default::default() }, &t))
+        .await
+        .unwrap()
+        .into_inner()
+        .agreements[0]
+        .id
+        .clone();
+
+    // Budget usage: a site user sees only their own site (gRPC and REST), the contract contact every site.
+    let year = far_day().year();
+    for site in [&w.site, &w.other_site] {
+        let budget = pb::Budget { site_id: site.clone(), product_code: "LOUNAS-PK".into(), year, quantity: 19_000, ..Default::default() };
+        env.ordering.set_budget(env.req(pb::SetBudgetRequest { budget: Some(budget) }, &t)).await.unwrap();
+    }
+    let usage = |token: &str| {
+        let req = env.req(pb::GetBudgetUsageRequest { customer_id: w.customer.clone(), year, as_of: None }, token);
+        let mut client = env.ordering.clone();
+        async move { client.get_budget_usage(req).await.unwrap().into_inner().usage }
+    };
+    let sites = |rows: Vec<pb::BudgetUsage>| rows.into_iter().map(|u| u.site_id).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(sites(usage(&site_user).await), [w.site.clone()].into());
+    assert_eq!(sites(usage(&contact).await), [w.site.clone(), w.other_site.clone()].into());
+    let rest: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/budget-usage?customerId={}&year={year}", env.http, w.customer))
+        .bearer_auth(&site_user)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["usage"].as_array().map(Vec::len), Some(1), "{rest}");
+
+    // A system client without an orders grant reads no orders, deliveries or late changes, nor budgets.
+    let registry_only = env.issuer().token_for(Role::SystemClient, customer, None, vec!["registry:read".into()]).unwrap();
+    let period = |customer_id: &str| pb::ListOrdersRequest {
+        customer_id: customer_id.into(),
+        from: Some(d(far_day())),
+        to: Some(d(far_day())),
+        ..Default::default()
+    };
+    assert_eq!(code(env.ordering.list_orders(env.req(period(""), &registry_only)).await), Code::PermissionDenied);
+    let deliveries = pb::ListDeliveriesRequest { from: Some(d(today())), to: Some(d(today())), ..Default::default() };
+    assert_eq!(code(env.ordering.list_deliveries(env.req(deliveries, &registry_only)).await), Code::PermissionDenied);
+    assert_eq!(code(env.ordering.list_late_changes(env.req(pb::ListLateChangesRequest::default(), &registry_only)).await), Code::PermissionDenied);
+    let budget = pb::GetBudgetUsageRequest { customer_id: w.customer.clone(), year, as_of: None };
+    assert_eq!(code(env.ordering.get_budget_usage(env.req(budget, &registry_only)).await), Code::PermissionDenied);
+
+    // MaterializeStandingOrders keeps to a system client's customer.
+    let pattern = pb::SetStandingOrderRequest {
+        site_id: w.site.clone(),
+        product_code: "VALIPALA".into(),
+        valid_from: Some(d(far_day())),
+        valid_to: Some(d(far_day())),
+        weekday_quantities: vec![4; 7],
+        ..Default::default()
+    };
+    env.ordering.set_standing_order(env.req(pattern, &t)).await.unwrap();
+    let other_system =
+        env.issuer().token_for(Role::SystemClient, uuid::Uuid::parse_str(&other).ok(), None, vec!["orders:write".into()]).unwrap();
+    let materialize = |site_id: &str| pb::MaterializeStandingOrdersRequest { from: Some(d(far_day())), to: Some(d(far_day())), site_id: site_id.into() };
+    let m = env.ordering.materialize_standing_orders(env.req(materialize(""), &other_system)).await.unwrap().into_inner();
+    assert_eq!(m.created, 0, "another customer's standing orders are not this client's to materialize");
+    assert_eq!(code(env.ordering.materialize_standing_orders(env.req(materialize(&w.site), &other_system)).await), Code::PermissionDenied);
+    let m = env.ordering.materialize_standing_orders(env.req(materialize(""), &t)).await.unwrap().into_inner();
+    assert_eq!(m.created, 1);
+
+    // Cut-off rules: the defaults and the caller's own agreements' rules; staff see all.
+    wait_until("ordering has the other customer's agreement", std::time::Duration::from_secs(30), || {
+        let rule = pb::CutoffRule { agreement_id: other_agreement.clone(), service_line: "meals".into(), working_days: 3, hour: 10 };
+        let (mut client, req) = (env.ordering.clone(), env.req(pb::SetCutoffRuleRequest { rule: Some(rule) }, &t));
+        async move { client.set_cutoff_rule(req).await.is_ok() }
+    })
+    .await;
+    let rule = pb::CutoffRule { agreement_id: mine.clone(), service_line: "meals".into(), working_days: 4, hour: 9 };
+    env.ordering.set_cutoff_rule(env.req(pb::SetCutoffRuleRequest { rule: Some(rule) }, &t)).await.unwrap();
+    let agreements = |token: &str| {
+        let req = env.req(pb::ListCutoffRulesRequest {}, token);
+        let mut client = env.ordering.clone();
+        async move {
+            let rules = client.list_cutoff_rules(req).await.unwrap().into_inner().rules;
+            assert!(rules.iter().any(|r| r.agreement_id.is_empty() && r.service_line == "meals"), "the defaults are for everyone");
+            rules.into_iter().filter(|r| !r.agreement_id.is_empty()).map(|r| r.agreement_id).collect::<std::collections::BTreeSet<_>>()
+        }
+    };
+    assert_eq!(agreements(&contact).await, [mine.clone()].into());
+    assert_eq!(agreements(&site_user).await, [mine.clone()].into());
+    assert_eq!(agreements(&t).await, [mine.clone(), other_agreement.clone()].into());
+    let rest: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/cutoff-rules", env.http))
+        .bearer_auth(&contact)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!rest.to_string().contains(&other_agreement), "{rest}");
+    env.cleanup().await;
+}

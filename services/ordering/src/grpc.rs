@@ -441,13 +441,11 @@ impl OrderingService for OrderingApi {
         let as_of = v.date("as_of", r.as_of.as_ref(), false);
         v.finish()?;
         let customer = customer.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
-        if !domain::may_read_budget(&p, customer) {
-            return Err(AppError::denied("this customer is outside your scope").into());
-        }
+        let site = domain::budget_scope(&p, customer)?;
         let period =
             domain::BudgetPeriod::new(r.year, as_of.unwrap_or_else(calendar::today)).ok_or_else(|| AppError::invalid("year", "invalid"))?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
-        let rows = store::budget_usage(&mut conn, customer, r.year, period.start, period.as_of).await?;
+        let rows = store::budget_usage(&mut conn, customer, site, r.year, period.start, period.as_of).await?;
         let usage = rows
             .into_iter()
             .map(|b| {
@@ -554,7 +552,15 @@ impl OrderingService for OrderingApi {
         v.finish()?;
         let (Some(from), Some(to)) = (from, to) else { return Err(AppError::invalid("from", "is required").into()) };
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
-        let m = standing::materialize(&mut tx, from, to, site, &p.subject).await?;
+        // A system client granted one customer materializes only that customer's standing orders.
+        let customer = domain::customer_restriction(&p)?;
+        if let Some(s) = site {
+            let (c, _) = domain::readable_site(&p, s, store::site(&mut tx, s).await?)?;
+            if !domain::may_order(&p, s, c) {
+                return Err(AppError::denied(domain::OUTSIDE_SCOPE).into());
+            }
+        }
+        let m = standing::materialize(&mut tx, from, to, (site, customer), &p.subject).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(pb::MaterializeStandingOrdersResponse {
             created: m.created,
@@ -591,9 +597,11 @@ impl OrderingService for OrderingApi {
 
     #[tracing::instrument(skip_all)]
     async fn list_cutoff_rules(&self, req: Request<pb::ListCutoffRulesRequest>) -> R<pb::ListCutoffRulesResponse> {
-        auth::authenticate(&self.verifier, &req).await?;
+        let p = auth::authenticate(&self.verifier, &req).await?;
+        // The defaults, and per-agreement rules of the caller's own customer only (staff: all).
+        let customer = domain::customer_restriction(&p)?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
-        let rules = store::cutoff_rules(&mut conn)
+        let rules = store::cutoff_rules(&mut conn, customer)
             .await?
             .into_iter()
             .map(|(a, service_line, working_days, hour)| pb::CutoffRule {

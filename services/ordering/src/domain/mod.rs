@@ -127,10 +127,31 @@ pub fn readable_site(p: &Principal, site: Uuid, found: Option<(Uuid, String)>) -
     Ok((customer, name))
 }
 
+/// A system client reads orders, late changes and deliveries only with a grant for them.
+fn check_system_reads(p: &Principal, deliveries: bool) -> Result<(), AppError> {
+    let grant = granted(p, "orders:read") || granted(p, "orders:write") || (deliveries && granted(p, "deliveries:write"));
+    if p.role == Role::SystemClient && !grant {
+        return Err(AppError::denied("this client has no grant to read orders"));
+    }
+    Ok(())
+}
+
+/// The customer a customer-wide read is narrowed to: none for staff and
+/// city-wide system clients, the grant's customer for a restricted system
+/// client, the caller's own customer for customer contacts and site users.
+pub fn customer_restriction(p: &Principal) -> Result<Option<Uuid>, AppError> {
+    match p.role {
+        Role::EnterpriseAdmin | Role::EnterpriseStaff => Ok(None),
+        Role::SystemClient => Ok(p.customer_id),
+        Role::CustomerContact | Role::SiteUser => p.customer_id.map(Some).ok_or_else(|| AppError::denied("no scope")),
+    }
+}
+
 /// The (site, customer) filters of ListOrders. A `site` asked for has been
 /// checked with [`readable_site`]; without one, callers other than staff and
 /// system clients are narrowed to their own site or customer.
 pub fn orders_filter(p: &Principal, site: Option<Uuid>, customer: Option<Uuid>) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    check_system_reads(p, false)?;
     let (mut site_filter, mut customer_filter) = (site, customer);
     match (site, p.role) {
         (Some(_), _) => {}
@@ -147,6 +168,7 @@ pub fn orders_filter(p: &Principal, site: Option<Uuid>, customer: Option<Uuid>) 
 
 /// The (site, customer) filters of ListDeliveries (a `site` asked for has been checked).
 pub fn deliveries_filter(p: &Principal, site: Option<Uuid>, customer: Option<Uuid>) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    check_system_reads(p, true)?;
     if site.is_some() {
         return Ok((site, customer));
     }
@@ -169,6 +191,7 @@ pub fn late_changes_check_site(p: &Principal, site: Option<Uuid>) -> Option<Uuid
 
 /// The (site, customer) filters of ListLateChanges.
 pub fn late_changes_filter(p: &Principal, site: Option<Uuid>) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    check_system_reads(p, false)?;
     if p.is_enterprise() || site.is_some() {
         Ok((site, None))
     } else if p.role == Role::SiteUser {
@@ -178,9 +201,18 @@ pub fn late_changes_filter(p: &Principal, site: Option<Uuid>) -> Result<(Option<
     }
 }
 
-/// Budget usage: staff, or the caller's own customer.
-pub fn may_read_budget(p: &Principal, customer: Uuid) -> bool {
-    p.is_enterprise() || p.customer_id == Some(customer)
+/// Budget usage of a customer: staff see it all, the customer's contacts and
+/// a system client granted that customer (with an orders grant) the customer's,
+/// a site user only their own site's. `Ok(Some(site))` narrows the rows to one site.
+pub fn budget_scope(p: &Principal, customer: Uuid) -> Result<Option<Uuid>, AppError> {
+    let outside = || AppError::denied("this customer is outside your scope");
+    match p.role {
+        Role::EnterpriseAdmin | Role::EnterpriseStaff => Ok(None),
+        Role::SiteUser if p.customer_id == Some(customer) => p.site_id.map(Some).ok_or_else(outside),
+        Role::CustomerContact if p.customer_id == Some(customer) => Ok(None),
+        Role::SystemClient if p.customer_id.is_none_or(|c| c == customer) => check_system_reads(p, true).map(|()| None),
+        _ => Err(outside()),
+    }
 }
 
 // ---------- the loaded context ----------

@@ -261,7 +261,14 @@ fn scope_predicates() {
     assert!(may_confirm_deliveries(&staff()) && may_confirm_deliveries(&system(None, &["deliveries:write"])));
     assert!(!may_confirm_deliveries(&contact) && !may_confirm_deliveries(&system(None, &["orders:write"])));
     assert!(may_materialize(&system(None, &["orders:write"])) && !may_materialize(&site_user()));
-    assert!(may_read_budget(&contact, CUSTOMER) && !may_read_budget(&contact, OTHER_CUSTOMER));
+    assert_eq!(budget_scope(&contact, CUSTOMER).unwrap(), None);
+    assert!(budget_scope(&contact, OTHER_CUSTOMER).is_err());
+    assert_eq!(budget_scope(&site_user(), CUSTOMER).unwrap(), Some(SITE), "a site user sees only their site");
+    assert!(budget_scope(&system(None, &["registry:read"]), CUSTOMER).is_err());
+    assert!(budget_scope(&system(Some(OTHER_CUSTOMER), &["orders:read"]), CUSTOMER).is_err());
+    assert_eq!(customer_restriction(&site_user()).unwrap(), Some(CUSTOMER));
+    assert_eq!(customer_restriction(&system(None, &["orders:write"])).unwrap(), None);
+    assert!(customer_restriction(&principal(Role::CustomerContact, None, None, &[])).is_err());
     assert_eq!(readable_site(&site_user(), SITE, Some((CUSTOMER, "A".into()))).unwrap(), (CUSTOMER, "A".into()));
     assert_eq!(readable_site(&site_user(), SITE, None).unwrap_err().code, kumppani_platform::ErrorCode::NotFound);
     assert_eq!(
@@ -286,6 +293,8 @@ fn list_filters_narrow_callers_to_their_scope() {
     assert_eq!(late_changes_filter(&contact, None).unwrap(), (None, Some(CUSTOMER)));
     assert_eq!(late_changes_filter(&site_user(), None).unwrap(), (Some(SITE), None));
     assert!(late_changes_filter(&principal(Role::SystemClient, None, None, &[]), None).is_err());
+    let ungranted = principal(Role::SystemClient, None, None, &["registry:read"]);
+    assert!(orders_filter(&ungranted, None, None).is_err() && deliveries_filter(&ungranted, None, None).is_err());
     assert_eq!(late_changes_check_site(&staff(), Some(SITE)), None);
     assert_eq!(late_changes_check_site(&contact, Some(SITE)), Some(SITE));
 }

@@ -378,18 +378,27 @@ pub struct BudgetRow {
     pub delivered: Option<i64>,
 }
 
-/// A customer's budgets of a year with what was delivered in [from, to].
-pub async fn budget_usage(conn: &mut PgConnection, customer: Uuid, year: i32, from: NaiveDate, to: NaiveDate) -> Result<Vec<BudgetRow>> {
+/// A customer's budgets of a year (optionally of one site) with what was delivered in [from, to].
+pub async fn budget_usage(
+    conn: &mut PgConnection,
+    customer: Uuid,
+    site: Option<Uuid>,
+    year: i32,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<BudgetRow>> {
     Ok(sqlx::query_as(
         "SELECT b.site_id, s.name AS site_name, b.product_code, b.quantity,
                 (SELECT sum(d.quantity)::bigint FROM deliveries d WHERE d.site_id = b.site_id AND d.product_code = b.product_code
                    AND d.service_day BETWEEN $3 AND $4) AS delivered
-         FROM budgets b LEFT JOIN sites s ON s.id = b.site_id WHERE b.customer_id = $1 AND b.year = $2 ORDER BY s.name, b.product_code",
+         FROM budgets b LEFT JOIN sites s ON s.id = b.site_id
+         WHERE b.customer_id = $1 AND b.year = $2 AND ($5::uuid IS NULL OR b.site_id = $5) ORDER BY s.name, b.product_code",
     )
     .bind(customer)
     .bind(year)
     .bind(from)
     .bind(to)
+    .bind(site)
     .fetch_all(conn)
     .await?)
 }
@@ -418,11 +427,15 @@ pub async fn set_cutoff_rule(
     Ok(())
 }
 
-/// Every cut-off rule: (agreement or none for the default, service line, working days, hour), defaults first.
-pub async fn cutoff_rules(conn: &mut PgConnection) -> Result<Vec<(Option<Uuid>, String, i32, i32)>> {
+/// The cut-off rules: (agreement or none for the default, service line, working days, hour), defaults first;
+/// with `customer`, the defaults and that customer's agreements' rules only.
+pub async fn cutoff_rules(conn: &mut PgConnection, customer: Option<Uuid>) -> Result<Vec<(Option<Uuid>, String, i32, i32)>> {
     Ok(sqlx::query_as(
-        "SELECT agreement_id, service_line, working_days, hour FROM cutoff_rules ORDER BY agreement_id NULLS FIRST, service_line",
+        "SELECT agreement_id, service_line, working_days, hour FROM cutoff_rules
+         WHERE agreement_id IS NULL OR $1::uuid IS NULL OR agreement_id IN (SELECT id FROM agreements WHERE customer_id = $1)
+         ORDER BY agreement_id NULLS FIRST, service_line",
     )
+    .bind(customer)
     .fetch_all(conn)
     .await?)
 }

@@ -6,15 +6,23 @@ use super::*;
 
 type PatternRow = (Uuid, Uuid, String, String, NaiveDate, NaiveDate, Vec<i32>, bool, String, DateTime<Utc>);
 
-/// The standing orders valid on some day of [from, to], optionally of one site.
-pub async fn patterns(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate, site: Option<Uuid>) -> Result<Vec<Pattern>> {
+/// The standing orders valid on some day of [from, to], optionally of one site and/or customer.
+pub async fn patterns(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    site: Option<Uuid>,
+    customer: Option<Uuid>,
+) -> Result<Vec<Pattern>> {
     let rows: Vec<PatternRow> = sqlx::query_as(
         "SELECT site_id, customer_id, product_code, diet, valid_from, valid_to, weekday_quantities, include_holidays, channel, created_at
-         FROM standing_orders WHERE valid_from <= $2 AND valid_to >= $1 AND ($3::uuid IS NULL OR site_id = $3)",
+         FROM standing_orders WHERE valid_from <= $2 AND valid_to >= $1 AND ($3::uuid IS NULL OR site_id = $3)
+         AND ($4::uuid IS NULL OR customer_id = $4)",
     )
     .bind(from)
     .bind(to)
     .bind(site)
+    .bind(customer)
     .fetch_all(conn)
     .await?;
     Ok(rows
