@@ -205,7 +205,7 @@ impl ContractsService for ContractsApi {
         let after: Option<(String, Uuid)> = v.page_token("page_token", &r.page_token);
         let query = v.text("query", &r.query, 100, false);
         v.finish()?;
-        if p.role == auth::Role::SystemClient && !p.may_see_customer(Uuid::nil()) {
+        if p.role == auth::Role::SystemClient && !p.has_grant("registry:read") {
             return Err(AppError::denied("this client has no registry:read grant").into());
         }
         let mut conn = self.conn().await?;
@@ -377,7 +377,8 @@ impl ContractsService for ContractsApi {
                 return Err(AppError::denied("this customer is outside your scope").into());
             }
             customer_id = Some(scope);
-        } else if !p.is_enterprise() && !p.may_see_customer(Uuid::nil()) {
+        }
+        if !p.may_see_customer(customer_id.unwrap_or_default()) {
             return Err(AppError::denied("this client has no registry:read grant").into());
         }
         let mut conn = self.conn().await?;
@@ -646,7 +647,8 @@ impl ContractsService for ContractsApi {
                 return Err(AppError::denied("this customer is outside your scope").into());
             }
             customer_id = Some(scope);
-        } else if !p.is_enterprise() && !p.may_see_customer(Uuid::nil()) {
+        }
+        if !p.may_see_customer(customer_id.unwrap_or_default()) {
             return Err(AppError::denied("this client has no registry:read grant").into());
         }
         let mut conn = self.conn().await?;
