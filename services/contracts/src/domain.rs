@@ -46,6 +46,16 @@ pub use kumppani_platform::convert::service_line_from as line_from;
 pub fn line_text(v: i32) -> Option<&'static str> {
     kumppani_platform::convert::service_line_text(v).filter(|t| *t != "development")
 }
+/// The statuses of an agreement that has been signed.
+pub const SIGNED_STATUSES: [&str; 3] = ["signed", "active", "expired"];
+
+/// The operational level (site users) sees an agreement once it is signed:
+/// drafts and agreements in negotiation are the contract level's and staff's
+/// (their terms and prices may still change); annexes become readable to the
+/// site with the signature.
+pub fn visible_to_operational_level(status: &str) -> bool {
+    SIGNED_STATUSES.contains(&status)
+}
 kumppani_platform::text_enum!(amendment_status_text, amendment_status_from, pb::AmendmentStatus, {
     Proposed => "proposed", Approved => "approved", Rejected => "rejected",
 });

@@ -72,6 +72,9 @@ impl ContractsApi {
         if !p.may_see_customer(row.customer_id) {
             return Err(AppError::denied("this agreement is outside your scope"));
         }
+        if p.role == auth::Role::SiteUser && !domain::visible_to_operational_level(&row.status) {
+            return Err(AppError::denied("the agreement is not signed yet: the site sees it once it is signed"));
+        }
         store::load_agreement(conn, id, p.site_scope()).await?.ok_or_else(|| AppError::not_found("agreement"))
     }
 
@@ -184,7 +187,15 @@ impl ContractsService for ContractsApi {
         let contacts = store::list_contacts(&mut conn, id, None).await.map_err(AppError::from)?;
         let agreements = store::list_agreements(
             &mut conn,
-            &store::AgreementFilter { customer_id: Some(id), year: None, status: None, covering_site: None, after: None, limit: 100 },
+            &store::AgreementFilter {
+                customer_id: Some(id),
+                year: None,
+                status: None,
+                covering_site: None,
+                signed_only: false,
+                after: None,
+                limit: 100,
+            },
         )
         .await
         .map_err(AppError::from)?;
@@ -353,6 +364,7 @@ impl ContractsService for ContractsApi {
             year: None,
             status: None,
             covering_site: Some(id),
+            signed_only: p.role == auth::Role::SiteUser,
             after: None,
             limit: 20,
         };
@@ -652,7 +664,8 @@ impl ContractsService for ContractsApi {
             return Err(AppError::denied("this client has no registry:read grant").into());
         }
         let mut conn = self.conn().await?;
-        let filter = store::AgreementFilter { customer_id, year, status, covering_site: p.site_scope(), after, limit: limit + 1 };
+        let (covering_site, signed_only) = (p.site_scope(), p.role == auth::Role::SiteUser);
+        let filter = store::AgreementFilter { customer_id, year, status, covering_site, signed_only, after, limit: limit + 1 };
         let mut agreements = store::list_agreements(&mut conn, &filter).await.map_err(AppError::from)?;
         let next_page_token = next_page(&mut agreements, limit, |a| (a.year, a.customer_name.to_lowercase(), a.id.clone()));
         Ok(Response::new(pb::ListAgreementsResponse { agreements, next_page_token }))

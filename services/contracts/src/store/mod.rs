@@ -423,6 +423,8 @@ pub struct AgreementFilter {
     pub status: Option<&'static str>,
     /// Site users: only agreements with a line covering this site.
     pub covering_site: Option<Uuid>,
+    /// Site users: only signed agreements ([`domain::visible_to_operational_level`]).
+    pub signed_only: bool,
     pub after: Option<(i32, String, Uuid)>,
     pub limit: i64,
 }
@@ -440,6 +442,7 @@ pub async fn list_agreements(conn: &mut PgConnection, f: &AgreementFilter) -> Re
            AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM agreement_line_sites ls JOIN agreement_lines l ON l.id = ls.line_id
                                             WHERE l.agreement_id = a.id AND ls.site_id = $4))
            AND ($5::int IS NULL OR (-a.year, lower(c.name), a.id) > (-$5, $6, $7))
+           AND (NOT $9 OR a.status = ANY($10))
          ORDER BY -a.year, lower(c.name), a.id LIMIT $8"
     )))
     .bind(f.customer_id)
@@ -450,6 +453,8 @@ pub async fn list_agreements(conn: &mut PgConnection, f: &AgreementFilter) -> Re
     .bind(after_name)
     .bind(after_id)
     .bind(f.limit)
+    .bind(f.signed_only)
+    .bind(&domain::SIGNED_STATUSES[..])
     .fetch_all(conn)
     .await?;
     Ok(rows.iter().map(AgreementRow::summary).collect())
