@@ -636,3 +636,55 @@ async fn delivery_confirmations_are_idempotent_change_nothing_when_repeated_and_
     assert_eq!(code(env.ordering.list_delivery_versions(env.req(ask(&uuid::Uuid::new_v4().to_string()), &t)).await), Code::NotFound);
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_in_text_are_field_errors_not_server_errors() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let nul = |s: &str| format!("{s}\0x");
+    let one = |l: pb::OrderLine| pb::PlaceOrderRequest { line: Some(l), ..Default::default() };
+    assert_eq!(violations(env.ordering.place_order(env.req(one(line(&w.site, far_day(), "LOUNAS-PK", &nul("kasvis"), 2)), &t)).await), vec!["line.diet"]);
+    assert_eq!(violations(env.ordering.place_order(env.req(one(line(&w.site, far_day(), &nul("LOUNAS"), "", 2)), &t)).await), vec!["line.product_code"]);
+    let batch = pb::PlaceOrdersRequest {
+        lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "\u{1b}[31m", 2), line(&w.site, far_day(), "LOUNAS-PK", "", 2)],
+        ..Default::default()
+    };
+    let r = env.ordering.place_orders(env.req(batch, &t)).await.unwrap().into_inner();
+    assert_eq!((r.accepted, r.rejected, r.results[0].error_field.as_str()), (1, 1, "diet"));
+    let key = pb::PlaceOrdersRequest { lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "", 3)], idempotency_key: nul("k"), channel: 0 };
+    assert_eq!(violations(env.ordering.place_orders(env.req(key, &t)).await), vec!["idempotency_key"]);
+    let deliver = pb::ConfirmDeliveriesRequest {
+        lines: vec![line(&w.site, today() - chrono::Duration::days(1), "LOUNAS-PK", &nul(""), 2)],
+        correction_reason: nul("syy"),
+        ..Default::default()
+    };
+    let mut fields = violations(env.ordering.confirm_deliveries(env.req(deliver, &t)).await);
+    fields.sort();
+    assert_eq!(fields, vec!["correction_reason", "lines[0].diet"]);
+    let closure = pb::AddClosureRequest { site_id: w.site.clone(), from: Some(d(far_day())), to: Some(d(far_day())), reason: nul("Remontti") };
+    assert_eq!(violations(env.ordering.add_closure(env.req(closure, &t)).await), vec!["reason"]);
+    let decide = pb::DecideLateChangeRequest { id: uuid::Uuid::new_v4().to_string(), accept: false, reason: nul("Ei") };
+    assert_eq!(violations(env.ordering.decide_late_change(env.req(decide, &t)).await), vec!["reason"]);
+    let standing = pb::SetStandingOrderRequest {
+        site_id: w.site.clone(),
+        product_code: nul("VALIPALA"),
+        diet: nul(""),
+        valid_from: Some(d(far_day())),
+        valid_to: Some(d(far_day())),
+        weekday_quantities: vec![1; 7],
+        include_holidays: false,
+    };
+    let mut fields = violations(env.ordering.set_standing_order(env.req(standing, &t)).await);
+    fields.sort();
+    assert_eq!(fields, vec!["diet", "product_code"]);
+    let budget = pb::Budget { site_id: w.site.clone(), product_code: nul("LOUNAS"), year: far_day().year(), quantity: 1, ..Default::default() };
+    assert_eq!(violations(env.ordering.set_budget(env.req(pb::SetBudgetRequest { budget: Some(budget) }, &t)).await), vec!["budget.product_code"]);
+    // Over REST a NUL in a body is a 422 naming the field.
+    let body = serde_json::json!({"line": {"siteId": w.site, "serviceDay": {"year": far_day().year(), "month": 3, "day": 2},
+                                           "productCode": "LOUNAS-PK", "diet": "a\u{0}b", "quantity": 1}});
+    let rest = reqwest::Client::new().post(format!("{}/api/v1/orders", env.http)).bearer_auth(&t).json(&body).send().await.unwrap();
+    assert_eq!(rest.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(rest.text().await.unwrap().contains("line.diet"));
+    env.cleanup().await;
+}

@@ -11,7 +11,7 @@ use kumppani_platform::AppError;
 use kumppani_platform::auth::{self, Principal, Role, Verifier};
 use kumppani_platform::calendar;
 use kumppani_platform::convert::timestamp as ts;
-use kumppani_platform::validate::{Violations, id_arg};
+use kumppani_platform::validate::{Violations, has_control, id_arg};
 use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::ordering::v1::ordering_service_server::OrderingService;
 use prost::Message;
@@ -36,6 +36,11 @@ fn line_result(index: usize, outcome: pb::OrderOutcome) -> pb::LineResult {
 /// An order line's ids and date; the rest is for [`domain::classify`].
 fn parse_line(line: &pb::OrderLine) -> Result<domain::OrderLine<'_>, Rejection> {
     let site = Uuid::parse_str(&line.site_id).map_err(|_| Rejection::new("site_id", "must be a UUID"))?;
+    for (field, text) in [("product_code", &line.product_code), ("diet", &line.diet)] {
+        if has_control(text) {
+            return Err(Rejection::new(field, "must not contain control characters"));
+        }
+    }
     let day = line
         .service_day
         .as_ref()
@@ -292,8 +297,7 @@ impl OrderingService for OrderingApi {
         let r = req.into_inner();
         let mut v = Violations::default();
         let id = v.uuid("id", &r.id, true);
-        v.check(r.accept || !r.reason.trim().is_empty(), "reason", "is required when declining: the site sees it");
-        v.check(r.reason.chars().count() <= 2000, "reason", "must be at most 2000 characters");
+        let reason = v.text("reason", &r.reason, 2000, !r.accept);
         v.finish()?;
         let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
@@ -304,7 +308,7 @@ impl OrderingService for OrderingApi {
             store::upsert_orders(&mut tx, &[placement], &row.channel, &p.subject, "late_change").await?;
         }
         let status = if r.accept { "accepted" } else { "declined" };
-        let decided = store::decide_late_change(&mut tx, id, status, &p.subject, r.reason.trim()).await?;
+        let decided = store::decide_late_change(&mut tx, id, status, &p.subject, &reason).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(decided.to_proto()))
     }
@@ -327,9 +331,8 @@ impl OrderingService for OrderingApi {
         for (i, l) in r.lines.iter().enumerate() {
             let site = v.uuid(&format!("lines[{i}].site_id"), &l.site_id, true);
             let day = v.date(&format!("lines[{i}].service_day"), l.service_day.as_ref(), true);
-            if l.product_code.is_empty() {
-                v.add(format!("lines[{i}].product_code"), "is required");
-            }
+            let product = v.text(&format!("lines[{i}].product_code"), &l.product_code, 60, true);
+            let diet = v.text(&format!("lines[{i}].diet"), &l.diet, domain::MAX_DIET_CHARS, false);
             if !(0..=domain::MAX_QUANTITY).contains(&l.quantity) {
                 v.add(format!("lines[{i}].quantity"), format!("must be between 0 and {}", domain::MAX_QUANTITY));
             }
@@ -337,7 +340,7 @@ impl OrderingService for OrderingApi {
                 v.check(d <= today, &format!("lines[{i}].service_day"), "deliveries are confirmed for days that have come");
             }
             if let (Some(s), Some(d)) = (site, day) {
-                let key = (s, d, l.product_code.clone(), domain::normalize_diet(&l.diet));
+                let key = (s, d, product, domain::normalize_diet(&diet));
                 if !seen.insert(key.clone()) {
                     v.add(format!("lines[{i}]"), "the same site, day, product and diet appears twice");
                 }
@@ -422,13 +425,13 @@ impl OrderingService for OrderingApi {
         let site = v.uuid("budget.site_id", &b.site_id, true);
         v.year("budget.year", b.year, true);
         v.check(b.quantity >= 0, "budget.quantity", "must not be negative");
-        v.check(!b.product_code.is_empty(), "budget.product_code", "is required");
+        let product = v.text("budget.product_code", &b.product_code, 60, true);
         v.finish()?;
         let site = site.ok_or_else(|| AppError::invalid("budget.site_id", "is required"))?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         let (customer, _) = domain::readable_site(&p, site, store::site(&mut conn, site).await?)?;
-        store::set_budget(&mut conn, customer, site, &b.product_code, b.year, b.quantity, &p.subject).await?;
-        Ok(Response::new(pb::Budget { customer_id: customer.to_string(), ..b }))
+        store::set_budget(&mut conn, customer, site, &product, b.year, b.quantity, &p.subject).await?;
+        Ok(Response::new(pb::Budget { customer_id: customer.to_string(), product_code: product, ..b }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -473,7 +476,8 @@ impl OrderingService for OrderingApi {
         let site = v.uuid("site_id", &r.site_id, true);
         let from = v.date("valid_from", r.valid_from.as_ref(), true);
         let to = v.date("valid_to", r.valid_to.as_ref(), true);
-        v.check(!r.product_code.is_empty(), "product_code", "is required");
+        let product_code = v.text("product_code", &r.product_code, 60, true);
+        let diet = v.text("diet", &r.diet, domain::MAX_DIET_CHARS, false);
         v.check(r.weekday_quantities.len() == 7, "weekday_quantities", "give seven quantities, Monday first");
         for (i, q) in r.weekday_quantities.iter().enumerate() {
             v.check((0..=domain::MAX_QUANTITY).contains(q), &format!("weekday_quantities[{i}]"), "must be between 0 and 100000");
@@ -486,8 +490,8 @@ impl OrderingService for OrderingApi {
         let (Some(site), Some(from), Some(to)) = (site, from, to) else { return Err(AppError::invalid("site_id", "is required").into()) };
         let new = NewStandingOrder {
             site,
-            product_code: r.product_code,
-            diet: r.diet,
+            product_code,
+            diet,
             from,
             to,
             weekday_quantities: r.weekday_quantities,
@@ -515,7 +519,7 @@ impl OrderingService for OrderingApi {
         let site = v.uuid("site_id", &r.site_id, true);
         let from = v.date("from", r.from.as_ref(), true);
         let to = v.date("to", r.to.as_ref(), true);
-        v.check(!r.reason.trim().is_empty(), "reason", "is required");
+        let reason = v.text("reason", &r.reason, 500, true);
         if let (Some(f), Some(t)) = (from, to) {
             v.check(f <= t && (t - f).num_days() <= 366, "to", "must be on or after `from`, at most a year later");
             let earliest = domain::earliest_closure_day(p.is_enterprise(), calendar::today(), Utc::now());
@@ -527,7 +531,7 @@ impl OrderingService for OrderingApi {
         }
         v.finish()?;
         let (Some(site), Some(from), Some(to)) = (site, from, to) else { return Err(AppError::invalid("site_id", "is required").into()) };
-        let closure = standing::add_closure(&self.pool, &p, site, from, to, r.reason.trim().to_owned()).await?;
+        let closure = standing::add_closure(&self.pool, &p, site, from, to, reason).await?;
         Ok(Response::new(closure.to_proto()))
     }
 
