@@ -665,12 +665,8 @@ async fn the_operational_level_sees_an_agreement_once_it_is_signed() {
     let get = |id: &str| pb::GetAgreementRequest { id: id.into() };
     assert!(grpc.get_agreement(env.req(get(&signed), &site_user)).await.is_ok());
     assert_eq!(code(grpc.get_agreement(env.req(get(&negotiated), &site_user)).await), Code::PermissionDenied);
-    let rest = reqwest::Client::new()
-        .get(format!("{}/api/v1/agreements/{negotiated}", env.http))
-        .bearer_auth(&site_user)
-        .send()
-        .await
-        .unwrap();
+    let rest =
+        reqwest::Client::new().get(format!("{}/api/v1/agreements/{negotiated}", env.http)).bearer_auth(&site_user).send().await.unwrap();
     assert_eq!(rest.status(), reqwest::StatusCode::FORBIDDEN);
     // The contract level and staff see the agreement in negotiation.
     let mut both = vec![signed.clone(), negotiated.clone()];

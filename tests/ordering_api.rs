@@ -545,7 +545,9 @@ async fn only_the_sites_open_days_can_be_ordered() {
     }
     let m = env
         .ordering
-        .materialize_standing_orders(env.req(pb::MaterializeStandingOrdersRequest { from: Some(d(monday)), to: Some(d(sunday)), site_id: String::new() }, &t))
+        .materialize_standing_orders(
+            env.req(pb::MaterializeStandingOrdersRequest { from: Some(d(monday)), to: Some(d(sunday)), site_id: String::new() }, &t),
+        )
         .await
         .unwrap()
         .into_inner();
@@ -644,8 +646,14 @@ async fn control_characters_in_text_are_field_errors_not_server_errors() {
     let w = world(&mut env).await;
     let nul = |s: &str| format!("{s}\0x");
     let one = |l: pb::OrderLine| pb::PlaceOrderRequest { line: Some(l), ..Default::default() };
-    assert_eq!(violations(env.ordering.place_order(env.req(one(line(&w.site, far_day(), "LOUNAS-PK", &nul("kasvis"), 2)), &t)).await), vec!["line.diet"]);
-    assert_eq!(violations(env.ordering.place_order(env.req(one(line(&w.site, far_day(), &nul("LOUNAS"), "", 2)), &t)).await), vec!["line.product_code"]);
+    assert_eq!(
+        violations(env.ordering.place_order(env.req(one(line(&w.site, far_day(), "LOUNAS-PK", &nul("kasvis"), 2)), &t)).await),
+        vec!["line.diet"]
+    );
+    assert_eq!(
+        violations(env.ordering.place_order(env.req(one(line(&w.site, far_day(), &nul("LOUNAS"), "", 2)), &t)).await),
+        vec!["line.product_code"]
+    );
     let batch = pb::PlaceOrdersRequest {
         lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "\u{1b}[31m", 2), line(&w.site, far_day(), "LOUNAS-PK", "", 2)],
         ..Default::default()
@@ -662,7 +670,8 @@ async fn control_characters_in_text_are_field_errors_not_server_errors() {
     let mut fields = violations(env.ordering.confirm_deliveries(env.req(deliver, &t)).await);
     fields.sort();
     assert_eq!(fields, vec!["correction_reason", "lines[0].diet"]);
-    let closure = pb::AddClosureRequest { site_id: w.site.clone(), from: Some(d(far_day())), to: Some(d(far_day())), reason: nul("Remontti") };
+    let closure =
+        pb::AddClosureRequest { site_id: w.site.clone(), from: Some(d(far_day())), to: Some(d(far_day())), reason: nul("Remontti") };
     assert_eq!(violations(env.ordering.add_closure(env.req(closure, &t)).await), vec!["reason"]);
     let decide = pb::DecideLateChangeRequest { id: uuid::Uuid::new_v4().to_string(), accept: false, reason: nul("Ei") };
     assert_eq!(violations(env.ordering.decide_late_change(env.req(decide, &t)).await), vec!["reason"]);
@@ -678,8 +687,12 @@ async fn control_characters_in_text_are_field_errors_not_server_errors() {
     let mut fields = violations(env.ordering.set_standing_order(env.req(standing, &t)).await);
     fields.sort();
     assert_eq!(fields, vec!["diet", "product_code"]);
-    let budget = pb::Budget { site_id: w.site.clone(), product_code: nul("LOUNAS"), year: far_day().year(), quantity: 1, ..Default::default() };
-    assert_eq!(violations(env.ordering.set_budget(env.req(pb::SetBudgetRequest { budget: Some(budget) }, &t)).await), vec!["budget.product_code"]);
+    let budget =
+        pb::Budget { site_id: w.site.clone(), product_code: nul("LOUNAS"), year: far_day().year(), quantity: 1, ..Default::default() };
+    assert_eq!(
+        violations(env.ordering.set_budget(env.req(pb::SetBudgetRequest { budget: Some(budget) }, &t)).await),
+        vec!["budget.product_code"]
+    );
     // Over REST a NUL in a body is a 422 naming the field.
     let body = serde_json::json!({"line": {"siteId": w.site, "serviceDay": {"year": far_day().year(), "month": 3, "day": 2},
                                            "productCode": "LOUNAS-PK", "diet": "a\u{0}b", "quantity": 1}});

@@ -27,7 +27,9 @@ async fn customer_wide_reads_stay_within_the_callers_scope() {
     let other_agreement = env.agreement(&other, far_day().year(), &[&other_site], &[ServiceLine::Meals], false).await.id;
     let mine = env
         .client
-        .list_agreements(env.req(contracts::ListAgreementsRequest { customer_id: w.customer.clone(), year: far_day().year(), ..Default::default() }, &t))
+        .list_agreements(
+            env.req(contracts::ListAgreementsRequest { customer_id: w.customer.clone(), year: far_day().year(), ..Default::default() }, &t),
+        )
         .await
         .unwrap()
         .into_inner()
@@ -71,7 +73,10 @@ async fn customer_wide_reads_stay_within_the_callers_scope() {
     assert_eq!(code(env.ordering.list_orders(env.req(period(""), &registry_only)).await), Code::PermissionDenied);
     let deliveries = pb::ListDeliveriesRequest { from: Some(d(today())), to: Some(d(today())), ..Default::default() };
     assert_eq!(code(env.ordering.list_deliveries(env.req(deliveries, &registry_only)).await), Code::PermissionDenied);
-    assert_eq!(code(env.ordering.list_late_changes(env.req(pb::ListLateChangesRequest::default(), &registry_only)).await), Code::PermissionDenied);
+    assert_eq!(
+        code(env.ordering.list_late_changes(env.req(pb::ListLateChangesRequest::default(), &registry_only)).await),
+        Code::PermissionDenied
+    );
     let budget = pb::GetBudgetUsageRequest { customer_id: w.customer.clone(), year, as_of: None };
     assert_eq!(code(env.ordering.get_budget_usage(env.req(budget, &registry_only)).await), Code::PermissionDenied);
 
@@ -87,7 +92,8 @@ async fn customer_wide_reads_stay_within_the_callers_scope() {
     env.ordering.set_standing_order(env.req(pattern, &t)).await.unwrap();
     let other_system =
         env.issuer().token_for(Role::SystemClient, uuid::Uuid::parse_str(&other).ok(), None, vec!["orders:write".into()]).unwrap();
-    let materialize = |site_id: &str| pb::MaterializeStandingOrdersRequest { from: Some(d(far_day())), to: Some(d(far_day())), site_id: site_id.into() };
+    let materialize =
+        |site_id: &str| pb::MaterializeStandingOrdersRequest { from: Some(d(far_day())), to: Some(d(far_day())), site_id: site_id.into() };
     let m = env.ordering.materialize_standing_orders(env.req(materialize(""), &other_system)).await.unwrap().into_inner();
     assert_eq!(m.created, 0, "another customer's standing orders are not this client's to materialize");
     assert_eq!(code(env.ordering.materialize_standing_orders(env.req(materialize(&w.site), &other_system)).await), Code::PermissionDenied);
@@ -161,7 +167,8 @@ async fn the_demo_client_limited_to_one_customer_cannot_order_confirm_or_read_ou
     let refused = env.ordering.place_orders(env.req(batch(21), &sivistys)).await.unwrap().into_inner();
     assert!(!refused.replayed, "another client's key is not this client's replay");
     assert_eq!((refused.rejected, refused.results[0].error_field.as_str()), (1, "site_id"));
-    let single = pb::PlaceOrderRequest { line: Some(line(&w.site, far_day(), "LOUNAS-PK", "", 21)), idempotency_key: "k-2".into(), channel: 0 };
+    let single =
+        pb::PlaceOrderRequest { line: Some(line(&w.site, far_day(), "LOUNAS-PK", "", 21)), idempotency_key: "k-2".into(), channel: 0 };
     assert_eq!(code(env.ordering.place_order(env.req(single, &sivistys)).await), Code::PermissionDenied);
     // Nor confirm its deliveries.
     let deliver = pb::ConfirmDeliveriesRequest {

@@ -6,8 +6,8 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use super::TestEnv;
-use chrono::NaiveDate;
 use chrono::Datelike;
+use chrono::NaiveDate;
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::pricing::v1 as pricing;

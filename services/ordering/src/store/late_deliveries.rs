@@ -323,12 +323,11 @@ pub async fn delivery(conn: &mut PgConnection, id: Uuid) -> Result<Option<Delive
 
 /// A delivery's versions, oldest first: (version, quantity, by, at, reason).
 pub async fn delivery_versions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<pb::DeliveryVersion>> {
-    let rows: Vec<(i32, i32, String, DateTime<Utc>, String)> = sqlx::query_as(
-        "SELECT version, quantity, by_subject, at, reason FROM delivery_history WHERE delivery_id = $1 ORDER BY version",
-    )
-    .bind(id)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<(i32, i32, String, DateTime<Utc>, String)> =
+        sqlx::query_as("SELECT version, quantity, by_subject, at, reason FROM delivery_history WHERE delivery_id = $1 ORDER BY version")
+            .bind(id)
+            .fetch_all(conn)
+            .await?;
     Ok(rows
         .into_iter()
         .map(|(version, quantity, confirmed_by, at, correction_reason)| pb::DeliveryVersion {
