@@ -38,6 +38,15 @@ async fn orders_are_validated_against_the_agreement_and_late_changes_go_to_staff
         .result
         .unwrap();
     assert_eq!((changed.order.as_ref().unwrap().id.clone(), changed.order.as_ref().unwrap().version), (r.order.unwrap().id, 2));
+    // The same quantity again changes nothing: same version, no event; 0 where nothing is ordered creates nothing.
+    let again = env.ordering.place_order(env.req(place(line(&w.site, far_day(), "LOUNAS-PK", "", 45)), &site_user)).await.unwrap();
+    assert_eq!(again.into_inner().result.unwrap().order, changed.order);
+    assert_eq!(env.outbox_count("ordering", "ordering.order.changed").await, 1);
+    let nothing = env.ordering.place_order(env.req(place(line(&w.site, far_day(), "VALIPALA", "", 0)), &site_user)).await.unwrap();
+    assert_eq!(nothing.into_inner().result.unwrap().outcome, pb::OrderOutcome::Accepted as i32);
+    let listed = pb::ListOrdersRequest { site_id: w.site.clone(), from: Some(d(far_day())), to: Some(d(far_day())), ..Default::default() };
+    let listed = env.ordering.list_orders(env.req(listed, &t)).await.unwrap().into_inner().orders;
+    assert!(listed.iter().all(|o| o.line.as_ref().unwrap().product_code != "VALIPALA"), "no 0-order was created");
     // Cleaning is covered for this year only, not next year; the third site has no signed agreement; a site user orders only for their site.
     let err = |r: Result<tonic::Response<pb::PlaceOrderResponse>, tonic::Status>| r.unwrap_err().message().to_owned();
     assert!(err(env.ordering.place_order(env.req(place(line(&w.site, far_day(), "LISASIIVOUS", "", 2)), &t)).await).contains("no signed"));

@@ -426,24 +426,29 @@ pub enum OrderChange {
     Placed,
     Changed,
     Cancelled,
+    /// The same quantity again, or 0 where nothing is ordered: nothing changes
+    /// (no new version, history or event).
+    Unchanged,
 }
 
 impl OrderChange {
-    /// Writing the same quantity again is recorded as a change too (a new version).
     pub fn of(previous: Option<i32>, quantity: i32) -> Self {
         match previous {
+            None if quantity == 0 => Self::Unchanged,
             None => Self::Placed,
+            Some(p) if p == quantity => Self::Unchanged,
             Some(_) if quantity == 0 => Self::Cancelled,
             Some(_) => Self::Changed,
         }
     }
 
-    /// The event type, e.g. `ordering.order.placed`.
-    pub fn event_type(self) -> &'static str {
+    /// The event type, e.g. `ordering.order.placed`; none when unchanged.
+    pub fn event_type(self) -> Option<&'static str> {
         match self {
-            Self::Placed => "ordering.order.placed",
-            Self::Changed => "ordering.order.changed",
-            Self::Cancelled => "ordering.order.cancelled",
+            Self::Placed => Some("ordering.order.placed"),
+            Self::Changed => Some("ordering.order.changed"),
+            Self::Cancelled => Some("ordering.order.cancelled"),
+            Self::Unchanged => None,
         }
     }
 }

@@ -225,11 +225,12 @@ fn a_repeated_line_is_rejected_and_parse_errors_pass_through() {
 #[test]
 fn the_change_of_a_write_follows_the_previous_quantity() {
     assert_eq!(OrderChange::of(None, 5), OrderChange::Placed);
-    assert_eq!(OrderChange::of(None, 0), OrderChange::Placed, "a first line of 0 is placed, not cancelled");
+    assert_eq!(OrderChange::of(None, 0), OrderChange::Unchanged, "0 where nothing is ordered changes nothing");
     assert_eq!(OrderChange::of(Some(5), 7), OrderChange::Changed);
     assert_eq!(OrderChange::of(Some(5), 0), OrderChange::Cancelled);
-    assert_eq!(OrderChange::of(Some(5), 5), OrderChange::Changed, "the same quantity again is a new version, not a no-op");
-    assert_eq!(OrderChange::of(Some(0), 3).event_type(), "ordering.order.changed");
+    assert_eq!(OrderChange::of(Some(5), 5), OrderChange::Unchanged, "the same quantity again is a no-op");
+    assert_eq!(OrderChange::of(Some(0), 3).event_type(), Some("ordering.order.changed"));
+    assert_eq!(OrderChange::of(Some(3), 3).event_type(), None);
 }
 
 #[test]
