@@ -639,3 +639,43 @@ async fn reflection_lists_only_what_each_port_serves() {
     }
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operational_level_sees_an_agreement_once_it_is_signed() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let customer = env.internal_customer("NEG").await;
+    let site = env.site(&customer.id, "NEG-1", pb::SiteKind::Daycare).await.id;
+    let lines = [kumppani_proto::r#type::v1::ServiceLine::Meals];
+    let signed = env.agreement(&customer.id, this_year(), &[&site], &lines, true).await.id;
+    let negotiated = env.agreement(&customer.id, this_year() + 1, &[&site], &lines, false).await.id;
+    let customer_id = uuid::Uuid::parse_str(&customer.id).ok();
+    let site_user =
+        env.issuer().token_for(kumppani_platform::auth::Role::SiteUser, customer_id, uuid::Uuid::parse_str(&site).ok(), vec![]).unwrap();
+    let contact = env.issuer().token_for(kumppani_platform::auth::Role::CustomerContact, customer_id, None, vec![]).unwrap();
+    let mut grpc = env.client.clone();
+    let list = |token: &str| {
+        let (mut client, req) = (env.client.clone(), env.req(pb::ListAgreementsRequest::default(), token));
+        async move { client.list_agreements(req).await.unwrap().into_inner().agreements.into_iter().map(|a| a.id).collect::<Vec<_>>() }
+    };
+    // The site user: the signed agreement only, in lists, on the site page and by id (gRPC and REST).
+    assert_eq!(list(&site_user).await, vec![signed.clone()]);
+    let detail = grpc.get_site(env.req(pb::GetSiteRequest { id: site.clone() }, &site_user)).await.unwrap().into_inner();
+    assert_eq!(detail.agreements.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), vec![signed.clone()]);
+    let get = |id: &str| pb::GetAgreementRequest { id: id.into() };
+    assert!(grpc.get_agreement(env.req(get(&signed), &site_user)).await.is_ok());
+    assert_eq!(code(grpc.get_agreement(env.req(get(&negotiated), &site_user)).await), Code::PermissionDenied);
+    let rest =
+        reqwest::Client::new().get(format!("{}/api/v1/agreements/{negotiated}", env.http)).bearer_auth(&site_user).send().await.unwrap();
+    assert_eq!(rest.status(), reqwest::StatusCode::FORBIDDEN);
+    // The contract level and staff see the agreement in negotiation.
+    let mut both = vec![signed.clone(), negotiated.clone()];
+    both.sort();
+    for token in [&contact, &t] {
+        let mut seen = list(token).await;
+        seen.sort();
+        assert_eq!(seen, both);
+        assert!(grpc.get_agreement(env.req(get(&negotiated), token)).await.is_ok());
+    }
+    env.cleanup().await;
+}

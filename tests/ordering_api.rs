@@ -10,64 +10,9 @@ use chrono::Datelike;
 use kumppani_platform::auth::Role;
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::ordering::v1 as pb;
-use kumppani_proto::pricing::v1 as pricing;
-use kumppani_proto::r#type::v1::ServiceLine;
-use support::{TestEnv, code, date, today, violations, wait_until};
+use support::fixtures::{d, far_day, line, next_working_day, world};
+use support::{TestEnv, code, today, violations, wait_until};
 use tonic::Code;
-
-fn d(day: chrono::NaiveDate) -> pb::Date {
-    date(day)
-}
-
-/// A service day next spring: far from any cut-off.
-fn far_day() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(today().year() + 1, 3, 2).unwrap()
-}
-
-struct World {
-    customer: String,
-    site: String,
-    other_site: String,
-    unsigned_site: String,
-}
-
-/// A customer with three daycares: meals and cleaning at the first two this
-/// year, meals next year, the third only in an unsigned agreement; a published
-/// catalogue of next year; ordering's projections caught up.
-async fn world(env: &mut TestEnv) -> World {
-    let customer = env.customer("ORD", contracts::CustomerKind::InternalServiceArea, "0187690-1").await.id;
-    let mut sites = Vec::new();
-    for code_ in ["ORD-1", "ORD-2", "ORD-3"] {
-        sites.push(env.site(&customer, code_, contracts::SiteKind::Daycare).await.id);
-    }
-    let (site, other_site, unsigned_site) = (sites[0].clone(), sites[1].clone(), sites[2].clone());
-    let year = today().year();
-    env.agreement(&customer, year, &[&site, &other_site], &[ServiceLine::Meals, ServiceLine::Cleaning], true).await;
-    env.agreement(&customer, year + 1, &[&site, &other_site], &[ServiceLine::Meals], true).await;
-    // The catalogue reaches ordering through pricing's published list.
-    let c = |k: pricing::CostComponentKind, a: &str| pricing::CostComponent { kind: k as i32, amount: a.into() };
-    let prices: Vec<pricing::Price> = ["LOUNAS-PK", "VALIPALA", "LISASIIVOUS"]
-        .iter()
-        .map(|code_| pricing::Price {
-            product_code: (*code_).into(),
-            unit_price: "3.00".into(),
-            components: vec![c(pricing::CostComponentKind::Labour, "3.00")],
-        })
-        .collect();
-    env.published_price_list(year + 1, &prices, None).await;
-    let t = env.staff();
-    let week = pb::GetOrderWeekRequest { site_id: site.clone(), day: Some(d(far_day())) };
-    wait_until("ordering's projections have the agreement and the catalogue", std::time::Duration::from_secs(30), || {
-        let (mut client, req) = (env.ordering.clone(), env.req(week.clone(), &t));
-        async move { client.get_order_week(req).await.is_ok_and(|w| w.get_ref().products.iter().any(|p| p.code == "LOUNAS-PK")) }
-    })
-    .await;
-    World { customer, site, other_site, unsigned_site }
-}
-
-fn line(site: &str, day: chrono::NaiveDate, product: &str, diet: &str, quantity: i32) -> pb::OrderLine {
-    pb::OrderLine { site_id: site.into(), service_day: Some(d(day)), product_code: product.into(), diet: diet.into(), quantity }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_are_validated_against_the_agreement_and_late_changes_go_to_staff() {
@@ -93,6 +38,15 @@ async fn orders_are_validated_against_the_agreement_and_late_changes_go_to_staff
         .result
         .unwrap();
     assert_eq!((changed.order.as_ref().unwrap().id.clone(), changed.order.as_ref().unwrap().version), (r.order.unwrap().id, 2));
+    // The same quantity again changes nothing: same version, no event; 0 where nothing is ordered creates nothing.
+    let again = env.ordering.place_order(env.req(place(line(&w.site, far_day(), "LOUNAS-PK", "", 45)), &site_user)).await.unwrap();
+    assert_eq!(again.into_inner().result.unwrap().order, changed.order);
+    assert_eq!(env.outbox_count("ordering", "ordering.order.changed").await, 1);
+    let nothing = env.ordering.place_order(env.req(place(line(&w.site, far_day(), "VALIPALA", "", 0)), &site_user)).await.unwrap();
+    assert_eq!(nothing.into_inner().result.unwrap().outcome, pb::OrderOutcome::Accepted as i32);
+    let listed = pb::ListOrdersRequest { site_id: w.site.clone(), from: Some(d(far_day())), to: Some(d(far_day())), ..Default::default() };
+    let listed = env.ordering.list_orders(env.req(listed, &t)).await.unwrap().into_inner().orders;
+    assert!(listed.iter().all(|o| o.line.as_ref().unwrap().product_code != "VALIPALA"), "no 0-order was created");
     // Cleaning is covered for this year only, not next year; the third site has no signed agreement; a site user orders only for their site.
     let err = |r: Result<tonic::Response<pb::PlaceOrderResponse>, tonic::Status>| r.unwrap_err().message().to_owned();
     assert!(err(env.ordering.place_order(env.req(place(line(&w.site, far_day(), "LISASIIVOUS", "", 2)), &t)).await).contains("no signed"));
@@ -117,8 +71,8 @@ async fn orders_are_validated_against_the_agreement_and_late_changes_go_to_staff
         vec!["line.service_day"]
     );
 
-    // Tomorrow's meal cut-off has passed: the change becomes a late-change request, not a refusal.
-    let tomorrow = today() + chrono::Duration::days(1);
+    // The next working day's meal cut-off has passed: the change becomes a late-change request, not a refusal.
+    let tomorrow = next_working_day();
     if tomorrow.year() == today().year() {
         let late = env
             .ordering
@@ -308,10 +262,13 @@ async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
     let t = env.staff();
     let w = world(&mut env).await;
     let system = env.issuer().token_for(Role::SystemClient, None, None, vec!["orders:write".into(), "deliveries:write".into()]).unwrap();
-    // 3 000 good lines (two sites × 50 days × 15 diets... ) plus bad ones.
+    // ~2 000 good lines (two daycares × the working days of 50 × 15 diets) plus bad ones.
     let mut lines = Vec::new();
     for k in 0..50 {
         let day = far_day() + chrono::Duration::days(k);
+        if !kumppani_platform::calendar::is_working_day(day) {
+            continue; // daycares are closed on weekends and holidays
+        }
         for site in [&w.site, &w.other_site] {
             for diet in [
                 "",
@@ -398,7 +355,7 @@ async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
     let deliver = |q: i32, reason: &str| pb::ConfirmDeliveriesRequest {
         lines: vec![line(&w.site, yesterday, "LOUNAS-PK", "", q)],
         correction_reason: reason.into(),
-        idempotency_key: String::new(),
+        idempotency_key: format!("toteuma-{q}-{reason}"),
     };
     let first = env.ordering.confirm_deliveries(env.req(deliver(40, ""), &system)).await.unwrap().into_inner();
     assert_eq!(first.deliveries[0].version, 1);
@@ -407,7 +364,11 @@ async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
     assert_eq!((fixed.deliveries[0].version, fixed.deliveries[0].line.as_ref().unwrap().quantity), (2, 38));
     let same = env.ordering.confirm_deliveries(env.req(deliver(38, ""), &system)).await.unwrap().into_inner();
     assert_eq!(same.deliveries[0].version, 2, "confirming the same quantity again changes nothing");
-    let future = pb::ConfirmDeliveriesRequest { lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "", 1)], ..Default::default() };
+    let future = pb::ConfirmDeliveriesRequest {
+        lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "", 1)],
+        idempotency_key: "future".into(),
+        ..Default::default()
+    };
     assert_eq!(violations(env.ordering.confirm_deliveries(env.req(future, &system)).await), vec!["lines[0].service_day"]);
     let customer_token = env.issuer().token_for(Role::CustomerContact, uuid::Uuid::parse_str(&w.customer).ok(), None, vec![]).unwrap();
     assert_eq!(code(env.ordering.confirm_deliveries(env.req(deliver(1, "x"), &customer_token)).await), Code::PermissionDenied);
@@ -426,7 +387,7 @@ async fn standing_orders_produce_the_daily_orders_and_closures_cancel_them() {
     // A one-off order placed first wins over the pattern.
     let one_off_day = (1..=20)
         .map(|k| today() + chrono::Duration::days(k))
-        .find(|d| d.weekday().num_days_from_monday() < 5 && *d <= to && *d > today() + chrono::Duration::days(5))
+        .find(|d| kumppani_platform::calendar::is_working_day(*d) && *d <= to && *d > today() + chrono::Duration::days(5))
         .unwrap();
     env.ordering
         .place_order(
@@ -519,5 +480,233 @@ async fn standing_orders_produce_the_daily_orders_and_closures_cancel_them() {
         .unwrap()
         .into_inner();
     assert_eq!((listed.standing_orders.len(), listed.closures.len()), (1, 1));
+    env.cleanup().await;
+}
+
+/// The next Independence Day (6.12) that has not come yet.
+fn next_independence_day() -> chrono::NaiveDate {
+    let this_year = chrono::NaiveDate::from_ymd_opt(today().year(), 12, 6).unwrap();
+    if this_year > today() { this_year } else { chrono::NaiveDate::from_ymd_opt(today().year() + 1, 12, 6).unwrap() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_sites_open_days_can_be_ordered() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let place = |site: &str, day, q| pb::PlaceOrderRequest { line: Some(line(site, day, "LOUNAS-PK", "", q)), ..Default::default() };
+    // The schedule is a fact of the site, derived from its kind unless given.
+    let get = |id: &str| contracts::GetSiteRequest { id: id.into() };
+    let schedule = env.client.get_site(env.req(get(&w.site), &t)).await.unwrap().into_inner().site.unwrap().opening_schedule;
+    assert_eq!(schedule, contracts::OpeningSchedule::Weekdays as i32);
+    let schedule = env.client.get_site(env.req(get(&w.care_home), &t)).await.unwrap().into_inner().site.unwrap().opening_schedule;
+    assert_eq!(schedule, contracts::OpeningSchedule::EveryDay as i32);
+
+    // An ordinary daycare: not on Independence Day, not on a Sunday; staff neither.
+    let holiday = next_independence_day();
+    let sunday = far_day() + chrono::Duration::days(5);
+    assert_eq!(sunday.weekday(), chrono::Weekday::Sun);
+    for day in [holiday, sunday] {
+        let refused = env.ordering.place_order(env.req(place(&w.site, day, 10), &t)).await;
+        let message = refused.as_ref().unwrap_err().message().to_owned();
+        assert_eq!(violations(refused), vec!["line.service_day"], "{day}");
+        assert!(message.contains(&kumppani_ordering::domain::fi_date(day)), "{message}");
+    }
+    let refused = env.ordering.place_order(env.req(place(&w.site, holiday, 10), &t)).await.unwrap_err();
+    assert!(refused.message().contains("Itsenäisyyspäivä"), "{}", refused.message());
+    // In a batch the line is rejected with its field; the weekday next to it is accepted.
+    let batch = pb::PlaceOrdersRequest {
+        lines: vec![line(&w.site, sunday, "LOUNAS-PK", "", 3), line(&w.site, far_day(), "LOUNAS-PK", "", 3)],
+        ..Default::default()
+    };
+    let r = env.ordering.place_orders(env.req(batch, &t)).await.unwrap().into_inner();
+    assert_eq!((r.accepted, r.rejected, r.results[0].error_field.as_str()), (1, 1, "service_day"));
+
+    // A care home is open every day, holidays included.
+    for day in [holiday, sunday] {
+        let ok = env.ordering.place_order(env.req(place(&w.care_home, day, 30), &t)).await.unwrap().into_inner();
+        assert_eq!(ok.result.unwrap().outcome, pb::OrderOutcome::Accepted as i32, "{day}");
+    }
+
+    // The order week offers only open days and says why the others are closed.
+    let week = |site: &str, day| pb::GetOrderWeekRequest { site_id: site.into(), day: Some(d(day)) };
+    let daycare_week = env.ordering.get_order_week(env.req(week(&w.site, holiday), &t)).await.unwrap().into_inner();
+    let day = daycare_week.days.iter().find(|x| x.date == Some(d(holiday))).unwrap();
+    assert!(day.site_closed && day.cutoffs.is_empty() && !day.open, "{day:?}");
+    assert!(day.closed_reason.contains("Itsenäisyyspäivä"), "{}", day.closed_reason);
+    let weekend: Vec<&pb::OrderDay> = daycare_week.days.iter().skip(5).collect();
+    assert!(weekend.iter().all(|x| x.site_closed && x.closed_reason.contains("weekend") || x.date == Some(d(holiday))));
+    let care_week = env.ordering.get_order_week(env.req(week(&w.care_home, holiday), &t)).await.unwrap().into_inner();
+    assert!(care_week.days.iter().all(|x| !x.site_closed && !x.cutoffs.is_empty()), "a care home orders every day");
+
+    // Standing orders skip the days a site is closed.
+    let (monday, sunday) = (far_day() - chrono::Duration::days(1), far_day() + chrono::Duration::days(5));
+    for site in [&w.site, &w.care_home] {
+        let pattern = pb::SetStandingOrderRequest {
+            site_id: site.clone(),
+            product_code: "VALIPALA".into(),
+            valid_from: Some(d(monday)),
+            valid_to: Some(d(sunday)),
+            weekday_quantities: vec![5; 7],
+            ..Default::default()
+        };
+        env.ordering.set_standing_order(env.req(pattern, &t)).await.unwrap();
+    }
+    let m = env
+        .ordering
+        .materialize_standing_orders(
+            env.req(pb::MaterializeStandingOrdersRequest { from: Some(d(monday)), to: Some(d(sunday)), site_id: String::new() }, &t),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((m.created, m.skipped_closed), (5 + 7, 2), "the daycare's weekend is skipped, the care home's is not");
+
+    // A daycare that becomes round-the-clock (vuorohoito) can order for Sundays once ordering hears of it.
+    let update = contracts::UpdateSiteRequest {
+        id: w.other_site.clone(),
+        opening_schedule: contracts::OpeningSchedule::EveryDay as i32,
+        ..Default::default()
+    };
+    let updated = env.client.update_site(env.req(update, &t)).await.unwrap().into_inner();
+    assert_eq!(updated.opening_schedule, contracts::OpeningSchedule::EveryDay as i32);
+    wait_until("ordering hears the daycare is open every day", std::time::Duration::from_secs(30), || {
+        let (mut client, req) = (env.ordering.clone(), env.req(place(&w.other_site, sunday, 8), &t));
+        async move { client.place_order(req).await.is_ok() }
+    })
+    .await;
+    let bad = contracts::UpdateSiteRequest { id: w.other_site.clone(), opening_schedule: 9, ..Default::default() };
+    assert_eq!(violations(env.client.update_site(env.req(bad, &t)).await), vec!["opening_schedule"]);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_confirmations_are_idempotent_change_nothing_when_repeated_and_keep_their_versions() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let system = env.issuer().token_for(Role::SystemClient, None, None, vec!["deliveries:write".into()]).unwrap();
+    let yesterday = today() - chrono::Duration::days(1);
+    let confirm = |q: i32, reason: &str, key: &str| pb::ConfirmDeliveriesRequest {
+        lines: vec![line(&w.care_home, yesterday, "LOUNAS-PK", "", q)],
+        correction_reason: reason.into(),
+        idempotency_key: key.into(),
+    };
+    // The production system must send a key; a key is text without control characters.
+    assert_eq!(violations(env.ordering.confirm_deliveries(env.req(confirm(40, "", ""), &system)).await), vec!["idempotency_key"]);
+    assert_eq!(violations(env.ordering.confirm_deliveries(env.req(confirm(40, "", "a\0b"), &system)).await), vec!["idempotency_key"]);
+    let first = env.ordering.confirm_deliveries(env.req(confirm(40, "", "toteuma-1"), &system)).await.unwrap().into_inner();
+    assert!(!first.replayed);
+    let delivery = first.deliveries[0].clone();
+    assert_eq!(delivery.version, 1);
+    // The same request again is a replay of the first answer, with no second effect.
+    let again = env.ordering.confirm_deliveries(env.req(confirm(40, "", "toteuma-1"), &system)).await.unwrap().into_inner();
+    assert!(again.replayed);
+    assert_eq!(again.deliveries, first.deliveries);
+    // The same quantity under a new key (or by staff) changes nothing: no new who/when, version or event.
+    let same = env.ordering.confirm_deliveries(env.req(confirm(40, "", "toteuma-2"), &system)).await.unwrap().into_inner();
+    assert_eq!(same.deliveries, first.deliveries, "unchanged: who, when and version are the first confirmation's");
+    let by_staff = pb::ConfirmDeliveriesRequest { idempotency_key: String::new(), ..confirm(40, "", "") };
+    let same = env.ordering.confirm_deliveries(env.req(by_staff, &t)).await.unwrap().into_inner();
+    assert_eq!(same.deliveries, first.deliveries);
+    assert_eq!(env.outbox_count("ordering", "ordering.delivery.confirmed").await, 1);
+    // A correction, then the first request retried: still the first answer, not a refusal for a missing reason.
+    let fixed = env.ordering.confirm_deliveries(env.req(confirm(37, "Kolme asukasta sairaalassa", "toteuma-3"), &system)).await.unwrap();
+    assert_eq!(fixed.get_ref().deliveries[0].version, 2);
+    let retried = env.ordering.confirm_deliveries(env.req(confirm(40, "", "toteuma-1"), &system)).await.unwrap().into_inner();
+    assert!(retried.replayed);
+    assert_eq!(retried.deliveries, first.deliveries);
+    assert_eq!(env.outbox_count("ordering", "ordering.delivery.corrected").await, 1, "the replay corrected nothing back");
+    // The same key for a different request is a client bug; keys belong to their client.
+    assert_eq!(violations(env.ordering.confirm_deliveries(env.req(confirm(41, "x", "toteuma-1"), &system)).await), vec!["idempotency_key"]);
+
+    // Every version can be read, by gRPC and REST.
+    let versions = env
+        .ordering
+        .list_delivery_versions(env.req(pb::ListDeliveryVersionsRequest { delivery_id: delivery.id.clone() }, &t))
+        .await
+        .unwrap()
+        .into_inner();
+    let seen: Vec<(i32, i32, &str)> = versions.versions.iter().map(|v| (v.version, v.quantity, v.correction_reason.as_str())).collect();
+    assert_eq!(seen, vec![(1, 40, ""), (2, 37, "Kolme asukasta sairaalassa")]);
+    assert_eq!(versions.delivery.unwrap().version, 2);
+    let rest: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/deliveries/{}/versions", env.http, delivery.id))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["versions"][1]["quantity"], 37, "{rest}");
+    // Outside the caller's scope: refused; an unknown id: not found.
+    let other = env.issuer().token_for(Role::CustomerContact, Some(uuid::Uuid::new_v4()), None, vec![]).unwrap();
+    let ask = |id: &str| pb::ListDeliveryVersionsRequest { delivery_id: id.into() };
+    assert_eq!(code(env.ordering.list_delivery_versions(env.req(ask(&delivery.id), &other)).await), Code::PermissionDenied);
+    assert_eq!(code(env.ordering.list_delivery_versions(env.req(ask(&uuid::Uuid::new_v4().to_string()), &t)).await), Code::NotFound);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_in_text_are_field_errors_not_server_errors() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let w = world(&mut env).await;
+    let nul = |s: &str| format!("{s}\0x");
+    let one = |l: pb::OrderLine| pb::PlaceOrderRequest { line: Some(l), ..Default::default() };
+    assert_eq!(
+        violations(env.ordering.place_order(env.req(one(line(&w.site, far_day(), "LOUNAS-PK", &nul("kasvis"), 2)), &t)).await),
+        vec!["line.diet"]
+    );
+    assert_eq!(
+        violations(env.ordering.place_order(env.req(one(line(&w.site, far_day(), &nul("LOUNAS"), "", 2)), &t)).await),
+        vec!["line.product_code"]
+    );
+    let batch = pb::PlaceOrdersRequest {
+        lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "\u{1b}[31m", 2), line(&w.site, far_day(), "LOUNAS-PK", "", 2)],
+        ..Default::default()
+    };
+    let r = env.ordering.place_orders(env.req(batch, &t)).await.unwrap().into_inner();
+    assert_eq!((r.accepted, r.rejected, r.results[0].error_field.as_str()), (1, 1, "diet"));
+    let key = pb::PlaceOrdersRequest { lines: vec![line(&w.site, far_day(), "LOUNAS-PK", "", 3)], idempotency_key: nul("k"), channel: 0 };
+    assert_eq!(violations(env.ordering.place_orders(env.req(key, &t)).await), vec!["idempotency_key"]);
+    let deliver = pb::ConfirmDeliveriesRequest {
+        lines: vec![line(&w.site, today() - chrono::Duration::days(1), "LOUNAS-PK", &nul(""), 2)],
+        correction_reason: nul("syy"),
+        ..Default::default()
+    };
+    let mut fields = violations(env.ordering.confirm_deliveries(env.req(deliver, &t)).await);
+    fields.sort();
+    assert_eq!(fields, vec!["correction_reason", "lines[0].diet"]);
+    let closure =
+        pb::AddClosureRequest { site_id: w.site.clone(), from: Some(d(far_day())), to: Some(d(far_day())), reason: nul("Remontti") };
+    assert_eq!(violations(env.ordering.add_closure(env.req(closure, &t)).await), vec!["reason"]);
+    let decide = pb::DecideLateChangeRequest { id: uuid::Uuid::new_v4().to_string(), accept: false, reason: nul("Ei") };
+    assert_eq!(violations(env.ordering.decide_late_change(env.req(decide, &t)).await), vec!["reason"]);
+    let standing = pb::SetStandingOrderRequest {
+        site_id: w.site.clone(),
+        product_code: nul("VALIPALA"),
+        diet: nul(""),
+        valid_from: Some(d(far_day())),
+        valid_to: Some(d(far_day())),
+        weekday_quantities: vec![1; 7],
+        include_holidays: false,
+    };
+    let mut fields = violations(env.ordering.set_standing_order(env.req(standing, &t)).await);
+    fields.sort();
+    assert_eq!(fields, vec!["diet", "product_code"]);
+    let budget =
+        pb::Budget { site_id: w.site.clone(), product_code: nul("LOUNAS"), year: far_day().year(), quantity: 1, ..Default::default() };
+    assert_eq!(
+        violations(env.ordering.set_budget(env.req(pb::SetBudgetRequest { budget: Some(budget) }, &t)).await),
+        vec!["budget.product_code"]
+    );
+    // Over REST a NUL in a body is a 422 naming the field.
+    let body = serde_json::json!({"line": {"siteId": w.site, "serviceDay": {"year": far_day().year(), "month": 3, "day": 2},
+                                           "productCode": "LOUNAS-PK", "diet": "a\u{0}b", "quantity": 1}});
+    let rest = reqwest::Client::new().post(format!("{}/api/v1/orders", env.http)).bearer_auth(&t).json(&body).send().await.unwrap();
+    assert_eq!(rest.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(rest.text().await.unwrap().contains("line.diet"));
     env.cleanup().await;
 }

@@ -6,8 +6,10 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use super::TestEnv;
+use chrono::Datelike;
 use chrono::NaiveDate;
 use kumppani_proto::contracts::v1 as contracts;
+use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::pricing::v1 as pricing;
 use kumppani_proto::r#type::v1::{Date, ServiceLine};
 use std::future::Future;
@@ -68,6 +70,17 @@ pub fn price(product: &str, raw: &str, labour: &str, other: &str) -> pricing::Pr
 }
 
 impl TestEnv {
+    /// How many events of `event_type` (e.g. `ordering.delivery.confirmed`) a service's outbox holds.
+    pub async fn outbox_count(&self, schema: &str, event_type: &str) -> i64 {
+        use sqlx::ConnectOptions;
+        let mut conn = self.db_url.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {schema}.outbox WHERE event_type = $1")))
+            .bind(event_type)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+
     /// A customer of `kind` (name "Asiakas <code>", partnership stage exploration).
     pub async fn customer(&mut self, code: &str, kind: contracts::CustomerKind, business_id: &str) -> contracts::Customer {
         let t = self.staff();
@@ -170,4 +183,73 @@ impl TestEnv {
         }
         last
     }
+}
+
+// ---------- the ordering world ----------
+
+pub fn d(day: chrono::NaiveDate) -> pb::Date {
+    date(day)
+}
+
+/// A service day next spring: far from any cut-off.
+pub fn far_day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(today().year() + 1, 3, 2).unwrap()
+}
+
+pub struct World {
+    pub customer: String,
+    pub site: String,
+    pub other_site: String,
+    pub unsigned_site: String,
+    /// A care home: open every day, holidays included.
+    pub care_home: String,
+}
+
+/// A customer with three daycares and a care home: meals and cleaning at the
+/// first two daycares and the care home this year, meals next year, the third
+/// daycare only in an unsigned agreement; a published
+/// catalogue of next year; ordering's projections caught up.
+pub async fn world(env: &mut TestEnv) -> World {
+    let customer = env.customer("ORD", contracts::CustomerKind::InternalServiceArea, "0187690-1").await.id;
+    let mut sites = Vec::new();
+    for code_ in ["ORD-1", "ORD-2", "ORD-3"] {
+        sites.push(env.site(&customer, code_, contracts::SiteKind::Daycare).await.id);
+    }
+    let (site, other_site, unsigned_site) = (sites[0].clone(), sites[1].clone(), sites[2].clone());
+    let care_home = env.site(&customer, "ORD-4", contracts::SiteKind::CareHome).await.id;
+    let year = today().year();
+    env.agreement(&customer, year, &[&site, &other_site, &care_home], &[ServiceLine::Meals, ServiceLine::Cleaning], true).await;
+    env.agreement(&customer, year + 1, &[&site, &other_site, &care_home], &[ServiceLine::Meals], true).await;
+    // The catalogue reaches ordering through pricing's published list.
+    let c = |k: pricing::CostComponentKind, a: &str| pricing::CostComponent { kind: k as i32, amount: a.into() };
+    let prices: Vec<pricing::Price> = ["LOUNAS-PK", "VALIPALA", "LISASIIVOUS"]
+        .iter()
+        .map(|code_| pricing::Price {
+            product_code: (*code_).into(),
+            unit_price: "3.00".into(),
+            components: vec![c(pricing::CostComponentKind::Labour, "3.00")],
+        })
+        .collect();
+    env.published_price_list(year + 1, &prices, None).await;
+    let t = env.staff();
+    let week = pb::GetOrderWeekRequest { site_id: site.clone(), day: Some(d(far_day())) };
+    wait_until("ordering's projections have the agreement and the catalogue", std::time::Duration::from_secs(30), || {
+        let (mut client, req) = (env.ordering.clone(), env.req(week.clone(), &t));
+        async move { client.get_order_week(req).await.is_ok_and(|w| w.get_ref().products.iter().any(|p| p.code == "LOUNAS-PK")) }
+    })
+    .await;
+    World { customer, site, other_site, unsigned_site, care_home }
+}
+
+/// The first working day after today (its meal cut-off has always passed).
+pub fn next_working_day() -> chrono::NaiveDate {
+    let mut day = today() + chrono::Duration::days(1);
+    while !kumppani_platform::calendar::is_working_day(day) {
+        day += chrono::Duration::days(1);
+    }
+    day
+}
+
+pub fn line(site: &str, day: chrono::NaiveDate, product: &str, diet: &str, quantity: i32) -> pb::OrderLine {
+    pb::OrderLine { site_id: site.into(), service_day: Some(d(day)), product_code: product.into(), diet: diet.into(), quantity }
 }

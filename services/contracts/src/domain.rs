@@ -21,6 +21,16 @@ kumppani_platform::text_enum!(site_kind_text, site_kind_from, pb::SiteKind, {
     School => "school", Daycare => "daycare", CareHome => "care_home", Office => "office",
     SwimmingHall => "swimming_hall", Museum => "museum", Other => "other",
 });
+kumppani_platform::text_enum!(opening_schedule_text, opening_schedule_from, pb::OpeningSchedule, {
+    Weekdays => "weekdays", EveryDay => "every_day",
+});
+
+/// A new site's opening schedule when none is given: care homes serve every
+/// day; schools, daycares, offices and the rest Monday to Friday without
+/// public holidays (a round-the-clock daycare says so explicitly).
+pub fn default_opening_schedule(kind: &str) -> &'static str {
+    if kind == "care_home" { "every_day" } else { "weekdays" }
+}
 kumppani_platform::text_enum!(level_text, level_from, pb::ContactLevel, { Contract => "contract", Operational => "operational" });
 kumppani_platform::text_enum!(party_text, party_from, pb::Party, { Customer => "customer", Enterprise => "enterprise" });
 kumppani_platform::text_enum!(topic_text, topic_from, pb::Topic, {
@@ -35,6 +45,16 @@ pub use kumppani_platform::convert::service_line_from as line_from;
 /// projects are priced separately and are not agreement lines).
 pub fn line_text(v: i32) -> Option<&'static str> {
     kumppani_platform::convert::service_line_text(v).filter(|t| *t != "development")
+}
+/// The statuses of an agreement that has been signed.
+pub const SIGNED_STATUSES: [&str; 3] = ["signed", "active", "expired"];
+
+/// The operational level (site users) sees an agreement once it is signed:
+/// drafts and agreements in negotiation are the contract level's and staff's
+/// (their terms and prices may still change); annexes become readable to the
+/// site with the signature.
+pub fn visible_to_operational_level(status: &str) -> bool {
+    SIGNED_STATUSES.contains(&status)
 }
 kumppani_platform::text_enum!(amendment_status_text, amendment_status_from, pb::AmendmentStatus, {
     Proposed => "proposed", Approved => "approved", Rejected => "rejected",

@@ -72,6 +72,9 @@ impl ContractsApi {
         if !p.may_see_customer(row.customer_id) {
             return Err(AppError::denied("this agreement is outside your scope"));
         }
+        if p.role == auth::Role::SiteUser && !domain::visible_to_operational_level(&row.status) {
+            return Err(AppError::denied("the agreement is not signed yet: the site sees it once it is signed"));
+        }
         store::load_agreement(conn, id, p.site_scope()).await?.ok_or_else(|| AppError::not_found("agreement"))
     }
 
@@ -184,7 +187,15 @@ impl ContractsService for ContractsApi {
         let contacts = store::list_contacts(&mut conn, id, None).await.map_err(AppError::from)?;
         let agreements = store::list_agreements(
             &mut conn,
-            &store::AgreementFilter { customer_id: Some(id), year: None, status: None, covering_site: None, after: None, limit: 100 },
+            &store::AgreementFilter {
+                customer_id: Some(id),
+                year: None,
+                status: None,
+                covering_site: None,
+                signed_only: false,
+                after: None,
+                limit: 100,
+            },
         )
         .await
         .map_err(AppError::from)?;
@@ -205,7 +216,7 @@ impl ContractsService for ContractsApi {
         let after: Option<(String, Uuid)> = v.page_token("page_token", &r.page_token);
         let query = v.text("query", &r.query, 100, false);
         v.finish()?;
-        if p.role == auth::Role::SystemClient && !p.may_see_customer(Uuid::nil()) {
+        if p.role == auth::Role::SystemClient && !p.has_grant("registry:read") {
             return Err(AppError::denied("this client has no registry:read grant").into());
         }
         let mut conn = self.conn().await?;
@@ -253,6 +264,7 @@ impl ContractsService for ContractsApi {
         domain::check_diets(&mut v, "special_diets", &r.special_diets);
         let meal_producer = v.text("meal_producer", &r.meal_producer, 200, false);
         let cleaning_producer = v.text("cleaning_producer", &r.cleaning_producer, 200, false);
+        let schedule = v.enumeration("opening_schedule", r.opening_schedule, domain::opening_schedule_text, false);
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
@@ -278,6 +290,7 @@ impl ContractsService for ContractsApi {
             meal_producer: &meal_producer,
             cleaning_producer: &cleaning_producer,
             closed_on: None,
+            opening_schedule: schedule.unwrap_or_else(|| domain::default_opening_schedule(kind)),
         };
         store::insert_site(&mut tx, id, &input).await?;
         let site = Self::site_or_404(&mut tx, id).await?;
@@ -304,6 +317,7 @@ impl ContractsService for ContractsApi {
         let closed_on = v.date("closed_on", r.closed_on.as_ref(), false);
         let meal_producer = v.text("meal_producer", &r.meal_producer, 200, false);
         let cleaning_producer = v.text("cleaning_producer", &r.cleaning_producer, 200, false);
+        let schedule = v.enumeration("opening_schedule", r.opening_schedule, domain::opening_schedule_text, false);
         v.finish()?;
         let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
@@ -323,6 +337,7 @@ impl ContractsService for ContractsApi {
             meal_producer: &meal_producer,
             cleaning_producer: &cleaning_producer,
             closed_on,
+            opening_schedule: schedule.unwrap_or(""),
         };
         store::update_site(&mut tx, id, &input).await.map_err(AppError::from)?;
         let site = Self::site_or_404(&mut tx, id).await?;
@@ -349,6 +364,7 @@ impl ContractsService for ContractsApi {
             year: None,
             status: None,
             covering_site: Some(id),
+            signed_only: p.role == auth::Role::SiteUser,
             after: None,
             limit: 20,
         };
@@ -373,7 +389,8 @@ impl ContractsService for ContractsApi {
                 return Err(AppError::denied("this customer is outside your scope").into());
             }
             customer_id = Some(scope);
-        } else if !p.is_enterprise() && !p.may_see_customer(Uuid::nil()) {
+        }
+        if !p.may_see_customer(customer_id.unwrap_or_default()) {
             return Err(AppError::denied("this client has no registry:read grant").into());
         }
         let mut conn = self.conn().await?;
@@ -642,11 +659,13 @@ impl ContractsService for ContractsApi {
                 return Err(AppError::denied("this customer is outside your scope").into());
             }
             customer_id = Some(scope);
-        } else if !p.is_enterprise() && !p.may_see_customer(Uuid::nil()) {
+        }
+        if !p.may_see_customer(customer_id.unwrap_or_default()) {
             return Err(AppError::denied("this client has no registry:read grant").into());
         }
         let mut conn = self.conn().await?;
-        let filter = store::AgreementFilter { customer_id, year, status, covering_site: p.site_scope(), after, limit: limit + 1 };
+        let (covering_site, signed_only) = (p.site_scope(), p.role == auth::Role::SiteUser);
+        let filter = store::AgreementFilter { customer_id, year, status, covering_site, signed_only, after, limit: limit + 1 };
         let mut agreements = store::list_agreements(&mut conn, &filter).await.map_err(AppError::from)?;
         let next_page_token = next_page(&mut agreements, limit, |a| (a.year, a.customer_name.to_lowercase(), a.id.clone()));
         Ok(Response::new(pb::ListAgreementsResponse { agreements, next_page_token }))

@@ -2,7 +2,7 @@
 //! outbox as the API, so other services receive its events. Idempotent: ids are
 //! UUIDv5 of the demo codes and a seeded registry is left alone.
 
-use crate::city::{DemoAgreement, DemoContact, DemoCustomer, demo_city};
+use crate::city::{DemoAgreement, DemoContact, DemoCustomer, DemoSite, demo_city};
 use crate::ids::demo_id;
 use chrono::NaiveDate;
 use kumppani_contracts::{PRODUCER, store};
@@ -25,6 +25,12 @@ pub struct SeedReport {
 
 pub(crate) fn is_enterprise(c: &DemoContact) -> bool {
     c.email.ends_with("@serviisi.example")
+}
+
+/// Care homes and round-the-clock daycares (vuorohoitopäiväkoti) are open
+/// every day; the kind's default (`contracts::domain`) covers the rest.
+pub fn opening_schedule(s: &DemoSite) -> &'static str {
+    if s.name.to_lowercase().contains("vuorohoito") { "every_day" } else { kumppani_contracts::domain::default_opening_schedule(s.kind) }
 }
 
 fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
@@ -122,8 +128,8 @@ async fn seed_customer(tx: &mut PgConnection, c: &DemoCustomer, report: &mut See
             let diets: Vec<(String, i32)> = s.special_diets.iter().map(|(d, n)| (d.clone(), i32::try_from(*n).unwrap_or(0))).collect();
             sqlx::query(
                 "INSERT INTO sites (id, customer_id, unit_id, code, name, kind, street_address, postal_code, city, floor_area_m2,
-                 meals_per_day, special_diets, meal_producer, cleaning_producer, closed_on)
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+                 meals_per_day, special_diets, meal_producer, cleaning_producer, closed_on, opening_schedule)
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
             )
             .bind(site_id)
             .bind(customer_id)
@@ -140,6 +146,7 @@ async fn seed_customer(tx: &mut PgConnection, c: &DemoCustomer, report: &mut See
             .bind(&s.meal_producer)
             .bind(&s.cleaning_producer)
             .bind(if s.status == "closed" { date(2026, 7, 31) } else { None })
+            .bind(opening_schedule(s))
             .execute(&mut *tx)
             .await?;
             report.sites += 1;

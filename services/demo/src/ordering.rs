@@ -80,7 +80,8 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
                     1..=5 => "ordering_system",
                     _ => "portal",
                 };
-                let every_day = s.kind == "care_home";
+                // Care homes and round-the-clock daycares are open every day, holidays included.
+                let every_day = crate::contracts::opening_schedule(s) == "every_day";
                 let diet_total: u32 = s.special_diets.iter().map(|(_, n)| *n).sum();
                 let base = s.meals_per_day.saturating_sub(diet_total);
                 let mut periods = vec![(today + chrono::Duration::days(1), year_end)];

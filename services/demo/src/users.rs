@@ -73,8 +73,12 @@ pub fn demo_users() -> Vec<DevUser> {
     users
 }
 
-/// The demo OIDC clients: the portal (code + PKCE, redirect to `public_url`)
-/// and the ordering system (client credentials with the grants its job needs).
+/// The demo system client limited to one customer (SIVI): secret `dev-sivistys-secret`.
+pub const SIVI_SYSTEM_CLIENT: &str = "ordering-system-sivistys";
+
+/// The demo OIDC clients: the portal (code + PKCE, redirect to `public_url`),
+/// the city-wide ordering system and a kitchen system limited to one customer
+/// (client credentials with the grants their job needs).
 pub fn demo_clients(public_url: &str) -> Vec<DevClient> {
     vec![
         DevClient {
@@ -90,6 +94,15 @@ pub fn demo_clients(public_url: &str) -> Vec<DevClient> {
             redirect_prefixes: vec![],
             grants: vec!["registry:read".into(), "orders:write".into(), "deliveries:write".into(), "prices:read".into()],
             customer_id: None,
+        },
+        // A kitchen system of one customer (Sivistys- ja kulttuuripalvelut): the same
+        // grants, limited to that customer's sites.
+        DevClient {
+            client_id: SIVI_SYSTEM_CLIENT.into(),
+            secret: Some("dev-sivistys-secret".into()),
+            redirect_prefixes: vec![],
+            grants: vec!["registry:read".into(), "orders:write".into(), "deliveries:write".into()],
+            customer_id: Some(demo_id("customer", "SIVI")),
         },
     ]
 }

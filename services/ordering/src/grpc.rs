@@ -11,7 +11,7 @@ use kumppani_platform::AppError;
 use kumppani_platform::auth::{self, Principal, Role, Verifier};
 use kumppani_platform::calendar;
 use kumppani_platform::convert::timestamp as ts;
-use kumppani_platform::validate::{Violations, id_arg};
+use kumppani_platform::validate::{Violations, has_control, id_arg};
 use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::ordering::v1::ordering_service_server::OrderingService;
 use prost::Message;
@@ -36,12 +36,42 @@ fn line_result(index: usize, outcome: pb::OrderOutcome) -> pb::LineResult {
 /// An order line's ids and date; the rest is for [`domain::classify`].
 fn parse_line(line: &pb::OrderLine) -> Result<domain::OrderLine<'_>, Rejection> {
     let site = Uuid::parse_str(&line.site_id).map_err(|_| Rejection::new("site_id", "must be a UUID"))?;
+    for (field, text) in [("product_code", &line.product_code), ("diet", &line.diet)] {
+        if has_control(text) {
+            return Err(Rejection::new(field, "must not contain control characters"));
+        }
+    }
     let day = line
         .service_day
         .as_ref()
         .and_then(pb::Date::to_naive)
         .ok_or_else(|| Rejection::new("service_day", "is required and must be a valid date"))?;
     Ok(domain::OrderLine { site, day, product: &line.product_code, diet: &line.diet, quantity: line.quantity })
+}
+
+/// A write's idempotency key: required for system clients (a retried request
+/// must not take effect twice), at most 200 characters, no control characters.
+fn idempotency_key(v: &mut Violations, p: &Principal, key: &str) -> String {
+    let key = v.text("idempotency_key", key, 200, false);
+    if p.role == Role::SystemClient && key.is_empty() {
+        v.add("idempotency_key", "is required for system clients: a retried request must not take effect twice");
+    }
+    key
+}
+
+/// Claims the caller's `key` for `request` in the transaction: `None` when it is
+/// fresh (now taken: concurrent duplicates wait on its row), else the stored
+/// answer of the first request; the key reused for another request is refused.
+async fn claim_key(tx: &mut sqlx::PgConnection, p: &Principal, key: &str, request: &[u8]) -> Result<Option<Vec<u8>>, AppError> {
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let hash = format!("{:x}", sha2::Sha256::digest(request));
+    match store::claim_idempotency_key(tx, &p.subject, key, &hash).await? {
+        None => Ok(None),
+        Some((stored, _)) if stored != hash => Err(AppError::invalid("idempotency_key", "was already used for a different request")),
+        Some((_, response)) => Ok(Some(response.unwrap_or_default())),
+    }
 }
 
 impl OrderingApi {
@@ -54,10 +84,10 @@ impl OrderingApi {
         key: &str,
         request: &[u8],
     ) -> Result<pb::PlaceOrdersResponse, AppError> {
-        let key = key.trim();
-        if p.role == Role::SystemClient && key.is_empty() {
-            return Err(AppError::invalid("idempotency_key", "is required for system clients: a retried request must not order twice"));
-        }
+        let mut v = Violations::default();
+        let key = idempotency_key(&mut v, p, key);
+        v.finish()?;
+        let key = key.as_str();
         if lines.is_empty() {
             return Err(AppError::invalid("lines", "give at least one order line"));
         }
@@ -66,17 +96,10 @@ impl OrderingApi {
         }
         let channel = domain::channel_text(domain::channel_of(p));
         let mut tx = self.pool.begin().await?;
-        if !key.is_empty() {
-            let hash = format!("{:x}", sha2::Sha256::digest(request));
-            if let Some((stored_hash, response)) = store::claim_idempotency_key(&mut tx, &p.subject, key, &hash).await? {
-                if stored_hash != hash {
-                    return Err(AppError::invalid("idempotency_key", "was already used for a different request"));
-                }
-                let mut r = pb::PlaceOrdersResponse::decode(response.unwrap_or_default().as_slice())
-                    .map_err(|e| AppError::internal(e.to_string()))?;
-                r.replayed = true;
-                return Ok(r);
-            }
+        if let Some(stored) = claim_key(&mut tx, p, key, request).await? {
+            let mut r = pb::PlaceOrdersResponse::decode(stored.as_slice()).map_err(|e| AppError::internal(e.to_string()))?;
+            r.replayed = true;
+            return Ok(r);
         }
         let parsed: Vec<Result<domain::OrderLine<'_>, Rejection>> = lines.iter().map(parse_line).collect();
         let mut site_ids: Vec<Uuid> = parsed.iter().filter_map(|l| l.as_ref().ok().map(|l| l.site)).collect();
@@ -209,8 +232,11 @@ impl OrderingService for OrderingApi {
         let days = (0..7)
             .map(|k| {
                 let d = monday + chrono::Duration::days(k);
+                // Only the site's open days are offered.
+                let closed_reason = ctx.sites.get(&site).and_then(|s| s.closed_reason(d));
                 let cutoffs: Vec<pb::LineCutoff> = domain::day_cutoffs(&ctx, site, customer, &lines, d, now)
                     .into_iter()
+                    .filter(|_| closed_reason.is_none())
                     .map(|c| pb::LineCutoff { service_line: c.service_line, cutoff: ts(c.cutoff), open: c.open })
                     .collect();
                 let first = cutoffs.iter().filter_map(|c| c.cutoff).min_by_key(|t| (t.seconds, t.nanos));
@@ -234,6 +260,8 @@ impl OrderingService for OrderingApi {
                         .collect(),
                     late_changes: lates.iter().filter(|l| l.service_day == d).map(store::LateRow::to_proto).collect(),
                     cutoffs,
+                    site_closed: closed_reason.is_some(),
+                    closed_reason: closed_reason.unwrap_or_default(),
                 }
             })
             .collect();
@@ -269,8 +297,7 @@ impl OrderingService for OrderingApi {
         let r = req.into_inner();
         let mut v = Violations::default();
         let id = v.uuid("id", &r.id, true);
-        v.check(r.accept || !r.reason.trim().is_empty(), "reason", "is required when declining: the site sees it");
-        v.check(r.reason.chars().count() <= 2000, "reason", "must be at most 2000 characters");
+        let reason = v.text("reason", &r.reason, 2000, !r.accept);
         v.finish()?;
         let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
@@ -281,7 +308,7 @@ impl OrderingService for OrderingApi {
             store::upsert_orders(&mut tx, &[placement], &row.channel, &p.subject, "late_change").await?;
         }
         let status = if r.accept { "accepted" } else { "declined" };
-        let decided = store::decide_late_change(&mut tx, id, status, &p.subject, r.reason.trim()).await?;
+        let decided = store::decide_late_change(&mut tx, id, status, &p.subject, &reason).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(decided.to_proto()))
     }
@@ -292,8 +319,10 @@ impl OrderingService for OrderingApi {
         if !domain::may_confirm_deliveries(&p) {
             return Err(AppError::denied("only the enterprise's staff and the production system confirm deliveries").into());
         }
+        let bytes = req.get_ref().encode_to_vec();
         let r = req.into_inner();
         let mut v = Violations::default();
+        let key = idempotency_key(&mut v, &p, &r.idempotency_key);
         v.check(!r.lines.is_empty(), "lines", "give at least one delivered line");
         v.check(r.lines.len() <= domain::MAX_LINES, "lines", "too many lines for one call");
         let today = calendar::today();
@@ -302,9 +331,8 @@ impl OrderingService for OrderingApi {
         for (i, l) in r.lines.iter().enumerate() {
             let site = v.uuid(&format!("lines[{i}].site_id"), &l.site_id, true);
             let day = v.date(&format!("lines[{i}].service_day"), l.service_day.as_ref(), true);
-            if l.product_code.is_empty() {
-                v.add(format!("lines[{i}].product_code"), "is required");
-            }
+            let product = v.text(&format!("lines[{i}].product_code"), &l.product_code, 60, true);
+            let diet = v.text(&format!("lines[{i}].diet"), &l.diet, domain::MAX_DIET_CHARS, false);
             if !(0..=domain::MAX_QUANTITY).contains(&l.quantity) {
                 v.add(format!("lines[{i}].quantity"), format!("must be between 0 and {}", domain::MAX_QUANTITY));
             }
@@ -312,7 +340,7 @@ impl OrderingService for OrderingApi {
                 v.check(d <= today, &format!("lines[{i}].service_day"), "deliveries are confirmed for days that have come");
             }
             if let (Some(s), Some(d)) = (site, day) {
-                let key = (s, d, l.product_code.clone(), domain::normalize_diet(&l.diet));
+                let key = (s, d, product, domain::normalize_diet(&diet));
                 if !seen.insert(key.clone()) {
                     v.add(format!("lines[{i}]"), "the same site, day, product and diet appears twice");
                 }
@@ -322,14 +350,21 @@ impl OrderingService for OrderingApi {
                 break;
             }
         }
+        let reason = v.text("correction_reason", &r.correction_reason, 2000, false);
         v.finish()?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        // A retry of the same request answers what the first did, even after a later correction.
+        if let Some(stored) = claim_key(&mut tx, &p, &key, &bytes).await? {
+            let mut r = pb::ConfirmDeliveriesResponse::decode(stored.as_slice()).map_err(|e| AppError::internal(e.to_string()))?;
+            r.replayed = true;
+            return Ok(Response::new(r));
+        }
         let site_ids: Vec<Uuid> = lines.iter().map(|(k, _)| k.0).collect::<HashSet<_>>().into_iter().collect();
         let ctx = store::load_context(&mut tx, &site_ids).await?;
         domain::check_delivery_lines(&lines, &ctx, &p)?;
         let keys: Vec<domain::Key> = lines.iter().map(|(k, _)| k.clone()).collect();
         let existing = store::lock_deliveries(&mut tx, &keys).await?;
-        let reason = r.correction_reason.trim();
+        let reason = reason.as_str();
         domain::check_correction_reason(&lines, &existing, reason)?;
         let rows: Vec<(domain::Key, Uuid, i32)> = lines
             .into_iter()
@@ -339,11 +374,13 @@ impl OrderingService for OrderingApi {
             })
             .collect();
         let confirmed = store::confirm_deliveries(&mut tx, &rows, &existing, &p.subject, reason).await?;
+        let response =
+            pb::ConfirmDeliveriesResponse { deliveries: confirmed.iter().map(store::DeliveryRow::to_proto).collect(), replayed: false };
+        if !key.is_empty() {
+            store::store_idempotent_response(&mut tx, &p.subject, &key, response.encode_to_vec()).await?;
+        }
         tx.commit().await.map_err(AppError::from)?;
-        Ok(Response::new(pb::ConfirmDeliveriesResponse {
-            deliveries: confirmed.iter().map(store::DeliveryRow::to_proto).collect(),
-            replayed: false,
-        }))
+        Ok(Response::new(response))
     }
 
     #[tracing::instrument(skip_all)]
@@ -367,6 +404,19 @@ impl OrderingService for OrderingApi {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn list_delivery_versions(&self, req: Request<pb::ListDeliveryVersionsRequest>) -> R<pb::ListDeliveryVersionsResponse> {
+        let p = auth::authenticate(&self.verifier, &req).await?;
+        let id = id_arg("delivery_id", &req.get_ref().delivery_id)?;
+        let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
+        let delivery = store::delivery(&mut conn, id).await?.ok_or_else(|| AppError::not_found("delivery"))?;
+        if !domain::may_read_deliveries(&p, delivery.site_id, delivery.customer_id) {
+            return Err(AppError::denied(domain::OUTSIDE_SCOPE).into());
+        }
+        let versions = store::delivery_versions(&mut conn, id).await?;
+        Ok(Response::new(pb::ListDeliveryVersionsResponse { delivery: Some(delivery.to_proto()), versions }))
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn set_budget(&self, req: Request<pb::SetBudgetRequest>) -> R<pb::Budget> {
         let p = auth::authenticate(&self.verifier, &req).await?;
         p.require_enterprise()?;
@@ -375,13 +425,13 @@ impl OrderingService for OrderingApi {
         let site = v.uuid("budget.site_id", &b.site_id, true);
         v.year("budget.year", b.year, true);
         v.check(b.quantity >= 0, "budget.quantity", "must not be negative");
-        v.check(!b.product_code.is_empty(), "budget.product_code", "is required");
+        let product = v.text("budget.product_code", &b.product_code, 60, true);
         v.finish()?;
         let site = site.ok_or_else(|| AppError::invalid("budget.site_id", "is required"))?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         let (customer, _) = domain::readable_site(&p, site, store::site(&mut conn, site).await?)?;
-        store::set_budget(&mut conn, customer, site, &b.product_code, b.year, b.quantity, &p.subject).await?;
-        Ok(Response::new(pb::Budget { customer_id: customer.to_string(), ..b }))
+        store::set_budget(&mut conn, customer, site, &product, b.year, b.quantity, &p.subject).await?;
+        Ok(Response::new(pb::Budget { customer_id: customer.to_string(), product_code: product, ..b }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -394,13 +444,11 @@ impl OrderingService for OrderingApi {
         let as_of = v.date("as_of", r.as_of.as_ref(), false);
         v.finish()?;
         let customer = customer.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
-        if !domain::may_read_budget(&p, customer) {
-            return Err(AppError::denied("this customer is outside your scope").into());
-        }
+        let site = domain::budget_scope(&p, customer)?;
         let period =
             domain::BudgetPeriod::new(r.year, as_of.unwrap_or_else(calendar::today)).ok_or_else(|| AppError::invalid("year", "invalid"))?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
-        let rows = store::budget_usage(&mut conn, customer, r.year, period.start, period.as_of).await?;
+        let rows = store::budget_usage(&mut conn, customer, site, r.year, period.start, period.as_of).await?;
         let usage = rows
             .into_iter()
             .map(|b| {
@@ -428,7 +476,8 @@ impl OrderingService for OrderingApi {
         let site = v.uuid("site_id", &r.site_id, true);
         let from = v.date("valid_from", r.valid_from.as_ref(), true);
         let to = v.date("valid_to", r.valid_to.as_ref(), true);
-        v.check(!r.product_code.is_empty(), "product_code", "is required");
+        let product_code = v.text("product_code", &r.product_code, 60, true);
+        let diet = v.text("diet", &r.diet, domain::MAX_DIET_CHARS, false);
         v.check(r.weekday_quantities.len() == 7, "weekday_quantities", "give seven quantities, Monday first");
         for (i, q) in r.weekday_quantities.iter().enumerate() {
             v.check((0..=domain::MAX_QUANTITY).contains(q), &format!("weekday_quantities[{i}]"), "must be between 0 and 100000");
@@ -441,8 +490,8 @@ impl OrderingService for OrderingApi {
         let (Some(site), Some(from), Some(to)) = (site, from, to) else { return Err(AppError::invalid("site_id", "is required").into()) };
         let new = NewStandingOrder {
             site,
-            product_code: r.product_code,
-            diet: r.diet,
+            product_code,
+            diet,
             from,
             to,
             weekday_quantities: r.weekday_quantities,
@@ -470,7 +519,7 @@ impl OrderingService for OrderingApi {
         let site = v.uuid("site_id", &r.site_id, true);
         let from = v.date("from", r.from.as_ref(), true);
         let to = v.date("to", r.to.as_ref(), true);
-        v.check(!r.reason.trim().is_empty(), "reason", "is required");
+        let reason = v.text("reason", &r.reason, 500, true);
         if let (Some(f), Some(t)) = (from, to) {
             v.check(f <= t && (t - f).num_days() <= 366, "to", "must be on or after `from`, at most a year later");
             let earliest = domain::earliest_closure_day(p.is_enterprise(), calendar::today(), Utc::now());
@@ -482,7 +531,7 @@ impl OrderingService for OrderingApi {
         }
         v.finish()?;
         let (Some(site), Some(from), Some(to)) = (site, from, to) else { return Err(AppError::invalid("site_id", "is required").into()) };
-        let closure = standing::add_closure(&self.pool, &p, site, from, to, r.reason.trim().to_owned()).await?;
+        let closure = standing::add_closure(&self.pool, &p, site, from, to, reason).await?;
         Ok(Response::new(closure.to_proto()))
     }
 
@@ -507,7 +556,15 @@ impl OrderingService for OrderingApi {
         v.finish()?;
         let (Some(from), Some(to)) = (from, to) else { return Err(AppError::invalid("from", "is required").into()) };
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
-        let m = standing::materialize(&mut tx, from, to, site, &p.subject).await?;
+        // A system client granted one customer materializes only that customer's standing orders.
+        let customer = domain::customer_restriction(&p)?;
+        if let Some(s) = site {
+            let (c, _) = domain::readable_site(&p, s, store::site(&mut tx, s).await?)?;
+            if !domain::may_order(&p, s, c) {
+                return Err(AppError::denied(domain::OUTSIDE_SCOPE).into());
+            }
+        }
+        let m = standing::materialize(&mut tx, from, to, (site, customer), &p.subject).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(pb::MaterializeStandingOrdersResponse {
             created: m.created,
@@ -544,9 +601,11 @@ impl OrderingService for OrderingApi {
 
     #[tracing::instrument(skip_all)]
     async fn list_cutoff_rules(&self, req: Request<pb::ListCutoffRulesRequest>) -> R<pb::ListCutoffRulesResponse> {
-        auth::authenticate(&self.verifier, &req).await?;
+        let p = auth::authenticate(&self.verifier, &req).await?;
+        // The defaults, and per-agreement rules of the caller's own customer only (staff: all).
+        let customer = domain::customer_restriction(&p)?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
-        let rules = store::cutoff_rules(&mut conn)
+        let rules = store::cutoff_rules(&mut conn, customer)
             .await?
             .into_iter()
             .map(|(a, service_line, working_days, hour)| pb::CutoffRule {

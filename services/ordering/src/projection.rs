@@ -3,6 +3,7 @@
 //! published price lists. Idempotent consumers (platform inbox); ordering never
 //! reads another schema.
 
+use crate::domain::Site;
 use crate::store;
 use kumppani_platform::events::{EventHandler, HandlerResult, decode_payload};
 use kumppani_proto::contracts::v1 as contracts;
@@ -22,6 +23,16 @@ fn status_text(s: i32) -> &'static str {
         Ok(contracts::AgreementStatus::Active) => "active",
         Ok(contracts::AgreementStatus::Expired) => "expired",
         _ => "unknown",
+    }
+}
+
+/// Open on weekends and public holidays? Events from before sites had an
+/// opening schedule fall back to the kind (care homes serve every day).
+fn open_every_day(s: &contracts::Site) -> bool {
+    match contracts::OpeningSchedule::try_from(s.opening_schedule) {
+        Ok(contracts::OpeningSchedule::EveryDay) => true,
+        Ok(contracts::OpeningSchedule::Weekdays) => false,
+        _ => s.kind == contracts::SiteKind::CareHome as i32,
     }
 }
 
@@ -45,8 +56,13 @@ impl EventHandler for Registry {
                 store::project_customer(conn, Uuid::parse_str(&c.id)?, &c.name).await?;
             } else if t.starts_with("contracts.site.") {
                 let s = decode_payload::<contracts::SiteEvent>(envelope)?.site.ok_or_else(|| anyhow::anyhow!("no site"))?;
-                let closed_on = s.closed_on.as_ref().and_then(contracts::Date::to_naive);
-                store::project_site(conn, Uuid::parse_str(&s.id)?, Uuid::parse_str(&s.customer_id)?, &s.name, closed_on).await?;
+                let site = Site {
+                    customer: Uuid::parse_str(&s.customer_id)?,
+                    closed_on: s.closed_on.as_ref().and_then(contracts::Date::to_naive),
+                    every_day: open_every_day(&s),
+                    name: s.name,
+                };
+                store::project_site(conn, Uuid::parse_str(&s.id)?, &site).await?;
             } else if t.starts_with("contracts.agreement.") {
                 let a = decode_payload::<contracts::AgreementEvent>(envelope)?.agreement.ok_or_else(|| anyhow::anyhow!("no agreement"))?;
                 let lines: Vec<serde_json::Value> = a

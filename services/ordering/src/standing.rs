@@ -27,15 +27,16 @@ pub struct Materialized {
     pub skipped_not_covered: i32,
 }
 
-/// Creates the missing daily orders of the standing orders in [from, to].
+/// Creates the missing daily orders of the standing orders in [from, to],
+/// optionally of one site and/or one customer.
 pub async fn materialize(
     conn: &mut PgConnection,
     from: NaiveDate,
     to: NaiveDate,
-    site: Option<Uuid>,
+    (site, customer): (Option<Uuid>, Option<Uuid>),
     by: &str,
 ) -> Result<Materialized, AppError> {
-    let ps = store::patterns(&mut *conn, from, to, site).await?;
+    let ps = store::patterns(&mut *conn, from, to, site, customer).await?;
     let cs = store::closures_between(&mut *conn, from, to, site).await?;
     let wanted = domain::expand(&ps, &cs, from, to);
     let mut sites: Vec<Uuid> = wanted.iter().map(|w| w.0.0).collect();
@@ -97,7 +98,7 @@ pub async fn set(pool: &PgPool, p: &Principal, new: NewStandingOrder) -> Result<
     let start = (today + chrono::Duration::days(1)).max(row.valid_from);
     let end = row.valid_to.min(today + chrono::Duration::days(HORIZON_DAYS));
     if start <= end {
-        materialize(&mut tx, start, end, Some(row.site_id), &p.subject).await?;
+        materialize(&mut tx, start, end, (Some(row.site_id), None), &p.subject).await?;
     }
     tx.commit().await?;
     Ok(row)
@@ -149,7 +150,7 @@ pub async fn keep_materialized(pool: PgPool, shutdown: kumppani_platform::Shutdo
             let mut tx = pool.begin().await?;
             // One replica at a time; others skip this round.
             if store::try_materialize_lock(&mut tx).await? {
-                let r = materialize(&mut tx, from, to, None, "standing-order").await?;
+                let r = materialize(&mut tx, from, to, (None, None), "standing-order").await?;
                 if r.created > 0 {
                     tracing::info!(created = r.created, "standing orders materialized");
                 }

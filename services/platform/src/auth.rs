@@ -97,12 +97,18 @@ impl Principal {
         if self.is_enterprise() { Ok(()) } else { Err(AppError::denied("only the enterprise's staff may do this")) }
     }
 
-    /// May the caller see data of this customer at all?
+    /// Does a system client's token grant this, e.g. `registry:read`?
+    pub fn has_grant(&self, grant: &str) -> bool {
+        self.grants.iter().any(|g| g == grant)
+    }
+
+    /// May the caller see data of this customer at all? A system client needs
+    /// `registry:read` and, when its grant names a customer, only that one.
     pub fn may_see_customer(&self, customer_id: Uuid) -> bool {
         match self.role {
             Role::EnterpriseAdmin | Role::EnterpriseStaff => true,
             Role::CustomerContact | Role::SiteUser => self.customer_id == Some(customer_id),
-            Role::SystemClient => self.grants.iter().any(|g| g == "registry:read"),
+            Role::SystemClient => self.has_grant("registry:read") && self.customer_id.is_none_or(|c| c == customer_id),
         }
     }
 
@@ -119,10 +125,10 @@ impl Principal {
         if self.role == Role::SiteUser { self.site_id } else { None }
     }
 
-    /// The customer the caller is restricted to, if any.
+    /// The customer the caller is restricted to, if any (also a system client granted one customer).
     pub fn customer_scope(&self) -> Option<Uuid> {
         match self.role {
-            Role::CustomerContact | Role::SiteUser => self.customer_id,
+            Role::CustomerContact | Role::SiteUser | Role::SystemClient => self.customer_id,
             _ => None,
         }
     }

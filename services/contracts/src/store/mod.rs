@@ -130,6 +130,7 @@ pub struct SiteRow {
     pub meal_producer: String,
     pub cleaning_producer: String,
     pub closed_on: Option<NaiveDate>,
+    pub opening_schedule: String,
     pub customer_name: String,
     pub unit_name: Option<String>,
 }
@@ -157,13 +158,14 @@ impl From<SiteRow> for pb::Site {
             closed_on: r.closed_on.map(pb::Date::from_naive),
             customer_name: r.customer_name,
             unit_name: r.unit_name.unwrap_or_default(),
+            opening_schedule: domain::opening_schedule_from(&r.opening_schedule),
         }
     }
 }
 
 const SITE_COLS: &str = "s.id, s.customer_id, s.unit_id, s.code, s.name, s.kind, s.street_address, s.postal_code, s.city, \
      s.floor_area_m2, s.meals_per_day, s.special_diets, s.meal_producer, s.cleaning_producer, s.closed_on, \
-     c.name AS customer_name, u.name AS unit_name";
+     s.opening_schedule, c.name AS customer_name, u.name AS unit_name";
 const SITE_FROM: &str = "sites s JOIN customers c ON c.id = s.customer_id LEFT JOIN units u ON u.id = s.unit_id";
 
 pub async fn get_site(conn: &mut PgConnection, id: Uuid) -> Result<Option<pb::Site>, sqlx::Error> {
@@ -421,6 +423,8 @@ pub struct AgreementFilter {
     pub status: Option<&'static str>,
     /// Site users: only agreements with a line covering this site.
     pub covering_site: Option<Uuid>,
+    /// Site users: only signed agreements ([`domain::visible_to_operational_level`]).
+    pub signed_only: bool,
     pub after: Option<(i32, String, Uuid)>,
     pub limit: i64,
 }
@@ -438,6 +442,7 @@ pub async fn list_agreements(conn: &mut PgConnection, f: &AgreementFilter) -> Re
            AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM agreement_line_sites ls JOIN agreement_lines l ON l.id = ls.line_id
                                             WHERE l.agreement_id = a.id AND ls.site_id = $4))
            AND ($5::int IS NULL OR (-a.year, lower(c.name), a.id) > (-$5, $6, $7))
+           AND (NOT $9 OR a.status = ANY($10))
          ORDER BY -a.year, lower(c.name), a.id LIMIT $8"
     )))
     .bind(f.customer_id)
@@ -448,6 +453,8 @@ pub async fn list_agreements(conn: &mut PgConnection, f: &AgreementFilter) -> Re
     .bind(after_name)
     .bind(after_id)
     .bind(f.limit)
+    .bind(f.signed_only)
+    .bind(&domain::SIGNED_STATUSES[..])
     .fetch_all(conn)
     .await?;
     Ok(rows.iter().map(AgreementRow::summary).collect())

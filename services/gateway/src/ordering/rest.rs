@@ -11,6 +11,7 @@ crate::rest::api! {
     post "/late-changes/{id}/decision" => ordering.decide_late_change(ordering::DecideLateChangeRequest) -> ordering::LateChange, id = "id", "Accept or decline a late-change request";
     post "/deliveries" => ordering.confirm_deliveries(ordering::ConfirmDeliveriesRequest) -> ordering::ConfirmDeliveriesResponse, id = "", "Confirm or correct delivered quantities";
     get "/deliveries" => ordering.list_deliveries(ordering::ListDeliveriesRequest) -> ordering::ListDeliveriesResponse, id = "", "Delivered quantities";
+    get "/deliveries/{id}/versions" => ordering.list_delivery_versions(ordering::ListDeliveryVersionsRequest) -> ordering::ListDeliveryVersionsResponse, id = "deliveryId", "Every version of a delivery (confirmation and corrections)";
     put "/budgets" => ordering.set_budget(ordering::SetBudgetRequest) -> ordering::Budget, id = "", "Set a budgeted quantity";
     get "/budget-usage" => ordering.get_budget_usage(ordering::GetBudgetUsageRequest) -> ordering::GetBudgetUsageResponse, id = "", "Budgeted vs delivered to date";
     get "/production-day" => ordering.get_production_day(ordering::GetProductionDayRequest) -> ordering::ProductionDay, id = "", "A day's production totals";

@@ -102,6 +102,12 @@ pub fn may_read(p: &Principal, site: Uuid, customer: Uuid) -> bool {
     }
 }
 
+/// May the caller read this site's deliveries? Who reads its orders, and the
+/// production system that confirms them (within its customer grant).
+pub fn may_read_deliveries(p: &Principal, site: Uuid, customer: Uuid) -> bool {
+    may_read(p, site, customer) || (may_confirm_deliveries(p) && p.customer_id.is_none_or(|c| c == customer))
+}
+
 /// Staff and the production system confirm deliveries.
 pub fn may_confirm_deliveries(p: &Principal) -> bool {
     p.is_enterprise() || (p.role == Role::SystemClient && granted(p, "deliveries:write"))
@@ -121,10 +127,31 @@ pub fn readable_site(p: &Principal, site: Uuid, found: Option<(Uuid, String)>) -
     Ok((customer, name))
 }
 
+/// A system client reads orders, late changes and deliveries only with a grant for them.
+fn check_system_reads(p: &Principal, deliveries: bool) -> Result<(), AppError> {
+    let grant = granted(p, "orders:read") || granted(p, "orders:write") || (deliveries && granted(p, "deliveries:write"));
+    if p.role == Role::SystemClient && !grant {
+        return Err(AppError::denied("this client has no grant to read orders"));
+    }
+    Ok(())
+}
+
+/// The customer a customer-wide read is narrowed to: none for staff and
+/// city-wide system clients, the grant's customer for a restricted system
+/// client, the caller's own customer for customer contacts and site users.
+pub fn customer_restriction(p: &Principal) -> Result<Option<Uuid>, AppError> {
+    match p.role {
+        Role::EnterpriseAdmin | Role::EnterpriseStaff => Ok(None),
+        Role::SystemClient => Ok(p.customer_id),
+        Role::CustomerContact | Role::SiteUser => p.customer_id.map(Some).ok_or_else(|| AppError::denied("no scope")),
+    }
+}
+
 /// The (site, customer) filters of ListOrders. A `site` asked for has been
 /// checked with [`readable_site`]; without one, callers other than staff and
 /// system clients are narrowed to their own site or customer.
 pub fn orders_filter(p: &Principal, site: Option<Uuid>, customer: Option<Uuid>) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    check_system_reads(p, false)?;
     let (mut site_filter, mut customer_filter) = (site, customer);
     match (site, p.role) {
         (Some(_), _) => {}
@@ -141,6 +168,7 @@ pub fn orders_filter(p: &Principal, site: Option<Uuid>, customer: Option<Uuid>) 
 
 /// The (site, customer) filters of ListDeliveries (a `site` asked for has been checked).
 pub fn deliveries_filter(p: &Principal, site: Option<Uuid>, customer: Option<Uuid>) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    check_system_reads(p, true)?;
     if site.is_some() {
         return Ok((site, customer));
     }
@@ -163,6 +191,7 @@ pub fn late_changes_check_site(p: &Principal, site: Option<Uuid>) -> Option<Uuid
 
 /// The (site, customer) filters of ListLateChanges.
 pub fn late_changes_filter(p: &Principal, site: Option<Uuid>) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    check_system_reads(p, false)?;
     if p.is_enterprise() || site.is_some() {
         Ok((site, None))
     } else if p.role == Role::SiteUser {
@@ -172,9 +201,18 @@ pub fn late_changes_filter(p: &Principal, site: Option<Uuid>) -> Result<(Option<
     }
 }
 
-/// Budget usage: staff, or the caller's own customer.
-pub fn may_read_budget(p: &Principal, customer: Uuid) -> bool {
-    p.is_enterprise() || p.customer_id == Some(customer)
+/// Budget usage of a customer: staff see it all, the customer's contacts and
+/// a system client granted that customer (with an orders grant) the customer's,
+/// a site user only their own site's. `Ok(Some(site))` narrows the rows to one site.
+pub fn budget_scope(p: &Principal, customer: Uuid) -> Result<Option<Uuid>, AppError> {
+    let outside = || AppError::denied("this customer is outside your scope");
+    match p.role {
+        Role::EnterpriseAdmin | Role::EnterpriseStaff => Ok(None),
+        Role::SiteUser if p.customer_id == Some(customer) => p.site_id.map(Some).ok_or_else(outside),
+        Role::CustomerContact if p.customer_id == Some(customer) => Ok(None),
+        Role::SystemClient if p.customer_id.is_none_or(|c| c == customer) => check_system_reads(p, true).map(|()| None),
+        _ => Err(outside()),
+    }
 }
 
 // ---------- the loaded context ----------
@@ -186,6 +224,28 @@ pub struct Site {
     pub name: String,
     /// Closed from this day on.
     pub closed_on: Option<NaiveDate>,
+    /// Open every day (care homes, round-the-clock daycares); otherwise Monday
+    /// to Friday, closed on Finnish public holidays.
+    pub every_day: bool,
+}
+
+impl Site {
+    /// Why the site is closed on `day` (nothing can be ordered or delivered), if it is.
+    pub fn closed_reason(&self, day: NaiveDate) -> Option<String> {
+        if let Some(closed) = self.closed_on.filter(|c| *c <= day) {
+            return Some(format!("the site is closed from {}", fi_date(closed)));
+        }
+        if self.every_day {
+            return None;
+        }
+        if let Some(holiday) = calendar::holiday_name(day) {
+            return Some(format!("is a public holiday ({holiday}): the site is open Monday to Friday except public holidays"));
+        }
+        if day.weekday().num_days_from_monday() >= 5 {
+            return Some("is a weekend day: the site is open Monday to Friday except public holidays".into());
+        }
+        None
+    }
 }
 
 /// A product of the catalogue projection.
@@ -287,7 +347,7 @@ pub enum Intake {
 }
 
 /// Classifies one line against the loaded context, in this order: quantity,
-/// diet, site, the caller's scope, the site's closing, the catalogue, agreement
+/// diet, site, the caller's scope, the site's closing and open days, the catalogue, agreement
 /// coverage, a past day, then the cut-off (staff are not held to it).
 pub fn classify(line: &OrderLine<'_>, ctx: &Context, p: &Principal, now: DateTime<Utc>, today: NaiveDate) -> Intake {
     let reject = |field, reason: String| Intake::Rejected(Rejection { field, reason });
@@ -304,6 +364,9 @@ pub fn classify(line: &OrderLine<'_>, ctx: &Context, p: &Principal, now: DateTim
     }
     if let Some(closed) = site.closed_on.filter(|c| *c <= line.day) {
         return reject("site_id", format!("the site is closed from {}", fi_date(closed)));
+    }
+    if let Some(reason) = site.closed_reason(line.day) {
+        return reject("service_day", format!("{}: {reason}", fi_date(line.day)));
     }
     let Some(product) = ctx.products.get(line.product) else {
         return reject("product_code", "is not a product of the catalogue".into());
@@ -363,24 +426,29 @@ pub enum OrderChange {
     Placed,
     Changed,
     Cancelled,
+    /// The same quantity again, or 0 where nothing is ordered: nothing changes
+    /// (no new version, history or event).
+    Unchanged,
 }
 
 impl OrderChange {
-    /// Writing the same quantity again is recorded as a change too (a new version).
     pub fn of(previous: Option<i32>, quantity: i32) -> Self {
         match previous {
+            None if quantity == 0 => Self::Unchanged,
             None => Self::Placed,
+            Some(p) if p == quantity => Self::Unchanged,
             Some(_) if quantity == 0 => Self::Cancelled,
             Some(_) => Self::Changed,
         }
     }
 
-    /// The event type, e.g. `ordering.order.placed`.
-    pub fn event_type(self) -> &'static str {
+    /// The event type, e.g. `ordering.order.placed`; none when unchanged.
+    pub fn event_type(self) -> Option<&'static str> {
         match self {
-            Self::Placed => "ordering.order.placed",
-            Self::Changed => "ordering.order.changed",
-            Self::Cancelled => "ordering.order.cancelled",
+            Self::Placed => Some("ordering.order.placed"),
+            Self::Changed => Some("ordering.order.changed"),
+            Self::Cancelled => Some("ordering.order.cancelled"),
+            Self::Unchanged => None,
         }
     }
 }
@@ -483,10 +551,10 @@ pub enum Skip {
 }
 
 /// May a standing order's daily order be created? The site must be known and
-/// open that day, the product in the catalogue and covered by an agreement.
+/// open that day (not closed, and a weekday other than a holiday unless it is open every day), the product in the catalogue and covered by an agreement.
 pub fn materializable(ctx: &Context, key: &Key, customer: Uuid) -> Result<(), Skip> {
     let Some(site) = ctx.sites.get(&key.0) else { return Err(Skip::NotCovered) };
-    if site.closed_on.is_some_and(|c| c <= key.1) {
+    if site.closed_reason(key.1).is_some() {
         return Err(Skip::Closed);
     }
     let covered = ctx.products.get(&key.2).is_some_and(|p| ctx.covering(key.0, customer, &p.service_line, key.1).is_ok());

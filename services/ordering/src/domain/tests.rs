@@ -43,7 +43,7 @@ fn today() -> NaiveDate {
 /// OTHER_CUSTOMER. The 2027 agreement is signed for meals at SITE and CLOSED_SITE;
 /// a draft covers cleaning; meals close 2 working days before at 12:00.
 fn ctx() -> Context {
-    let site = |customer, name: &str, closed_on| Site { customer, name: name.into(), closed_on };
+    let site = |customer, name: &str, closed_on| Site { customer, name: name.into(), closed_on, every_day: false };
     let product = |name: &str, line: &str| Product { name: name.into(), service_line: line.into() };
     Context {
         sites: HashMap::from([
@@ -137,6 +137,23 @@ fn a_closed_site_is_rejected_from_its_closing_day() {
 }
 
 #[test]
+fn a_weekdays_site_is_closed_on_weekends_and_holidays_an_every_day_site_is_not() {
+    let mut ctx = ctx();
+    // Sun 7.3.2027 is a weekend day; Independence Day 6.12.2029 is a Thursday.
+    let (sunday, independence, monday) = (d(2027, 3, 7), d(2029, 12, 6), d(2027, 3, 8));
+    assert_eq!(ctx.sites[&SITE].closed_reason(monday), None);
+    assert!(ctx.sites[&SITE].closed_reason(sunday).unwrap().contains("weekend"));
+    assert!(ctx.sites[&SITE].closed_reason(independence).unwrap().contains("Itsenäisyyspäivä"));
+    let (field, reason) = rejected(classify(&line(SITE, sunday, "LOUNAS-PK", 5), &ctx, &staff(), now(), today()));
+    assert_eq!(field, "service_day");
+    assert!(reason.starts_with("7.3.2027"), "{reason}");
+    assert_eq!(materializable(&ctx, &(SITE, sunday, "LOUNAS-PK".into(), String::new()), CUSTOMER), Err(Skip::Closed));
+    ctx.sites.get_mut(&SITE).unwrap().every_day = true;
+    assert_eq!(ctx.sites[&SITE].closed_reason(independence), None);
+    assert!(matches!(classify(&line(SITE, sunday, "LOUNAS-PK", 5), &ctx, &staff(), now(), today()), Intake::Accepted(_)));
+}
+
+#[test]
 fn unknown_sites_and_products_are_rejected() {
     let ctx = ctx();
     let day = d(2027, 3, 10);
@@ -208,11 +225,12 @@ fn a_repeated_line_is_rejected_and_parse_errors_pass_through() {
 #[test]
 fn the_change_of_a_write_follows_the_previous_quantity() {
     assert_eq!(OrderChange::of(None, 5), OrderChange::Placed);
-    assert_eq!(OrderChange::of(None, 0), OrderChange::Placed, "a first line of 0 is placed, not cancelled");
+    assert_eq!(OrderChange::of(None, 0), OrderChange::Unchanged, "0 where nothing is ordered changes nothing");
     assert_eq!(OrderChange::of(Some(5), 7), OrderChange::Changed);
     assert_eq!(OrderChange::of(Some(5), 0), OrderChange::Cancelled);
-    assert_eq!(OrderChange::of(Some(5), 5), OrderChange::Changed, "the same quantity again is a new version, not a no-op");
-    assert_eq!(OrderChange::of(Some(0), 3).event_type(), "ordering.order.changed");
+    assert_eq!(OrderChange::of(Some(5), 5), OrderChange::Unchanged, "the same quantity again is a no-op");
+    assert_eq!(OrderChange::of(Some(0), 3).event_type(), Some("ordering.order.changed"));
+    assert_eq!(OrderChange::of(Some(3), 3).event_type(), None);
 }
 
 #[test]
@@ -244,7 +262,14 @@ fn scope_predicates() {
     assert!(may_confirm_deliveries(&staff()) && may_confirm_deliveries(&system(None, &["deliveries:write"])));
     assert!(!may_confirm_deliveries(&contact) && !may_confirm_deliveries(&system(None, &["orders:write"])));
     assert!(may_materialize(&system(None, &["orders:write"])) && !may_materialize(&site_user()));
-    assert!(may_read_budget(&contact, CUSTOMER) && !may_read_budget(&contact, OTHER_CUSTOMER));
+    assert_eq!(budget_scope(&contact, CUSTOMER).unwrap(), None);
+    assert!(budget_scope(&contact, OTHER_CUSTOMER).is_err());
+    assert_eq!(budget_scope(&site_user(), CUSTOMER).unwrap(), Some(SITE), "a site user sees only their site");
+    assert!(budget_scope(&system(None, &["registry:read"]), CUSTOMER).is_err());
+    assert!(budget_scope(&system(Some(OTHER_CUSTOMER), &["orders:read"]), CUSTOMER).is_err());
+    assert_eq!(customer_restriction(&site_user()).unwrap(), Some(CUSTOMER));
+    assert_eq!(customer_restriction(&system(None, &["orders:write"])).unwrap(), None);
+    assert!(customer_restriction(&principal(Role::CustomerContact, None, None, &[])).is_err());
     assert_eq!(readable_site(&site_user(), SITE, Some((CUSTOMER, "A".into()))).unwrap(), (CUSTOMER, "A".into()));
     assert_eq!(readable_site(&site_user(), SITE, None).unwrap_err().code, kumppani_platform::ErrorCode::NotFound);
     assert_eq!(
@@ -269,6 +294,8 @@ fn list_filters_narrow_callers_to_their_scope() {
     assert_eq!(late_changes_filter(&contact, None).unwrap(), (None, Some(CUSTOMER)));
     assert_eq!(late_changes_filter(&site_user(), None).unwrap(), (Some(SITE), None));
     assert!(late_changes_filter(&principal(Role::SystemClient, None, None, &[]), None).is_err());
+    let ungranted = principal(Role::SystemClient, None, None, &["registry:read"]);
+    assert!(orders_filter(&ungranted, None, None).is_err() && deliveries_filter(&ungranted, None, None).is_err());
     assert_eq!(late_changes_check_site(&staff(), Some(SITE)), None);
     assert_eq!(late_changes_check_site(&contact, Some(SITE)), Some(SITE));
 }

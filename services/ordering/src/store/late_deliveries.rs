@@ -208,10 +208,16 @@ pub async fn lock_deliveries(conn: &mut PgConnection, keys: &[Key]) -> Result<Ha
     Ok(by_key(rows))
 }
 
+const DELIVERY_COLS: &str = "d.id, d.site_id, d.customer_id, d.service_day, d.product_code, d.diet, d.quantity, d.version, d.confirmed_by, \
+     d.confirmed_at, d.correction_reason, COALESCE(o.quantity, 0) AS ordered_quantity";
+const DELIVERY_FROM: &str = "deliveries d LEFT JOIN orders o \
+     ON o.site_id = d.site_id AND o.service_day = d.service_day AND o.product_code = d.product_code AND o.diet = d.diet";
+
 /// Confirms delivered quantities (key, customer, quantity): a different quantity
 /// for a confirmed line is a new version with `reason`; the same one changes
-/// nothing. Records the history and the events of what changed, with the
-/// ordered quantities. `existing` is [`lock_deliveries`] of the same keys.
+/// nothing (no new version, who or when, no event). Records the history and the
+/// events of what changed. Returns every line's delivery, with the ordered
+/// quantity, in the order of `lines`. `existing` is [`lock_deliveries`] of the same keys.
 pub async fn confirm_deliveries(
     conn: &mut PgConnection,
     lines: &[(Key, Uuid, i32)],
@@ -219,49 +225,56 @@ pub async fn confirm_deliveries(
     by: &str,
     reason: &str,
 ) -> Result<Vec<DeliveryRow>> {
-    let k = KeyColumns::of(lines.iter().map(|l| &l.0));
-    let customers: Vec<Uuid> = lines.iter().map(|l| l.1).collect();
-    let quantities: Vec<i32> = lines.iter().map(|l| l.2).collect();
-    let ids: Vec<Uuid> = lines.iter().map(|_| Uuid::now_v7()).collect();
-    let mut rows: Vec<DeliveryRow> = sqlx::query_as(
+    let change = |k: &Key, q: i32| DeliveryChange::of(existing.get(k).copied(), q);
+    let writes: Vec<&(Key, Uuid, i32)> = lines.iter().filter(|(k, _, q)| change(k, *q) != DeliveryChange::Unchanged).collect();
+    let k = KeyColumns::of(writes.iter().map(|l| &l.0));
+    let ids: Vec<Uuid> = writes.iter().map(|_| Uuid::now_v7()).collect();
+    let written: Vec<(Uuid, Uuid, NaiveDate, String, String, i32, i32)> = sqlx::query_as(
         "INSERT INTO deliveries (id, site_id, customer_id, service_day, product_code, diet, quantity, confirmed_by, correction_reason)
          SELECT id, s, c, d, p, t, q, $8, '' FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::date[], $5::text[], $6::text[], $7::int[]) AS x(id, s, c, d, p, t, q)
          ON CONFLICT (site_id, service_day, product_code, diet) DO UPDATE
-           SET quantity = EXCLUDED.quantity, version = deliveries.version + CASE WHEN deliveries.quantity = EXCLUDED.quantity THEN 0 ELSE 1 END,
-               confirmed_by = EXCLUDED.confirmed_by, confirmed_at = now(),
-               correction_reason = CASE WHEN deliveries.quantity = EXCLUDED.quantity THEN deliveries.correction_reason ELSE $9 END
-         RETURNING id, site_id, customer_id, service_day, product_code, diet, quantity, version, confirmed_by, confirmed_at, correction_reason",
+           SET quantity = EXCLUDED.quantity, version = deliveries.version + 1, confirmed_by = EXCLUDED.confirmed_by, confirmed_at = now(),
+               correction_reason = $9
+         RETURNING id, site_id, service_day, product_code, diet, quantity, version",
     )
     .bind(&ids)
     .bind(&k.sites)
-    .bind(&customers)
+    .bind(writes.iter().map(|l| l.1).collect::<Vec<_>>())
     .bind(&k.days)
     .bind(&k.products)
     .bind(&k.diets)
-    .bind(&quantities)
+    .bind(writes.iter().map(|l| l.2).collect::<Vec<_>>())
     .bind(by)
     .bind(reason)
     .fetch_all(&mut *conn)
     .await?;
-    let change = |r: &DeliveryRow| DeliveryChange::of(existing.get(&r.key()).copied(), r.quantity);
-    let changed: Vec<&DeliveryRow> = rows.iter().filter(|r| change(r) != DeliveryChange::Unchanged).collect();
     sqlx::query(
         "INSERT INTO delivery_history (delivery_id, version, quantity, by_subject, reason)
          SELECT d, v, q, $4, $5 FROM unnest($1::uuid[], $2::int[], $3::int[]) AS x(d, v, q) ON CONFLICT DO NOTHING",
     )
-    .bind(changed.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind(changed.iter().map(|r| r.version).collect::<Vec<_>>())
-    .bind(changed.iter().map(|r| r.quantity).collect::<Vec<_>>())
+    .bind(written.iter().map(|r| r.0).collect::<Vec<_>>())
+    .bind(written.iter().map(|r| r.6).collect::<Vec<_>>())
+    .bind(written.iter().map(|r| r.5).collect::<Vec<_>>())
     .bind(by)
     .bind(reason)
     .execute(&mut *conn)
     .await?;
-    let ordered = order_quantities(&mut *conn, &lines.iter().map(|l| l.0.clone()).collect::<Vec<_>>()).await?;
-    for r in &mut rows {
-        r.ordered_quantity = ordered.get(&r.key()).copied().unwrap_or(0);
-    }
+    let all = KeyColumns::of(lines.iter().map(|l| &l.0));
+    let rows: Vec<DeliveryRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM}
+         JOIN unnest($1::uuid[], $2::date[], $3::text[], $4::text[]) WITH ORDINALITY AS k(s, d, p, t, n)
+           ON d.site_id = k.s AND d.service_day = k.d AND d.product_code = k.p AND d.diet = k.t ORDER BY k.n"
+    )))
+    .bind(&all.sites)
+    .bind(&all.days)
+    .bind(&all.products)
+    .bind(&all.diets)
+    .fetch_all(&mut *conn)
+    .await?;
+    let changed: HashSet<Uuid> = written.iter().map(|r| r.0).collect();
     let events: Vec<(String, pb::DeliveryEvent)> = rows
         .iter()
+        .filter(|r| changed.contains(&r.id))
         .filter_map(|r| {
             let previous = existing.get(&r.key()).copied();
             let event_type = DeliveryChange::of(previous, r.quantity).event_type()?;
@@ -287,19 +300,44 @@ pub async fn list_deliveries(
     site: Option<Uuid>,
     customer: Option<Uuid>,
 ) -> Result<Vec<DeliveryRow>> {
-    Ok(sqlx::query_as(
-        "SELECT d.id, d.site_id, d.customer_id, d.service_day, d.product_code, d.diet, d.quantity, d.version, d.confirmed_by, d.confirmed_at,
-                d.correction_reason, COALESCE(o.quantity, 0) AS ordered_quantity
-         FROM deliveries d LEFT JOIN orders o ON o.site_id = d.site_id AND o.service_day = d.service_day AND o.product_code = d.product_code AND o.diet = d.diet
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM}
          WHERE d.service_day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR d.site_id = $3) AND ($4::uuid IS NULL OR d.customer_id = $4)
-         ORDER BY d.service_day, d.site_id, d.product_code LIMIT 100000",
-    )
+         ORDER BY d.service_day, d.site_id, d.product_code LIMIT 100000"
+    )))
     .bind(from)
     .bind(to)
     .bind(site)
     .bind(customer)
     .fetch_all(conn)
     .await?)
+}
+
+/// One delivery with the ordered quantity.
+pub async fn delivery(conn: &mut PgConnection, id: Uuid) -> Result<Option<DeliveryRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// A delivery's versions, oldest first: (version, quantity, by, at, reason).
+pub async fn delivery_versions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<pb::DeliveryVersion>> {
+    let rows: Vec<(i32, i32, String, DateTime<Utc>, String)> =
+        sqlx::query_as("SELECT version, quantity, by_subject, at, reason FROM delivery_history WHERE delivery_id = $1 ORDER BY version")
+            .bind(id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(version, quantity, confirmed_by, at, correction_reason)| pb::DeliveryVersion {
+            version,
+            quantity,
+            confirmed_by,
+            confirmed_at: ts(at),
+            correction_reason,
+        })
+        .collect())
 }
 
 // ---------- budgets ----------
@@ -339,18 +377,27 @@ pub struct BudgetRow {
     pub delivered: Option<i64>,
 }
 
-/// A customer's budgets of a year with what was delivered in [from, to].
-pub async fn budget_usage(conn: &mut PgConnection, customer: Uuid, year: i32, from: NaiveDate, to: NaiveDate) -> Result<Vec<BudgetRow>> {
+/// A customer's budgets of a year (optionally of one site) with what was delivered in [from, to].
+pub async fn budget_usage(
+    conn: &mut PgConnection,
+    customer: Uuid,
+    site: Option<Uuid>,
+    year: i32,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<BudgetRow>> {
     Ok(sqlx::query_as(
         "SELECT b.site_id, s.name AS site_name, b.product_code, b.quantity,
                 (SELECT sum(d.quantity)::bigint FROM deliveries d WHERE d.site_id = b.site_id AND d.product_code = b.product_code
                    AND d.service_day BETWEEN $3 AND $4) AS delivered
-         FROM budgets b LEFT JOIN sites s ON s.id = b.site_id WHERE b.customer_id = $1 AND b.year = $2 ORDER BY s.name, b.product_code",
+         FROM budgets b LEFT JOIN sites s ON s.id = b.site_id
+         WHERE b.customer_id = $1 AND b.year = $2 AND ($5::uuid IS NULL OR b.site_id = $5) ORDER BY s.name, b.product_code",
     )
     .bind(customer)
     .bind(year)
     .bind(from)
     .bind(to)
+    .bind(site)
     .fetch_all(conn)
     .await?)
 }
@@ -379,11 +426,15 @@ pub async fn set_cutoff_rule(
     Ok(())
 }
 
-/// Every cut-off rule: (agreement or none for the default, service line, working days, hour), defaults first.
-pub async fn cutoff_rules(conn: &mut PgConnection) -> Result<Vec<(Option<Uuid>, String, i32, i32)>> {
+/// The cut-off rules: (agreement or none for the default, service line, working days, hour), defaults first;
+/// with `customer`, the defaults and that customer's agreements' rules only.
+pub async fn cutoff_rules(conn: &mut PgConnection, customer: Option<Uuid>) -> Result<Vec<(Option<Uuid>, String, i32, i32)>> {
     Ok(sqlx::query_as(
-        "SELECT agreement_id, service_line, working_days, hour FROM cutoff_rules ORDER BY agreement_id NULLS FIRST, service_line",
+        "SELECT agreement_id, service_line, working_days, hour FROM cutoff_rules
+         WHERE agreement_id IS NULL OR $1::uuid IS NULL OR agreement_id IN (SELECT id FROM agreements WHERE customer_id = $1)
+         ORDER BY agreement_id NULLS FIRST, service_line",
     )
+    .bind(customer)
     .fetch_all(conn)
     .await?)
 }

@@ -59,10 +59,14 @@ fn order_line(site: Uuid, day: NaiveDate, product: &str, diet: &str, quantity: i
 
 /// The sites asked for, every product, the agreements of those sites' customers and every cut-off rule.
 pub async fn load_context(conn: &mut PgConnection, sites: &[Uuid]) -> Result<Context> {
-    let rows: Vec<(Uuid, Uuid, String, Option<NaiveDate>)> =
-        sqlx::query_as("SELECT id, customer_id, name, closed_on FROM sites WHERE id = ANY($1)").bind(sites).fetch_all(&mut *conn).await?;
+    let rows: Vec<(Uuid, Uuid, String, Option<NaiveDate>, bool)> =
+        sqlx::query_as("SELECT id, customer_id, name, closed_on, opening_schedule = 'every_day' FROM sites WHERE id = ANY($1)")
+            .bind(sites)
+            .fetch_all(&mut *conn)
+            .await?;
     let customers: Vec<Uuid> = rows.iter().map(|r| r.1).collect::<HashSet<_>>().into_iter().collect();
-    let sites = rows.into_iter().map(|(id, customer, name, closed_on)| (id, Site { customer, name, closed_on })).collect();
+    let sites =
+        rows.into_iter().map(|(id, customer, name, closed_on, every_day)| (id, Site { customer, name, closed_on, every_day })).collect();
     let products: Vec<(String, String, String)> =
         sqlx::query_as("SELECT code, name, service_line FROM products").fetch_all(&mut *conn).await?;
     let agreements: Vec<(Uuid, Uuid, i32, String, serde_json::Value)> =
@@ -147,15 +151,16 @@ impl OrderRow {
         }
     }
 
-    fn event(&self, previous: Option<i32>) -> (String, pb::OrderEvent) {
-        (
-            OrderChange::of(previous, self.quantity).event_type().to_owned(),
+    /// The event of a write, none when nothing changed.
+    fn event(&self, previous: Option<i32>) -> Option<(String, pb::OrderEvent)> {
+        Some((
+            OrderChange::of(previous, self.quantity).event_type()?.to_owned(),
             pb::OrderEvent {
                 order: Some(self.to_proto("")),
                 previous_quantity: previous.unwrap_or(0),
                 customer_id: self.customer_id.to_string(),
             },
-        )
+        ))
     }
 }
 
@@ -168,15 +173,14 @@ pub struct WrittenOrder {
 }
 
 /// Places, changes or cancels order lines (already classified): locks what is
-/// there, upserts, records the history and emits the order events.
-pub async fn upsert_orders(conn: &mut PgConnection, rows: &[Placement], channel: &str, by: &str, via: &str) -> Result<Vec<WrittenOrder>> {
-    if rows.is_empty() {
+/// there, upserts what changes, records its history and emits its events. A
+/// line that changes nothing (same quantity, or 0 where nothing is ordered) is
+/// not written; an existing order of such a line is returned as it is.
+pub async fn upsert_orders(conn: &mut PgConnection, all: &[Placement], channel: &str, by: &str, via: &str) -> Result<Vec<WrittenOrder>> {
+    if all.is_empty() {
         return Ok(Vec::new());
     }
-    let k = KeyColumns::of(rows.iter().map(|r| &r.key));
-    let customers: Vec<Uuid> = rows.iter().map(|r| r.customer).collect();
-    let quantities: Vec<i32> = rows.iter().map(|r| r.quantity).collect();
-    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let k = KeyColumns::of(all.iter().map(|r| &r.key));
     // Lock and read what is there (previous quantities for history and events).
     let before: Vec<(Uuid, NaiveDate, String, String, i32)> = sqlx::query_as(
         "SELECT o.site_id, o.service_day, o.product_code, o.diet, o.quantity FROM orders o
@@ -191,6 +195,13 @@ pub async fn upsert_orders(conn: &mut PgConnection, rows: &[Placement], channel:
     .fetch_all(&mut *conn)
     .await?;
     let before = by_key(before);
+    let rows: Vec<&Placement> =
+        all.iter().filter(|r| OrderChange::of(before.get(&r.key).copied(), r.quantity) != OrderChange::Unchanged).collect();
+    let unchanged: Vec<Key> = all.iter().filter(|r| before.get(&r.key) == Some(&r.quantity)).map(|r| r.key.clone()).collect();
+    let k = KeyColumns::of(rows.iter().map(|r| &r.key));
+    let customers: Vec<Uuid> = rows.iter().map(|r| r.customer).collect();
+    let quantities: Vec<i32> = rows.iter().map(|r| r.quantity).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     let after: Vec<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO orders (id, site_id, customer_id, service_day, product_code, diet, quantity, channel, updated_by)
          SELECT id, s, c, d, p, t, q, $8, $9 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::date[], $5::text[], $6::text[], $7::int[])
@@ -235,8 +246,21 @@ pub async fn upsert_orders(conn: &mut PgConnection, rows: &[Placement], channel:
     .bind(via)
     .execute(&mut *conn)
     .await?;
-    let events: Vec<(String, pb::OrderEvent)> = out.iter().map(|w| w.row.event(w.previous)).collect();
+    let events: Vec<(String, pb::OrderEvent)> = out.iter().filter_map(|w| w.row.event(w.previous)).collect();
     emit_many(&mut *conn, PRODUCER, &events).await?;
+    let mut out = out;
+    let u = KeyColumns::of(unchanged.iter());
+    let same: Vec<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLS} FROM orders o JOIN unnest($1::uuid[], $2::date[], $3::text[], $4::text[]) AS k(s, d, p, t)
+           ON o.site_id = k.s AND o.service_day = k.d AND o.product_code = k.p AND o.diet = k.t"
+    )))
+    .bind(&u.sites)
+    .bind(&u.days)
+    .bind(&u.products)
+    .bind(&u.diets)
+    .fetch_all(&mut *conn)
+    .await?;
+    out.extend(same.into_iter().map(|row| WrittenOrder { previous: Some(row.quantity), row }));
     Ok(out)
 }
 
@@ -274,7 +298,7 @@ pub async fn create_missing_orders(conn: &mut PgConnection, rows: &[(Key, Uuid, 
     .bind(by)
     .execute(&mut *conn)
     .await?;
-    let events: Vec<(String, pb::OrderEvent)> = created.iter().map(|r| r.event(None)).collect();
+    let events: Vec<(String, pb::OrderEvent)> = created.iter().filter_map(|r| r.event(None)).collect();
     for chunk in events.chunks(5000) {
         emit_many(&mut *conn, PRODUCER, chunk).await?;
     }

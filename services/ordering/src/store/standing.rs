@@ -6,15 +6,23 @@ use super::*;
 
 type PatternRow = (Uuid, Uuid, String, String, NaiveDate, NaiveDate, Vec<i32>, bool, String, DateTime<Utc>);
 
-/// The standing orders valid on some day of [from, to], optionally of one site.
-pub async fn patterns(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate, site: Option<Uuid>) -> Result<Vec<Pattern>> {
+/// The standing orders valid on some day of [from, to], optionally of one site and/or customer.
+pub async fn patterns(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    site: Option<Uuid>,
+    customer: Option<Uuid>,
+) -> Result<Vec<Pattern>> {
     let rows: Vec<PatternRow> = sqlx::query_as(
         "SELECT site_id, customer_id, product_code, diet, valid_from, valid_to, weekday_quantities, include_holidays, channel, created_at
-         FROM standing_orders WHERE valid_from <= $2 AND valid_to >= $1 AND ($3::uuid IS NULL OR site_id = $3)",
+         FROM standing_orders WHERE valid_from <= $2 AND valid_to >= $1 AND ($3::uuid IS NULL OR site_id = $3)
+         AND ($4::uuid IS NULL OR customer_id = $4)",
     )
     .bind(from)
     .bind(to)
     .bind(site)
+    .bind(customer)
     .fetch_all(conn)
     .await?;
     Ok(rows
@@ -172,15 +180,18 @@ pub async fn project_customer(conn: &mut PgConnection, id: Uuid, name: &str) -> 
     Ok(())
 }
 
-pub async fn project_site(conn: &mut PgConnection, id: Uuid, customer: Uuid, name: &str, closed_on: Option<NaiveDate>) -> sqlx::Result<()> {
+/// A site as the registry events carry it; `every_day`: open on weekends and public holidays too.
+pub async fn project_site(conn: &mut PgConnection, id: Uuid, site: &Site) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO sites (id, customer_id, name, closed_on) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, name = EXCLUDED.name, closed_on = EXCLUDED.closed_on, updated_at = now()",
+        "INSERT INTO sites (id, customer_id, name, closed_on, opening_schedule) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, name = EXCLUDED.name, closed_on = EXCLUDED.closed_on,
+             opening_schedule = EXCLUDED.opening_schedule, updated_at = now()",
     )
     .bind(id)
-    .bind(customer)
-    .bind(name)
-    .bind(closed_on)
+    .bind(site.customer)
+    .bind(&site.name)
+    .bind(site.closed_on)
+    .bind(if site.every_day { "every_day" } else { "weekdays" })
     .execute(conn)
     .await?;
     Ok(())
