@@ -212,6 +212,7 @@ pub async fn ordering(batches: usize) -> anyhow::Result<()> {
             }),
             idempotency_key: uuid::Uuid::new_v4().to_string(),
             channel: 0,
+            expected_version: None,
         });
         auth(r.metadata_mut());
         handles.push(tokio::spawn(async move {

@@ -163,6 +163,29 @@ impl I18n {
         format!("{sign}{}", self.percent(digits))
     }
 
+    /// The message of `key` with named arguments (`{ $name }` in Fluent), all
+    /// given as text already in the language's style; the key itself when missing.
+    pub fn t_args(&self, key: &str, args: &[(&'static str, String)]) -> String {
+        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, fluent_templates::fluent_bundle::FluentValue> =
+            args.iter().map(|(k, v)| (std::borrow::Cow::Borrowed(*k), v.clone().into())).collect();
+        LOCALES.try_lookup_with_args(&self.id, key, &args).unwrap_or_else(|| key.to_owned())
+    }
+
+    /// A whole number with its thousands grouped by a non-breaking space
+    /// (fi, sv: "723 468", "−1 250") or a comma (en: "723,468").
+    pub fn integer(&self, v: i64) -> String {
+        let digits = v.unsigned_abs().to_string();
+        let sep = if self.lang == "en" { ',' } else { NBSP };
+        let mut out = String::new();
+        for (k, c) in digits.chars().enumerate() {
+            if k > 0 && (digits.len() - k) % 3 == 0 {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        if v < 0 { format!("−{out}") } else { out }
+    }
+
     /// A producer name: "own" is the enterprise itself.
     pub fn producer(&self, p: &str) -> String {
         match p {
@@ -209,6 +232,16 @@ mod tests {
         assert_eq!(fi.money("0.5"), "0,50");
         assert_eq!(en.money("3.8500"), "3.85");
         assert_eq!(en.money(""), "–");
+    }
+
+    #[test]
+    fn large_numbers_are_grouped_in_the_languages_style() {
+        let (fi, en) = (I18n::new("fi"), I18n::new("en"));
+        assert_eq!(fi.integer(723_468), "723\u{a0}468");
+        assert_eq!(fi.integer(-1_250), "−1\u{a0}250");
+        assert_eq!(fi.integer(999), "999");
+        assert_eq!(en.integer(1_234_567), "1,234,567");
+        assert_eq!(fi.t_args("ow-cancelled", &[("product", "Lounas".into()), ("day", "to 3.12.".into())]), "Peruttu: Lounas, to 3.12.");
     }
 
     #[test]

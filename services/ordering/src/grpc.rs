@@ -7,11 +7,11 @@ use crate::domain::{self, Intake, Rejection};
 use crate::standing::{self, NewStandingOrder};
 use crate::store;
 use chrono::{NaiveDate, Utc};
-use kumppani_platform::AppError;
 use kumppani_platform::auth::{self, Principal, Role, Verifier};
 use kumppani_platform::calendar;
 use kumppani_platform::convert::timestamp as ts;
 use kumppani_platform::validate::{Violations, id_arg};
+use kumppani_platform::{AppError, ErrorCode};
 use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::ordering::v1::ordering_service_server::OrderingService;
 use prost::Message;
@@ -44,6 +44,45 @@ fn parse_line(line: &pb::OrderLine) -> Result<domain::OrderLine<'_>, Rejection> 
     Ok(domain::OrderLine { site, day, product: &line.product_code, diet: &line.diet, quantity: line.quantity })
 }
 
+/// A day's ordered lines with their service line, cut-off and change mode, and
+/// the delivered quantities (a delivered line without an order is shown with 0 ordered).
+fn day_products<'a>(
+    ctx: &domain::Context,
+    cutoffs: &[domain::LineCutoff],
+    orders: impl Iterator<Item = &'a store::OrderRow>,
+    delivered: impl Iterator<Item = &'a store::DeliveryRow>,
+) -> Vec<pb::OrderDayProduct> {
+    let product = |code: &str, diet: &str| {
+        let p = ctx.products.get(code);
+        let line = p.map(|p| p.service_line.clone()).unwrap_or_default();
+        let (cutoff, mode) = domain::line_mode(cutoffs, &line);
+        pb::OrderDayProduct {
+            product_code: code.to_owned(),
+            product_name: p.map(|p| p.name.clone()).unwrap_or_default(),
+            diet: diet.to_owned(),
+            service_line: line,
+            cutoff: cutoff.and_then(ts),
+            change_mode: mode.to_proto() as i32,
+            ..Default::default()
+        }
+    };
+    let mut out: Vec<pb::OrderDayProduct> = orders
+        .map(|o| pb::OrderDayProduct {
+            quantity: o.quantity,
+            order_id: o.id.to_string(),
+            version: o.version,
+            ..product(&o.product_code, &o.diet)
+        })
+        .collect();
+    for x in delivered {
+        match out.iter_mut().find(|p| p.product_code == x.product_code && p.diet == x.diet) {
+            Some(p) => p.delivered_quantity = Some(x.quantity),
+            None => out.push(pb::OrderDayProduct { delivered_quantity: Some(x.quantity), ..product(&x.product_code, &x.diet) }),
+        }
+    }
+    out
+}
+
 impl OrderingApi {
     /// Intake of order lines: idempotency, classification, then set-based writes
     /// of the accepted lines and the late-change requests, in one transaction.
@@ -51,6 +90,7 @@ impl OrderingApi {
         &self,
         p: &Principal,
         lines: Vec<pb::OrderLine>,
+        expected: &[Option<i32>],
         key: &str,
         request: &[u8],
     ) -> Result<pb::PlaceOrdersResponse, AppError> {
@@ -83,7 +123,10 @@ impl OrderingApi {
         site_ids.sort_unstable();
         site_ids.dedup();
         let ctx = store::load_context(&mut tx, &site_ids).await?;
-        let intakes = domain::classify_all(&parsed, &ctx, p, Utc::now(), calendar::today());
+        let mut intakes = domain::classify_all(&parsed, &ctx, p, Utc::now(), calendar::today());
+        // A caller that says which version it saw is refused when the order moved on meanwhile.
+        let current = store::lock_order_versions(&mut tx, &domain::keys_to_check(&intakes, expected)).await?;
+        domain::check_versions(&mut intakes, expected, &current);
         let mut results: Vec<pb::LineResult> = Vec::with_capacity(intakes.len());
         // Accepted and late lines with their indexes in the request.
         let (mut accepted, mut accepted_at, mut late, mut late_at) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -142,12 +185,15 @@ impl OrderingService for OrderingApi {
         let bytes = req.get_ref().encode_to_vec();
         let r = req.into_inner();
         let line = r.line.ok_or_else(|| AppError::invalid("line", "is required"))?;
-        let mut out = self.intake(&p, vec![line], &r.idempotency_key, &bytes).await?;
+        let mut out = self.intake(&p, vec![line], &[r.expected_version], &r.idempotency_key, &bytes).await?;
         let mut result = out.results.pop().unwrap_or_default();
         if result.outcome == pb::OrderOutcome::Rejected as i32 {
             // One line: a rejection is an error the caller must see as such.
             if result.error == domain::OUTSIDE_SCOPE {
                 return Err(AppError::denied(result.error).into());
+            }
+            if result.error_field == domain::VERSION_FIELD {
+                return Err(AppError::new(ErrorCode::Aborted, format!("line: {}", result.error)).into());
             }
             let field = if result.error_field.is_empty() { "line".to_owned() } else { format!("line.{}", result.error_field) };
             return Err(AppError::invalid(field, std::mem::take(&mut result.error)).into());
@@ -160,7 +206,8 @@ impl OrderingService for OrderingApi {
         let p = auth::authenticate(&self.verifier, &req).await?;
         let bytes = req.get_ref().encode_to_vec();
         let r = req.into_inner();
-        Ok(Response::new(self.intake(&p, r.lines, &r.idempotency_key, &bytes).await?))
+        let expected = vec![None; r.lines.len()];
+        Ok(Response::new(self.intake(&p, r.lines, &expected, &r.idempotency_key, &bytes).await?))
     }
 
     #[tracing::instrument(skip_all)]
@@ -202,38 +249,38 @@ impl OrderingService for OrderingApi {
         let products = domain::orderable_products(&ctx, site, customer, monday);
         let orders = store::site_orders(&mut conn, site, monday, sunday).await?;
         let lates = store::site_late_changes(&mut conn, site, monday, sunday).await?;
-        let now = Utc::now();
+        let delivered = store::list_deliveries(&mut conn, monday, sunday, Some(site), None).await?;
+        let at = domain::Now { now: Utc::now(), today: calendar::today(), staff: p.is_enterprise() };
         let mut lines: Vec<&str> = products.iter().map(|(_, p)| p.service_line.as_str()).collect();
         lines.sort_unstable();
         lines.dedup();
         let days = (0..7)
             .map(|k| {
                 let d = monday + chrono::Duration::days(k);
-                let cutoffs: Vec<pb::LineCutoff> = domain::day_cutoffs(&ctx, site, customer, &lines, d, now)
-                    .into_iter()
-                    .map(|c| pb::LineCutoff { service_line: c.service_line, cutoff: ts(c.cutoff), open: c.open })
-                    .collect();
-                let first = cutoffs.iter().filter_map(|c| c.cutoff).min_by_key(|t| (t.seconds, t.nanos));
+                let cutoffs = domain::day_cutoffs(&ctx, site, customer, &lines, d, at);
+                let first = cutoffs.iter().map(|c| c.cutoff).min();
                 pb::OrderDay {
                     date: Some(pb::Date::from_naive(d)),
                     working_day: calendar::is_working_day(d),
                     holiday: calendar::holiday_name(d).unwrap_or("").to_owned(),
                     open: cutoffs.iter().any(|c| c.open),
-                    cutoff: first,
-                    products: orders
-                        .iter()
-                        .filter(|o| o.service_day == d)
-                        .map(|o| pb::OrderDayProduct {
-                            product_code: o.product_code.clone(),
-                            product_name: ctx.products.get(&o.product_code).map(|p| p.name.clone()).unwrap_or_default(),
-                            diet: o.diet.clone(),
-                            quantity: o.quantity,
-                            order_id: o.id.to_string(),
-                            version: o.version,
+                    cutoff: first.and_then(ts),
+                    products: day_products(
+                        &ctx,
+                        &cutoffs,
+                        orders.iter().filter(|o| o.service_day == d),
+                        delivered.iter().filter(|x| x.service_day == d),
+                    ),
+                    late_changes: lates.iter().filter(|l| l.service_day == d).map(store::LateRow::to_proto).collect(),
+                    cutoffs: cutoffs
+                        .into_iter()
+                        .map(|c| pb::LineCutoff {
+                            service_line: c.service_line,
+                            cutoff: ts(c.cutoff),
+                            open: c.open,
+                            change_mode: c.mode.to_proto() as i32,
                         })
                         .collect(),
-                    late_changes: lates.iter().filter(|l| l.service_day == d).map(store::LateRow::to_proto).collect(),
-                    cutoffs,
                 }
             })
             .collect();

@@ -4,6 +4,7 @@
 
 mod portal;
 mod rest;
+mod week;
 
 use crate::backend::Backend;
 use crate::state::AppState;
