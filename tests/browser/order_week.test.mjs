@@ -171,7 +171,13 @@ test('order week: cut-off per service line, a rejected form keeps its values, ca
     // 1. Meals past their cut-off, cleaning not, on the same day.
     const day = mealsClosedCleaningOpen();
     t.diagnostic(`meals closed, cleaning open on ${day} (now ${helsinkiNow()} Helsinki)`);
-    const resp = await visit(s, `/portal/orders?day=${day}`);
+    // `kumppani dev` may still be seeding the demo city: wait until the site's agreement reaches ordering.
+    let resp;
+    for (let tries = 0; tries < 60; tries += 1) {
+      resp = await visit(s, `/portal/orders?day=${day}`);
+      if ((await page.locator('form.kp-order-form').count()) > 0) break;
+      await page.waitForTimeout(1000);
+    }
     assert.equal(resp.status(), 200);
     await audit(s, 'order week with a day past its meal cut-off');
     const meals = lineForm(page, day, 'meals');
