@@ -662,3 +662,54 @@ async fn the_order_week_shows_delivered_quantities_of_days_that_have_come() {
     assert_eq!((product("LISASIIVOUS").quantity, product("LISASIIVOUS").delivered_quantity), (0, Some(2)), "delivered without an order");
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_changes_and_deliveries_name_people_not_login_names() {
+    let mut env = TestEnv::start(false).await;
+    let (customer, site) = meals_and_cleaning_site(&mut env).await;
+    let site_user =
+        env.issuer().token_for(Role::SiteUser, uuid::Uuid::parse_str(&customer).ok(), uuid::Uuid::parse_str(&site).ok(), vec![]).unwrap();
+    let t = env.issuer().token_for(Role::EnterpriseStaff, None, None, vec![]).unwrap();
+    // A change after the meal cut-off becomes a request; staff decline it.
+    let tomorrow = today() + chrono::Duration::days(1);
+    let place = pb::PlaceOrderRequest { line: Some(line(&site, tomorrow, "LOUNAS-PK", "", 5)), ..Default::default() };
+    let late = env.ordering.place_order(env.req(place, &site_user)).await.unwrap().into_inner().result.unwrap().late_change.unwrap();
+    let decide = pb::DecideLateChangeRequest { id: late.id.clone(), accept: false, reason: "Raaka-aineet tilattu".into() };
+    env.ordering.decide_late_change(env.req(decide, &t)).await.unwrap();
+    let listed = env
+        .ordering
+        .list_late_changes(env.req(pb::ListLateChangesRequest { site_id: site.clone(), ..Default::default() }, &t))
+        .await
+        .unwrap()
+        .into_inner()
+        .late_changes;
+    let x = listed.iter().find(|x| x.id == late.id).unwrap();
+    // The test issuer names its people "Test <role>"; their subjects are "test-<role>".
+    let (staff_name, user_name) = ("Test enterprise_staff".to_owned(), "Test site_user".to_owned());
+    assert_eq!((x.requested_by_name.as_str(), x.decided_by_name.as_str()), (user_name.as_str(), staff_name.as_str()));
+    assert_ne!(x.requested_by_name, x.requested_by, "a name, not the login subject");
+    // Deliveries and orders name who confirmed and who changed them.
+    let confirm = pb::ConfirmDeliveriesRequest { lines: vec![line(&site, today(), "LOUNAS-PK", "", 3)], ..Default::default() };
+    env.ordering.confirm_deliveries(env.req(confirm, &t)).await.unwrap();
+    let (from, to) = (Some(d(today())), Some(d(tomorrow)));
+    let deliveries = env
+        .ordering
+        .list_deliveries(env.req(pb::ListDeliveriesRequest { site_id: site.clone(), from, to, ..Default::default() }, &t))
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries;
+    assert_eq!(deliveries[0].confirmed_by_name, staff_name);
+    let place = pb::PlaceOrderRequest { line: Some(line(&site, far_day(), "LOUNAS-PK", "", 5)), ..Default::default() };
+    env.ordering.place_order(env.req(place, &site_user)).await.unwrap();
+    let (from, to) = (Some(d(far_day())), Some(d(far_day())));
+    let orders = env
+        .ordering
+        .list_orders(env.req(pb::ListOrdersRequest { site_id: site.clone(), from, to, ..Default::default() }, &site_user))
+        .await
+        .unwrap()
+        .into_inner()
+        .orders;
+    assert_eq!(orders[0].updated_by_name, user_name);
+    env.cleanup().await;
+}

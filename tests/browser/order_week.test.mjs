@@ -240,3 +240,21 @@ test('order week: cut-off per service line, a rejected form keeps its values, ca
     await s.context.close();
   }
 });
+
+test('budget: opens on a year with budgets, shows euros and product names', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(t);
+  try {
+    await login(s, 'sopimus.sivistys');
+    const resp = await visit(s, '/portal/budget');
+    assert.equal(resp.status(), 200);
+    await audit(s, 'budget (customer contact)');
+    const rows = s.page.locator('main table tbody tr');
+    assert.ok((await rows.count()) > 0, 'the page opens on a year that has budgets');
+    const main = await s.page.locator('main').innerText();
+    assert.match(main, /\d,\d\d\u00a0€/, 'euros to the cent');
+    assert.doesNotMatch(main, /LOUNAS-PK|VALIPALA/, 'products by name, not by code');
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+});

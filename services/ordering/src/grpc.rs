@@ -150,6 +150,7 @@ impl OrderingApi {
             }
         }
         // Orders that take effect.
+        store::remember_actor(&mut tx, p).await?;
         let written = store::upsert_orders(&mut tx, &accepted, channel, &p.subject, "order").await?;
         let by_key: HashMap<domain::Key, &store::OrderRow> = written.iter().map(|w| (w.row.key(), &w.row)).collect();
         for (a, i) in accepted.iter().zip(accepted_at) {
@@ -230,7 +231,9 @@ impl OrderingService for OrderingApi {
         }
         let (site, customer) = domain::orders_filter(&p, site, customer)?;
         let rows = store::list_orders(&mut conn, from, to, site, customer).await?;
-        Ok(Response::new(pb::ListOrdersResponse { orders: rows.iter().map(|r| r.to_proto("")).collect() }))
+        let mut orders: Vec<pb::Order> = rows.iter().map(|r| r.to_proto("")).collect();
+        store::name_orders(&mut conn, &mut orders).await?;
+        Ok(Response::new(pb::ListOrdersResponse { orders }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -249,6 +252,8 @@ impl OrderingService for OrderingApi {
         let products = domain::orderable_products(&ctx, site, customer, monday);
         let orders = store::site_orders(&mut conn, site, monday, sunday).await?;
         let lates = store::site_late_changes(&mut conn, site, monday, sunday).await?;
+        let mut late_changes: Vec<pb::LateChange> = lates.iter().map(store::LateRow::to_proto).collect();
+        store::name_late_changes(&mut conn, &mut late_changes).await?;
         let delivered = store::list_deliveries(&mut conn, monday, sunday, Some(site), None).await?;
         let at = domain::Now { now: Utc::now(), today: calendar::today(), staff: p.is_enterprise() };
         let mut lines: Vec<&str> = products.iter().map(|(_, p)| p.service_line.as_str()).collect();
@@ -271,7 +276,7 @@ impl OrderingService for OrderingApi {
                         orders.iter().filter(|o| o.service_day == d),
                         delivered.iter().filter(|x| x.service_day == d),
                     ),
-                    late_changes: lates.iter().filter(|l| l.service_day == d).map(store::LateRow::to_proto).collect(),
+                    late_changes: lates.iter().zip(&late_changes).filter(|(l, _)| l.service_day == d).map(|(_, x)| x.clone()).collect(),
                     cutoffs: cutoffs
                         .into_iter()
                         .map(|c| pb::LineCutoff {
@@ -306,7 +311,9 @@ impl OrderingService for OrderingApi {
         }
         let (site, customer) = domain::late_changes_filter(&p, site)?;
         let rows = store::list_late_changes(&mut conn, status, site, customer).await?;
-        Ok(Response::new(pb::ListLateChangesResponse { late_changes: rows.iter().map(store::LateRow::to_proto).collect() }))
+        let mut late_changes: Vec<pb::LateChange> = rows.iter().map(store::LateRow::to_proto).collect();
+        store::name_late_changes(&mut conn, &mut late_changes).await?;
+        Ok(Response::new(pb::ListLateChangesResponse { late_changes }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -328,6 +335,7 @@ impl OrderingService for OrderingApi {
             store::upsert_orders(&mut tx, &[placement], &row.channel, &p.subject, "late_change").await?;
         }
         let status = if r.accept { "accepted" } else { "declined" };
+        store::remember_actor(&mut tx, &p).await?;
         let decided = store::decide_late_change(&mut tx, id, status, &p.subject, r.reason.trim()).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(decided.to_proto()))
@@ -385,6 +393,7 @@ impl OrderingService for OrderingApi {
                 (k, customer, q)
             })
             .collect();
+        store::remember_actor(&mut tx, &p).await?;
         let confirmed = store::confirm_deliveries(&mut tx, &rows, &existing, &p.subject, reason).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(pb::ConfirmDeliveriesResponse {
@@ -410,7 +419,9 @@ impl OrderingService for OrderingApi {
         }
         let (site, customer) = domain::deliveries_filter(&p, site, customer)?;
         let rows = store::list_deliveries(&mut conn, from, to, site, customer).await?;
-        Ok(Response::new(pb::ListDeliveriesResponse { deliveries: rows.iter().map(store::DeliveryRow::to_proto).collect() }))
+        let mut deliveries: Vec<pb::Delivery> = rows.iter().map(store::DeliveryRow::to_proto).collect();
+        store::name_deliveries(&mut conn, &mut deliveries).await?;
+        Ok(Response::new(pb::ListDeliveriesResponse { deliveries }))
     }
 
     #[tracing::instrument(skip_all)]

@@ -2,6 +2,7 @@
 //! Finnish working days, late changes, deliveries, budgets, production — its
 //! REST routes and portal pages.
 
+mod budget;
 mod portal;
 mod rest;
 mod week;

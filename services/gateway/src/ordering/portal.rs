@@ -2,6 +2,7 @@
 //! delivered quantities, production day, electronic-ordering rate and budgets;
 //! the order week is in [`super::week`].
 
+use super::budget::product_names;
 use super::week::{self, date_param, next_working_day};
 use crate::i18n::I18n;
 use crate::page::{CsrfForm, FormError, FormPairs, Layout, Page, PageError, PageResult, render};
@@ -16,13 +17,20 @@ use chrono::{Datelike, Duration, NaiveDate};
 use kumppani_platform::calendar;
 use kumppani_proto::ordering::v1 as pb;
 use serde::Deserialize;
+use std::collections::HashMap;
+
+/// A product's name (its code when the catalogue does not know it) with the diet.
+fn product_label(names: &HashMap<String, String>, code: &str, diet: &str) -> String {
+    week::product_label(names.get(code).map_or("", String::as_str), code, diet)
+}
 
 #[derive(Template)]
 #[template(path = "ordering/late_changes.html")]
 struct LatePage<'a> {
     l: &'a Layout,
     i: &'a I18n,
-    pending: Vec<pb::LateChange>,
+    /// (product name with diet, request)
+    pending: Vec<(String, pb::LateChange)>,
     error: Vec<String>,
 }
 
@@ -30,6 +38,11 @@ async fn late_page(s: &AppState, page: &Page, form: FormError) -> PageResult {
     page.require_staff()?;
     let request = pb::ListLateChangesRequest { status: pb::LateChangeStatus::Pending as i32, site_id: String::new() };
     let pending = s.ordering().list_late_changes(page.grpc(request)?).await?.into_inner().late_changes;
+    let names = product_names(s, page).await?;
+    let pending = pending
+        .into_iter()
+        .map(|x| (x.line.as_ref().map(|ln| product_label(&names, &ln.product_code, &ln.diet)).unwrap_or_default(), x))
+        .collect();
     Ok(render(form.status, &LatePage { l: &page.l, i: &page.i, pending, error: form.messages }))
 }
 
@@ -63,7 +76,11 @@ struct ProductionPage<'a> {
     l: &'a Layout,
     i: &'a I18n,
     day: String,
-    prod: pb::ProductionDay,
+    day_label: String,
+    /// (product, diet or "–", quantity, sites), counts in the language's style.
+    totals: Vec<(String, String, String, String)>,
+    /// (site, [(product with diet, quantity)]).
+    sites: Vec<(String, Vec<(String, String)>)>,
     rates: Vec<pb::OrderingRate>,
     month: String,
 }
@@ -82,7 +99,25 @@ async fn production(State(s): State<AppState>, page: Page, Query(p): Query<Produ
     let request = pb::GetOrderingRateRequest { year: day.year(), month: day.month() as i32 };
     let rates = s.ordering().get_ordering_rate(page.grpc(request)?).await?.into_inner().rates;
     let month = day.format("%-m/%Y").to_string();
-    Ok(render(StatusCode::OK, &ProductionPage { l: &page.l, i: &page.i, day: day.to_string(), prod, rates, month }))
+    let (i, names) = (&page.i, product_names(&s, &page).await?);
+    let count = |q: i32| i.integer(i64::from(q));
+    let totals = prod
+        .totals
+        .iter()
+        .map(|r| {
+            let diet = if r.diet.is_empty() { "–".to_owned() } else { r.diet.clone() };
+            (product_label(&names, &r.product_code, ""), diet, count(r.quantity), count(r.sites))
+        })
+        .collect();
+    let sites = prod
+        .sites
+        .iter()
+        .map(|x| {
+            (x.site_name.clone(), x.rows.iter().map(|r| (product_label(&names, &r.product_code, &r.diet), count(r.quantity))).collect())
+        })
+        .collect();
+    let page_data = ProductionPage { l: &page.l, i, day: day.to_string(), day_label: i.date(&prod.day), totals, sites, rates, month };
+    Ok(render(StatusCode::OK, &page_data))
 }
 
 struct DeliveryRow {
@@ -121,6 +156,7 @@ async fn deliveries_page(s: &AppState, page: &Page, site: String, day: NaiveDate
     let (from, to) = (Some(day.into()), Some(day.into()));
     let request = pb::ListOrdersRequest { site_id: site.clone(), customer_id: String::new(), from, to };
     let orders = s.ordering().list_orders(page.grpc(request)?).await?.into_inner().orders;
+    let names = product_names(s, page).await?;
     let request = pb::ListDeliveriesRequest { site_id: site.clone(), customer_id: String::new(), from, to };
     let delivered = s.ordering().list_deliveries(page.grpc(request)?).await?.into_inner().deliveries;
     let request = pb::GetOrderWeekRequest { site_id: site.clone(), day: from };
@@ -132,7 +168,7 @@ async fn deliveries_page(s: &AppState, page: &Page, site: String, day: NaiveDate
             let d = delivered.iter().find(|d| d.line.as_ref().is_some_and(|x| x.product_code == ln.product_code && x.diet == ln.diet));
             DeliveryRow {
                 field: format!("d:{}:{}", ln.product_code, ln.diet),
-                label: if ln.diet.is_empty() { ln.product_code.clone() } else { format!("{} ({})", ln.product_code, ln.diet) },
+                label: product_label(&names, &ln.product_code, &ln.diet),
                 ordered: ln.quantity,
                 delivered: d.and_then(|d| d.line.as_ref()).map(|x| x.quantity.to_string()).unwrap_or_default(),
                 version: d.map(|d| d.version).unwrap_or(0),
@@ -195,49 +231,9 @@ async fn save_deliveries(State(s): State<AppState>, page: Page, CsrfForm(f): Csr
     }
 }
 
-#[derive(Template)]
-#[template(path = "ordering/budget.html")]
-struct BudgetPage<'a> {
-    l: &'a Layout,
-    i: &'a I18n,
-    customer: String,
-    year: i32,
-    as_of: String,
-    rows: Vec<pb::BudgetUsage>,
-    totals: (i64, i64, i64, i64),
-}
-
-#[derive(Deserialize, Default)]
-struct BudgetParams {
-    #[serde(default)]
-    customer: String,
-    #[serde(default)]
-    year: Option<i32>,
-    #[serde(default)]
-    as_of: String,
-}
-
-/// Budgeted vs delivered quantities to date: over-use is the customer's risk, under-use the producer's.
-#[tracing::instrument(skip_all)]
-async fn budget(State(s): State<AppState>, page: Page, Query(p): Query<BudgetParams>) -> PageResult {
-    let customer =
-        if page.session.is_staff() { p.customer.clone() } else { page.session.customer_id.map(|c| c.to_string()).unwrap_or_default() };
-    if customer.is_empty() {
-        return Err(PageError::Missing("budget-pick-customer"));
-    }
-    let year = p.year.unwrap_or_else(|| calendar::today().year());
-    let as_of = date_param(&p.as_of);
-    let request = pb::GetBudgetUsageRequest { customer_id: customer.clone(), year, as_of: as_of.map(pb::Date::from) };
-    let rows = s.ordering().get_budget_usage(page.grpc(request)?).await?.into_inner().usage;
-    let totals =
-        rows.iter().fold((0, 0, 0, 0), |t, r| (t.0 + r.budgeted, t.1 + r.budgeted_to_date, t.2 + r.delivered_to_date, t.3 + r.difference));
-    let as_of = as_of.map(|d| d.to_string()).unwrap_or_default();
-    Ok(render(StatusCode::OK, &BudgetPage { l: &page.l, i: &page.i, customer, year, as_of, rows, totals }))
-}
-
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/portal/budget", get(budget))
+        .route("/portal/budget", get(super::budget::budget))
         .route("/portal/deliveries", get(deliveries).post(save_deliveries))
         .route("/portal/orders", get(week::orders).post(week::save_day))
         .route("/portal/late-changes", get(late_changes).post(decide))

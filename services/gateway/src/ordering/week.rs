@@ -88,7 +88,7 @@ fn line_label(i: &I18n, line: &str) -> String {
 }
 
 /// A product's name with its diet, e.g. "Päiväkodin lounas (gluteeniton)".
-fn product_label(name: &str, code: &str, diet: &str) -> String {
+pub(super) fn product_label(name: &str, code: &str, diet: &str) -> String {
     let name = if name.is_empty() { code } else { name };
     if diet.is_empty() { name.to_owned() } else { format!("{name} ({diet})") }
 }

@@ -144,6 +144,7 @@ impl OrderRow {
             updated_by: self.updated_by.clone(),
             customer_id: self.customer_id.to_string(),
             site_name: site_name.to_owned(),
+            updated_by_name: String::new(),
         }
     }
 
@@ -410,3 +411,5 @@ mod late_deliveries;
 pub use late_deliveries::*;
 mod standing;
 pub use standing::*;
+mod actors;
+pub use actors::*;
