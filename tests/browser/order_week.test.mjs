@@ -11,6 +11,8 @@
 //    valid value typed next to it is still there.
 // 3. Cancelling is an explicit 0 and the page confirms what was cancelled (by
 //    product name and day); an emptied field changes nothing.
+// 4. Two tabs editing the same order: the second save answers 409, says the
+//    order changed meanwhile and keeps the typed value.
 //
 //   KUMPPANI_URL=http://127.0.0.1:8080 CHROMIUM_PATH=$(command -v chromium) node --test tests/browser/
 
@@ -235,6 +237,22 @@ test('order week: cut-off per service line, a rejected form keeps its values, ca
     assert.equal(notice.split('Peruttu:').length - 1, 1, `only the explicit 0 is cancelled: ${notice}`);
     assert.equal(await page.locator(`[id="${secondId}"]`).inputValue(), '3', 'the emptied field kept its order');
     await audit(s, 'order week after cancelling');
+
+    // 4. Two tabs on the same day: the second save is told the order changed and keeps what was typed.
+    const other = await s.context.newPage();
+    await other.goto(page.url(), { waitUntil: 'load' });
+    await page.locator(`[id="${secondId}"]`).fill('4');
+    await clickAndWait(s, page.locator(`form.kp-order-form:has([id="${secondId}"]) button[type="submit"]`));
+    await other.locator(`[id="${secondId}"]`).fill('9');
+    const [conflict] = await Promise.all([
+      other.waitForNavigation({ waitUntil: 'load' }),
+      other.locator(`form.kp-order-form:has([id="${secondId}"]) button[type="submit"]`).click(),
+    ]);
+    assert.equal(conflict.status(), 409);
+    assert.match(await other.locator('.hds-notification--error[role="alert"]').innerText(), /muutettiin sillä välin/);
+    assert.equal(await other.locator(`[id="${secondId}"]`).inputValue(), '9', 'the typed value is kept');
+    assert.equal(await other.locator(`[id="${secondId}"]`).getAttribute('aria-invalid'), 'true');
+    await other.close();
     assertA11y(s);
   } finally {
     await s.context.close();
