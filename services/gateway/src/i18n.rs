@@ -178,7 +178,7 @@ impl I18n {
         let sep = if self.lang == "en" { ',' } else { NBSP };
         let mut out = String::new();
         for (k, c) in digits.chars().enumerate() {
-            if k > 0 && (digits.len() - k) % 3 == 0 {
+            if k > 0 && (digits.len() - k).is_multiple_of(3) {
                 out.push(sep);
             }
             out.push(c);
