@@ -21,7 +21,7 @@ async fn orders_are_validated_against_the_agreement_and_late_changes_go_to_staff
     let w = world(&mut env).await;
     let customer = uuid::Uuid::parse_str(&w.customer).ok();
     let site_user = env.issuer().token_for(Role::SiteUser, customer, uuid::Uuid::parse_str(&w.site).ok(), vec![]).unwrap();
-    let place = |l: pb::OrderLine| pb::PlaceOrderRequest { line: Some(l), idempotency_key: String::new(), channel: 0 };
+    let place = |l: pb::OrderLine| pb::PlaceOrderRequest { line: Some(l), ..Default::default() };
 
     let ok =
         env.ordering.place_order(env.req(place(line(&w.site, far_day(), "LOUNAS-PK", "", 42)), &site_user)).await.unwrap().into_inner();
@@ -216,7 +216,7 @@ async fn the_same_request_sent_a_thousand_times_concurrently_creates_one_order()
     let request = pb::PlaceOrderRequest {
         line: Some(line(&w.other_site, far_day(), "VALIPALA", "", 30)),
         idempotency_key: "tilaus-2027-03-02-valipala".into(),
-        channel: 0,
+        ..Default::default()
     };
     // Without a key, a system client is refused.
     let no_key = pb::PlaceOrderRequest { idempotency_key: String::new(), ..request.clone() };
@@ -331,8 +331,11 @@ async fn the_batch_api_reports_per_line_and_deliveries_keep_their_history() {
         .into_inner();
     assert_eq!((denied.rejected, denied.results[0].error_field.as_str()), (1, "site_id"));
     let no_grant = env.issuer().token_for(Role::SystemClient, None, None, vec!["registry:read".into()]).unwrap();
-    let single =
-        pb::PlaceOrderRequest { line: Some(line(&w.site, far_day(), "VALIPALA", "", 3)), idempotency_key: "grant-2".into(), channel: 0 };
+    let single = pb::PlaceOrderRequest {
+        line: Some(line(&w.site, far_day(), "VALIPALA", "", 3)),
+        idempotency_key: "grant-2".into(),
+        ..Default::default()
+    };
     assert_eq!(code(env.ordering.place_order(env.req(single, &no_grant)).await), Code::PermissionDenied);
     // Channels count towards the electronic-ordering KPI.
     env.ordering

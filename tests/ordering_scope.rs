@@ -167,8 +167,12 @@ async fn the_demo_client_limited_to_one_customer_cannot_order_confirm_or_read_ou
     let refused = env.ordering.place_orders(env.req(batch(21), &sivistys)).await.unwrap().into_inner();
     assert!(!refused.replayed, "another client's key is not this client's replay");
     assert_eq!((refused.rejected, refused.results[0].error_field.as_str()), (1, "site_id"));
-    let single =
-        pb::PlaceOrderRequest { line: Some(line(&w.site, far_day(), "LOUNAS-PK", "", 21)), idempotency_key: "k-2".into(), channel: 0 };
+    let single = pb::PlaceOrderRequest {
+        line: Some(line(&w.site, far_day(), "LOUNAS-PK", "", 21)),
+        idempotency_key: "k-2".into(),
+        channel: 0,
+        expected_version: None,
+    };
     assert_eq!(code(env.ordering.place_order(env.req(single, &sivistys)).await), Code::PermissionDenied);
     // Nor confirm its deliveries.
     let deliver = pb::ConfirmDeliveriesRequest {

@@ -225,6 +225,12 @@ impl I18n {
         format!("{sign}{}", self.percent(digits))
     }
 
+    /// A whole number with its thousands grouped in the language's style
+    /// (fi, sv: "723 468"; en: "723,468"); see [`I18n::number`].
+    pub fn integer(&self, v: i64) -> String {
+        self.count(v)
+    }
+
     /// A producer name: "own" is the enterprise itself.
     pub fn producer(&self, p: &str) -> String {
         match p {
@@ -290,6 +296,16 @@ mod tests {
         let noon = kumppani_proto::pbjson_types::Timestamp { seconds: 1_798_761_600 - 3600, nanos: 0 }; // 2026-12-31 23:00 UTC
         assert_eq!(fi.day_of(&Some(noon)), "1.1.2027", "the day in Helsinki");
         assert_eq!(fi.day_of(&None), "–");
+    }
+
+    #[test]
+    fn large_numbers_are_grouped_in_the_languages_style() {
+        let (fi, en) = (I18n::new("fi"), I18n::new("en"));
+        assert_eq!(fi.integer(723_468), "723\u{a0}468");
+        assert_eq!(fi.integer(-1_250), "-1\u{a0}250");
+        assert_eq!(fi.integer(999), "999");
+        assert_eq!(en.integer(1_234_567), "1,234,567");
+        assert_eq!(fi.t_args("ow-cancelled", &[("product", "Lounas".into()), ("day", "to 3.12.".into())]), "Peruttu: Lounas, to 3.12.");
     }
 
     #[test]

@@ -7,11 +7,11 @@ use crate::domain::{self, Intake, Rejection};
 use crate::standing::{self, NewStandingOrder};
 use crate::store;
 use chrono::{NaiveDate, Utc};
-use kumppani_platform::AppError;
 use kumppani_platform::auth::{self, Principal, Role, Verifier};
 use kumppani_platform::calendar;
 use kumppani_platform::convert::timestamp as ts;
 use kumppani_platform::validate::{Violations, has_control, id_arg};
+use kumppani_platform::{AppError, ErrorCode};
 use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::ordering::v1::ordering_service_server::OrderingService;
 use prost::Message;
@@ -74,6 +74,45 @@ async fn claim_key(tx: &mut sqlx::PgConnection, p: &Principal, key: &str, reques
     }
 }
 
+/// A day's ordered lines with their service line, cut-off and change mode, and
+/// the delivered quantities (a delivered line without an order is shown with 0 ordered).
+fn day_products<'a>(
+    ctx: &domain::Context,
+    cutoffs: &[domain::LineCutoff],
+    orders: impl Iterator<Item = &'a store::OrderRow>,
+    delivered: impl Iterator<Item = &'a store::DeliveryRow>,
+) -> Vec<pb::OrderDayProduct> {
+    let product = |code: &str, diet: &str| {
+        let p = ctx.products.get(code);
+        let line = p.map(|p| p.service_line.clone()).unwrap_or_default();
+        let (cutoff, mode) = domain::line_mode(cutoffs, &line);
+        pb::OrderDayProduct {
+            product_code: code.to_owned(),
+            product_name: p.map(|p| p.name.clone()).unwrap_or_default(),
+            diet: diet.to_owned(),
+            service_line: line,
+            cutoff: cutoff.and_then(ts),
+            change_mode: mode.to_proto() as i32,
+            ..Default::default()
+        }
+    };
+    let mut out: Vec<pb::OrderDayProduct> = orders
+        .map(|o| pb::OrderDayProduct {
+            quantity: o.quantity,
+            order_id: o.id.to_string(),
+            version: o.version,
+            ..product(&o.product_code, &o.diet)
+        })
+        .collect();
+    for x in delivered {
+        match out.iter_mut().find(|p| p.product_code == x.product_code && p.diet == x.diet) {
+            Some(p) => p.delivered_quantity = Some(x.quantity),
+            None => out.push(pb::OrderDayProduct { delivered_quantity: Some(x.quantity), ..product(&x.product_code, &x.diet) }),
+        }
+    }
+    out
+}
+
 impl OrderingApi {
     /// Intake of order lines: idempotency, classification, then set-based writes
     /// of the accepted lines and the late-change requests, in one transaction.
@@ -81,6 +120,7 @@ impl OrderingApi {
         &self,
         p: &Principal,
         lines: Vec<pb::OrderLine>,
+        expected: &[Option<i32>],
         key: &str,
         request: &[u8],
     ) -> Result<pb::PlaceOrdersResponse, AppError> {
@@ -106,7 +146,10 @@ impl OrderingApi {
         site_ids.sort_unstable();
         site_ids.dedup();
         let ctx = store::load_context(&mut tx, &site_ids).await?;
-        let intakes = domain::classify_all(&parsed, &ctx, p, Utc::now(), calendar::today());
+        let mut intakes = domain::classify_all(&parsed, &ctx, p, Utc::now(), calendar::today());
+        // A caller that says which version it saw is refused when the order moved on meanwhile.
+        let current = store::lock_order_versions(&mut tx, &domain::keys_to_check(&intakes, expected)).await?;
+        domain::check_versions(&mut intakes, expected, &current);
         let mut results: Vec<pb::LineResult> = Vec::with_capacity(intakes.len());
         // Accepted and late lines with their indexes in the request.
         let (mut accepted, mut accepted_at, mut late, mut late_at) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -130,6 +173,7 @@ impl OrderingApi {
             }
         }
         // Orders that take effect.
+        store::remember_actor(&mut tx, p).await?;
         let written = store::upsert_orders(&mut tx, &accepted, channel, &p.subject, "order").await?;
         let by_key: HashMap<domain::Key, &store::OrderRow> = written.iter().map(|w| (w.row.key(), &w.row)).collect();
         for (a, i) in accepted.iter().zip(accepted_at) {
@@ -165,12 +209,15 @@ impl OrderingService for OrderingApi {
         let bytes = req.get_ref().encode_to_vec();
         let r = req.into_inner();
         let line = r.line.ok_or_else(|| AppError::invalid("line", "is required"))?;
-        let mut out = self.intake(&p, vec![line], &r.idempotency_key, &bytes).await?;
+        let mut out = self.intake(&p, vec![line], &[r.expected_version], &r.idempotency_key, &bytes).await?;
         let mut result = out.results.pop().unwrap_or_default();
         if result.outcome == pb::OrderOutcome::Rejected as i32 {
             // One line: a rejection is an error the caller must see as such.
             if result.error == domain::OUTSIDE_SCOPE {
                 return Err(AppError::denied(result.error).into());
+            }
+            if result.error_field == domain::VERSION_FIELD {
+                return Err(AppError::new(ErrorCode::Aborted, format!("line: {}", result.error)).into());
             }
             let field = if result.error_field.is_empty() { "line".to_owned() } else { format!("line.{}", result.error_field) };
             return Err(AppError::invalid(field, std::mem::take(&mut result.error)).into());
@@ -183,7 +230,8 @@ impl OrderingService for OrderingApi {
         let p = auth::authenticate(&self.verifier, &req).await?;
         let bytes = req.get_ref().encode_to_vec();
         let r = req.into_inner();
-        Ok(Response::new(self.intake(&p, r.lines, &r.idempotency_key, &bytes).await?))
+        let expected = vec![None; r.lines.len()];
+        Ok(Response::new(self.intake(&p, r.lines, &expected, &r.idempotency_key, &bytes).await?))
     }
 
     #[tracing::instrument(skip_all)]
@@ -206,7 +254,9 @@ impl OrderingService for OrderingApi {
         }
         let (site, customer) = domain::orders_filter(&p, site, customer)?;
         let rows = store::list_orders(&mut conn, from, to, site, customer).await?;
-        Ok(Response::new(pb::ListOrdersResponse { orders: rows.iter().map(|r| r.to_proto("")).collect() }))
+        let mut orders: Vec<pb::Order> = rows.iter().map(|r| r.to_proto("")).collect();
+        store::name_orders(&mut conn, &mut orders).await?;
+        Ok(Response::new(pb::ListOrdersResponse { orders }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -225,7 +275,10 @@ impl OrderingService for OrderingApi {
         let products = domain::orderable_products(&ctx, site, customer, monday);
         let orders = store::site_orders(&mut conn, site, monday, sunday).await?;
         let lates = store::site_late_changes(&mut conn, site, monday, sunday).await?;
-        let now = Utc::now();
+        let mut late_changes: Vec<pb::LateChange> = lates.iter().map(store::LateRow::to_proto).collect();
+        store::name_late_changes(&mut conn, &mut late_changes).await?;
+        let delivered = store::list_deliveries(&mut conn, monday, sunday, Some(site), None).await?;
+        let at = domain::Now { now: Utc::now(), today: calendar::today(), staff: p.is_enterprise() };
         let mut lines: Vec<&str> = products.iter().map(|(_, p)| p.service_line.as_str()).collect();
         lines.sort_unstable();
         lines.dedup();
@@ -234,32 +287,31 @@ impl OrderingService for OrderingApi {
                 let d = monday + chrono::Duration::days(k);
                 // Only the site's open days are offered.
                 let closed_reason = ctx.sites.get(&site).and_then(|s| s.closed_reason(d));
-                let cutoffs: Vec<pb::LineCutoff> = domain::day_cutoffs(&ctx, site, customer, &lines, d, now)
-                    .into_iter()
-                    .filter(|_| closed_reason.is_none())
-                    .map(|c| pb::LineCutoff { service_line: c.service_line, cutoff: ts(c.cutoff), open: c.open })
-                    .collect();
-                let first = cutoffs.iter().filter_map(|c| c.cutoff).min_by_key(|t| (t.seconds, t.nanos));
+                let cutoffs: Vec<domain::LineCutoff> =
+                    if closed_reason.is_some() { Vec::new() } else { domain::day_cutoffs(&ctx, site, customer, &lines, d, at) };
+                let first = cutoffs.iter().map(|c| c.cutoff).min();
                 pb::OrderDay {
                     date: Some(pb::Date::from_naive(d)),
                     working_day: calendar::is_working_day(d),
                     holiday: calendar::holiday_name(d).unwrap_or("").to_owned(),
                     open: cutoffs.iter().any(|c| c.open),
-                    cutoff: first,
-                    products: orders
-                        .iter()
-                        .filter(|o| o.service_day == d)
-                        .map(|o| pb::OrderDayProduct {
-                            product_code: o.product_code.clone(),
-                            product_name: ctx.products.get(&o.product_code).map(|p| p.name.clone()).unwrap_or_default(),
-                            diet: o.diet.clone(),
-                            quantity: o.quantity,
-                            order_id: o.id.to_string(),
-                            version: o.version,
+                    cutoff: first.and_then(ts),
+                    products: day_products(
+                        &ctx,
+                        &cutoffs,
+                        orders.iter().filter(|o| o.service_day == d),
+                        delivered.iter().filter(|x| x.service_day == d),
+                    ),
+                    late_changes: lates.iter().zip(&late_changes).filter(|(l, _)| l.service_day == d).map(|(_, x)| x.clone()).collect(),
+                    cutoffs: cutoffs
+                        .into_iter()
+                        .map(|c| pb::LineCutoff {
+                            service_line: c.service_line,
+                            cutoff: ts(c.cutoff),
+                            open: c.open,
+                            change_mode: c.mode.to_proto() as i32,
                         })
                         .collect(),
-                    late_changes: lates.iter().filter(|l| l.service_day == d).map(store::LateRow::to_proto).collect(),
-                    cutoffs,
                     site_closed: closed_reason.is_some(),
                     closed_reason: closed_reason.unwrap_or_default(),
                 }
@@ -287,7 +339,9 @@ impl OrderingService for OrderingApi {
         }
         let (site, customer) = domain::late_changes_filter(&p, site)?;
         let rows = store::list_late_changes(&mut conn, status, site, customer).await?;
-        Ok(Response::new(pb::ListLateChangesResponse { late_changes: rows.iter().map(store::LateRow::to_proto).collect() }))
+        let mut late_changes: Vec<pb::LateChange> = rows.iter().map(store::LateRow::to_proto).collect();
+        store::name_late_changes(&mut conn, &mut late_changes).await?;
+        Ok(Response::new(pb::ListLateChangesResponse { late_changes }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -308,6 +362,7 @@ impl OrderingService for OrderingApi {
             store::upsert_orders(&mut tx, &[placement], &row.channel, &p.subject, "late_change").await?;
         }
         let status = if r.accept { "accepted" } else { "declined" };
+        store::remember_actor(&mut tx, &p).await?;
         let decided = store::decide_late_change(&mut tx, id, status, &p.subject, &reason).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(decided.to_proto()))
@@ -373,6 +428,7 @@ impl OrderingService for OrderingApi {
                 (k, customer, q)
             })
             .collect();
+        store::remember_actor(&mut tx, &p).await?;
         let confirmed = store::confirm_deliveries(&mut tx, &rows, &existing, &p.subject, reason).await?;
         let response =
             pb::ConfirmDeliveriesResponse { deliveries: confirmed.iter().map(store::DeliveryRow::to_proto).collect(), replayed: false };
@@ -400,7 +456,9 @@ impl OrderingService for OrderingApi {
         }
         let (site, customer) = domain::deliveries_filter(&p, site, customer)?;
         let rows = store::list_deliveries(&mut conn, from, to, site, customer).await?;
-        Ok(Response::new(pb::ListDeliveriesResponse { deliveries: rows.iter().map(store::DeliveryRow::to_proto).collect() }))
+        let mut deliveries: Vec<pb::Delivery> = rows.iter().map(store::DeliveryRow::to_proto).collect();
+        store::name_deliveries(&mut conn, &mut deliveries).await?;
+        Ok(Response::new(pb::ListDeliveriesResponse { deliveries }))
     }
 
     #[tracing::instrument(skip_all)]

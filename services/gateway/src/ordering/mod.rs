@@ -2,8 +2,10 @@
 //! Finnish working days, late changes, deliveries, budgets, production — its
 //! REST routes and portal pages.
 
+mod budget;
 mod portal;
 mod rest;
+mod week;
 
 use crate::backend::Backend;
 use crate::state::AppState;

@@ -45,6 +45,9 @@ pub fn fi_date(d: NaiveDate) -> String {
     d.format("%-d.%-m.%Y").to_string()
 }
 
+mod conflict;
+pub use conflict::{VERSION_FIELD, check_versions, keys_to_check, version_conflict};
+
 // ---------- channels and statuses ----------
 
 /// The stored text of a channel.
@@ -375,15 +378,12 @@ pub fn classify(line: &OrderLine<'_>, ctx: &Context, p: &Principal, now: DateTim
         Ok(a) => a,
         Err(reason) => return reject("product_code", reason),
     };
-    if line.day < today {
-        return reject("service_day", "has passed; report what was delivered instead".into());
-    }
     let placement =
         Placement { key: (line.site, line.day, line.product.to_owned(), diet), customer: site.customer, quantity: line.quantity };
-    if ctx.rule(agreement, &product.service_line).is_open(line.day, now) || p.is_enterprise() {
-        Intake::Accepted(placement)
-    } else {
-        Intake::LateChange(placement)
+    match ChangeMode::of(ctx.rule(agreement, &product.service_line), line.day, now, today, p.is_enterprise()) {
+        ChangeMode::Normal => Intake::Accepted(placement),
+        ChangeMode::LateRequest => Intake::LateChange(placement),
+        ChangeMode::Closed => reject("service_day", "has passed; report what was delivered instead".into()),
     }
 }
 
@@ -460,6 +460,9 @@ pub fn check_undecided(status: &str) -> Result<(), AppError> {
 
 // ---------- the order week ----------
 
+mod week;
+pub use week::{ChangeMode, Now, line_mode};
+
 /// Monday and Sunday of a day's week.
 pub fn week_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
     let monday = day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
@@ -479,22 +482,28 @@ pub fn orderable_products(ctx: &Context, site: Uuid, customer: Uuid, monday: Nai
     products
 }
 
-/// The cut-off of one service line for one day.
+/// The cut-off of one service line for one day, and what a change by the caller does now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineCutoff {
     pub service_line: String,
     pub cutoff: DateTime<Utc>,
     pub open: bool,
+    pub mode: ChangeMode,
 }
 
 /// The cut-offs of the given service lines on `day` (lines no agreement covers that day have none).
-pub fn day_cutoffs(ctx: &Context, site: Uuid, customer: Uuid, lines: &[&str], day: NaiveDate, now: DateTime<Utc>) -> Vec<LineCutoff> {
+pub fn day_cutoffs(ctx: &Context, site: Uuid, customer: Uuid, lines: &[&str], day: NaiveDate, at: Now) -> Vec<LineCutoff> {
     lines
         .iter()
         .filter_map(|line| {
             let agreement = ctx.covering(site, customer, line, day).ok()?;
             let rule = ctx.rule(agreement, line);
-            Some(LineCutoff { service_line: (*line).to_owned(), cutoff: rule.cutoff(day), open: rule.is_open(day, now) })
+            Some(LineCutoff {
+                service_line: (*line).to_owned(),
+                cutoff: rule.cutoff(day),
+                open: rule.is_open(day, at.now),
+                mode: ChangeMode::of(rule, day, at.now, at.today, at.staff),
+            })
         })
         .collect()
 }

@@ -306,10 +306,36 @@ fn the_order_week_lists_covered_products_and_cut_offs_per_line() {
     assert_eq!(week_of(d(2027, 3, 4)), (d(2027, 3, 1), d(2027, 3, 7)));
     let products: Vec<&str> = orderable_products(&ctx, SITE, CUSTOMER, d(2027, 3, 1)).into_iter().map(|(c, _)| c).collect();
     assert_eq!(products, ["LOUNAS-PK"]);
-    let cutoffs = day_cutoffs(&ctx, SITE, CUSTOMER, &["cleaning", "meals"], d(2027, 3, 3), now());
+    let at = Now { now: now(), today: today(), staff: false };
+    let cutoffs = day_cutoffs(&ctx, SITE, CUSTOMER, &["cleaning", "meals"], d(2027, 3, 3), at);
     assert_eq!(cutoffs.len(), 1);
-    assert_eq!((cutoffs[0].service_line.as_str(), cutoffs[0].open), ("meals", true));
+    assert_eq!((cutoffs[0].service_line.as_str(), cutoffs[0].open, cutoffs[0].mode), ("meals", true, ChangeMode::Normal));
     assert_eq!(cutoffs[0].cutoff, Utc.with_ymd_and_hms(2027, 3, 1, 10, 0, 0).unwrap());
+    assert_eq!(line_mode(&cutoffs, "cleaning"), (None, ChangeMode::Closed), "no agreement covers cleaning");
+}
+
+#[test]
+fn cut_off_state_belongs_to_each_service_line_of_a_day() {
+    // Meals close 2 working days before at 12:00, cleaning 1 working day before.
+    let mut ctx = ctx();
+    ctx.agreements[1].status = "signed".into();
+    ctx.rules.insert((None, "cleaning".into()), CutoffRule { working_days: 1, hour: 12 });
+    // Tuesday 2.3.2027 at 13:00 Helsinki: Thursday's meals closed Tuesday 12:00, its cleaning closes Wednesday 12:00.
+    let tuesday_afternoon = Utc.with_ymd_and_hms(2027, 3, 2, 11, 0, 0).unwrap();
+    let at = Now { now: tuesday_afternoon, today: d(2027, 3, 2), staff: false };
+    let thursday = day_cutoffs(&ctx, SITE, CUSTOMER, &["cleaning", "meals"], d(2027, 3, 4), at);
+    let mode = |line| line_mode(&thursday, line).1;
+    assert_eq!((mode("meals"), mode("cleaning")), (ChangeMode::LateRequest, ChangeMode::Normal));
+    assert_eq!(line_mode(&thursday, "meals").0, Some(Utc.with_ymd_and_hms(2027, 3, 2, 10, 0, 0).unwrap()));
+    // Staff are not held to the cut-off; a day that has passed is closed to everyone.
+    let staff_at = Now { staff: true, ..at };
+    let by_staff = day_cutoffs(&ctx, SITE, CUSTOMER, &["meals"], d(2027, 3, 4), staff_at);
+    assert_eq!(by_staff[0].mode, ChangeMode::Normal);
+    assert_eq!(day_cutoffs(&ctx, SITE, CUSTOMER, &["meals"], d(2027, 3, 1), staff_at)[0].mode, ChangeMode::Closed);
+    // Intake agrees with what the week shows.
+    let line = |product| OrderLine { site: SITE, day: d(2027, 3, 4), product, diet: "", quantity: 3 };
+    assert!(matches!(classify(&line("LOUNAS-PK"), &ctx, &site_user(), tuesday_afternoon, at.today), Intake::LateChange(_)));
+    assert!(matches!(classify(&line("LISASIIVOUS"), &ctx, &site_user(), tuesday_afternoon, at.today), Intake::Accepted(_)));
 }
 
 #[test]

@@ -42,6 +42,7 @@ impl LateRow {
             reason: self.reason.clone(),
             site_name: self.site_name.clone().unwrap_or_default(),
             channel: channel_from(&self.channel) as i32,
+            ..Default::default()
         }
     }
 
@@ -187,6 +188,7 @@ impl DeliveryRow {
             confirmed_by: self.confirmed_by.clone(),
             confirmed_at: ts(self.confirmed_at),
             correction_reason: self.correction_reason.clone(),
+            ..Default::default()
         }
     }
 }

@@ -148,6 +148,7 @@ impl OrderRow {
             updated_by: self.updated_by.clone(),
             customer_id: self.customer_id.to_string(),
             site_name: site_name.to_owned(),
+            updated_by_name: String::new(),
         }
     }
 
@@ -305,6 +306,28 @@ pub async fn create_missing_orders(conn: &mut PgConnection, rows: &[(Key, Uuid, 
     Ok(created)
 }
 
+/// The (version, quantity) of the given lines' orders, locked until the
+/// transaction ends: an expected-version check holds until the write.
+pub async fn lock_order_versions(conn: &mut PgConnection, keys: &[Key]) -> Result<HashMap<Key, (i32, i32)>> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let k = KeyColumns::of(keys.iter());
+    let rows: Vec<(Uuid, NaiveDate, String, String, i32, i32)> = sqlx::query_as(
+        "SELECT o.site_id, o.service_day, o.product_code, o.diet, o.version, o.quantity FROM orders o
+         JOIN unnest($1::uuid[], $2::date[], $3::text[], $4::text[]) AS k(s, d, p, t)
+           ON o.site_id = k.s AND o.service_day = k.d AND o.product_code = k.p AND o.diet = k.t
+         FOR UPDATE OF o",
+    )
+    .bind(&k.sites)
+    .bind(&k.days)
+    .bind(&k.products)
+    .bind(&k.diets)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(s, d, p, t, v, q)| ((s, d, p, t), (v, q))).collect())
+}
+
 /// Current quantities of the given lines (no lock).
 pub async fn order_quantities(conn: &mut PgConnection, keys: &[Key]) -> Result<HashMap<Key, i32>> {
     let k = KeyColumns::of(keys.iter());
@@ -412,3 +435,5 @@ mod late_deliveries;
 pub use late_deliveries::*;
 mod standing;
 pub use standing::*;
+mod actors;
+pub use actors::*;
