@@ -251,6 +251,7 @@ orders-saved = Lines saved:
 orders-late-requested = Late-change requests sent:
 orders-result = Result
 orders-no-products = The site's agreement has no orderable products this week.
+ow-site-closed = The site is closed on this day: no orders are taken.
 orders-not-covered = Not orderable on this day.
 changes-until = Changes until
 cutoff-passed = The cut-off passed

@@ -251,6 +251,7 @@ orders-saved = Tallennettu rivejä:
 orders-late-requested = Myöhäisiä muutospyyntöjä lähetetty:
 orders-result = Tallennuksen tulos
 orders-no-products = Kohteen sopimukseen ei kuulu tilattavia tuotteita tälle viikolle.
+ow-site-closed = Yksikkö on suljettu tänä päivänä: tilauksia ei oteta.
 orders-not-covered = Ei tilattavissa tänä päivänä.
 changes-until = Muutokset
 cutoff-passed = Määräaika meni

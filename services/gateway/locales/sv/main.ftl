@@ -251,6 +251,7 @@ orders-saved = Sparade rader:
 orders-late-requested = Sena ändringsförfrågningar skickade:
 orders-result = Resultat
 orders-no-products = Objektets avtal omfattar inga beställbara produkter denna vecka.
+ow-site-closed = Enheten är stängd denna dag: inga beställningar tas emot.
 orders-not-covered = Kan inte beställas denna dag.
 changes-until = Ändringar till
 cutoff-passed = Tidsgränsen gick ut

@@ -29,8 +29,8 @@ pub(super) async fn product_names(s: &AppState, page: &Page) -> Result<HashMap<S
 pub(super) fn euros(i: &I18n, v: Decimal) -> String {
     let v = v.round_dp(2);
     let cents = (v.abs().fract() * Decimal::from(100)).round();
-    let whole = i.integer(i64::try_from(v.trunc()).unwrap_or(0));
-    let whole = if v < Decimal::ZERO && !whole.starts_with('−') { format!("−{whole}") } else { whole };
+    let whole = i.integer(i64::try_from(v.trunc().abs()).unwrap_or(0));
+    let whole = if v < Decimal::ZERO { format!("−{whole}") } else { whole };
     if i.lang == "en" { format!("€{whole}.{cents:02}").replacen("€−", "−€", 1) } else { format!("{whole},{cents:02}\u{a0}€") }
 }
 

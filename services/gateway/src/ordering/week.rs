@@ -101,6 +101,8 @@ struct DayRow {
     tomorrow: bool,
     /// Before today: no more orders; what was ordered and delivered is shown.
     past: bool,
+    /// The site is closed (weekend or holiday of a weekdays-only site): nothing to order.
+    closed: bool,
     lines: Vec<LineForm>,
     /// Past days: (product, ordered, delivered or "–").
     history: Vec<(String, String, String)>,
@@ -266,6 +268,7 @@ fn day_row(i: &I18n, week: &pb::OrderWeek, d: &pb::OrderDay, today: NaiveDate, t
         holiday: if d.holiday.is_empty() { String::new() } else { holiday(i, &d.holiday) },
         tomorrow,
         past,
+        closed: d.site_closed,
         lines,
         history,
         late,
