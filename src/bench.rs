@@ -203,8 +203,7 @@ pub async fn ordering(batches: usize) -> anyhow::Result<()> {
     .await?;
     let ids: Vec<uuid::Uuid> = all.iter().map(|_| uuid::Uuid::now_v7()).collect();
     let site_ids: Vec<uuid::Uuid> = all.iter().map(|l| l.site_id.parse().unwrap_or_default()).collect();
-    let set_days: Vec<chrono::NaiveDate> =
-        all.iter().filter_map(|l| l.service_day.as_ref().and_then(|d| d.to_naive())).collect();
+    let set_days: Vec<chrono::NaiveDate> = all.iter().filter_map(|l| l.service_day.as_ref().and_then(|d| d.to_naive())).collect();
     let set_diets: Vec<String> = all.iter().map(|l| l.diet.clone()).collect();
     let set_quantities: Vec<i32> = all.iter().map(|l| l.quantity).collect();
     let t = Instant::now();

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod fixtures;
+pub mod portal;
 
 #[allow(unused_imports)]
 pub use fixtures::{date, today, wait_until};

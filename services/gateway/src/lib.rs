@@ -17,6 +17,7 @@ mod backend;
 mod config;
 mod contracts;
 mod error;
+mod headers;
 mod i18n;
 mod oidc;
 mod openapi;
@@ -56,6 +57,7 @@ impl AppState {
             oidc::OidcClient::new(&config.oidc_issuer, &config.portal_client_id, &config.public_url),
             kumppani_platform::auth::Verifier::new(&config.oidc_issuer, &config.oidc_audience),
             config.secure_cookies(),
+            headers::content_security_policy(&config.public_url, &config.oidc_issuer),
         ))
     }
 }
@@ -77,6 +79,7 @@ pub fn router(state: AppState, dev_issuer: Option<Arc<DevIssuer>>) -> Router {
         .fold(portal::routes().merge(auth::routes()), |pages, b| pages.merge((b.portal)()))
         .fallback(portal::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), page::context::layer));
+    let pages = headers::portal(pages, state.csp.clone());
     let mut app = Router::new()
         .route("/", get(|| async { Redirect::to("/portal/") }))
         .route("/livez", get(|| async { "ok" }))

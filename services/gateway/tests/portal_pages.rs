@@ -187,3 +187,25 @@ async fn a_parameter_that_does_not_fit_gets_the_portals_page_naming_it_in_the_us
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{query}: {body}");
     }
 }
+
+#[tokio::test]
+async fn portal_pages_and_error_pages_carry_the_security_headers() {
+    let p = start().await;
+    for (path, status) in
+        [("/auth/signed-out", StatusCode::OK), ("/portal/no-such-page", StatusCode::NOT_FOUND), ("/portal/", StatusCode::OK)]
+    {
+        let res = p.http.get(format!("{}{path}", p.url)).header("cookie", session_cookie("site_user")).send().await.unwrap();
+        assert_eq!(res.status(), status, "{path}");
+        let h = res.headers();
+        let csp = h.get("content-security-policy").unwrap_or_else(|| panic!("{path}: no CSP")).to_str().unwrap();
+        for directive in ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "form-action 'self'"] {
+            assert!(csp.contains(directive), "{path}: {directive} in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("<script") && !body.contains(" style=") && !body.contains("<style"), "{path}: nothing inline");
+    }
+}

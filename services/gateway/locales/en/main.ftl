@@ -320,3 +320,5 @@ param-topic = Topic
 param-notice = Notice
 col-price-unit = Unit
 contact-site-hint = A site's contacts by topic are on the site's page under “Who do I contact?”.
+error-sign-in-refused = Sign-in failed
+error-sign-in-refused-text = The sign-in could not be verified. Please start signing in again.

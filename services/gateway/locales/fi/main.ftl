@@ -320,3 +320,5 @@ param-topic = Aihe
 param-notice = Ilmoitus
 col-price-unit = Yksikkö
 contact-site-hint = Kohdekohtaiset yhteyshenkilöt aiheittain löydät kohteen sivulta valitsemalla ”Kenen puoleen käännyn?”.
+error-sign-in-refused = Kirjautuminen ei onnistunut
+error-sign-in-refused-text = Kirjautumista ei voitu vahvistaa. Aloita kirjautuminen alusta.

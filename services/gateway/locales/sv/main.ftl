@@ -320,3 +320,5 @@ param-topic = Ämne
 param-notice = Meddelande
 col-price-unit = Enhet
 contact-site-hint = Objektets kontaktpersoner per ämne hittar du på objektets sida under ”Vem kontaktar jag?”.
+error-sign-in-refused = Inloggningen misslyckades
+error-sign-in-refused-text = Inloggningen kunde inte bekräftas. Börja om inloggningen.
