@@ -157,6 +157,7 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
         listeners,
         public_url: public_url.clone(),
         seed,
+        sessions: kumppani_gateway::SessionLimits::from_env()?,
     })
     .await?;
     platform.wait_ready(std::time::Duration::from_secs(60)).await?;

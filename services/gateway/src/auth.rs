@@ -100,7 +100,9 @@ async fn establish(s: &AppState, code: &str, pending: &PendingLogin) -> Result<S
         Err(e) => return Err(refused(&e)),
     };
     s.oidc.check_id_token(&id, &pending.nonce, &claims.sub).map_err(|why| refused(&why))?;
+    let sid = s.sessions.start(claims.exp).await?;
     Ok(Session {
+        sid,
         token: tokens.access_token,
         subject: claims.sub,
         name: claims.name,
@@ -116,7 +118,15 @@ async fn establish(s: &AppState, code: &str, pending: &PendingLogin) -> Result<S
 #[derive(Deserialize)]
 struct NoFields {}
 
-async fn logout(jar: PrivateCookieJar, _: CsrfForm<NoFields>) -> Response {
+/// Ends the session's server-side record (a copy of the cookie opens nothing
+/// afterwards) and removes the cookie.
+async fn logout(State(s): State<AppState>, jar: PrivateCookieJar, _: CsrfForm<NoFields>) -> Response {
+    if let Some(session) = Session::read(&jar) {
+        if let Err(e) = s.sessions.end(&session.sid).await {
+            // The record ends by its idle timeout; until the store is back no session is live anyway.
+            tracing::warn!(error = %e, subject = %session.subject, "sign-out could not end the session's record");
+        }
+    }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
     (jar, Redirect::to("/auth/signed-out")).into_response()
 }

@@ -28,9 +28,11 @@ mod pricing;
 mod registry;
 mod rest;
 mod session;
+pub mod session_store;
 mod state;
 
 pub use config::Config;
+pub use session_store::SessionLimits;
 pub use state::AppState;
 
 use axum::Router;
@@ -58,6 +60,7 @@ impl AppState {
             kumppani_platform::auth::Verifier::new(&config.oidc_issuer, &config.oidc_audience),
             config.secure_cookies(),
             headers::content_security_policy(&config.public_url, &config.oidc_issuer),
+            session_store::SessionStore::new(&config.nats_url, &config.nats_prefix, config.sessions),
         ))
     }
 }
