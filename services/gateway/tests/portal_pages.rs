@@ -25,6 +25,10 @@ struct Portal {
 }
 
 async fn start() -> Portal {
+    start_with_nats(std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())).await
+}
+
+async fn start_with_nats(nats_url: String) -> Portal {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // Nothing listens on port 9 of localhost: every backend call is refused.
@@ -40,7 +44,7 @@ async fn start() -> Portal {
         oidc_audience: "kumppani".into(),
         portal_client_id: "kumppani-portal".into(),
         cookie_key: Secret::new(base64::engine::general_purpose::STANDARD.encode(KEY)),
-        nats_url: std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into()),
+        nats_url,
         nats_prefix: format!("gw{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         sessions: SessionLimits::default(),
     };
@@ -221,4 +225,15 @@ async fn portal_pages_and_error_pages_carry_the_security_headers() {
         let body = res.text().await.unwrap();
         assert!(!body.contains("<script") && !body.contains(" style=") && !body.contains("<style"), "{path}: nothing inline");
     }
+}
+
+#[tokio::test]
+async fn without_the_session_store_nobody_is_signed_in() {
+    let p = start().await;
+    let cookie = session_cookie(&p, "enterprise_staff").await;
+    // The same key and session, a gateway whose NATS does not answer: fail closed.
+    let down = start_with_nats("nats://127.0.0.1:9".into()).await;
+    let res = down.http.get(format!("{}/portal/customers", down.url)).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers()["location"].to_str().unwrap().starts_with("/auth/login"));
 }
