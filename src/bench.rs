@@ -43,6 +43,7 @@ impl Bench {
             listeners,
             public_url,
             seed: true,
+            sessions: kumppani_gateway::SessionLimits::default(),
         })
         .await?;
         platform.wait_ready(Duration::from_secs(60)).await?;

@@ -102,6 +102,8 @@ pub struct PlatformOptions {
     /// URL browsers use for the gateway; the dev issuer lives at `<public_url>/dev-idp`.
     pub public_url: String,
     pub seed: bool,
+    /// Idle timeout and absolute lifetime of portal sessions.
+    pub sessions: gateway::SessionLimits,
 }
 
 /// A running in-process platform.
@@ -156,6 +158,9 @@ impl Platform {
             oidc_audience: "kumppani".into(),
             portal_client_id: "kumppani-portal".into(),
             cookie_key: Secret::new(kumppani_platform::config::var_or("KUMPPANI_COOKIE_KEY", "")),
+            nats_url: o.nats_url.clone(),
+            nats_prefix: o.nats_prefix.clone(),
+            sessions: o.sessions,
         };
         let state = gateway::AppState::new(gateway_config)?;
         tasks.push(tokio::spawn(gateway::serve(state, Some(issuer.clone()), o.listeners.http, shutdown.clone())));

@@ -157,6 +157,7 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
         listeners,
         public_url: public_url.clone(),
         seed,
+        sessions: kumppani_gateway::SessionLimits::from_env()?,
     })
     .await?;
     platform.wait_ready(std::time::Duration::from_secs(60)).await?;
@@ -177,14 +178,16 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
     println!("  REST API:      {public_url}/api/v1  (OpenAPI: {public_url}/api/v1/openapi.json)");
     let grpc: Vec<String> = platform.grpc.iter().map(|(kind, addr)| format!("{} at {addr}", kind.name())).collect();
     println!("  gRPC:          {} (reflection enabled)", grpc.join(", "));
-    println!("  identity:      {public_url}/dev-idp  (OIDC discovery, password grant: password \"demo\")");
+    println!("  identity:      {public_url}/dev-idp  (dev only: OIDC discovery, password grant: password \"demo\")");
     println!("  PostgreSQL:    {}", redact(&infra.admin_url));
     println!("  NATS:          {}", infra.nats_url);
     println!("  demo logins (click on the sign-in page):");
     for u in platform.issuer.users() {
         println!("    {:<22} {}", u.username, u.description);
     }
-    println!("  system client: ordering-system / dev-ordering-secret (client_credentials; a dev-only secret)");
+    println!("  system client: ordering-system / dev-ordering-secret (client_credentials)");
+    println!("  The demo logins and this secret are dev-only: `kumppani serve` mounts no issuer (no password grant)");
+    println!("  and never prints a secret.");
     println!("Press Ctrl-C to stop.");
     let shutdown = platform.shutdown.clone();
     tokio::spawn(async move {

@@ -8,63 +8,8 @@ mod support;
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::pricing::v1 as pricing;
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use support::TestEnv;
-
-/// A signed-in browser: its session cookie and the form token of the session.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-fn cookie_of(res: &reqwest::Response, name: &str) -> String {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .unwrap_or_else(|| panic!("no {name} cookie"))
-        .to_owned()
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// The portal's sign-in: /auth/login → the dev issuer's login form → /auth/callback.
-async fn sign_in(env: &TestEnv, username: &str) -> Browser {
-    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
-    let res = http.get(format!("{}/auth/login", env.http)).send().await.unwrap();
-    let pending = cookie_of(&res, "kumppani_auth");
-    let authorize = url::Url::parse(&location(&res)).unwrap();
-    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
-    form.push(("username".into(), username.into()));
-    let res = http.post(format!("{}{}", env.http, authorize.path())).form(&form).send().await.unwrap();
-    let res = http.get(location(&res)).header("cookie", pending).send().await.unwrap();
-    let cookie = cookie_of(&res, "kumppani_session");
-    let mut b = Browser { http, base: env.http.clone(), cookie, csrf: String::new() };
-    let (_, home) = b.get("/portal/", "fi").await;
-    b.csrf = home.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned();
-    b
-}
-
-impl Browser {
-    async fn get(&self, path: &str, lang: &str) -> (StatusCode, String) {
-        let cookie = format!("{}; kumppani_lang={lang}", self.cookie);
-        let res = self.http.get(format!("{}{path}", self.base)).header("cookie", cookie).send().await.unwrap();
-        (res.status(), res.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut fields = vec![("csrf", self.csrf.as_str())];
-        fields.extend_from_slice(form);
-        let res = self.http.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(&fields).send().await.unwrap();
-        (res.status(), res.text().await.unwrap())
-    }
-}
+use support::portal::sign_in;
 
 /// The `<input>` or `<select>` element with `id` in `html`.
 fn element<'a>(html: &'a str, id: &str) -> &'a str {

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod fixtures;
+pub mod portal;
 
 #[allow(unused_imports)]
 pub use fixtures::{date, today, wait_until};
@@ -39,6 +40,11 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub async fn start(seed: bool) -> Self {
+        Self::start_with(seed, kumppani_gateway::SessionLimits::default()).await
+    }
+
+    /// A platform whose portal sessions have these limits.
+    pub async fn start_with(seed: bool, sessions: kumppani_gateway::SessionLimits) -> Self {
         let infra = infra();
         let db_name = unique("kt_");
         let db_url = infra.database_url(&db_name).unwrap();
@@ -52,6 +58,7 @@ impl TestEnv {
             listeners,
             public_url: http.clone(),
             seed,
+            sessions,
         })
         .await
         .unwrap();
@@ -103,6 +110,7 @@ impl TestEnv {
         for s in ["contracts", "pricing", "ordering", "deadletter"] {
             let _ = js.delete_stream(kumppani_platform::nats::stream_name(&self.prefix, s)).await;
         }
+        let _ = js.delete_key_value(kumppani_gateway::session_store::bucket_name(&self.prefix)).await;
     }
 }
 

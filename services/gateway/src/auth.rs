@@ -2,6 +2,7 @@
 //! ([`crate::oidc`]) ending in the encrypted session cookie ([`crate::session`]).
 
 use crate::i18n::I18n;
+use crate::oidc::{IdClaims, IdTokenRefused};
 use crate::page::{CsrfForm, Layout, PageError, render};
 use crate::session::{SESSION_COOKIE, Session, cookie, random_b64};
 use crate::state::AppState;
@@ -72,36 +73,60 @@ async fn callback(State(s): State<AppState>, jar: PrivateCookieJar, Query(p): Qu
     if state != pending.state {
         return (jar, Redirect::to("/auth/login")).into_response();
     }
-    let result = async {
-        let token = s.oidc.exchange(&code, &pending.verifier).await?;
-        let claims = s.verifier.verify(&token).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        anyhow::Ok(Session {
-            token,
-            subject: claims.sub,
-            name: claims.name,
-            role: claims.kumppani_role,
-            customer_id: claims.customer_id,
-            site_id: claims.site_id,
-            csrf: random_b64(24),
-            exp: claims.exp,
-        })
-    }
-    .await;
-    match result {
+    match establish(&s, &code, &pending).await {
         Ok(session) => {
             tracing::info!(subject = %session.subject, role = session.role.as_str(), "portal sign-in");
             let jar = jar.add(cookie(SESSION_COOKIE, serde_json::to_string(&session).unwrap_or_default(), s.secure_cookies));
             (jar, Redirect::to(&pending.next)).into_response()
         }
-        Err(e) => (jar, identity_provider_unavailable(&e)).into_response(),
+        Err(e) => (jar, e).into_response(),
     }
+}
+
+/// The session of a completed sign-in: the code exchanged, the access token
+/// verified, and the ID token proving it answers this sign-in (its nonce, our
+/// client as the authorized party, the same subject).
+async fn establish(s: &AppState, code: &str, pending: &PendingLogin) -> Result<Session, PageError> {
+    let tokens = s.oidc.exchange(code, &pending.verifier).await.map_err(|e| identity_provider_unavailable(&e))?;
+    let claims = s.verifier.verify(&tokens.access_token).await.map_err(|e| identity_provider_unavailable(&e.into()))?;
+    let refused = |why: &dyn std::fmt::Debug| {
+        tracing::warn!(reason = ?why, subject = %claims.sub, "sign-in refused: the ID token does not answer this sign-in");
+        PageError::SignInRefused
+    };
+    let id_token = tokens.id_token.as_deref().ok_or_else(|| refused(&IdTokenRefused::Missing))?;
+    let id: IdClaims = match s.verifier.verify_for(id_token, s.oidc.client_id()).await {
+        Ok(id) => id,
+        Err(e) if e.code == ErrorCode::Unavailable => return Err(identity_provider_unavailable(&e.into())),
+        Err(e) => return Err(refused(&e)),
+    };
+    s.oidc.check_id_token(&id, &pending.nonce, &claims.sub).map_err(|why| refused(&why))?;
+    let sid = s.sessions.start(claims.exp).await?;
+    Ok(Session {
+        sid,
+        token: tokens.access_token,
+        subject: claims.sub,
+        name: claims.name,
+        role: claims.kumppani_role,
+        customer_id: claims.customer_id,
+        site_id: claims.site_id,
+        csrf: random_b64(24),
+        exp: claims.exp,
+    })
 }
 
 /// Signing out needs no fields beyond the CSRF token.
 #[derive(Deserialize)]
 struct NoFields {}
 
-async fn logout(jar: PrivateCookieJar, _: CsrfForm<NoFields>) -> Response {
+/// Ends the session's server-side record (a copy of the cookie opens nothing
+/// afterwards) and removes the cookie.
+async fn logout(State(s): State<AppState>, jar: PrivateCookieJar, _: CsrfForm<NoFields>) -> Response {
+    if let Some(session) = Session::read(&jar) {
+        if let Err(e) = s.sessions.end(&session.sid).await {
+            // The record ends by its idle timeout; until the store is back no session is live anyway.
+            tracing::warn!(error = %e, subject = %session.subject, "sign-out could not end the session's record");
+        }
+    }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
     (jar, Redirect::to("/auth/signed-out")).into_response()
 }

@@ -2,7 +2,8 @@
 
 use crate::backend::Backend;
 use crate::registry::BACKENDS;
-use kumppani_platform::config::{ConfigError, Secret, parse_or, var_or};
+use crate::session_store::SessionLimits;
+use kumppani_platform::config::{ConfigError, DEFAULT_NATS_URL, Secret, parse_or, var_or};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
@@ -20,11 +21,16 @@ pub struct Config {
     pub portal_client_id: String,
     /// Key for the encrypted session cookies (at least 64 bytes, base64 or raw).
     pub cookie_key: Secret,
+    /// NATS, whose key-value bucket keeps the portal sessions (`NATS_URL`, `KUMPPANI_NATS_PREFIX`).
+    pub nats_url: String,
+    pub nats_prefix: String,
+    /// Idle timeout and absolute lifetime of portal sessions.
+    pub sessions: SessionLimits,
 }
 
 impl Config {
     /// Reads `KUMPPANI_HTTP_ADDR`, `KUMPPANI_PUBLIC_URL`, the URL variable of every
-    /// registered backend (`KUMPPANI_CONTRACTS_URL`, …), the OIDC settings and the cookie key.
+    /// registered backend (`KUMPPANI_CONTRACTS_URL`, …), the OIDC settings, the cookie key, NATS and the session limits.
     pub fn from_env() -> Result<Self, ConfigError> {
         let http_addr = parse_or("KUMPPANI_HTTP_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)))?;
         Ok(Self {
@@ -35,6 +41,9 @@ impl Config {
             oidc_audience: var_or("KUMPPANI_OIDC_AUDIENCE", "kumppani"),
             portal_client_id: var_or("KUMPPANI_PORTAL_CLIENT_ID", "kumppani-portal"),
             cookie_key: Secret::new(var_or("KUMPPANI_COOKIE_KEY", "")),
+            nats_url: var_or("NATS_URL", DEFAULT_NATS_URL),
+            nats_prefix: var_or("KUMPPANI_NATS_PREFIX", "kumppani"),
+            sessions: SessionLimits::from_env()?,
         })
     }
 

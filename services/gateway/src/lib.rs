@@ -17,6 +17,7 @@ mod backend;
 mod config;
 mod contracts;
 mod error;
+mod headers;
 mod i18n;
 mod oidc;
 mod openapi;
@@ -27,9 +28,11 @@ mod pricing;
 mod registry;
 mod rest;
 mod session;
+pub mod session_store;
 mod state;
 
 pub use config::Config;
+pub use session_store::SessionLimits;
 pub use state::AppState;
 
 use axum::Router;
@@ -56,6 +59,8 @@ impl AppState {
             oidc::OidcClient::new(&config.oidc_issuer, &config.portal_client_id, &config.public_url),
             kumppani_platform::auth::Verifier::new(&config.oidc_issuer, &config.oidc_audience),
             config.secure_cookies(),
+            headers::content_security_policy(&config.public_url, &config.oidc_issuer),
+            session_store::SessionStore::new(&config.nats_url, &config.nats_prefix, config.sessions),
         ))
     }
 }
@@ -77,6 +82,7 @@ pub fn router(state: AppState, dev_issuer: Option<Arc<DevIssuer>>) -> Router {
         .fold(portal::routes().merge(auth::routes()), |pages, b| pages.merge((b.portal)()))
         .fallback(portal::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), page::context::layer));
+    let pages = headers::portal(pages, state.csp.clone());
     let mut app = Router::new()
         .route("/", get(|| async { Redirect::to("/portal/") }))
         .route("/livez", get(|| async { "ok" }))

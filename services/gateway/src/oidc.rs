@@ -23,9 +23,34 @@ struct Endpoints {
     token: String,
 }
 
+/// What the token endpoint answers the code exchange.
 #[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
+pub struct Tokens {
+    pub access_token: String,
+    /// The ID token (OpenID Connect: always present for the `openid` scope).
+    #[serde(default)]
+    pub id_token: Option<String>,
+}
+
+/// The ID token's claims the portal checks (signature, issuer, audience and
+/// expiry are checked by the verifier).
+#[derive(Debug, Deserialize)]
+pub struct IdClaims {
+    pub sub: String,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// The authorized party: when present, it must be this client.
+    #[serde(default)]
+    pub azp: Option<String>,
+}
+
+/// Why an ID token does not prove this sign-in.
+#[derive(Debug, PartialEq, Eq)]
+pub enum IdTokenRefused {
+    Missing,
+    Nonce,
+    AuthorizedParty,
+    Subject,
 }
 
 impl OidcClient {
@@ -75,9 +100,28 @@ impl OidcClient {
         Ok(url.into())
     }
 
-    /// Exchanges the authorization code for the access token.
-    pub async fn exchange(&self, code: &str, code_verifier: &str) -> anyhow::Result<String> {
-        let tokens: TokenResponse = self
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Does the (verified) ID token belong to this sign-in: the nonce sent with
+    /// it, issued to this client, about the access token's subject?
+    pub fn check_id_token(&self, id: &IdClaims, nonce: &str, subject: &str) -> Result<(), IdTokenRefused> {
+        if id.nonce.as_deref() != Some(nonce) {
+            return Err(IdTokenRefused::Nonce);
+        }
+        if id.azp.as_deref().is_some_and(|azp| azp != self.client_id) {
+            return Err(IdTokenRefused::AuthorizedParty);
+        }
+        if id.sub != subject {
+            return Err(IdTokenRefused::Subject);
+        }
+        Ok(())
+    }
+
+    /// Exchanges the authorization code for the access and ID tokens.
+    pub async fn exchange(&self, code: &str, code_verifier: &str) -> anyhow::Result<Tokens> {
+        let tokens: Tokens = self
             .http
             .post(&self.endpoints().await?.token)
             .form(&[
@@ -92,6 +136,27 @@ impl OidcClient {
             .error_for_status()?
             .json()
             .await?;
-        Ok(tokens.access_token)
+        Ok(tokens)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{IdClaims, IdTokenRefused, OidcClient};
+
+    #[test]
+    fn the_id_token_must_carry_our_nonce_our_client_and_the_same_subject() {
+        let c = OidcClient::new("http://idp.example", "kumppani-portal", "http://portal.example");
+        let id = |nonce: Option<&str>, azp: Option<&str>| IdClaims {
+            sub: "staff".into(),
+            nonce: nonce.map(str::to_owned),
+            azp: azp.map(str::to_owned),
+        };
+        assert_eq!(c.check_id_token(&id(Some("n1"), None), "n1", "staff"), Ok(()));
+        assert_eq!(c.check_id_token(&id(Some("n1"), Some("kumppani-portal")), "n1", "staff"), Ok(()));
+        assert_eq!(c.check_id_token(&id(Some("n2"), None), "n1", "staff"), Err(IdTokenRefused::Nonce));
+        assert_eq!(c.check_id_token(&id(None, None), "n1", "staff"), Err(IdTokenRefused::Nonce));
+        assert_eq!(c.check_id_token(&id(Some("n1"), Some("other-client")), "n1", "staff"), Err(IdTokenRefused::AuthorizedParty));
+        assert_eq!(c.check_id_token(&id(Some("n1"), None), "n1", "admin"), Err(IdTokenRefused::Subject));
     }
 }

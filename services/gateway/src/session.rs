@@ -1,6 +1,8 @@
 //! The portal session: kept in an encrypted, HttpOnly, SameSite=Lax cookie
-//! (Secure whenever the public URL is https) holding the access token, the
-//! user's name, role and scope, and the CSRF token every form carries.
+//! (Secure whenever the public URL is https) holding the session id, the access
+//! token, the user's name, role and scope, and the CSRF token every form
+//! carries. The cookie opens a page only while the session's server-side
+//! record is live ([`crate::session_store`]).
 
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use base64::Engine;
@@ -14,6 +16,8 @@ pub const SESSION_COOKIE: &str = "kumppani_session";
 /// The signed-in portal user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
+    /// The id of the session's server-side record.
+    pub sid: String,
     pub token: String,
     pub subject: String,
     pub name: String,
@@ -29,7 +33,8 @@ impl Session {
         matches!(self.role, Role::EnterpriseAdmin | Role::EnterpriseStaff)
     }
 
-    /// Reads the session; `None` when absent, undecryptable or expired.
+    /// Reads the session from the cookie; `None` when absent, undecryptable or
+    /// expired. Whether it is still live is the store's answer.
     pub fn read(jar: &PrivateCookieJar) -> Option<Self> {
         let s: Self = serde_json::from_str(jar.get(SESSION_COOKIE)?.value()).ok()?;
         (s.exp > chrono::Utc::now().timestamp()).then_some(s)

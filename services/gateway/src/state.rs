@@ -51,6 +51,10 @@ pub struct AppState {
     pub(crate) verifier: kumppani_platform::auth::Verifier,
     /// Cookies get `Secure` when the public URL is https.
     pub(crate) secure_cookies: bool,
+    /// The portal's Content-Security-Policy ([`crate::headers`]).
+    pub(crate) csp: http::HeaderValue,
+    /// The server-side record of every portal session.
+    pub(crate) sessions: crate::session_store::SessionStore,
 }
 
 impl AppState {
@@ -60,8 +64,10 @@ impl AppState {
         oidc: OidcClient,
         verifier: kumppani_platform::auth::Verifier,
         secure_cookies: bool,
+        csp: http::HeaderValue,
+        sessions: crate::session_store::SessionStore,
     ) -> Self {
-        Self { connections: connections.into(), cookie_key, oidc, verifier, secure_cookies }
+        Self { connections: connections.into(), cookie_key, oidc, verifier, secure_cookies, csp, sessions }
     }
 
     /// The channel to a backend, by its registry name. Every registered backend

@@ -351,3 +351,5 @@ col-budgeted-to-date-eur = Budgeted to date, €
 col-delivered-eur = Delivered, €
 col-difference-eur = Difference, €
 actor-unknown = unknown
+error-sign-in-refused = Sign-in failed
+error-sign-in-refused-text = The sign-in could not be verified. Please start signing in again.

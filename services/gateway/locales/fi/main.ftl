@@ -351,3 +351,5 @@ col-budgeted-to-date-eur = Budjetoitu tähän mennessä, €
 col-delivered-eur = Toimitettu, €
 col-difference-eur = Erotus, €
 actor-unknown = ei tiedossa
+error-sign-in-refused = Kirjautuminen ei onnistunut
+error-sign-in-refused-text = Kirjautumista ei voitu vahvistaa. Aloita kirjautuminen alusta.

@@ -351,3 +351,5 @@ col-budgeted-to-date-eur = Budgeterat hittills, €
 col-delivered-eur = Levererat, €
 col-difference-eur = Skillnad, €
 actor-unknown = okänd
+error-sign-in-refused = Inloggningen misslyckades
+error-sign-in-refused-text = Inloggningen kunde inte bekräftas. Börja om inloggningen.

@@ -24,8 +24,8 @@ pub(crate) struct Frame {
 }
 
 impl Frame {
-    fn read(state: &AppState, headers: &HeaderMap, path: &str) -> Self {
-        let session = Session::read(&PrivateCookieJar::from_headers(headers, state.cookie_key.clone()));
+    async fn read(state: &AppState, headers: &HeaderMap, path: &str) -> Self {
+        let session = live_session(state, Session::read(&PrivateCookieJar::from_headers(headers, state.cookie_key.clone()))).await;
         let i = I18n::from_headers(headers);
         let l = match &session {
             Some(s) => Layout::signed_in(s, &i, path),
@@ -35,10 +35,24 @@ impl Frame {
     }
 
     /// The request's frame, as the layer read it (read here on routes without the layer).
-    pub(crate) fn of(parts: &Parts, state: &AppState) -> Arc<Self> {
+    pub(crate) async fn of(parts: &Parts, state: &AppState) -> Arc<Self> {
         match parts.extensions.get::<Arc<Self>>() {
             Some(f) => f.clone(),
-            None => Arc::new(Self::read(state, &parts.headers, parts.uri.path())),
+            None => Arc::new(Self::read(state, &parts.headers, parts.uri.path()).await),
+        }
+    }
+}
+
+/// The cookie's session if its server-side record is live. Fails closed: when
+/// the store cannot answer, the user is not signed in.
+async fn live_session(state: &AppState, session: Option<Session>) -> Option<Session> {
+    let session = session?;
+    match state.sessions.is_live(&session.sid).await {
+        Ok(true) => Some(session),
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "session store unavailable: treating the request as signed out");
+            None
         }
     }
 }
@@ -47,7 +61,7 @@ impl Frame {
 /// the extractors, and renders a [`PageError`] answer in it (keeping headers
 /// such as cookies the handler set).
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let frame = Arc::new(Frame::read(&state, req.headers(), req.uri().path()));
+    let frame = Arc::new(Frame::read(&state, req.headers(), req.uri().path()).await);
     // After signing in, come back to the page (a form's target cannot be shown by GET).
     let sign_in = match req.uri().path_and_query() {
         Some(p) if req.method() == Method::GET => {
@@ -82,7 +96,7 @@ impl FromRequestParts<AppState> for Page {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let frame = Frame::of(parts, state);
+        let frame = Frame::of(parts, state).await;
         let session = frame.session.clone().ok_or(PageError::SignIn)?;
         Ok(Self { session, i: frame.i.clone(), l: frame.l.clone() })
     }

@@ -28,6 +28,9 @@ pub enum PageError {
     NotFound,
     /// Not signed in (or the session's token was refused): to the sign-in.
     SignIn,
+    /// The identity provider's answer does not prove this sign-in (a foreign
+    /// nonce, another client's token): no session, start again.
+    SignInRefused,
 }
 
 pub type PageResult = Result<Response, PageError>;
@@ -65,6 +68,7 @@ impl PageError {
             Self::BadParam(_) => shown(StatusCode::BAD_REQUEST, "error-bad-request", "error-param-text"),
             Self::NotFound => shown(StatusCode::NOT_FOUND, "error-not-found", "error-not-found-text"),
             Self::SignIn => None,
+            Self::SignInRefused => shown(StatusCode::FORBIDDEN, "error-sign-in-refused", "error-sign-in-refused-text"),
             Self::Call(e) => match e.code {
                 ErrorCode::Unauthenticated => None,
                 ErrorCode::PermissionDenied => shown(StatusCode::FORBIDDEN, "error-forbidden", "error-forbidden-text"),
@@ -158,6 +162,7 @@ mod tests {
             PageError::StaffOnly,
             PageError::Missing("error-pick-site-text"),
             PageError::BadParam("year".into()),
+            PageError::SignInRefused,
         ];
         for lang in crate::i18n::LANGUAGES {
             let i = I18n::new(lang);

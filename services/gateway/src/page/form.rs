@@ -26,7 +26,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
-        let frame = Frame::of(&parts, state);
+        let frame = Frame::of(&parts, state).await;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|e| PageError::Call(AppError::invalid("form", e.body_text())))?;

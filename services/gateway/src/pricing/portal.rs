@@ -61,7 +61,7 @@ struct Part {
     amount: String,
     /// The share in percent as the language writes it ("37,2 %").
     share: String,
-    /// The share for the bar's CSS width ("37.2").
+    /// The share for the bar's width ("37.2": an SVG attribute, so no inline style).
     share_css: String,
 }
 
@@ -446,7 +446,7 @@ mod tests {
         let fi = parts(&I18n::new("fi"), &price());
         assert_eq!(fi[0].share, "37,2\u{a0}%");
         assert_eq!(fi[0].amount, "1,488");
-        assert_eq!(fi[0].share_css, "37.2", "the bar's CSS width keeps the point");
+        assert_eq!(fi[0].share_css, "37.2", "the bar's width keeps the point");
         let sv = parts(&I18n::new("sv"), &price());
         assert_eq!(sv[1].share, "62,8\u{a0}%");
         let en = parts(&I18n::new("en"), &price());

@@ -47,6 +47,12 @@ impl Verifier {
 
     /// Verifies signature, issuer, audience and expiry; returns the claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        self.verify_for(token, &self.inner.audience).await
+    }
+
+    /// Verifies a token of this issuer meant for `audience` (e.g. an ID token,
+    /// whose audience is the client); returns its claims as `T`.
+    pub async fn verify_for<T: serde::de::DeserializeOwned>(&self, token: &str, audience: &str) -> Result<T, AppError> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| AppError::unauthenticated(format!("malformed token: {e}")))?;
         let kid = header.kid.ok_or_else(|| AppError::unauthenticated("token has no key id"))?;
         let (key, alg) = self.key(&kid).await?;
@@ -55,10 +61,10 @@ impl Verifier {
         }
         let mut validation = Validation::new(alg);
         validation.set_issuer(&[&self.inner.issuer]);
-        validation.set_audience(&[&self.inner.audience]);
+        validation.set_audience(&[audience]);
         validation.leeway = 30;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
-            .map_err(|e| AppError::unauthenticated(format!("invalid token: {e}")))?;
+        let data =
+            jsonwebtoken::decode::<T>(token, &key, &validation).map_err(|e| AppError::unauthenticated(format!("invalid token: {e}")))?;
         Ok(data.claims)
     }
 
