@@ -187,6 +187,7 @@ async fn the_demo_client_limited_to_one_customer_cannot_order_confirm_or_read_ou
         customer_id: customer_id.into(),
         from: Some(d(far_day())),
         to: Some(d(far_day())),
+        ..Default::default()
     };
     assert_eq!(code(env.ordering.list_orders(env.req(orders(&w.site, ""), &sivistys)).await), Code::PermissionDenied);
     let listed = env.ordering.list_orders(env.req(orders("", &w.customer), &sivistys)).await.unwrap().into_inner();

@@ -10,7 +10,7 @@ use chrono::Datelike;
 use kumppani_platform::AppError;
 use kumppani_platform::auth::{self, Principal, Verifier};
 use kumppani_platform::events::emit;
-use kumppani_platform::validate::{Violations, encode_page_token, id_arg};
+use kumppani_platform::validate::{Violations, id_arg, next_page};
 use kumppani_proto::contracts::v1 as pb;
 use kumppani_proto::contracts::v1::contracts_service_server::ContractsService;
 use sqlx::{PgConnection, PgPool};
@@ -24,16 +24,6 @@ pub struct ContractsApi {
 }
 
 type R<T> = Result<Response<T>, Status>;
-
-/// The next page token of a keyset-paginated list: `limit + 1` rows were
-/// fetched; when there are more than `limit`, cut and point at the last kept.
-fn next_page<T, K: serde::Serialize>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> K) -> String {
-    if rows.len() as i64 <= limit {
-        return String::new();
-    }
-    rows.truncate(limit as usize);
-    rows.last().map(|r| encode_page_token(&key(r))).unwrap_or_default()
-}
 
 impl ContractsApi {
     async fn principal<T>(&self, req: &Request<T>) -> Result<Principal, AppError> {

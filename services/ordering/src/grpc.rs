@@ -10,7 +10,7 @@ use chrono::{NaiveDate, Utc};
 use kumppani_platform::auth::{self, Principal, Role, Verifier};
 use kumppani_platform::calendar;
 use kumppani_platform::convert::timestamp as ts;
-use kumppani_platform::validate::{Violations, has_control, id_arg};
+use kumppani_platform::validate::{Violations, has_control, id_arg, next_page};
 use kumppani_platform::{AppError, ErrorCode};
 use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::ordering::v1::ordering_service_server::OrderingService;
@@ -246,6 +246,8 @@ impl OrderingService for OrderingApi {
         if let (Some(f), Some(t)) = (from, to) {
             v.check(f <= t && (t - f).num_days() <= 366, "to", "must be on or after `from` and at most a year later");
         }
+        let limit = v.page_size("page_size", r.page_size);
+        let after: store::PageAfter = v.page_token("page_token", &r.page_token);
         v.finish()?;
         let (Some(from), Some(to)) = (from, to) else { return Err(AppError::invalid("from", "is required").into()) };
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
@@ -253,10 +255,11 @@ impl OrderingService for OrderingApi {
             domain::readable_site(&p, s, store::site(&mut conn, s).await?)?;
         }
         let (site, customer) = domain::orders_filter(&p, site, customer)?;
-        let rows = store::list_orders(&mut conn, from, to, site, customer).await?;
+        let mut rows = store::list_orders(&mut conn, (from, to), site, customer, after, limit + 1).await?;
+        let next_page_token = next_page(&mut rows, limit, |o| (o.service_day, o.site_id, o.product_code.clone(), o.diet.clone()));
         let mut orders: Vec<pb::Order> = rows.iter().map(|r| r.to_proto("")).collect();
         store::name_orders(&mut conn, &mut orders).await?;
-        Ok(Response::new(pb::ListOrdersResponse { orders }))
+        Ok(Response::new(pb::ListOrdersResponse { orders, next_page_token }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -277,7 +280,8 @@ impl OrderingService for OrderingApi {
         let lates = store::site_late_changes(&mut conn, site, monday, sunday).await?;
         let mut late_changes: Vec<pb::LateChange> = lates.iter().map(store::LateRow::to_proto).collect();
         store::name_late_changes(&mut conn, &mut late_changes).await?;
-        let delivered = store::list_deliveries(&mut conn, monday, sunday, Some(site), None).await?;
+        // One site's week: a few hundred lines at most.
+        let delivered = store::list_deliveries(&mut conn, (monday, sunday), Some(site), None, None, 10_000).await?;
         let at = domain::Now { now: Utc::now(), today: calendar::today(), staff: p.is_enterprise() };
         let mut lines: Vec<&str> = products.iter().map(|(_, p)| p.service_line.as_str()).collect();
         lines.sort_unstable();
@@ -448,6 +452,8 @@ impl OrderingService for OrderingApi {
         let customer = v.uuid("customer_id", &r.customer_id, false);
         let from = v.date("from", r.from.as_ref(), true);
         let to = v.date("to", r.to.as_ref(), true);
+        let limit = v.page_size("page_size", r.page_size);
+        let after: store::PageAfter = v.page_token("page_token", &r.page_token);
         v.finish()?;
         let (Some(from), Some(to)) = (from, to) else { return Err(AppError::invalid("from", "is required").into()) };
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
@@ -455,10 +461,11 @@ impl OrderingService for OrderingApi {
             domain::readable_site(&p, s, store::site(&mut conn, s).await?)?;
         }
         let (site, customer) = domain::deliveries_filter(&p, site, customer)?;
-        let rows = store::list_deliveries(&mut conn, from, to, site, customer).await?;
+        let mut rows = store::list_deliveries(&mut conn, (from, to), site, customer, after, limit + 1).await?;
+        let next_page_token = next_page(&mut rows, limit, |d| (d.service_day, d.site_id, d.product_code.clone(), d.diet.clone()));
         let mut deliveries: Vec<pb::Delivery> = rows.iter().map(store::DeliveryRow::to_proto).collect();
         store::name_deliveries(&mut conn, &mut deliveries).await?;
-        Ok(Response::new(pb::ListDeliveriesResponse { deliveries }))
+        Ok(Response::new(pb::ListDeliveriesResponse { deliveries, next_page_token }))
     }
 
     #[tracing::instrument(skip_all)]

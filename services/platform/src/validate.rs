@@ -168,6 +168,16 @@ pub fn encode_page_token<T: serde::Serialize>(position: &T) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
 }
 
+/// The next page token of a keyset-paginated list: `limit + 1` rows were
+/// fetched; when there are more than `limit`, cut and point at the last kept.
+pub fn next_page<T, K: serde::Serialize>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> K) -> String {
+    if rows.len() as i64 <= limit {
+        return String::new();
+    }
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    rows.last().map(|r| encode_page_token(&key(r))).unwrap_or_default()
+}
+
 /// True when `s` has a control character other than a line break or a tab.
 pub fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))

@@ -154,10 +154,10 @@ struct DeliveryParams {
 async fn deliveries_page(s: &AppState, page: &Page, site: String, day: NaiveDate, form: FormError, saved: bool) -> PageResult {
     page.require_staff()?;
     let (from, to) = (Some(day.into()), Some(day.into()));
-    let request = pb::ListOrdersRequest { site_id: site.clone(), customer_id: String::new(), from, to };
+    let request = pb::ListOrdersRequest { site_id: site.clone(), from, to, page_size: 500, ..Default::default() };
     let orders = s.ordering().list_orders(page.grpc(request)?).await?.into_inner().orders;
     let names = product_names(s, page).await?;
-    let request = pb::ListDeliveriesRequest { site_id: site.clone(), customer_id: String::new(), from, to };
+    let request = pb::ListDeliveriesRequest { site_id: site.clone(), from, to, page_size: 500, ..Default::default() };
     let delivered = s.ordering().list_deliveries(page.grpc(request)?).await?.into_inner().deliveries;
     let request = pb::GetOrderWeekRequest { site_id: site.clone(), day: from };
     let week = s.ordering().get_order_week(page.grpc(request)?).await?.into_inner();

@@ -297,20 +297,28 @@ pub async fn confirm_deliveries(
 /// Deliveries in [from, to] with the ordered quantities, optionally of one site and/or customer.
 pub async fn list_deliveries(
     conn: &mut PgConnection,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     site: Option<Uuid>,
     customer: Option<Uuid>,
+    after: super::PageAfter,
+    limit: i64,
 ) -> Result<Vec<DeliveryRow>> {
+    let (a_day, a_site, a_product, a_diet) = after.map_or((None, None, None, None), |(d, s, p, t)| (Some(d), Some(s), Some(p), Some(t)));
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM}
          WHERE d.service_day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR d.site_id = $3) AND ($4::uuid IS NULL OR d.customer_id = $4)
-         ORDER BY d.service_day, d.site_id, d.product_code LIMIT 100000"
+         AND ($5::date IS NULL OR (d.service_day, d.site_id, d.product_code, d.diet) > ($5, $6::uuid, $7::text, $8::text))
+         ORDER BY d.service_day, d.site_id, d.product_code, d.diet LIMIT $9"
     )))
     .bind(from)
     .bind(to)
     .bind(site)
     .bind(customer)
+    .bind(a_day)
+    .bind(a_site)
+    .bind(a_product)
+    .bind(a_diet)
+    .bind(limit)
     .fetch_all(conn)
     .await?)
 }

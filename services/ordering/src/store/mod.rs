@@ -346,21 +346,36 @@ pub async fn order_quantities(conn: &mut PgConnection, keys: &[Key]) -> Result<H
 }
 
 /// Orders in [from, to], optionally of one site and/or customer.
+/// Where a page of a list of order or delivery lines starts: after this
+/// (service day, site, product, diet) key.
+pub type PageAfter = Option<(NaiveDate, Uuid, String, String)>;
+
+/// Orders in [from, to], optionally of one site and/or customer: `limit` rows
+/// after `after` in (service day, site, product, diet) order.
 pub async fn list_orders(
     conn: &mut PgConnection,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     site: Option<Uuid>,
     customer: Option<Uuid>,
+    after: PageAfter,
+    limit: i64,
 ) -> Result<Vec<OrderRow>> {
+    let (a_day, a_site, a_product, a_diet) = after.map_or((None, None, None, None), |(d, s, p, t)| (Some(d), Some(s), Some(p), Some(t)));
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ORDER_COLS} FROM orders WHERE service_day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR site_id = $3)
-         AND ($4::uuid IS NULL OR customer_id = $4) ORDER BY service_day, site_id, product_code, diet LIMIT 50000"
+         AND ($4::uuid IS NULL OR customer_id = $4)
+         AND ($5::date IS NULL OR (service_day, site_id, product_code, diet) > ($5, $6::uuid, $7::text, $8::text))
+         ORDER BY service_day, site_id, product_code, diet LIMIT $9"
     )))
     .bind(from)
     .bind(to)
     .bind(site)
     .bind(customer)
+    .bind(a_day)
+    .bind(a_site)
+    .bind(a_product)
+    .bind(a_diet)
+    .bind(limit)
     .fetch_all(conn)
     .await?)
 }
