@@ -351,3 +351,5 @@ col-budgeted-to-date-eur = Budgeted to date, €
 col-delivered-eur = Delivered, €
 col-difference-eur = Difference, €
 actor-unknown = unknown
+col-created-by = Created by
+col-proposed-by = Proposed by

@@ -351,3 +351,5 @@ col-budgeted-to-date-eur = Budjetoitu tähän mennessä, €
 col-delivered-eur = Toimitettu, €
 col-difference-eur = Erotus, €
 actor-unknown = ei tiedossa
+col-created-by = Laatija
+col-proposed-by = Ehdottaja

@@ -351,3 +351,5 @@ col-budgeted-to-date-eur = Budgeterat hittills, €
 col-delivered-eur = Levererat, €
 col-difference-eur = Skillnad, €
 actor-unknown = okänd
+col-created-by = Upprättad av
+col-proposed-by = Föreslagen av
