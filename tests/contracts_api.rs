@@ -712,7 +712,8 @@ async fn history_annexes_and_amendments_name_people_not_login_names() {
     let decide = pb::DecideAmendmentRequest { amendment_id: m.id, approve: true, decided_on: Some(date(today())), reason: String::new() };
     let m = env.client.decide_amendment(env.req(decide, &admin)).await.unwrap().into_inner();
     assert_eq!((m.proposed_by_name.as_str(), m.decided_by_name.as_str()), (staff.as_str(), admin_name.as_str()));
-    let listed = env.client.list_amendments(env.req(pb::ListAmendmentsRequest { agreement_id: a.id.clone() }, &t)).await.unwrap().into_inner();
+    let listed =
+        env.client.list_amendments(env.req(pb::ListAmendmentsRequest { agreement_id: a.id.clone() }, &t)).await.unwrap().into_inner();
     assert_eq!(listed.amendments[0].decided_by_name, admin_name);
     assert_ne!(listed.amendments[0].decided_by_name, listed.amendments[0].decided_by, "a name, not the login subject");
     env.cleanup().await;

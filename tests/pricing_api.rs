@@ -434,11 +434,15 @@ async fn lists_prices_and_changes_name_people_not_login_names() {
     };
     let change = env.pricing.propose_price_change(env.req(propose, &t)).await.unwrap().into_inner();
     assert_eq!((change.proposed_by_name.as_str(), change.decided_by_name.as_str()), (staff.as_str(), ""));
-    let decide = pb::DecidePriceChangeRequest { price_change_id: change.id, approve: true, decided_on: Some(date(today())), reason: String::new() };
+    let decide =
+        pb::DecidePriceChangeRequest { price_change_id: change.id, approve: true, decided_on: Some(date(today())), reason: String::new() };
     let decided = env.pricing.decide_price_change(env.req(decide, &admin)).await.unwrap().into_inner();
     assert_eq!((decided.decided_by.as_str(), decided.decided_by_name.as_str()), ("admin", person_name("admin").as_str()));
     let all = env.pricing.list_price_changes(env.req(pb::ListPriceChangesRequest { year: next_year() }, &t)).await.unwrap().into_inner();
-    assert_eq!((all.changes[0].proposed_by_name.as_str(), all.changes[0].decided_by_name.as_str()), (staff.as_str(), person_name("admin").as_str()));
+    assert_eq!(
+        (all.changes[0].proposed_by_name.as_str(), all.changes[0].decided_by_name.as_str()),
+        (staff.as_str(), person_name("admin").as_str())
+    );
     // The approved change's customer prices name who approved it too.
     let overrides = env
         .pricing
