@@ -679,3 +679,42 @@ async fn the_operational_level_sees_an_agreement_once_it_is_signed() {
     }
     env.cleanup().await;
 }
+
+/// The display name of the demo user `username` (the `name` claim of their token).
+fn person_name(username: &str) -> String {
+    kumppani_demo::users::demo_users().into_iter().find(|u| u.username == username).unwrap().name
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_annexes_and_amendments_name_people_not_login_names() {
+    let mut env = TestEnv::start(false).await;
+    let (t, admin) = (env.staff(), env.token("admin"));
+    let (staff, admin_name) = (person_name("staff"), person_name("admin"));
+    let customer = env.internal_customer("NAMES").await;
+    let a = env.agreement(&customer.id, this_year(), &[], &[kumppani_proto::r#type::v1::ServiceLine::Meals], true).await;
+    assert!(a.history.len() >= 3, "created, negotiation, signed");
+    assert!(a.history.iter().all(|h| h.by == "staff" && h.by_name == staff), "{:?}", a.history);
+    let annex = pb::AddAnnexRequest { agreement_id: a.id.clone(), title: "Liite 5: Nimet".into(), body: "x".into(), ..Default::default() };
+    let a = env.client.add_annex(env.req(annex, &admin)).await.unwrap().into_inner();
+    let added = a.annexes.iter().find(|x| x.title == "Liite 5: Nimet").unwrap();
+    assert_eq!((added.added_by.as_str(), added.added_by_name.as_str()), ("admin", admin_name.as_str()));
+    // Proposed by one person, decided by another: both named.
+    let propose = pb::ProposeAmendmentRequest {
+        agreement_id: a.id.clone(),
+        title: "Lisäsiivous".into(),
+        description: "muutos".into(),
+        effective_date: Some(pb::Date { year: this_year(), month: 6, day: 1 }),
+        changes_pricing_structure: false,
+        affected_customers: 1,
+    };
+    let m = env.client.propose_amendment(env.req(propose, &t)).await.unwrap().into_inner();
+    assert_eq!((m.proposed_by_name.as_str(), m.decided_by_name.as_str()), (staff.as_str(), ""));
+    let decide = pb::DecideAmendmentRequest { amendment_id: m.id, approve: true, decided_on: Some(date(today())), reason: String::new() };
+    let m = env.client.decide_amendment(env.req(decide, &admin)).await.unwrap().into_inner();
+    assert_eq!((m.proposed_by_name.as_str(), m.decided_by_name.as_str()), (staff.as_str(), admin_name.as_str()));
+    let listed =
+        env.client.list_amendments(env.req(pb::ListAmendmentsRequest { agreement_id: a.id.clone() }, &t)).await.unwrap().into_inner();
+    assert_eq!(listed.amendments[0].decided_by_name, admin_name);
+    assert_ne!(listed.amendments[0].decided_by_name, listed.amendments[0].decided_by, "a name, not the login subject");
+    env.cleanup().await;
+}

@@ -119,3 +119,37 @@ async fn portal_contracts_and_pricing_pages_with_the_demo_city() {
 
     env.cleanup().await;
 }
+
+/// The card of the price change `id` on the price changes page.
+fn change_card<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!(r#"id="ch-{id}""#)).unwrap_or_else(|| panic!("no change {id}"));
+    &page[start..start + page[start..].find("</section>").unwrap()]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn price_changes_name_people_not_login_names() {
+    let mut env = TestEnv::start(true).await;
+    let staff_token = env.staff();
+    let staff = sign_in(&env, "staff").await;
+    let staff_name = env.issuer().users().iter().find(|u| u.username == "staff").unwrap().name.clone();
+    let changes = env.pricing.list_price_changes(env.req(pricing::ListPriceChangesRequest { year: 0 }, &staff_token)).await.unwrap();
+    let pending = changes.into_inner().changes.into_iter().find(|c| c.status == pricing::PriceChangeStatus::Proposed as i32).unwrap();
+    // The seeded change names the demo person who proposed it, not `demo-seed`.
+    let seeded_by = kumppani_demo::users::seed_actor_name("pricing");
+    assert_eq!(pending.proposed_by_name, seeded_by);
+    let (status, page) = staff.get("/portal/price-changes", "fi").await;
+    assert_eq!(status, StatusCode::OK);
+    let card = change_card(&page, &pending.id);
+    assert!(card.contains(&format!("<dt>Ehdottaja</dt><dd>{seeded_by}</dd>")), "{card}");
+    assert!(!page.contains("demo-seed"), "no login names on the page");
+    // Staff reject it in the portal: the decision names them.
+    let today = support::today().to_string();
+    let form = [("action", "reject"), ("date", today.as_str()), ("text", "Odotetaan tarjouksia")];
+    let (status, _) = staff.post(&format!("/portal/price-changes/{}/decision", pending.id), &form).await;
+    assert!(status.is_redirection() || status.is_success(), "{status}");
+    let (_, page) = staff.get("/portal/price-changes", "sv").await;
+    let card = change_card(&page, &pending.id);
+    assert!(card.contains(&format!(", {staff_name}: Odotetaan tarjouksia</dd>")), "{card}");
+    assert!(!card.contains(", staff:"), "{card}");
+    env.cleanup().await;
+}

@@ -400,3 +400,59 @@ async fn a_customer_contact_cannot_read_another_customers_site_prices() {
     assert_eq!(res.status(), 200);
     env.cleanup().await;
 }
+
+/// The display name of the demo user `username` (the `name` claim of their token).
+fn person_name(username: &str) -> String {
+    kumppani_demo::users::demo_users().into_iter().find(|u| u.username == username).unwrap().name
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_prices_and_changes_name_people_not_login_names() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let staff = person_name("staff");
+    let w = world(&mut env).await;
+    let list = publish_list(&mut env, &[price("LOUNAS-KOULU", "1.20", "1.50", "0.30")], None).await;
+    assert_eq!((list.created_by.as_str(), list.created_by_name.as_str()), ("staff", staff.as_str()));
+    let listed = env.pricing.list_price_lists(env.req(pb::ListPriceListsRequest { year: next_year() }, &t)).await.unwrap().into_inner();
+    assert_eq!(listed.price_lists[0].created_by_name, staff);
+    let set = pb::SetPriceOverrideRequest {
+        site_id: w.site_a.clone(),
+        price: Some(price("LOUNAS-KOULU", "1.00", "1.50", "0.30")),
+        effective_from: Some(day(3, 1)),
+        reason: "Oma keittiö".into(),
+        ..Default::default()
+    };
+    assert_eq!(env.pricing.set_price_override(env.req(set, &t)).await.unwrap().into_inner().created_by_name, staff);
+    // A change proposed by one person and decided by another names both.
+    let admin = env.token("admin");
+    let propose = pb::ProposePriceChangeRequest {
+        effective_from: Some(day(8, 1)),
+        reason: "Raaka-aineiden hinnannousu".into(),
+        customer_ids: vec![w.external.clone()],
+        items: vec![price("LOUNAS-KOULU", "1.40", "1.50", "0.30")],
+    };
+    let change = env.pricing.propose_price_change(env.req(propose, &t)).await.unwrap().into_inner();
+    assert_eq!((change.proposed_by_name.as_str(), change.decided_by_name.as_str()), (staff.as_str(), ""));
+    let decide =
+        pb::DecidePriceChangeRequest { price_change_id: change.id, approve: true, decided_on: Some(date(today())), reason: String::new() };
+    let decided = env.pricing.decide_price_change(env.req(decide, &admin)).await.unwrap().into_inner();
+    assert_eq!((decided.decided_by.as_str(), decided.decided_by_name.as_str()), ("admin", person_name("admin").as_str()));
+    let all = env.pricing.list_price_changes(env.req(pb::ListPriceChangesRequest { year: next_year() }, &t)).await.unwrap().into_inner();
+    assert_eq!(
+        (all.changes[0].proposed_by_name.as_str(), all.changes[0].decided_by_name.as_str()),
+        (staff.as_str(), person_name("admin").as_str())
+    );
+    // The approved change's customer prices name who approved it too.
+    let overrides = env
+        .pricing
+        .list_price_overrides(env.req(pb::ListPriceOverridesRequest { customer_id: w.external.clone(), ..Default::default() }, &t))
+        .await
+        .unwrap()
+        .into_inner()
+        .overrides;
+    let from_change = overrides.iter().find(|o| !o.price_change_id.is_empty()).unwrap();
+    assert_eq!(from_change.created_by_name, person_name("admin"));
+    assert!(overrides.iter().all(|o| o.created_by_name != o.created_by), "names, not login subjects");
+    env.cleanup().await;
+}

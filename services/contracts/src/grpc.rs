@@ -508,7 +508,7 @@ impl ContractsService for ContractsApi {
         let terms = validate_terms(&mut v, r.terms.as_ref());
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
-        let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        let mut tx = store::begin_as(&self.pool, &p).await?;
         Self::customer_or_404(&mut tx, customer_id).await.map_err(|_| AppError::invalid("customer_id", "no such customer"))?;
         let id = Uuid::now_v7();
         store::insert_agreement(&mut tx, id, customer_id, r.year, &terms).await?;
@@ -583,7 +583,7 @@ impl ContractsService for ContractsApi {
         v.check(!body.is_empty() || !file_ref.is_empty(), "body", "give the annex text or a file reference");
         v.finish()?;
         let id = id.ok_or_else(|| AppError::invalid("agreement_id", "is required"))?;
-        let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        let mut tx = store::begin_as(&self.pool, &p).await?;
         let row = Self::locked_agreement(&mut tx, id).await?;
         domain::check_annexable(domain::status(&row.status))?;
         store::insert_annex(&mut tx, id, &title, &body, &file_ref, &p.subject).await.map_err(AppError::from)?;
@@ -606,7 +606,7 @@ impl ContractsService for ContractsApi {
         v.finish()?;
         let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
         let to = domain::status(to_text);
-        let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        let mut tx = store::begin_as(&self.pool, &p).await?;
         let row = Self::locked_agreement(&mut tx, id).await?;
         domain::check_version("agreement", r.expected_version, row.version)?;
         let facts = domain::TransitionFacts {
@@ -676,7 +676,7 @@ impl ContractsService for ContractsApi {
         v.finish()?;
         let agreement_id = agreement_id.ok_or_else(|| AppError::invalid("agreement_id", "is required"))?;
         let effective = effective.ok_or_else(|| AppError::invalid("effective_date", "is required"))?;
-        let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        let mut tx = store::begin_as(&self.pool, &p).await?;
         let row = Self::locked_agreement(&mut tx, agreement_id).await?;
         domain::check_amendable(domain::status(&row.status), row.year, effective)?;
         let id = Uuid::now_v7();
@@ -743,7 +743,7 @@ impl ContractsService for ContractsApi {
         }
         v.finish()?;
         let (Some(id), Some(decided_on)) = (id, decided_on) else { return Err(AppError::invalid("amendment_id", "is required").into()) };
-        let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        let mut tx = store::begin_as(&self.pool, &p).await?;
         let a = store::amendment(&mut tx, id, true).await.map_err(AppError::from)?.ok_or_else(|| AppError::not_found("amendment"))?;
         domain::check_amendment_decision(
             &a.status,

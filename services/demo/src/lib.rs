@@ -24,18 +24,31 @@ pub use contracts::SeedReport;
 pub use ids::demo_id;
 
 use kumppani_platform::db::connect_as_service;
+use sqlx::PgPool;
+
+/// Registers the display name of [`users::SEED_SUBJECT`] in the service's
+/// `actors` (also when the data is already seeded), so reads and the events the
+/// seed writes name a person, not `demo-seed`.
+async fn name_seed_actor(pool: &PgPool, service: &str) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    kumppani_platform::actors::remember_name(&mut conn, users::SEED_SUBJECT, &users::seed_actor_name(service)).await?;
+    Ok(())
+}
 
 /// Seeds the whole demo city into the platform database at `admin_url`
 /// (registry and agreements, then prices, then orders), each as its service's
 /// role. Idempotent.
 pub async fn seed_all(admin_url: &str) -> anyhow::Result<SeedReport> {
     let pool = connect_as_service(admin_url, kumppani_contracts::SCHEMA, true, 2).await?;
+    name_seed_actor(&pool, kumppani_contracts::SCHEMA).await?;
     let report = contracts::seed(&pool).await?;
     pool.close().await;
     let pool = connect_as_service(admin_url, kumppani_pricing::SCHEMA, true, 2).await?;
+    name_seed_actor(&pool, kumppani_pricing::SCHEMA).await?;
     pricing::seed(&pool).await?;
     pool.close().await;
     let pool = connect_as_service(admin_url, kumppani_ordering::SCHEMA, true, 2).await?;
+    name_seed_actor(&pool, kumppani_ordering::SCHEMA).await?;
     ordering::seed(&pool).await?;
     pool.close().await;
     Ok(report)

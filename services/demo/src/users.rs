@@ -106,3 +106,21 @@ pub fn demo_clients(public_url: &str) -> Vec<DevClient> {
         },
     ]
 }
+
+/// The subject the demo seed records as who created, proposed or decided what it seeds.
+pub const SEED_SUBJECT: &str = "demo-seed";
+
+/// The display name shown for [`SEED_SUBJECT`] in a service's `actors`: the
+/// enterprise person whose job the seeded records are (the director for the
+/// agreements' history, the finance manager for the price lists and changes);
+/// the seeded orders come from many people and channels, so ordering names the
+/// demo data itself.
+pub fn seed_actor_name(service: &str) -> String {
+    let title = match service {
+        "contracts" => "Liikelaitoksen johtaja",
+        "pricing" => "Talouspäällikkö",
+        _ => "",
+    };
+    let person = demo_city().enterprise_people.into_iter().find(|p| !title.is_empty() && p.title == title);
+    person.map(|p| p.name).unwrap_or_else(|| "Kumppani-esimerkkiaineisto".into())
+}

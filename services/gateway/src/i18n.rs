@@ -231,6 +231,12 @@ impl I18n {
         self.count(v)
     }
 
+    /// Who did something: their display name, or "unknown" when the service
+    /// does not know it (never the login subject).
+    pub fn person(&self, name: &str) -> String {
+        if name.trim().is_empty() { self.t("actor-unknown") } else { name.to_owned() }
+    }
+
     /// A producer name: "own" is the enterprise itself.
     pub fn producer(&self, p: &str) -> String {
         match p {

@@ -3,7 +3,7 @@
 //!
 //! * [`provision`] (admin connection) creates the role `kumppani_<service>` and
 //!   the schema `<service>` owned by it, and revokes PUBLIC's rights on it.
-//! * [`migrate`] runs the platform's migrations (outbox, inbox) and the
+//! * [`migrate`] runs the platform's migrations (outbox, inbox, actors) and the
 //!   service's own, with the migration history inside the schema, under an
 //!   advisory lock keyed on the schema, as the service role.
 //! * [`connect_as_service`] opens the service's pool; with an admin URL (dev,

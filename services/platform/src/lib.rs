@@ -2,8 +2,10 @@
 //! error-code type, Postgres (schema per service, own role, migrations), NATS
 //! JetStream (transactional outbox relay, idempotent inbox consumer),
 //! authentication (OIDC JWT verification and the built-in dev issuer) and the
-//! tonic server builder (health, reflection, tracing, graceful shutdown).
+//! tonic server builder (health, reflection, tracing, graceful shutdown), and the
+//! display names of who did something (`actors`).
 
+pub mod actors;
 pub mod auth;
 pub mod calendar;
 pub mod config;

@@ -8,6 +8,7 @@ use crate::domain::{self, PriceData, fmt_money};
 use crate::{PRODUCER, store};
 use chrono::Datelike;
 use kumppani_platform::AppError;
+use kumppani_platform::actors::remember_actor;
 use kumppani_platform::auth::{self, Verifier};
 use kumppani_platform::convert::today_helsinki;
 use kumppani_platform::events::emit;
@@ -78,6 +79,7 @@ impl PricingService for PricingApi {
         let id = Uuid::now_v7();
         let new =
             store::NewList { id, year, version: next.version, effective_from: next.effective_from, created_by: &p.subject, note: &note };
+        remember_actor(&mut tx, &p).await.map_err(db)?;
         store::insert_list(&mut tx, &new).await.map_err(db)?;
         if let Some(prev) = next.copy_prices_from {
             store::copy_list_prices(&mut tx, prev, id).await.map_err(db)?;
@@ -214,6 +216,7 @@ impl PricingService for PricingApi {
             created_by: &p.subject,
             price_change_id: None,
         };
+        remember_actor(&mut tx, &p).await.map_err(db)?;
         store::insert_override(&mut tx, &new).await.map_err(db)?;
         let o = emit_override(&mut tx, id).await?;
         tx.commit().await.map_err(db)?;
@@ -283,6 +286,7 @@ impl PricingService for PricingApi {
             items: &items,
             proposed_by: &p.subject,
         };
+        remember_actor(&mut tx, &p).await.map_err(db)?;
         store::insert_change(&mut tx, &new).await.map_err(db)?;
         let change = load_change(&mut tx, id).await?;
         emit(&mut tx, PRODUCER, "pricing.price_change.proposed", &pb::PriceChangeEvent { change: Some(change.clone()) })
@@ -332,6 +336,7 @@ impl PricingService for PricingApi {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let row = store::change_row(&mut tx, id, true).await.map_err(db)?.ok_or_else(|| AppError::not_found("price change"))?;
         let status = domain::decide_change(&row.status, row.customer_ids.len(), row.group_approved_on, r.approve, decided_on)?;
+        remember_actor(&mut tx, &p).await.map_err(db)?;
         store::decide_change(&mut tx, id, status, &p.subject, decided_on, &reason).await.map_err(db)?;
         if r.approve {
             // The change takes effect as customer-specific prices from its date.
@@ -392,6 +397,7 @@ impl PricingService for PricingApi {
         let source = v.text("source", &r.source, 500, true);
         v.finish()?;
         let b = domain::Benchmark { id: Uuid::now_v7(), product_code: r.product_code, year, provider, unit_price, source };
+        remember_actor(&mut conn, &p).await.map_err(db)?;
         store::insert_benchmark(&mut conn, &b, &p.subject).await.map_err(db)?;
         Ok(Response::new(benchmark_proto(b)))
     }

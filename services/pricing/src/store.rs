@@ -10,6 +10,7 @@ use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
+use kumppani_platform::actor_name_sql;
 use kumppani_platform::convert::timestamp as ts;
 
 fn price_data(unit_price: Decimal, components: serde_json::Value) -> PriceData {
@@ -105,9 +106,14 @@ struct ListRow {
     pub published_at: Option<DateTime<Utc>>,
     pub created_by: String,
     pub note: String,
+    pub created_by_name: String,
 }
 
-const LIST_COLS: &str = "id, year, version, status, effective_from, group_approved_on, group_approval_ref, published_at, created_by, note";
+const LIST_COLS: &str = concat!(
+    "id, year, version, status, effective_from, group_approved_on, group_approval_ref, published_at, created_by, note, ",
+    actor_name_sql!("created_by"),
+    " AS created_by_name"
+);
 
 async fn list_row(conn: &mut PgConnection, id: Uuid) -> Result<Option<ListRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {LIST_COLS} FROM price_lists WHERE id = $1"))).bind(id).fetch_optional(conn).await
@@ -157,6 +163,7 @@ fn list_proto(r: ListRow, prices: Vec<(String, PriceData)>) -> pb::PriceList {
         published_at: r.published_at.and_then(ts),
         created_by: r.created_by,
         note: r.note,
+        created_by_name: r.created_by_name,
     }
 }
 
@@ -285,6 +292,7 @@ struct OverrideRow {
     pub price_change_id: Option<Uuid>,
     pub site_name: Option<String>,
     pub customer_name: Option<String>,
+    pub created_by_name: String,
 }
 
 /// A new site-specific (`site_id` given) or customer-specific price.
@@ -337,12 +345,17 @@ impl From<OverrideRow> for pb::PriceOverride {
             price_change_id: r.price_change_id.map(|c| c.to_string()).unwrap_or_default(),
             site_name: r.site_name.unwrap_or_default(),
             customer_name: r.customer_name.unwrap_or_default(),
+            created_by_name: r.created_by_name,
         }
     }
 }
 
-const OVERRIDE_COLS: &str = "o.id, o.scope, o.customer_id, o.site_id, o.product_code, o.unit_price, o.components, o.effective_from, \
-     o.reason, o.created_by, o.created_at, o.price_change_id, s.name AS site_name, c.name AS customer_name";
+const OVERRIDE_COLS: &str = concat!(
+    "o.id, o.scope, o.customer_id, o.site_id, o.product_code, o.unit_price, o.components, o.effective_from, \
+     o.reason, o.created_by, o.created_at, o.price_change_id, s.name AS site_name, c.name AS customer_name, ",
+    actor_name_sql!("o.created_by"),
+    " AS created_by_name"
+);
 const OVERRIDE_FROM: &str = "price_overrides o LEFT JOIN sites s ON s.id = o.site_id LEFT JOIN customers c ON c.id = o.customer_id";
 
 pub async fn override_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<pb::PriceOverride>, sqlx::Error> {
@@ -394,10 +407,18 @@ pub struct ChangeRow {
     pub decided_on: Option<NaiveDate>,
     pub decision_reason: String,
     pub created_at: DateTime<Utc>,
+    pub proposed_by_name: String,
+    pub decided_by_name: String,
 }
 
-const CHANGE_COLS: &str = "id, year, effective_from, reason, status, customer_ids, items, group_approved_on, group_approval_ref, \
-     proposed_by, decided_by, decided_on, decision_reason, created_at";
+const CHANGE_COLS: &str = concat!(
+    "id, year, effective_from, reason, status, customer_ids, items, group_approved_on, group_approval_ref, \
+     proposed_by, decided_by, decided_on, decision_reason, created_at, ",
+    actor_name_sql!("proposed_by"),
+    " AS proposed_by_name, ",
+    actor_name_sql!("decided_by"),
+    " AS decided_by_name"
+);
 
 pub async fn change_row(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<ChangeRow>, sqlx::Error> {
     let lock = if lock { " FOR UPDATE" } else { "" };
@@ -495,6 +516,8 @@ async fn change_proto(conn: &mut PgConnection, r: ChangeRow) -> Result<pb::Price
         decided_on: r.decided_on.map(pb::Date::from_naive),
         decision_reason: r.decision_reason,
         created_at: ts(r.created_at),
+        proposed_by_name: r.proposed_by_name,
+        decided_by_name: r.decided_by_name,
     })
 }
 

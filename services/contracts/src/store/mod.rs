@@ -7,10 +7,13 @@
 use crate::domain;
 use chrono::{DateTime, NaiveDate, Utc};
 use kumppani_platform::AppError;
+use kumppani_platform::actor_name_sql;
+use kumppani_platform::actors::remember_actor;
+use kumppani_platform::auth::Principal;
 use kumppani_platform::validate::unique_to_field;
 use kumppani_proto::contracts::v1 as pb;
 use rust_decimal::Decimal;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 pub use kumppani_platform::convert::timestamp as ts;
@@ -346,14 +349,19 @@ pub async fn load_agreement(conn: &mut PgConnection, id: Uuid, only_site: Option
     .bind(only_site)
     .fetch_all(&mut *conn)
     .await?;
-    let annexes: Vec<(Uuid, String, i32, String, String, DateTime<Utc>)> =
-        sqlx::query_as("SELECT id, title, version, body, file_ref, added_at FROM annexes WHERE agreement_id = $1 ORDER BY title, version")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-    let history: Vec<(Option<String>, String, DateTime<Utc>, String, String)> = sqlx::query_as(
-        "SELECT from_status, to_status, at, by_subject, note FROM agreement_status_history WHERE agreement_id = $1 ORDER BY seq",
-    )
+    let annexes: Vec<(Uuid, String, i32, String, String, DateTime<Utc>, String, String)> = sqlx::query_as(concat!(
+        "SELECT id, title, version, body, file_ref, added_at, added_by, ",
+        actor_name_sql!("added_by"),
+        " FROM annexes WHERE agreement_id = $1 ORDER BY title, version"
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let history: Vec<(Option<String>, String, DateTime<Utc>, String, String, String)> = sqlx::query_as(concat!(
+        "SELECT from_status, to_status, at, by_subject, note, ",
+        actor_name_sql!("by_subject"),
+        " FROM agreement_status_history WHERE agreement_id = $1 ORDER BY seq"
+    ))
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
@@ -390,13 +398,15 @@ pub async fn load_agreement(conn: &mut PgConnection, id: Uuid, only_site: Option
             .collect(),
         annexes: annexes
             .into_iter()
-            .map(|(id, title, version, body, file_ref, added_at)| pb::Annex {
+            .map(|(id, title, version, body, file_ref, added_at, added_by, added_by_name)| pb::Annex {
                 id: id.to_string(),
                 title,
                 version,
                 body,
                 file_ref,
                 added_at: ts(added_at),
+                added_by,
+                added_by_name,
             })
             .collect(),
         signing_deadline: domain::signing_deadline(row.year).map(pb::Date::from_naive),
@@ -405,12 +415,13 @@ pub async fn load_agreement(conn: &mut PgConnection, id: Uuid, only_site: Option
         version: row.version,
         history: history
             .into_iter()
-            .map(|(from, to, at, by, note)| pb::StatusChange {
+            .map(|(from, to, at, by, note, by_name)| pb::StatusChange {
                 from: from.as_deref().map(domain::status_from).unwrap_or(0),
                 to: domain::status_from(&to),
                 at: ts(at),
                 by,
                 note,
+                by_name,
             })
             .collect(),
         updated_at: ts(row.updated_at),
@@ -460,6 +471,14 @@ pub async fn list_agreements(conn: &mut PgConnection, f: &AgreementFilter) -> Re
     Ok(rows.iter().map(AgreementRow::summary).collect())
 }
 
+/// Begins a transaction of a write by `p` that records who did it, and keeps
+/// their display name (`actors`) in it.
+pub async fn begin_as(pool: &PgPool, p: &Principal) -> Result<Transaction<'static, Postgres>, AppError> {
+    let mut tx = pool.begin().await?;
+    remember_actor(&mut tx, p).await?;
+    Ok(tx)
+}
+
 pub async fn record_status(
     conn: &mut PgConnection,
     agreement_id: Uuid,
@@ -500,6 +519,8 @@ pub struct AmendmentRow {
     pub decided_on: Option<NaiveDate>,
     pub decision_reason: String,
     pub created_at: DateTime<Utc>,
+    pub proposed_by_name: String,
+    pub decided_by_name: String,
 }
 
 impl From<AmendmentRow> for pb::Amendment {
@@ -520,13 +541,21 @@ impl From<AmendmentRow> for pb::Amendment {
             decided_on: r.decided_on.map(pb::Date::from_naive),
             decision_reason: r.decision_reason,
             created_at: ts(r.created_at),
+            proposed_by_name: r.proposed_by_name,
+            decided_by_name: r.decided_by_name,
         }
     }
 }
 
-const AMENDMENT_COLS: &str = "id, agreement_id, title, description, effective_date, status, changes_pricing_structure, \
+const AMENDMENT_COLS: &str = concat!(
+    "id, agreement_id, title, description, effective_date, status, changes_pricing_structure, \
      affected_customers, customer_group_approved_on, customer_group_approval_ref, proposed_by, decided_by, decided_on, \
-     decision_reason, created_at";
+     decision_reason, created_at, ",
+    actor_name_sql!("proposed_by"),
+    " AS proposed_by_name, ",
+    actor_name_sql!("decided_by"),
+    " AS decided_by_name"
+);
 
 pub async fn amendment(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<AmendmentRow>, sqlx::Error> {
     let lock = if lock { " FOR UPDATE" } else { "" };

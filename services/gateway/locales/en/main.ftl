@@ -353,3 +353,5 @@ col-difference-eur = Difference, €
 actor-unknown = unknown
 error-sign-in-refused = Sign-in failed
 error-sign-in-refused-text = The sign-in could not be verified. Please start signing in again.
+col-created-by = Created by
+col-proposed-by = Proposed by

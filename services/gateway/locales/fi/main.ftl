@@ -353,3 +353,5 @@ col-difference-eur = Erotus, €
 actor-unknown = ei tiedossa
 error-sign-in-refused = Kirjautuminen ei onnistunut
 error-sign-in-refused-text = Kirjautumista ei voitu vahvistaa. Aloita kirjautuminen alusta.
+col-created-by = Laatija
+col-proposed-by = Ehdottaja

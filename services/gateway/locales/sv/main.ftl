@@ -353,3 +353,5 @@ col-difference-eur = Skillnad, €
 actor-unknown = okänd
 error-sign-in-refused = Inloggningen misslyckades
 error-sign-in-refused-text = Inloggningen kunde inte bekräftas. Börja om inloggningen.
+col-created-by = Upprättad av
+col-proposed-by = Föreslagen av

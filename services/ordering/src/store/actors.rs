@@ -1,38 +1,16 @@
 //! Display names of the subjects recorded as who placed, requested, decided or
-//! confirmed something (`actors`), kept from the token's `name` claim.
+//! confirmed something (the platform's `actors`), kept from the token's `name`
+//! claim at each write.
 
 use super::Result;
+use kumppani_platform::actors::{self, actor_names};
 use kumppani_platform::auth::Principal;
 use kumppani_proto::ordering::v1 as pb;
 use sqlx::PgConnection;
-use std::collections::HashMap;
 
-/// Records the caller's current display name (nothing when the token has none).
+/// Records the caller's current display name ([`actors::remember_actor`]).
 pub async fn remember_actor(conn: &mut PgConnection, p: &Principal) -> Result<()> {
-    let name = p.name.trim();
-    if name.is_empty() || p.subject.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO actors (subject, name) VALUES ($1, $2)
-         ON CONFLICT (subject) DO UPDATE SET name = EXCLUDED.name, updated_at = now() WHERE actors.name <> EXCLUDED.name",
-    )
-    .bind(&p.subject)
-    .bind(name)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// The display names of the given subjects (those known).
-pub async fn actor_names(conn: &mut PgConnection, subjects: &[&str]) -> Result<HashMap<String, String>> {
-    let subjects: Vec<&str> = subjects.iter().copied().filter(|s| !s.is_empty()).collect();
-    if subjects.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT subject, name FROM actors WHERE subject = ANY($1)").bind(&subjects).fetch_all(conn).await?;
-    Ok(rows.into_iter().collect())
+    Ok(actors::remember_actor(conn, p).await?)
 }
 
 /// Fills the display names of late-change requests' requesters and deciders.
