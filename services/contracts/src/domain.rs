@@ -159,13 +159,20 @@ pub fn check_transition(
                 Some(d) if d.year() < facts.year - 1 => v.add("signed_on", "must be in the agreement year or the year before"),
                 Some(_) => {}
             }
+            // What the agreement itself lacks is reported as field errors too, all at once.
+            v.check(facts.line_count > 0, "lines", "an agreement needs at least one service line before signing");
+            let recorded = |name: &str| !name.trim().is_empty();
+            v.check(
+                recorded(&facts.customer_responsible),
+                "terms.customer_responsible",
+                "the customer's responsible person must be recorded before signing",
+            );
+            v.check(
+                recorded(&facts.enterprise_responsible),
+                "terms.enterprise_responsible",
+                "the producer's responsible person must be recorded before signing",
+            );
             v.finish()?;
-            if facts.line_count == 0 {
-                return Err(AppError::precondition("an agreement needs at least one service line before signing"));
-            }
-            if facts.customer_responsible.is_empty() || facts.enterprise_responsible.is_empty() {
-                return Err(AppError::precondition("the responsible persons of both parties must be recorded before signing"));
-            }
         }
         S::Active => {
             if facts.today.year() != facts.year {
@@ -340,6 +347,10 @@ mod tests {
         assert!(check_transition(S::Negotiation, S::Signed, &facts, NaiveDate::from_ymd_opt(2026, 11, 20)).is_ok());
         assert!(check_transition(S::Signed, S::Active, &facts, None).is_err(), "2027 cannot start in 2026");
         assert!(check_transition(S::Expired, S::Active, &facts, None).is_err());
+        let bare = TransitionFacts { line_count: 0, customer_responsible: " ".into(), enterprise_responsible: String::new(), ..facts };
+        let e = check_transition(S::Negotiation, S::Signed, &bare, None).err().map(|e| e.violations).unwrap_or_default();
+        let fields: Vec<_> = e.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["signed_on", "lines", "terms.customer_responsible", "terms.enterprise_responsible"]);
     }
 
     #[test]
