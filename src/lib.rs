@@ -155,6 +155,7 @@ impl Platform {
             oidc_audience: "kumppani".into(),
             portal_client_id: "kumppani-portal".into(),
             cookie_key: Secret::new(kumppani_platform::config::var_or("KUMPPANI_COOKIE_KEY", "")),
+            api_limit: gateway::ApiLimit::from_env()?,
         };
         let state = gateway::AppState::new(gateway_config)?;
         tasks.push(tokio::spawn(gateway::serve(state, Some(issuer.clone()), o.listeners.http, shutdown.clone())));

@@ -101,6 +101,7 @@ pub mod r#type {
         }
 
         #[cfg(test)]
+        #[allow(clippy::unwrap_used)]
         mod tests {
             use super::Date;
 
@@ -109,7 +110,8 @@ pub mod r#type {
                 let d = Date { year: 2027, month: 2, day: 1 };
                 assert_eq!(serde_json::to_string(&d).unwrap(), "\"2027-02-01\"");
                 assert_eq!(serde_json::from_str::<Date>("\"2027-02-01\"").unwrap(), d);
-                for bad in ["\"2027-02-30\"", "\"2027-2-1\"", "\"01.02.2027\"", "\"\"", "{\"year\":2027,\"month\":2,\"day\":1}", "20270201"] {
+                for bad in ["\"2027-02-30\"", "\"2027-2-1\"", "\"01.02.2027\"", "\"\"", "{\"year\":2027,\"month\":2,\"day\":1}", "20270201"]
+                {
                     let e = serde_json::from_str::<Date>(bad).unwrap_err().to_string();
                     assert!(e.contains("YYYY-MM-DD"), "{bad}: {e}");
                 }

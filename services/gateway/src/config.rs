@@ -20,6 +20,9 @@ pub struct Config {
     pub portal_client_id: String,
     /// Key for the encrypted session cookies (at least 64 bytes, base64 or raw).
     pub cookie_key: Secret,
+    /// Load shedding of each backend's REST API (`KUMPPANI_API_MAX_CONCURRENCY`,
+    /// `KUMPPANI_API_QUEUE_TIMEOUT_MS`).
+    pub api_limit: crate::shed::ApiLimit,
 }
 
 impl Config {
@@ -35,6 +38,7 @@ impl Config {
             oidc_audience: var_or("KUMPPANI_OIDC_AUDIENCE", "kumppani"),
             portal_client_id: var_or("KUMPPANI_PORTAL_CLIENT_ID", "kumppani-portal"),
             cookie_key: Secret::new(var_or("KUMPPANI_COOKIE_KEY", "")),
+            api_limit: crate::shed::ApiLimit::from_env()?,
         })
     }
 

@@ -27,9 +27,11 @@ mod pricing;
 mod registry;
 mod rest;
 mod session;
+mod shed;
 mod state;
 
 pub use config::Config;
+pub use shed::ApiLimit;
 pub use state::AppState;
 
 use axum::Router;
@@ -56,6 +58,7 @@ impl AppState {
             oidc::OidcClient::new(&config.oidc_issuer, &config.portal_client_id, &config.public_url),
             kumppani_platform::auth::Verifier::new(&config.oidc_issuer, &config.oidc_audience),
             config.secure_cookies(),
+            config.api_limit,
         ))
     }
 }
@@ -70,7 +73,11 @@ async fn readyz(State(s): State<AppState>) -> Response {
 
 /// The whole HTTP surface. With `dev_issuer`, its routes are mounted at `/dev-idp`.
 pub fn router(state: AppState, dev_issuer: Option<Arc<DevIssuer>>) -> Router {
-    let api = BACKENDS.iter().fold(Router::new().route("/openapi.json", get(openapi::serve)), |api, b| api.merge(rest::router(b.api)));
+    // Each backend's REST routes behind its own admission gate (load shedding, see `shed`).
+    let api = BACKENDS.iter().fold(Router::new().route("/openapi.json", get(openapi::serve)), |api, b| {
+        let gate = shed::Gate::new(b.name, state.api_limit);
+        api.merge(rest::router(b.api).layer(axum::middleware::from_fn_with_state(gate, shed::admit)))
+    });
     // Portal and sign-in pages: the page context is read once per request, and error pages render in it.
     let pages = BACKENDS
         .iter()

@@ -108,7 +108,7 @@ pub fn document() -> Value {
     schemas.insert(
         "Error".into(),
         json!({ "type": "object", "properties": { "error": { "type": "object", "properties": {
-            "code": { "type": "string", "enum": ["INVALID_ARGUMENT","UNAUTHENTICATED","PERMISSION_DENIED","NOT_FOUND","ALREADY_EXISTS","FAILED_PRECONDITION","ABORTED","UNAVAILABLE","INTERNAL"] },
+            "code": { "type": "string", "enum": ["INVALID_ARGUMENT","UNAUTHENTICATED","PERMISSION_DENIED","NOT_FOUND","ALREADY_EXISTS","FAILED_PRECONDITION","ABORTED","UNAVAILABLE","OVERLOADED","INTERNAL"] },
             "message": { "type": "string" },
             "fieldViolations": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "reason": { "type": "string" } } } }
         } } } }),
@@ -233,7 +233,12 @@ mod tests {
         }
         // The shared types are there, enums with their values.
         assert_eq!(doc["components"]["schemas"]["type.Date"]["format"], "date");
-        assert_eq!(doc["paths"]["/api/v1/orders"]["get"]["parameters"].as_array().map(|p| p.iter().any(|p| p["name"] == "from" && p["schema"]["format"] == "date")), Some(true));
+        assert_eq!(
+            doc["paths"]["/api/v1/orders"]["get"]["parameters"]
+                .as_array()
+                .map(|p| p.iter().any(|p| p["name"] == "from" && p["schema"]["format"] == "date")),
+            Some(true)
+        );
         assert!(doc.to_string().contains("\"SERVICE_LINE_MEALS\""));
     }
 }

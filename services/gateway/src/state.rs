@@ -51,6 +51,8 @@ pub struct AppState {
     pub(crate) verifier: kumppani_platform::auth::Verifier,
     /// Cookies get `Secure` when the public URL is https.
     pub(crate) secure_cookies: bool,
+    /// Load shedding of each backend's REST API.
+    pub(crate) api_limit: crate::shed::ApiLimit,
 }
 
 impl AppState {
@@ -60,8 +62,9 @@ impl AppState {
         oidc: OidcClient,
         verifier: kumppani_platform::auth::Verifier,
         secure_cookies: bool,
+        api_limit: crate::shed::ApiLimit,
     ) -> Self {
-        Self { connections: connections.into(), cookie_key, oidc, verifier, secure_cookies }
+        Self { connections: connections.into(), cookie_key, oidc, verifier, secure_cookies, api_limit }
     }
 
     /// The channel to a backend, by its registry name. Every registered backend

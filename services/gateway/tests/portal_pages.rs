@@ -37,6 +37,7 @@ async fn start() -> Portal {
         oidc_audience: "kumppani".into(),
         portal_client_id: "kumppani-portal".into(),
         cookie_key: Secret::new(base64::engine::general_purpose::STANDARD.encode(KEY)),
+        api_limit: Default::default(),
     };
     let state = AppState::new(config).unwrap();
     tokio::spawn(async move { axum::serve(listener, kumppani_gateway::router(state, None)).await.unwrap() });

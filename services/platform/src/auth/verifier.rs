@@ -10,6 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
+/// The largest bearer token accepted (our tokens are well under 2 KB). A larger
+/// one is refused as unauthenticated before any parsing; the gateway refuses it
+/// too, and gRPC servers accept header lists big enough for it to reach here.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
 #[derive(Clone)]
 pub struct Verifier {
     inner: Arc<Inner>,
@@ -47,6 +52,9 @@ impl Verifier {
 
     /// Verifies signature, issuer, audience and expiry; returns the claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AppError::unauthenticated(format!("token is too large (over {MAX_TOKEN_BYTES} bytes)")));
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|e| AppError::unauthenticated(format!("malformed token: {e}")))?;
         let kid = header.kid.ok_or_else(|| AppError::unauthenticated("token has no key id"))?;
         let (key, alg) = self.key(&kid).await?;
