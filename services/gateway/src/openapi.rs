@@ -83,6 +83,63 @@ fn message_schema(m: &DescriptorProto, enums: &Map<String, Value>) -> Value {
     json!({ "type": "object", "properties": props })
 }
 
+/// Query parameters each read requires (the services refuse the call without them).
+/// "customerId or siteId" cannot be said in OpenAPI; such reads take neither as required.
+const REQUIRED_QUERY: &[(&str, &[&str])] = &[
+    ("ListOrdersRequest", &["from", "to"]),
+    ("ListDeliveriesRequest", &["from", "to"]),
+    ("GetProductionDayRequest", &["day"]),
+    ("GetOrderWeekRequest", &["siteId"]),
+    ("ListStandingOrdersRequest", &["siteId"]),
+    ("GetBudgetUsageRequest", &["customerId", "year"]),
+    ("GetOrderingRateRequest", &["year", "month"]),
+    ("GetPriceSheetRequest", &["year"]),
+    ("WhoToContactRequest", &["topic"]),
+];
+
+/// Text without control characters other than tab, LF and CR (what `Violations::text` accepts).
+const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+/// Query parameters that are ids: UUIDs.
+const UUID_PARAMETERS: &[&str] =
+    &["id", "customerId", "siteId", "agreementId", "unitId", "priceListId", "priceChangeId", "amendmentId", "orderId"];
+
+/// A query parameter of a read, as precise as the service's validation: ids are
+/// UUIDs, years and page sizes have their ranges, required ones are required
+/// (and a required enum has no UNSPECIFIED).
+fn query_parameter(request: &str, name: &str, schema: &Value) -> Value {
+    let required = REQUIRED_QUERY.iter().any(|(m, names)| *m == request && names.contains(&name));
+    let mut schema = schema.clone();
+    if let Value::Object(s) = &mut schema {
+        let string = s.get("type") == Some(&json!("string")) && !s.contains_key("format");
+        if string && UUID_PARAMETERS.contains(&name) {
+            s.insert("format".into(), json!("uuid"));
+        } else if string && !s.contains_key("enum") {
+            // Text never carries control characters other than line breaks and tabs (platform::validate).
+            s.insert("pattern".into(), json!(NO_CONTROL_CHARACTERS));
+            if name == "query" {
+                s.insert("maxLength".into(), json!(100));
+            }
+        }
+        let (min, max) = match name {
+            "year" => (i64::from(*kumppani_platform::validate::YEARS.start()), i64::from(*kumppani_platform::validate::YEARS.end())),
+            "month" => (1, 12),
+            "pageSize" => (0, kumppani_platform::validate::MAX_PAGE),
+            _ => (i64::MIN, i64::MIN),
+        };
+        if min != i64::MIN && s.get("type") == Some(&json!("integer")) {
+            s.insert("minimum".into(), json!(min));
+            s.insert("maximum".into(), json!(max));
+        }
+        if required {
+            if let Some(Value::Array(values)) = s.get_mut("enum") {
+                values.retain(|v| !v.as_str().is_some_and(|v| v.ends_with("_UNSPECIFIED")));
+            }
+        }
+    }
+    json!({ "name": name, "in": "query", "required": required, "schema": schema })
+}
+
 /// Builds the document.
 pub fn document() -> Value {
     let set = FileDescriptorSet::decode(kumppani_proto::FILE_DESCRIPTOR_SET).unwrap_or_default();
@@ -131,7 +188,7 @@ pub fn document() -> Value {
                 if let Some(Value::Object(props)) = schema.get("properties") {
                     for (name, s) in props {
                         if name != r.id_field {
-                            params.push(json!({ "name": name, "in": "query", "required": false, "schema": s }));
+                            params.push(query_parameter(r.request.1, name, s));
                         }
                     }
                 }
@@ -217,6 +274,19 @@ mod tests {
             for p in ops["get"]["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query") {
                 let t = p["schema"]["type"].as_str().unwrap_or("object");
                 assert!(matches!(t, "string" | "integer" | "boolean"), "{path} ?{}: {}", p["name"], p["schema"]);
+            }
+        }
+    }
+
+    #[test]
+    fn every_required_query_parameter_exists() {
+        let doc = document();
+        for (message, names) in super::REQUIRED_QUERY {
+            let route = BACKENDS.iter().flat_map(|b| b.api).find(|r| r.request.1 == *message && r.method == "get");
+            let route = route.unwrap_or_else(|| panic!("{message} is not a read"));
+            let params = doc["paths"][format!("/api/v1{}", route.path)]["get"]["parameters"].as_array().cloned().unwrap_or_default();
+            for name in *names {
+                assert!(params.iter().any(|p| p["name"] == *name && p["required"] == true), "{message}.{name}");
             }
         }
     }
