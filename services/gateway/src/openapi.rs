@@ -167,7 +167,13 @@ pub fn document() -> Value {
         json!({ "type": "object", "properties": { "error": { "type": "object", "properties": {
             "code": { "type": "string", "enum": ["INVALID_ARGUMENT","UNAUTHENTICATED","PERMISSION_DENIED","NOT_FOUND","ALREADY_EXISTS","FAILED_PRECONDITION","ABORTED","UNAVAILABLE","OVERLOADED","INTERNAL"] },
             "message": { "type": "string" },
-            "fieldViolations": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "reason": { "type": "string" } } } }
+            "fieldViolations": { "type": "array", "items": { "type": "object", "properties": {
+                "field": { "type": "string", "description": "the field's path (camelCase, dotted, [i] for list items)" },
+                "code": { "type": "string", "description": "stable reason code, e.g. required, too_long, out_of_range, not_a_uuid, invalid_date, control_characters, unknown_value, components_sum_mismatch; invalid when none more specific" },
+                "params": { "type": "object", "additionalProperties": { "type": "string" }, "description": "the code's parameters, e.g. {\"max\": \"200\"}" },
+                "message": { "type": "string", "description": "English explanation for developers" },
+                "reason": { "type": "string", "description": "the same as message (kept for earlier callers)" }
+            } } }
         } } } }),
     );
     let mut paths = Map::new();
