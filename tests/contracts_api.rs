@@ -232,7 +232,7 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
         reason: reason.into(),
     };
     let r = env.client.decide_amendment(env.req(decide(true, ""), &t)).await;
-    assert_eq!(code(r), Code::FailedPrecondition, "customer group's approval missing");
+    assert_eq!(violations(r), vec!["customer_group_approved_on"], "customer group's approval missing");
     let unchanged =
         env.client.list_amendments(env.req(pb::ListAmendmentsRequest { agreement_id: a.id.clone() }, &t)).await.unwrap().into_inner();
     assert_eq!(unchanged.amendments[0].status, pb::AmendmentStatus::Proposed as i32, "a refused decision changes nothing");

@@ -303,18 +303,22 @@ impl OrderingService for OrderingApi {
             let site = v.uuid(&format!("lines[{i}].site_id"), &l.site_id, true);
             let day = v.date(&format!("lines[{i}].service_day"), l.service_day.as_ref(), true);
             if l.product_code.is_empty() {
-                v.add(format!("lines[{i}].product_code"), "is required");
+                v.add(format!("lines[{i}].product_code"), kumppani_platform::Reason::required());
             }
             if !(0..=domain::MAX_QUANTITY).contains(&l.quantity) {
-                v.add(format!("lines[{i}].quantity"), format!("must be between 0 and {}", domain::MAX_QUANTITY));
+                v.add(format!("lines[{i}].quantity"), kumppani_platform::Reason::out_of_range(0, domain::MAX_QUANTITY));
             }
             if let Some(d) = day {
-                v.check(d <= today, &format!("lines[{i}].service_day"), "deliveries are confirmed for days that have come");
+                let reason = kumppani_platform::Reason::new("day_not_yet_come", "deliveries are confirmed for days that have come");
+                v.check(d <= today, &format!("lines[{i}].service_day"), reason);
             }
             if let (Some(s), Some(d)) = (site, day) {
                 let key = (s, d, l.product_code.clone(), domain::normalize_diet(&l.diet));
                 if !seen.insert(key.clone()) {
-                    v.add(format!("lines[{i}]"), "the same site, day, product and diet appears twice");
+                    v.add(
+                        format!("lines[{i}]"),
+                        kumppani_platform::Reason::new("duplicate", "the same site, day, product and diet appears twice"),
+                    );
                 }
                 lines.push((key, l.quantity));
             }
