@@ -131,3 +131,43 @@ async fn a_burst_of_reads_is_served_or_shed_with_retry_after_never_failed() {
     assert_eq!(http.get(&url).bearer_auth(&t).send().await.unwrap().status(), 200);
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_errors_carry_a_reason_code_and_its_parameters() {
+    let env = TestEnv::start(false).await;
+    let t = env.staff();
+    let http = reqwest::Client::new();
+    let api = format!("{}/api/v1", env.http);
+    let res = http
+        .post(format!("{api}/price-lists"))
+        .bearer_auth(&t)
+        .json(&serde_json::json!({ "year": today().year() + 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let list: serde_json::Value = res.json().await.unwrap();
+    let price = serde_json::json!({ "price": { "productCode": "LOUNAS-PK", "unitPrice": "2.85",
+        "components": [{ "kind": "COST_COMPONENT_KIND_LABOUR", "amount": "2.7928" }] } });
+    let res =
+        http.put(format!("{api}/price-lists/{}/prices", list["id"].as_str().unwrap())).bearer_auth(&t).json(&price).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let v = &body["error"]["fieldViolations"][0];
+    assert_eq!(v["field"], "price.components", "{body}");
+    assert_eq!(v["code"], "components_sum_mismatch", "{body}");
+    assert_eq!(v["params"], serde_json::json!({ "sum": "2.7928", "unit_price": "2.85" }), "{body}");
+    assert!(v["message"].as_str().unwrap().contains("must sum exactly"), "{body}");
+
+    // The platform's helpers have codes too: a name too long, a bad id.
+    let res = http.get(format!("{api}/sites?customerId=nope&query={}", "x".repeat(101))).bearer_auth(&t).send().await.unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    let codes: Vec<(&str, &str)> = body["error"]["fieldViolations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["field"].as_str().unwrap(), v["code"].as_str().unwrap()))
+        .collect();
+    assert!(codes.contains(&("customerId", "not_a_uuid")) && codes.contains(&("query", "too_long")), "{body}");
+    env.cleanup().await;
+}

@@ -57,6 +57,13 @@ impl I18n {
         LOCALES.try_lookup(&self.id, key).unwrap_or_else(|| key.to_owned())
     }
 
+    /// The message of `key` with Fluent arguments, or `None` when the key is missing.
+    pub fn try_t_args(&self, key: &str, args: &[(&str, String)]) -> Option<String> {
+        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, fluent_templates::fluent_bundle::FluentValue<'_>> =
+            args.iter().map(|(k, v)| (std::borrow::Cow::Owned((*k).to_owned()), v.clone().into())).collect();
+        LOCALES.try_lookup_with_args(&self.id, key, &args)
+    }
+
     fn enum_label(&self, proto_name: &str) -> String {
         self.t(&proto_name.to_lowercase().replace('_', "-"))
     }
