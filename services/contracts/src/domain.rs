@@ -215,17 +215,11 @@ pub fn check_amendment_decision(
             None => {
                 return Err(AppError::invalid(
                     "customer_group_approved_on",
-                    Reason::new(
-                        "approval_required",
-                        "this amendment changes the pricing structure for several customers: the customer group's approval must be recorded first",
-                    ),
+                    Reason::approval_required("this amendment to the pricing structure"),
                 ));
             }
             Some(g) if decided_on < g => {
-                return Err(AppError::invalid(
-                    "decided_on",
-                    Reason::new("before_approval", "must not be before the customer group's approval"),
-                ));
+                return Err(AppError::invalid("decided_on", Reason::before_approval()));
             }
             Some(_) => {}
         }

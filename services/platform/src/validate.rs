@@ -59,6 +59,15 @@ impl Reason {
     pub fn in_future() -> Self {
         Self::new("in_future", "must not be in the future")
     }
+    /// `approval_required`: the customer group's approval must be recorded
+    /// before a change that concerns several customers (`what`: "this price change").
+    pub fn approval_required(what: &str) -> Self {
+        Self::new("approval_required", format!("{what} affects several customers: the customer group's approval must be recorded first"))
+    }
+    /// `before_approval`: a decision dated before the customer group's approval.
+    pub fn before_approval() -> Self {
+        Self::new("before_approval", "must not be before the customer group's approval")
+    }
     /// `unknown_reference`: an id that names nothing the caller may use ("no such customer").
     pub fn unknown_reference(message: impl Into<String>) -> Self {
         Self::new("unknown_reference", message)

@@ -237,19 +237,10 @@ pub fn decide_change(
     if customers > 1 {
         match group_approved_on {
             None => {
-                return Err(AppError::invalid(
-                    "group_approved_on",
-                    Reason::new(
-                        "approval_required",
-                        "this price change affects several customers: the customer group's approval must be recorded first",
-                    ),
-                ));
+                return Err(AppError::invalid("group_approved_on", Reason::approval_required("this price change")));
             }
             Some(g) if decided_on < g => {
-                return Err(AppError::invalid(
-                    "decided_on",
-                    Reason::new("before_approval", "must not be before the customer group's approval"),
-                ));
+                return Err(AppError::invalid("decided_on", Reason::before_approval()));
             }
             Some(_) => {}
         }
