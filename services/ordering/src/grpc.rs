@@ -481,7 +481,7 @@ impl OrderingService for OrderingApi {
             v.check(
                 f >= earliest,
                 "from",
-                &format!("must be {} or later (earlier days are past their cut-off: ask for a late change)", domain::fi_date(earliest)),
+                format!("must be {} or later (earlier days are past their cut-off: ask for a late change)", domain::fi_date(earliest)),
             );
         }
         v.finish()?;
