@@ -7,16 +7,20 @@ use crate::PRODUCER;
 use crate::domain;
 use crate::store::{self, AmendmentInput, CustomerInput, SiteInput};
 use chrono::Datelike;
-use kumppani_platform::AppError;
-use kumppani_platform::Reason;
 use kumppani_platform::auth::{self, Principal, Verifier};
 use kumppani_platform::events::emit;
 use kumppani_platform::validate::{Violations, encode_page_token, id_arg};
+use kumppani_platform::{AppError, Reason};
 use kumppani_proto::contracts::v1 as pb;
 use kumppani_proto::contracts::v1::contracts_service_server::ContractsService;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
+
+/// A customer id that names no customer, as a field error.
+fn no_such_customer(_: AppError) -> AppError {
+    AppError::invalid("customer_id", Reason::unknown_reference("no such customer"))
+}
 
 #[derive(Clone)]
 pub struct ContractsApi {
@@ -232,9 +236,7 @@ impl ContractsService for ContractsApi {
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         let mut conn = self.conn().await?;
-        Self::customer_or_404(&mut conn, customer_id)
-            .await
-            .map_err(|_| AppError::invalid("customer_id", Reason::unknown_reference("no such customer")))?;
+        Self::customer_or_404(&mut conn, customer_id).await.map_err(no_such_customer)?;
         let id = Uuid::now_v7();
         store::insert_unit(&mut conn, id, customer_id, &code, &name).await?;
         Ok(Response::new(pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name }))
@@ -263,12 +265,10 @@ impl ContractsService for ContractsApi {
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
-        Self::customer_or_404(&mut tx, customer_id)
-            .await
-            .map_err(|_| AppError::invalid("customer_id", Reason::unknown_reference("no such customer")))?;
+        Self::customer_or_404(&mut tx, customer_id).await.map_err(no_such_customer)?;
         if let Some(u) = unit_id {
             if store::unit_customer(&mut tx, u).await.map_err(AppError::from)? != Some(customer_id) {
-                return Err(AppError::invalid("unit_id", Reason::new("not_a_unit_of_customer", "is not a unit of this customer")).into());
+                return Err(AppError::invalid("unit_id", Reason::not_a_unit_of_customer()).into());
             }
         }
         let id = Uuid::now_v7();
@@ -426,18 +426,16 @@ impl ContractsService for ContractsApi {
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         let mut conn = self.conn().await?;
-        Self::customer_or_404(&mut conn, customer_id)
-            .await
-            .map_err(|_| AppError::invalid("customer_id", Reason::unknown_reference("no such customer")))?;
+        Self::customer_or_404(&mut conn, customer_id).await.map_err(no_such_customer)?;
         if let Some(u) = unit_id {
             if store::unit_customer(&mut conn, u).await.map_err(AppError::from)? != Some(customer_id) {
-                return Err(AppError::invalid("unit_id", Reason::new("not_a_unit_of_customer", "is not a unit of this customer")).into());
+                return Err(AppError::invalid("unit_id", Reason::not_a_unit_of_customer()).into());
             }
         }
         if let Some(s) = site_id {
             let site = store::get_site(&mut conn, s).await.map_err(AppError::from)?;
             if site.is_none_or(|s| s.customer_id != customer_id.to_string()) {
-                return Err(AppError::invalid("site_id", Reason::new("not_a_site_of_customer", "is not a site of this customer")).into());
+                return Err(AppError::invalid("site_id", Reason::not_a_site_of_customer()).into());
             }
         }
         let contact = pb::Contact {
@@ -518,9 +516,7 @@ impl ContractsService for ContractsApi {
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
-        Self::customer_or_404(&mut tx, customer_id)
-            .await
-            .map_err(|_| AppError::invalid("customer_id", Reason::unknown_reference("no such customer")))?;
+        Self::customer_or_404(&mut tx, customer_id).await.map_err(no_such_customer)?;
         let id = Uuid::now_v7();
         store::insert_agreement(&mut tx, id, customer_id, r.year, &terms).await?;
         store::record_status(&mut tx, id, None, "draft", &p.subject, "created").await.map_err(AppError::from)?;
@@ -572,11 +568,7 @@ impl ContractsService for ContractsApi {
         for (i, (site_id, _)) in levels.iter().enumerate() {
             let site = store::get_site(&mut tx, *site_id).await.map_err(AppError::from)?;
             if site.is_none_or(|s| s.customer_id != row.customer_id.to_string()) {
-                return Err(AppError::invalid(
-                    format!("site_levels[{i}].site_id"),
-                    Reason::new("not_a_site_of_customer", "is not a site of this agreement's customer"),
-                )
-                .into());
+                return Err(AppError::invalid(format!("site_levels[{i}].site_id"), Reason::not_a_site_of_customer()).into());
             }
         }
         store::insert_line(&mut tx, id, line, &description, &levels).await?;

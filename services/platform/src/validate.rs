@@ -68,6 +68,14 @@ impl Reason {
     pub fn before_approval() -> Self {
         Self::new("before_approval", "must not be before the customer group's approval")
     }
+    /// `not_a_site_of_customer`: a site id of another customer.
+    pub fn not_a_site_of_customer() -> Self {
+        Self::new("not_a_site_of_customer", "is not a site of this customer")
+    }
+    /// `not_a_unit_of_customer`: a unit id of another customer.
+    pub fn not_a_unit_of_customer() -> Self {
+        Self::new("not_a_unit_of_customer", "is not a unit of this customer")
+    }
     /// `unknown_reference`: an id that names nothing the caller may use ("no such customer").
     pub fn unknown_reference(message: impl Into<String>) -> Self {
         Self::new("unknown_reference", message)

@@ -501,7 +501,7 @@ impl PricingService for PricingApi {
         if let Some(s) = site {
             let known = store::site(&mut conn, s).await.map_err(db)?.ok_or_else(|| AppError::not_found("site"))?;
             if customer.is_some_and(|x| x != known.customer_id) {
-                return Err(AppError::invalid("site_id", Reason::new("not_a_site_of_customer", "is not a site of this customer")).into());
+                return Err(AppError::invalid("site_id", Reason::not_a_site_of_customer()).into());
             }
             customer = Some(known.customer_id);
             site_name = known.name;
