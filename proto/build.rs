@@ -1,6 +1,7 @@
 //! Generates the Rust code of every .proto under this folder with the vendored
 //! protoc (a fresh machine needs no system protoc), plus proto3-JSON serde
-//! impls (pbjson) that the gateway's REST API uses as its wire format.
+//! impls (pbjson) that the gateway's REST API uses as its wire format (except
+//! for the shared `Date`, an ISO 8601 string whose impls are in src/lib.rs).
 
 use std::path::PathBuf;
 
@@ -27,7 +28,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &[PathBuf::from("."), include],
     )?;
     let descriptors = std::fs::read(&descriptor_path)?;
-    pbjson_build::Builder::new().register_descriptors(&descriptors)?.build(&[".kumppani"])?;
+    // `kumppani.type.v1.Date` is an ISO 8601 string ("2027-02-01") in JSON: its
+    // serde impls are hand-written in src/lib.rs, not generated.
+    pbjson_build::Builder::new().register_descriptors(&descriptors)?.exclude([".kumppani.type.v1.Date"]).build(&[".kumppani"])?;
     Ok(())
 }
 

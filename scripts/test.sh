@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of Kumppani: formatting, clippy, the Rust unit and
 # end-to-end tests (real PostgreSQL + NATS JetStream), the browser test (real
-# Chromium + axe-core against `kumppani dev`) and the Helm chart lint.
+# Chromium + axe-core against `kumppani dev`), Schemathesis against the same
+# instance's REST API (scripts/schemathesis.sh) and the Helm chart lint.
 #
 # PostgreSQL and NATS: DATABASE_URL / NATS_URL when set (admin URL; each test
 # makes its own database and subject prefix), otherwise throwaway servers.
@@ -58,6 +59,9 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 KUMPPANI_URL="http://127.0.0.1:${port_http}" node --test tests/browser/
+
+step "schemathesis (REST API vs its OpenAPI document, same kumppani dev, a few minutes)"
+scripts/schemathesis.sh "http://127.0.0.1:${port_http}"
 
 step "helm chart lint"
 scripts/helm-lint.sh

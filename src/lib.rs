@@ -161,6 +161,7 @@ impl Platform {
             nats_url: o.nats_url.clone(),
             nats_prefix: o.nats_prefix.clone(),
             sessions: o.sessions,
+            api_limit: gateway::ApiLimit::from_env()?,
         };
         let state = gateway::AppState::new(gateway_config)?;
         tasks.push(tokio::spawn(gateway::serve(state, Some(issuer.clone()), o.listeners.http, shutdown.clone())));

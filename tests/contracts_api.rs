@@ -84,13 +84,13 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
     // A stale version is refused.
     let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Draft, None, a.version), &t)).await;
     assert_eq!(code(r), Code::Aborted);
-    // Signing needs a date, a line and the responsible persons.
+    // Signing needs a date, a line and the responsible persons: every missing one at once.
     assert_eq!(
         violations(env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, None, 0), &t)).await),
-        vec!["signed_on"]
+        vec!["signed_on", "lines", "terms.customer_responsible", "terms.enterprise_responsible"]
     );
     let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(date(today())), 0), &t)).await;
-    assert_eq!(code(r), Code::FailedPrecondition, "no service line yet");
+    assert_eq!(violations(r), vec!["lines", "terms.customer_responsible", "terms.enterprise_responsible"], "no service line yet");
     env.client
         .add_agreement_line(env.req(
             pb::AddAgreementLineRequest {
@@ -109,7 +109,7 @@ async fn agreement_lifecycle_allows_only_valid_transitions() {
         .await
         .unwrap();
     let r = env.client.transition_agreement(env.req(transition(pb::AgreementStatus::Signed, Some(date(today())), 0), &t)).await;
-    assert_eq!(code(r), Code::FailedPrecondition, "responsible persons missing");
+    assert_eq!(violations(r), vec!["terms.customer_responsible", "terms.enterprise_responsible"], "responsible persons missing");
     env.client
         .update_agreement_terms(
             env.req(pb::UpdateAgreementTermsRequest { id: a.id.clone(), terms: Some(terms()), expected_version: 0 }, &t),
@@ -232,7 +232,7 @@ async fn pricing_structure_amendment_needs_customer_group_approval_first() {
         reason: reason.into(),
     };
     let r = env.client.decide_amendment(env.req(decide(true, ""), &t)).await;
-    assert_eq!(code(r), Code::FailedPrecondition, "customer group's approval missing");
+    assert_eq!(violations(r), vec!["customer_group_approved_on"], "customer group's approval missing");
     let unchanged =
         env.client.list_amendments(env.req(pb::ListAmendmentsRequest { agreement_id: a.id.clone() }, &t)).await.unwrap().into_inner();
     assert_eq!(unchanged.amendments[0].status, pb::AmendmentStatus::Proposed as i32, "a refused decision changes nothing");
@@ -716,5 +716,36 @@ async fn history_annexes_and_amendments_name_people_not_login_names() {
         env.client.list_amendments(env.req(pb::ListAmendmentsRequest { agreement_id: a.id.clone() }, &t)).await.unwrap().into_inner();
     assert_eq!(listed.amendments[0].decided_by_name, admin_name);
     assert_ne!(listed.amendments[0].decided_by_name, listed.amendments[0].decided_by, "a name, not the login subject");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_reports_every_missing_part_as_a_field_error_at_once() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let customer = env.internal_customer("SIGN").await;
+    let create = pb::CreateAgreementRequest { customer_id: customer.id.clone(), year: this_year() + 1, terms: None };
+    let a = env.client.create_agreement(env.req(create, &t)).await.unwrap().into_inner();
+    let http = reqwest::Client::new();
+    let transition = |to: &str, signed_on: Option<String>| {
+        let mut body = serde_json::json!({ "to": to });
+        if let Some(d) = signed_on {
+            body["signedOn"] = serde_json::Value::String(d);
+        }
+        http.post(format!("{}/api/v1/agreements/{}/transitions", env.http, a.id)).bearer_auth(&t).json(&body).send()
+    };
+    assert_eq!(transition("AGREEMENT_STATUS_NEGOTIATION", None).await.unwrap().status(), 200);
+
+    // No lines, no responsible person on either side: one 422 naming all three.
+    let res = transition("AGREEMENT_STATUS_SIGNED", Some(today().to_string())).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let fields: Vec<&str> = body["error"]["fieldViolations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["lines", "terms.customerResponsible", "terms.enterpriseResponsible"], "{body}");
+    assert_eq!(body["error"]["code"], "INVALID_ARGUMENT");
+
+    // Nothing changed: the agreement is still in negotiation.
+    let got = env.client.get_agreement(env.req(pb::GetAgreementRequest { id: a.id.clone() }, &t)).await.unwrap().into_inner();
+    assert_eq!(got.status, pb::AgreementStatus::Negotiation as i32);
     env.cleanup().await;
 }

@@ -275,7 +275,7 @@ async fn a_change_for_several_customers_needs_the_customer_groups_approval() {
         decided_on: Some(date(today())),
         reason: "ok".into(),
     };
-    assert_eq!(code(env.pricing.decide_price_change(env.req(decide(&many.id, true), &t)).await), Code::FailedPrecondition);
+    assert_eq!(violations(env.pricing.decide_price_change(env.req(decide(&many.id, true), &t)).await), vec!["group_approved_on"]);
     assert_eq!(resolve(&mut env, "LOUNAS-KOULU", &w.site_a, day(8, 1)).await.unit_price, "3.00", "nothing takes effect before approval");
     env.pricing
         .record_price_change_group_approval(env.req(

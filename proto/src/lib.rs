@@ -58,6 +58,65 @@ pub mod r#type {
                 Self::from_naive(d)
             }
         }
+
+        /// In JSON (the REST API) a date is an ISO 8601 calendar date string,
+        /// `"2027-02-01"`, in bodies and query parameters alike.
+        impl serde::Serialize for Date {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&format_args!("{:04}-{:02}-{:02}", self.year, self.month, self.day))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for Date {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Iso;
+                impl serde::de::Visitor<'_> for Iso {
+                    type Value = Date;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("an ISO 8601 date string YYYY-MM-DD, e.g. \"2027-02-01\"")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Date, E> {
+                        Date::parse_iso(v).ok_or_else(|| {
+                            E::custom(format_args!("{v:?} is not a valid date: expected an ISO 8601 date YYYY-MM-DD, e.g. \"2027-02-01\""))
+                        })
+                    }
+                }
+                deserializer.deserialize_str(Iso)
+            }
+        }
+
+        impl Date {
+            /// Parses exactly `YYYY-MM-DD` naming a real day.
+            pub fn parse_iso(s: &str) -> Option<Self> {
+                let b = s.as_bytes();
+                let shape = b.len() == 10
+                    && b[4] == b'-'
+                    && b[7] == b'-'
+                    && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+                if !shape {
+                    return None;
+                }
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Self::from_naive)
+            }
+        }
+
+        #[cfg(test)]
+        #[allow(clippy::unwrap_used)]
+        mod tests {
+            use super::Date;
+
+            #[test]
+            fn dates_are_iso_strings_in_json() {
+                let d = Date { year: 2027, month: 2, day: 1 };
+                assert_eq!(serde_json::to_string(&d).unwrap(), "\"2027-02-01\"");
+                assert_eq!(serde_json::from_str::<Date>("\"2027-02-01\"").unwrap(), d);
+                for bad in ["\"2027-02-30\"", "\"2027-2-1\"", "\"01.02.2027\"", "\"\"", "{\"year\":2027,\"month\":2,\"day\":1}", "20270201"]
+                {
+                    let e = serde_json::from_str::<Date>(bad).unwrap_err().to_string();
+                    assert!(e.contains("YYYY-MM-DD"), "{bad}: {e}");
+                }
+            }
+        }
     }
 }
 

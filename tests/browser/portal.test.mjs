@@ -611,7 +611,9 @@ test('prices: a customer contact sees their own price sheet with cost breakdowns
     await staff.page.locator('#pc-price').fill('3,00');
     const resp = await clickAndWait(staff, staff.page.locator('form.kp-price-form button[type="submit"]').last());
     assert.equal(resp.status(), 422);
-    assert.match(await staff.page.locator('[role="alert"]').innerText(), /customer_ids|components/);
+    const formErrors = await staff.page.locator('[role="alert"]').innerText();
+    assert.match(formErrors, /Asiakkaat|Kustannusosat/, 'the fields by their Finnish names');
+    assert.doesNotMatch(formErrors, /customer_ids|components|must|required/, 'no developer English in the Finnish portal');
     await audit(staff, 'price change form errors (staff)');
     assertA11y(s);
     assertA11y(staff);

@@ -4,6 +4,8 @@
 
 use chrono::{Datelike, NaiveDate};
 use kumppani_platform::AppError;
+use kumppani_platform::Reason;
+use kumppani_platform::auth::Principal;
 use kumppani_platform::validate::Violations;
 use kumppani_proto::contracts::v1 as pb;
 use rust_decimal::Decimal;
@@ -99,20 +101,20 @@ pub fn valid_phone(s: &str) -> bool {
 pub fn parse_area(v: &mut Violations, field: &str, value: &str) -> Decimal {
     match Decimal::from_str(value.trim()) {
         Ok(d) if d < Decimal::ZERO => {
-            v.add(field, "must not be negative");
+            v.add(field, Reason::negative());
             d
         }
         Ok(d) if d > Decimal::from(1_000_000) => {
-            v.add(field, "must be at most 1000000 m²");
+            v.add(field, Reason::new("too_large", "must be at most 1000000 m²").with("max", 1_000_000));
             d
         }
         Ok(d) if d.normalize().scale() > 1 => {
-            v.add(field, "must have at most one decimal");
+            v.add(field, Reason::new("too_many_decimals", "must have at most one decimal").with("max", 1));
             d
         }
         Ok(d) => d,
         Err(_) => {
-            v.add(field, "must be a decimal number of square metres, e.g. \"1250.5\"");
+            v.add(field, Reason::new("not_a_number", "must be a decimal number of square metres, e.g. \"1250.5\""));
             Decimal::ZERO
         }
     }
@@ -121,10 +123,10 @@ pub fn parse_area(v: &mut Violations, field: &str, value: &str) -> Decimal {
 pub fn check_diets(v: &mut Violations, field: &str, diets: &[pb::SpecialDiet]) {
     for (i, d) in diets.iter().enumerate() {
         if d.diet.trim().is_empty() {
-            v.add(format!("{field}[{i}].diet"), "is required");
+            v.add(format!("{field}[{i}].diet"), Reason::required());
         }
         if d.count < 0 {
-            v.add(format!("{field}[{i}].count"), "must not be negative");
+            v.add(format!("{field}[{i}].count"), Reason::negative());
         }
     }
 }
@@ -174,18 +176,32 @@ pub fn check_transition(
         S::Signed => {
             let mut v = Violations::default();
             match signed_on {
-                None => v.add("signed_on", "is required when signing"),
-                Some(d) if d > facts.today => v.add("signed_on", "must not be in the future"),
-                Some(d) if d.year() < facts.year - 1 => v.add("signed_on", "must be in the agreement year or the year before"),
+                None => v.add("signed_on", Reason::new("required", "is required when signing")),
+                Some(d) if d > facts.today => v.add("signed_on", Reason::in_future()),
+                Some(d) if d.year() < facts.year - 1 => v.add(
+                    "signed_on",
+                    Reason::new("outside_signing_years", "must be in the agreement year or the year before").with("year", facts.year),
+                ),
                 Some(_) => {}
             }
+            // What the agreement itself lacks is reported as field errors too, all at once.
+            v.check(
+                facts.line_count > 0,
+                "lines",
+                Reason::new("required_before_signing", "an agreement needs at least one service line before signing"),
+            );
+            let recorded = |name: &str| !name.trim().is_empty();
+            v.check(
+                recorded(&facts.customer_responsible),
+                "terms.customer_responsible",
+                Reason::new("required_before_signing", "the customer's responsible person must be recorded before signing"),
+            );
+            v.check(
+                recorded(&facts.enterprise_responsible),
+                "terms.enterprise_responsible",
+                Reason::new("required_before_signing", "the producer's responsible person must be recorded before signing"),
+            );
             v.finish()?;
-            if facts.line_count == 0 {
-                return Err(AppError::precondition("an agreement needs at least one service line before signing"));
-            }
-            if facts.customer_responsible.is_empty() || facts.enterprise_responsible.is_empty() {
-                return Err(AppError::precondition("the responsible persons of both parties must be recorded before signing"));
-            }
         }
         S::Active => {
             if facts.today.year() != facts.year {
@@ -218,12 +234,13 @@ pub fn check_amendment_decision(
     if approve && changes_pricing_structure && affected_customers > 1 {
         match customer_group_approved_on {
             None => {
-                return Err(AppError::precondition(
-                    "this amendment changes the pricing structure for several customers: the customer group's approval must be recorded first",
+                return Err(AppError::invalid(
+                    "customer_group_approved_on",
+                    Reason::approval_required("this amendment to the pricing structure"),
                 ));
             }
             Some(g) if decided_on < g => {
-                return Err(AppError::invalid("decided_on", "must not be before the customer group's approval"));
+                return Err(AppError::invalid("decided_on", Reason::before_approval()));
             }
             Some(_) => {}
         }
@@ -278,7 +295,10 @@ pub fn check_amendable(status: pb::AgreementStatus, year: i32, effective: NaiveD
         )));
     }
     if effective.year() != year {
-        return Err(AppError::invalid("effective_date", format!("must be within the agreement year {year}")));
+        return Err(AppError::invalid(
+            "effective_date",
+            Reason::new("outside_year", format!("must be within the agreement year {year}")).with("year", year),
+        ));
     }
     Ok(())
 }
@@ -296,9 +316,12 @@ pub fn transition_verb(to: pb::AgreementStatus) -> &'static str {
 /// External customers need a valid business ID; anyone who gives one gives a valid one.
 pub fn check_business_id(v: &mut Violations, business_id: &str, required: bool) {
     if !business_id.is_empty() && !valid_business_id(business_id) {
-        v.add("business_id", "is not a valid Finnish business ID (1234567-8 with a correct check digit)");
+        v.add(
+            "business_id",
+            Reason::new("invalid_business_id", "is not a valid Finnish business ID (1234567-8 with a correct check digit)"),
+        );
     } else if required && business_id.is_empty() {
-        v.add("business_id", "is required for external customers");
+        v.add("business_id", Reason::new("required", "is required for external customers"));
     }
 }
 
@@ -306,7 +329,7 @@ pub fn check_business_id(v: &mut Violations, business_id: &str, required: bool) 
 pub fn check_postal_code(v: &mut Violations, postal: &str, required: bool) {
     let ok = (postal.is_empty() && !required) || (postal.len() == 5 && postal.chars().all(|c| c.is_ascii_digit()));
     if !ok && !postal.is_empty() {
-        v.add("postal_code", "must be five digits");
+        v.add("postal_code", Reason::new("invalid_postal_code", "must be five digits"));
     }
 }
 
@@ -330,6 +353,22 @@ pub fn who_to_contact(all: &[pb::Contact], party: pb::Party, topic: pb::Topic) -
         return chosen;
     }
     all.iter().filter(|c| c.party == party as i32 && c.level == pb::ContactLevel::Contract as i32).cloned().collect()
+}
+
+/// The caller may see this site (staff, its customer's contacts, its own site user).
+pub fn check_site_scope(p: &Principal, site: &pb::Site) -> Result<(), AppError> {
+    let (Ok(c), Ok(s)) = (uuid::Uuid::parse_str(&site.customer_id), uuid::Uuid::parse_str(&site.id)) else {
+        return Err(AppError::internal("stored id is not a UUID"));
+    };
+    if p.may_see_site(c, s) { Ok(()) } else { Err(AppError::denied("this site is outside your scope")) }
+}
+
+/// The caller may see customer-wide data of this customer (not site users).
+pub fn check_customer_scope(p: &Principal, customer_id: uuid::Uuid) -> Result<(), AppError> {
+    if p.role == kumppani_platform::auth::Role::SiteUser {
+        return Err(AppError::denied("site users see their own site; customer-wide data is for contract-level contacts"));
+    }
+    if p.may_see_customer(customer_id) { Ok(()) } else { Err(AppError::denied("this customer is outside your scope")) }
 }
 
 #[cfg(test)]
@@ -360,6 +399,10 @@ mod tests {
         assert!(check_transition(S::Negotiation, S::Signed, &facts, NaiveDate::from_ymd_opt(2026, 11, 20)).is_ok());
         assert!(check_transition(S::Signed, S::Active, &facts, None).is_err(), "2027 cannot start in 2026");
         assert!(check_transition(S::Expired, S::Active, &facts, None).is_err());
+        let bare = TransitionFacts { line_count: 0, customer_responsible: " ".into(), enterprise_responsible: String::new(), ..facts };
+        let e = check_transition(S::Negotiation, S::Signed, &bare, None).err().map(|e| e.violations).unwrap_or_default();
+        let fields: Vec<_> = e.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["signed_on", "lines", "terms.customer_responsible", "terms.enterprise_responsible"]);
     }
 
     #[test]

@@ -7,15 +7,20 @@ use crate::PRODUCER;
 use crate::domain;
 use crate::store::{self, AmendmentInput, CustomerInput, SiteInput};
 use chrono::Datelike;
-use kumppani_platform::AppError;
 use kumppani_platform::auth::{self, Principal, Verifier};
 use kumppani_platform::events::emit;
 use kumppani_platform::validate::{Violations, id_arg, next_page};
+use kumppani_platform::{AppError, Reason};
 use kumppani_proto::contracts::v1 as pb;
 use kumppani_proto::contracts::v1::contracts_service_server::ContractsService;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
+
+/// A customer id that names no customer, as a field error.
+fn no_such_customer(_: AppError) -> AppError {
+    AppError::invalid("customer_id", Reason::unknown_reference("no such customer"))
+}
 
 #[derive(Clone)]
 pub struct ContractsApi {
@@ -40,20 +45,6 @@ impl ContractsApi {
 
     async fn site_or_404(conn: &mut PgConnection, id: Uuid) -> Result<pb::Site, AppError> {
         store::get_site(conn, id).await?.ok_or_else(|| AppError::not_found("site"))
-    }
-
-    fn check_site_scope(p: &Principal, site: &pb::Site) -> Result<(), AppError> {
-        let (Ok(c), Ok(s)) = (Uuid::parse_str(&site.customer_id), Uuid::parse_str(&site.id)) else {
-            return Err(AppError::internal("stored id is not a UUID"));
-        };
-        if p.may_see_site(c, s) { Ok(()) } else { Err(AppError::denied("this site is outside your scope")) }
-    }
-
-    fn check_customer_scope(p: &Principal, customer_id: Uuid) -> Result<(), AppError> {
-        if p.role == auth::Role::SiteUser {
-            return Err(AppError::denied("site users see their own site; customer-wide data is for contract-level contacts"));
-        }
-        if p.may_see_customer(customer_id) { Ok(()) } else { Err(AppError::denied("this customer is outside your scope")) }
     }
 
     /// Loads an agreement the caller may see (site users: their customer's agreements, their site's levels only).
@@ -119,7 +110,11 @@ impl ContractsService for ContractsApi {
         let r = req.into_inner();
         let mut v = Violations::default();
         let code = v.text("code", &r.code, 32, true).to_uppercase();
-        v.check(code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "code", "may contain only letters A-Z, digits and '-'");
+        v.check(
+            code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "code",
+            Reason::new("invalid_code", "may contain only letters A-Z, digits and '-'"),
+        );
         let name = v.text("name", &r.name, 200, true);
         let kind = v.enumeration("kind", r.kind, domain::customer_kind_text, true).unwrap_or_default();
         let stage = v.enumeration("partnership_stage", r.partnership_stage, domain::stage_text, true);
@@ -152,7 +147,7 @@ impl ContractsService for ContractsApi {
         let business_id = v.text("business_id", &r.business_id, 32, false);
         domain::check_business_id(&mut v, &business_id, false);
         v.finish()?;
-        let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
+        let id = id.ok_or_else(|| AppError::invalid("id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let input = CustomerInput { code: "", name: &name, kind: "", business_id: &business_id, segment: &segment, stage };
         if !store::update_customer(&mut tx, id, &input).await.map_err(AppError::from)? {
@@ -170,7 +165,7 @@ impl ContractsService for ContractsApi {
     async fn get_customer(&self, req: Request<pb::GetCustomerRequest>) -> R<pb::CustomerDetail> {
         let p = self.principal(&req).await?;
         let id = id_arg("id", &req.get_ref().id)?;
-        Self::check_customer_scope(&p, id)?;
+        domain::check_customer_scope(&p, id)?;
         let mut conn = self.conn().await?;
         let customer = Self::customer_or_404(&mut conn, id).await?;
         let units = store::list_units(&mut conn, id).await.map_err(AppError::from)?;
@@ -226,9 +221,9 @@ impl ContractsService for ContractsApi {
         let code = v.text("code", &r.code, 32, true).to_uppercase();
         let name = v.text("name", &r.name, 200, true);
         v.finish()?;
-        let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
+        let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         let mut conn = self.conn().await?;
-        Self::customer_or_404(&mut conn, customer_id).await.map_err(|_| AppError::invalid("customer_id", "no such customer"))?;
+        Self::customer_or_404(&mut conn, customer_id).await.map_err(no_such_customer)?;
         let id = Uuid::now_v7();
         store::insert_unit(&mut conn, id, customer_id, &code, &name).await?;
         Ok(Response::new(pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name }))
@@ -250,18 +245,18 @@ impl ContractsService for ContractsApi {
         domain::check_postal_code(&mut v, &postal, true);
         let city = v.text("city", &r.city, 100, true);
         let area = domain::parse_area(&mut v, "floor_area_m2", &r.floor_area_m2);
-        v.check(r.meals_per_day >= 0, "meals_per_day", "must not be negative");
+        v.check(r.meals_per_day >= 0, "meals_per_day", Reason::negative());
         domain::check_diets(&mut v, "special_diets", &r.special_diets);
         let meal_producer = v.text("meal_producer", &r.meal_producer, 200, false);
         let cleaning_producer = v.text("cleaning_producer", &r.cleaning_producer, 200, false);
         let schedule = v.enumeration("opening_schedule", r.opening_schedule, domain::opening_schedule_text, false);
         v.finish()?;
-        let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
+        let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
-        Self::customer_or_404(&mut tx, customer_id).await.map_err(|_| AppError::invalid("customer_id", "no such customer"))?;
+        Self::customer_or_404(&mut tx, customer_id).await.map_err(no_such_customer)?;
         if let Some(u) = unit_id {
             if store::unit_customer(&mut tx, u).await.map_err(AppError::from)? != Some(customer_id) {
-                return Err(AppError::invalid("unit_id", "is not a unit of this customer").into());
+                return Err(AppError::invalid("unit_id", Reason::not_a_unit_of_customer()).into());
             }
         }
         let id = Uuid::now_v7();
@@ -302,14 +297,14 @@ impl ContractsService for ContractsApi {
         domain::check_postal_code(&mut v, &postal, false);
         let city = v.text("city", &r.city, 100, false);
         let area = (!r.floor_area_m2.trim().is_empty()).then(|| domain::parse_area(&mut v, "floor_area_m2", &r.floor_area_m2));
-        v.check(r.meals_per_day >= 0, "meals_per_day", "must not be negative");
+        v.check(r.meals_per_day >= 0, "meals_per_day", Reason::negative());
         domain::check_diets(&mut v, "special_diets", &r.special_diets);
         let closed_on = v.date("closed_on", r.closed_on.as_ref(), false);
         let meal_producer = v.text("meal_producer", &r.meal_producer, 200, false);
         let cleaning_producer = v.text("cleaning_producer", &r.cleaning_producer, 200, false);
         let schedule = v.enumeration("opening_schedule", r.opening_schedule, domain::opening_schedule_text, false);
         v.finish()?;
-        let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
+        let id = id.ok_or_else(|| AppError::invalid("id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let before = Self::site_or_404(&mut tx, id).await?;
         let input = SiteInput {
@@ -345,7 +340,7 @@ impl ContractsService for ContractsApi {
         let id = id_arg("id", &req.get_ref().id)?;
         let mut conn = self.conn().await?;
         let site = Self::site_or_404(&mut conn, id).await?;
-        Self::check_site_scope(&p, &site)?;
+        domain::check_site_scope(&p, &site)?;
         let customer_id = Uuid::parse_str(&site.customer_id).map_err(|_| AppError::internal("bad id"))?;
         let unit_id = Uuid::parse_str(&site.unit_id).ok();
         let contacts = store::list_contacts(&mut conn, customer_id, Some((id, unit_id))).await.map_err(AppError::from)?;
@@ -400,36 +395,40 @@ impl ContractsService for ContractsApi {
         let customer_id = v.uuid("customer_id", &r.customer_id, true);
         let unit_id = v.uuid("unit_id", &r.unit_id, false);
         let site_id = v.uuid("site_id", &r.site_id, false);
-        v.check(unit_id.is_none() || site_id.is_none(), "site_id", "give either unit_id or site_id (the most specific scope), not both");
+        v.check(
+            unit_id.is_none() || site_id.is_none(),
+            "site_id",
+            Reason::new("not_both", "give either unit_id or site_id (the most specific scope), not both"),
+        );
         let name = v.text("name", &r.name, 200, true);
         let title = v.text("title", &r.title, 200, false);
         let level = v.enumeration("level", r.level, domain::level_text, true).unwrap_or_default();
         let email = v.text("email", &r.email, 254, true);
         if !email.is_empty() && !domain::valid_email(&email) {
-            v.add("email", "is not a valid e-mail address");
+            v.add("email", Reason::new("invalid_email", "is not a valid e-mail address"));
         }
         let phone = v.text("phone", &r.phone, 32, false);
-        v.check(domain::valid_phone(&phone), "phone", "must be a phone number such as +358 40 123 4567");
+        v.check(domain::valid_phone(&phone), "phone", Reason::new("invalid_phone", "must be a phone number such as +358 40 123 4567"));
         let mut topics = Vec::new();
         for (i, t) in r.topics.iter().enumerate() {
             match domain::topic_text(*t) {
                 Some(t) => topics.push(t.to_owned()),
-                None => v.add(format!("topics[{i}]"), "is not a known topic"),
+                None => v.add(format!("topics[{i}]"), Reason::new("unknown_value", "is not a known topic")),
             }
         }
         v.finish()?;
-        let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
+        let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         let mut conn = self.conn().await?;
-        Self::customer_or_404(&mut conn, customer_id).await.map_err(|_| AppError::invalid("customer_id", "no such customer"))?;
+        Self::customer_or_404(&mut conn, customer_id).await.map_err(no_such_customer)?;
         if let Some(u) = unit_id {
             if store::unit_customer(&mut conn, u).await.map_err(AppError::from)? != Some(customer_id) {
-                return Err(AppError::invalid("unit_id", "is not a unit of this customer").into());
+                return Err(AppError::invalid("unit_id", Reason::not_a_unit_of_customer()).into());
             }
         }
         if let Some(s) = site_id {
             let site = store::get_site(&mut conn, s).await.map_err(AppError::from)?;
             if site.is_none_or(|s| s.customer_id != customer_id.to_string()) {
-                return Err(AppError::invalid("site_id", "is not a site of this customer").into());
+                return Err(AppError::invalid("site_id", Reason::not_a_site_of_customer()).into());
             }
         }
         let contact = pb::Contact {
@@ -456,17 +455,17 @@ impl ContractsService for ContractsApi {
         let mut v = Violations::default();
         let customer_id = v.uuid("customer_id", &r.customer_id, false);
         let site_id = v.uuid("site_id", &r.site_id, false);
-        v.check(customer_id.is_some() || site_id.is_some(), "customer_id", "give customer_id or site_id");
+        v.check(customer_id.is_some() || site_id.is_some(), "customer_id", Reason::new("one_of_required", "give customer_id or site_id"));
         v.finish()?;
         let mut conn = self.conn().await?;
         let contacts = if let Some(site_id) = site_id {
             let site = Self::site_or_404(&mut conn, site_id).await?;
-            Self::check_site_scope(&p, &site)?;
+            domain::check_site_scope(&p, &site)?;
             let c = Uuid::parse_str(&site.customer_id).map_err(|_| AppError::internal("bad id"))?;
             store::list_contacts(&mut conn, c, Some((site_id, Uuid::parse_str(&site.unit_id).ok()))).await
         } else {
-            let c = customer_id.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
-            Self::check_customer_scope(&p, c)?;
+            let c = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
+            domain::check_customer_scope(&p, c)?;
             store::list_contacts(&mut conn, c, None).await
         }
         .map_err(AppError::from)?;
@@ -481,11 +480,12 @@ impl ContractsService for ContractsApi {
         let site_id = v.uuid("site_id", &r.site_id, true);
         v.enumeration("topic", r.topic, domain::topic_text, true);
         v.finish()?;
-        let site_id = site_id.ok_or_else(|| AppError::invalid("site_id", "is required"))?;
-        let topic = pb::Topic::try_from(r.topic).map_err(|_| AppError::invalid("topic", "is not a known value"))?;
+        let site_id = site_id.ok_or_else(|| AppError::invalid("site_id", Reason::required()))?;
+        let topic =
+            pb::Topic::try_from(r.topic).map_err(|_| AppError::invalid("topic", Reason::new("unknown_value", "is not a known value")))?;
         let mut conn = self.conn().await?;
         let site = Self::site_or_404(&mut conn, site_id).await?;
-        Self::check_site_scope(&p, &site)?;
+        domain::check_site_scope(&p, &site)?;
         let c = Uuid::parse_str(&site.customer_id).map_err(|_| AppError::internal("bad id"))?;
         let all = store::list_contacts(&mut conn, c, Some((site_id, Uuid::parse_str(&site.unit_id).ok()))).await.map_err(AppError::from)?;
         Ok(Response::new(pb::WhoToContactResponse {
@@ -504,12 +504,12 @@ impl ContractsService for ContractsApi {
         let mut v = Violations::default();
         let customer_id = v.uuid("customer_id", &r.customer_id, true);
         let this_year = domain::today_helsinki().year();
-        v.check((this_year - 1..=this_year + 2).contains(&r.year), "year", "must be between last year and two years ahead");
+        v.check((this_year - 1..=this_year + 2).contains(&r.year), "year", Reason::out_of_range(this_year - 1, this_year + 2));
         let terms = validate_terms(&mut v, r.terms.as_ref());
         v.finish()?;
-        let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
+        let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         let mut tx = store::begin_as(&self.pool, &p).await?;
-        Self::customer_or_404(&mut tx, customer_id).await.map_err(|_| AppError::invalid("customer_id", "no such customer"))?;
+        Self::customer_or_404(&mut tx, customer_id).await.map_err(no_such_customer)?;
         let id = Uuid::now_v7();
         store::insert_agreement(&mut tx, id, customer_id, r.year, &terms).await?;
         store::record_status(&mut tx, id, None, "draft", &p.subject, "created").await.map_err(AppError::from)?;
@@ -526,9 +526,9 @@ impl ContractsService for ContractsApi {
         let mut v = Violations::default();
         let id = v.uuid("id", &r.id, true);
         let terms = validate_terms(&mut v, r.terms.as_ref());
-        v.check(r.terms.is_some(), "terms", "is required");
+        v.check(r.terms.is_some(), "terms", Reason::required());
         v.finish()?;
-        let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
+        let id = id.ok_or_else(|| AppError::invalid("id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let row = Self::lock_editable(&mut tx, id, r.expected_version).await?;
         store::update_terms(&mut tx, id, &terms).await.map_err(AppError::from)?;
@@ -555,13 +555,13 @@ impl ContractsService for ContractsApi {
             }
         }
         v.finish()?;
-        let id = id.ok_or_else(|| AppError::invalid("agreement_id", "is required"))?;
+        let id = id.ok_or_else(|| AppError::invalid("agreement_id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let row = Self::lock_editable(&mut tx, id, r.expected_version).await?;
         for (i, (site_id, _)) in levels.iter().enumerate() {
             let site = store::get_site(&mut tx, *site_id).await.map_err(AppError::from)?;
             if site.is_none_or(|s| s.customer_id != row.customer_id.to_string()) {
-                return Err(AppError::invalid(format!("site_levels[{i}].site_id"), "is not a site of this agreement's customer").into());
+                return Err(AppError::invalid(format!("site_levels[{i}].site_id"), Reason::not_a_site_of_customer()).into());
             }
         }
         store::insert_line(&mut tx, id, line, &description, &levels).await?;
@@ -580,9 +580,13 @@ impl ContractsService for ContractsApi {
         let title = v.text("title", &r.title, 200, true);
         let body = v.text("body", &r.body, 100_000, false);
         let file_ref = v.text("file_ref", &r.file_ref, 500, false);
-        v.check(!body.is_empty() || !file_ref.is_empty(), "body", "give the annex text or a file reference");
+        v.check(
+            !body.is_empty() || !file_ref.is_empty(),
+            "body",
+            Reason::new("one_of_required", "give the annex text or a file reference"),
+        );
         v.finish()?;
-        let id = id.ok_or_else(|| AppError::invalid("agreement_id", "is required"))?;
+        let id = id.ok_or_else(|| AppError::invalid("agreement_id", Reason::required()))?;
         let mut tx = store::begin_as(&self.pool, &p).await?;
         let row = Self::locked_agreement(&mut tx, id).await?;
         domain::check_annexable(domain::status(&row.status))?;
@@ -604,7 +608,7 @@ impl ContractsService for ContractsApi {
         let note = v.text("note", &r.note, 2000, false);
         let signed_on = v.date("signed_on", r.signed_on.as_ref(), false);
         v.finish()?;
-        let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
+        let id = id.ok_or_else(|| AppError::invalid("id", Reason::required()))?;
         let to = domain::status(to_text);
         let mut tx = store::begin_as(&self.pool, &p).await?;
         let row = Self::locked_agreement(&mut tx, id).await?;
@@ -672,10 +676,10 @@ impl ContractsService for ContractsApi {
         let description = v.text("description", &r.description, 8000, false);
         let effective = v.date("effective_date", r.effective_date.as_ref(), true);
         let affected = if r.affected_customers == 0 { 1 } else { r.affected_customers };
-        v.check(affected >= 1, "affected_customers", "must be at least 1");
+        v.check(affected >= 1, "affected_customers", Reason::new("too_small", "must be at least 1").with("min", 1));
         v.finish()?;
-        let agreement_id = agreement_id.ok_or_else(|| AppError::invalid("agreement_id", "is required"))?;
-        let effective = effective.ok_or_else(|| AppError::invalid("effective_date", "is required"))?;
+        let agreement_id = agreement_id.ok_or_else(|| AppError::invalid("agreement_id", Reason::required()))?;
+        let effective = effective.ok_or_else(|| AppError::invalid("effective_date", Reason::required()))?;
         let mut tx = store::begin_as(&self.pool, &p).await?;
         let row = Self::locked_agreement(&mut tx, agreement_id).await?;
         domain::check_amendable(domain::status(&row.status), row.year, effective)?;
@@ -713,10 +717,10 @@ impl ContractsService for ContractsApi {
         let on = v.date("approved_on", r.approved_on.as_ref(), true);
         let reference = v.text("reference", &r.reference, 200, true);
         if let Some(d) = on {
-            v.check(d <= domain::today_helsinki(), "approved_on", "must not be in the future");
+            v.check(d <= domain::today_helsinki(), "approved_on", Reason::in_future());
         }
         v.finish()?;
-        let (Some(id), Some(on)) = (id, on) else { return Err(AppError::invalid("amendment_id", "is required").into()) };
+        let (Some(id), Some(on)) = (id, on) else { return Err(AppError::invalid("amendment_id", Reason::required()).into()) };
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let a = store::amendment(&mut tx, id, true).await.map_err(AppError::from)?.ok_or_else(|| AppError::not_found("amendment"))?;
         if a.status != "proposed" {
@@ -737,12 +741,14 @@ impl ContractsService for ContractsApi {
         let id = v.uuid("amendment_id", &r.amendment_id, true);
         let decided_on = v.date("decided_on", r.decided_on.as_ref(), true);
         let reason = v.text("reason", &r.reason, 4000, false);
-        v.check(r.approve || !reason.is_empty(), "reason", "is required when rejecting");
+        v.check(r.approve || !reason.is_empty(), "reason", Reason::new("required", "is required when rejecting"));
         if let Some(d) = decided_on {
-            v.check(d <= domain::today_helsinki(), "decided_on", "must not be in the future");
+            v.check(d <= domain::today_helsinki(), "decided_on", Reason::in_future());
         }
         v.finish()?;
-        let (Some(id), Some(decided_on)) = (id, decided_on) else { return Err(AppError::invalid("amendment_id", "is required").into()) };
+        let (Some(id), Some(decided_on)) = (id, decided_on) else {
+            return Err(AppError::invalid("amendment_id", Reason::required()).into());
+        };
         let mut tx = store::begin_as(&self.pool, &p).await?;
         let a = store::amendment(&mut tx, id, true).await.map_err(AppError::from)?.ok_or_else(|| AppError::not_found("amendment"))?;
         domain::check_amendment_decision(

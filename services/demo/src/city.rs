@@ -10,6 +10,7 @@
 //! splitmix64 generator with a constant seed, so every call to
 //! [`demo_city`] returns identical data.
 
+use crate::annexes::AnnexFacts;
 use std::collections::{BTreeMap, BTreeSet};
 
 // ---------------------------------------------------------------------------
@@ -102,6 +103,8 @@ pub struct DemoAgreement {
     pub change_handling: String,
     pub lines: Vec<DemoLine>,
     pub annexes: Vec<DemoAnnex>,
+    /// The same annexes for the current (2026) agreement: its period and prices.
+    pub annexes_2026: Vec<DemoAnnex>,
 }
 
 /// A service line of an agreement with the agreed service level per site.
@@ -548,8 +551,6 @@ struct CustomerBuild {
     /// Whom the enterprise talks to at the operational level (for the text).
     operational_roles: &'static str,
     development_items: &'static str,
-    /// Relative price level (per mille) of this customer's cost-based prices.
-    price_level: u32,
 }
 
 struct Staff {
@@ -938,7 +939,6 @@ impl Gen {
             status,
             operational_roles: "kohteiden yhteyshenkilöille",
             development_items: "",
-            price_level: 1000,
         }
     }
 
@@ -1065,22 +1065,6 @@ fn cleaning_level(rng: &mut Rng, sub: Sub) -> &'static str {
     }
 }
 
-fn fi_thousands(n: u32) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-fn euros(cents: u32) -> String {
-    format!("{},{:02} €", fi_thousands(cents / 100), cents % 100)
-}
-
 struct Stats {
     sites: u32,
     meals: u32,
@@ -1197,7 +1181,9 @@ impl Gen {
         if !coffee.is_empty() {
             lines.push(DemoLine {
                 service_line: "coffee",
-                description: "Keskitetyt kahvitukset sekä kokous- ja edustustarjoilut tilauksesta. Tilaus tehdään sähköisesti viimeistään kaksi arkipäivää ennen tilaisuutta.".to_string(),
+                description:
+                    "Keskitetyt kahvitukset sekä kokous- ja edustustarjoilut tilauksesta. Tilaus tehdään sähköisesti Kumppani-palvelussa."
+                        .to_string(),
                 site_levels: coffee,
             });
         }
@@ -1242,7 +1228,7 @@ impl Gen {
             "Sopimuskauden aikaiset muutokset, kuten uudet tai suljettavat kohteet, väistötilat ja pysyvät ateriamäärien muutokset, tehdään muutostilauksena Kumppani-palvelussa, ja päätös kirjataan sopimukselle. Useaan asiakkaaseen vaikuttavat hinnoittelurakenteen muutokset hyväksytään asiakkuusryhmässä ennen johtokuntakäsittelyä. Erimielisyydet, joita ei saada sovittua kahden kuukauden kuluessa, ratkaisee toimialasta vastaava apulaiskaupunginjohtaja.".to_string()
         };
 
-        let annexes = self.annexes(c, &st, &lines);
+        let (annexes, annexes_2026) = self.annexes(c, &st, &lines);
         let signed_on = if c.status == "signed" || c.status == "active" { Some(self.signing_date()) } else { None };
         DemoAgreement {
             status: c.status,
@@ -1255,168 +1241,42 @@ impl Gen {
             change_handling,
             lines,
             annexes,
+            annexes_2026,
         }
     }
 
-    fn annexes(&mut self, c: &CustomerBuild, st: &Stats, lines: &[DemoLine]) -> Vec<DemoAnnex> {
-        let has_line = |l: &str| lines.iter().any(|x| x.service_line == l);
-        let version = |rng: &mut Rng, status: &str| match status {
-            "draft" => 1,
-            "negotiation" => 2,
-            _ => rng.range(2, 3),
+    /// The annexes of the coming (2027) and the current (2026) agreement: the
+    /// texts come from [`crate::annexes`] (period, prices and cut-offs from the
+    /// data the system uses); only the versions are drawn here.
+    fn annexes(&mut self, c: &CustomerBuild, st: &Stats, lines: &[DemoLine]) -> (Vec<DemoAnnex>, Vec<DemoAnnex>) {
+        let facts = AnnexFacts {
+            name: c.name,
+            external: c.kind == KIND_EXT,
+            sites: st.sites,
+            meals: st.meals,
+            area: st.area,
+            providers: st.providers.iter().cloned().collect(),
+            has_school: st.has_school,
+            has_daycare: st.has_daycare,
+            has_care: st.has_care,
+            has_vuorohoito: st.has_vuorohoito,
+            lines: lines.iter().map(|l| l.service_line).collect(),
         };
-        let price = |base: u32| (base * c.price_level + 500) / 1000;
-
-        // Liite 1: Palvelukuvaus
-        let mut p = Vec::new();
-        let mut intro = format!(
-            "Tämä liite kuvaa palvelut, jotka Oulun Serviisi tuottaa asiakkaalle {} sopimuskaudella 1.1.–31.12.2027. Sopimus kattaa {} toiminnassa olevaa kohdetta.",
-            c.name, st.sites
-        );
-        if st.meals > 0 {
-            intro.push_str(&format!(
-                " Kohteissa tarjotaan yhteensä noin {} ateriaa päivässä, ja siivottavaa pinta-alaa on noin {} m².",
-                fi_thousands(st.meals),
-                fi_thousands(st.area)
-            ));
-        } else {
-            intro.push_str(&format!(" Kohteissa ei ole ateriapalvelua; siivottavaa pinta-alaa on noin {} m².", fi_thousands(st.area)));
-        }
-        p.push(intro);
-        if st.meals > 0 {
-            let mut rec = Vec::new();
-            if st.has_school {
-                rec.push("Syödään ja opitaan yhdessä -kouluruokailusuositusta");
-            }
-            if st.has_daycare {
-                rec.push("Syödään yhdessä -ruokasuositusta");
-            }
-            if st.has_care {
-                rec.push("Vireyttä seniorivuosiin -ikääntyneiden ruokasuositusta");
-            }
-            let rec = if rec.is_empty() { "valtion ravitsemusneuvottelukunnan suosituksia".to_string() } else { rec.join(" ja ") };
-            p.push(format!(
-                "Ateriat valmistetaan noudattaen {rec}. Päivän ateriamäärät ja niiden muutokset ilmoitetaan sähköisessä tilausjärjestelmässä viimeistään edellisenä arkipäivänä kello 12. Erityisruokavaliot (esimerkiksi gluteeniton, maidoton tai kasvisruokavalio) ilmoitetaan kohteen keittiölle erityisruokavalioilmoituksella, ja ne otetaan huomioon viimeistään kolmen arkipäivän kuluttua."
-            ));
-        }
-        if st.has_vuorohoito {
-            p.push("Vuorohoitopäiväkodeissa ateriat tarjotaan myös iltaisin, öisin ja viikonloppuisin. Ilta- ja viikonloppuaterioiden määrät ilmoitetaan viikoittain edellisen viikon torstaihin mennessä.".to_string());
-        }
-        p.push("Siivous tehdään kohdekohtaisen siivoussuunnitelman mukaan. Ylläpitosiivouksen tiheys näkyy sopimuksen palveluriveillä, esimerkiksi \"Ylläpitosiivous 5 krt/vk\". Lisä- ja tapahtumasiivoukset tilataan sähköisesti vähintään kolme arkipäivää etukäteen. Kiireellisistä siivouksista, kuten vesivahingoista, sovitaan puhelimitse alueen palveluohjaajan kanssa.".to_string());
-        if !st.providers.is_empty() {
-            let list: Vec<&str> = st.providers.iter().map(String::as_str).collect();
-            p.push(format!(
-                "Osassa kohteista palvelun tuottaa Oulun Serviisin kilpailuttama kumppani ({}). Serviisi vastaa myös näiden kohteiden laadusta ja yhteydenpidosta, joten palaute annetaan aina Serviisille samalla tavalla kuin muissakin kohteissa.",
-                list.join(", ")
-            ));
-        }
-        p.push("Palautteen tai reklamaation voi jättää Kumppani-palvelussa kuka tahansa kohteen työntekijä. Serviisi kuittaa palautteen yhden arkipäivän kuluessa ja kertoo, kuka asiaa hoitaa ja milloin vastaus on odotettavissa.".to_string());
-        let description =
-            DemoAnnex { title: "Liite 1: Palvelukuvaus".to_string(), version: version(&mut self.rng, c.status), body: p.join("\n\n") };
-
-        // Liite 2: Hinnasto 2027
-        let mut rows = Vec::new();
-        if st.has_school && has_line("meals") {
-            rows.push(format!("- Koululounas: {} / annos", euros(price(342))));
-            rows.push(format!("- Välipala (koulu): {} / annos", euros(price(118))));
-        }
-        if st.has_daycare && has_line("meals") {
-            rows.push(format!("- Päiväkodin ateriapäivä (aamupala, lounas, välipala): {} / lapsi", euros(price(612))));
-        }
-        if st.has_vuorohoito {
-            rows.push(format!("- Vuorohoidon ilta-ateria: {} / annos", euros(price(395))));
-        }
-        if has_line("multi_service") {
-            rows.push(format!("- Monipalvelu, perustaso: {} / asukasvuorokausi", euros(price(3190))));
-            rows.push(format!("- Monipalvelu, laajennettu: {} / asukasvuorokausi", euros(price(3640))));
-        }
-        if st.has_care && has_line("meals") {
-            rows.push(format!("- Hoivan ateriapäivä (5 ateriaa): {} / asukas", euros(price(1780))));
-        }
-        if has_line("meals") && !st.has_school && !st.has_daycare && !st.has_care {
-            rows.push(format!("- Lounas: {} / annos", euros(price(620))));
-        }
-        if has_line("staff_dining") {
-            rows.push(format!("- Henkilöstölounas (henkilöstön maksama): {} / annos", euros(720)));
-            rows.push(format!("- Henkilöstöravintoloiden kiinteä ylläpitomaksu: {} / kk / ravintola", euros(price(185_000))));
-        }
-        if has_line("coffee") {
-            rows.push(format!("- Kokouskahvi: {} / henkilö", euros(price(260))));
-            rows.push(format!("- Kokouslounas: {} / henkilö", euros(price(1150))));
-            rows.push("- Edustustarjoilut: tarjouksen mukaan".to_string());
-        }
-        if has_line("cleaning") {
-            rows.push(format!("- Ylläpitosiivous: keskimäärin {} / m² / kk (kohdekohtainen hinta laskun erittelyssä)", euros(price(238))));
-            rows.push(format!("- Lisäsiivous: {} / tunti", euros(price(3850))));
-            rows.push(format!("- Perussiivous: {} / m²", euros(price(310))));
-        }
-        let mut p = vec![
-            "Hinnat perustuvat omakustannushinnoitteluun: ne on laskettu vuoden 2027 arvioiduista todellisista kustannuksista, eikä niihin sisälly voittoa. Hinnat ovat arvonlisäverottomia. Oulun Serviisi siirtyy asteittain kohdekohtaiseen hinnoitteluun.".to_string(),
-            rows.join("\n"),
-        ];
-        if !st.providers.is_empty() {
-            p.push("Ulkoisten kumppaneiden tuottamat ateria- ja puhtauspalvelut laskutetaan toteuman mukaan.".to_string());
-        }
-        if c.kind == KIND_EXT {
-            p.push("Laskutus tehdään kerran kuukaudessa edellisen kuukauden toteuman mukaan. Laskun liitteenä on kohdekohtainen erittely: mitä toimitettiin, mihin kohteeseen ja mitä se maksoi.".to_string());
-            p.push("Ulkoisena asiakkaana laskuihin lisätään arvonlisävero. Maksuehto on 21 päivää netto.".to_string());
-        } else {
-            p.push("Laskutus tehdään kerran kuukaudessa Oulun kaupunkikonsernin laskutusaikataulun mukaisesti. Laskun liitteenä on kohdekohtainen erittely: mitä toimitettiin, mihin kohteeseen ja mitä se maksoi.".to_string());
-            p.push("Ylikäyttö on asiakkaan ja alikäyttö palvelun tuottajan riski. Asiakas arvioi vuoden määräarvot mahdollisimman tarkasti, ja toteumaa verrataan niihin vuoden lopussa.".to_string());
-        }
-        let prices =
-            DemoAnnex { title: "Liite 2: Hinnasto 2027".to_string(), version: version(&mut self.rng, c.status), body: p.join("\n\n") };
-
-        // Liite 3: Laatumittarit
-        let mut rows = vec![
-            "- Asiakastyytyväisyys: vuosittaisen asiakkuuskyselyn keskiarvo vähintään 4,0 asteikolla 1–5. Kysely kattaa 9E-ulottuvuudet, kuten talouden, tehokkuuden, viestinnän ja luottamuksen.".to_string(),
-            "- Palautteen käsittely: palaute kuitataan yhdessä arkipäivässä ja käsitellään loppuun kymmenessä arkipäivässä. Reklamaatioihin vastataan aina henkilökohtaisesti.".to_string(),
-            "- Siivouksen laatu: INSTA 800 -laatutaso 3 sovituissa tilaryhmissä. Laatumittaus tehdään kaksi kertaa vuodessa yhdessä kohteen yhteyshenkilön kanssa.".to_string(),
-        ];
-        if st.meals > 0 {
-            let waste = if st.has_school { 8 } else { 6 };
-            rows.push(format!("- Ruokahävikki: tarjoiluhävikki alle {waste} % tarjotusta ruoasta. Hävikki mitataan kohteittain neljän viikon ajan keväällä ja syksyllä."));
-            rows.push(
-                "- Erityisruokavaliot: jokainen ilmoitettu ruokailija saa oikean erityisruokavalion. Poikkeamat kirjataan reklamaatioksi."
-                    .to_string(),
-            );
-        }
-        rows.push("- Sähköinen tilaaminen: kaikki tilaukset ja muutostilaukset tehdään sähköisesti.".to_string());
-        rows.push("- Kehittämishankkeet: sovitut hankkeet etenevät aikataulussa, ja tilanne käydään läpi asiakastapaamisissa.".to_string());
-        let p = [
-            "Palvelun laatua seurataan yhdessä sovituilla mittareilla. Tulokset käydään läpi marraskuussa asiakkuuskyselyn tulosten kanssa, ja niiden perusteella sovitaan seuraavan vuoden kehittämiskohteet.".to_string(),
-            rows.join("\n"),
-            "Jos mittarin tavoite ei täyty, Oulun Serviisi tekee korjaussuunnitelman kuukauden kuluessa ja esittelee sen asiakkaan sopimusyhteyshenkilölle.".to_string(),
-        ];
-        let quality =
-            DemoAnnex { title: "Liite 3: Laatumittarit".to_string(), version: version(&mut self.rng, c.status), body: p.join("\n\n") };
-
-        let mut out = vec![description, prices, quality];
-        if has_line("multi_service") {
-            out.push(DemoAnnex {
-                title: "Liite 4: Monipalvelukonsepti".to_string(),
-                version: version(&mut self.rng, c.status),
-                body: [
-                    "Monipalvelukonseptissa sama Oulun Serviisin työntekijä huolehtii hoivakodissa aterioista, siivouksesta, asukaspyykistä ja vuodevaatteista. Hoitohenkilökunnan aika vapautuu asukkaiden hoitoon.",
-                    "Perustasoon kuuluvat ateriat, ylläpitosiivous, vuodevaatehuolto ja jätehuolto. Laajennettuun tasoon kuuluvat lisäksi asukkaiden henkilökohtainen pyykki ja välinehuolto.",
-                    "Monipalvelutyöntekijä on kohteessa päivittäin klo 7–15.30, viikonloppuisin klo 8–14. Muutokset työvuoroihin sovitaan hoivakodin johtajan kanssa vähintään kaksi viikkoa etukäteen.",
-                ]
-                .join("\n\n"),
+        let pricing = crate::prices::demo_pricing();
+        let coming = crate::annexes::annexes(&facts, 2027, &pricing.list_2027);
+        let current = crate::annexes::annexes(&facts, 2026, &pricing.list_2026);
+        let mut versions = Vec::new();
+        for _ in &coming {
+            versions.push(match c.status {
+                "draft" => 1,
+                "negotiation" => 2,
+                _ => self.rng.range(2, 3),
             });
         }
-        if has_line("staff_dining") {
-            out.push(DemoAnnex {
-                title: "Liite 4: Henkilöstöruokailu ja kahvitukset".to_string(),
-                version: version(&mut self.rng, c.status),
-                body: [
-                    "Henkilöstöravintolat ovat avoinna arkisin klo 10.30–13.30. Kaupungin työntekijä maksaa lounaansa itse henkilöstökortilla tai pankkikortilla; Konsernipalvelut maksaa ravintoloiden kiinteän ylläpitomaksun.",
-                    "Kokous- ja edustustarjoilut tilataan sähköisesti viimeistään kaksi arkipäivää ennen tilaisuutta. Yli 50 hengen tilaisuuksista sovitaan erikseen viikkoa aiemmin.",
-                    "Ruokalistat julkaistaan viikkoa etukäteen. Erityisruokavaliot kerrotaan tilauksen yhteydessä.",
-                ]
-                .join("\n\n"),
-            });
-        }
-        out
+        let with_versions = |texts: Vec<(String, String)>| {
+            texts.into_iter().zip(&versions).map(|((title, body), v)| DemoAnnex { title, version: *v, body }).collect()
+        };
+        (with_versions(coming), with_versions(current))
     }
 }
 
@@ -1437,7 +1297,6 @@ fn konsernipalvelut(g: &mut Gen) -> CustomerBuild {
     );
     c.operational_roles = "virastotalojen yhteyshenkilöille ja henkilöstöravintoloiden asiakkaille";
     c.development_items = "Henkilöstöravintoloiden lounasvaihtoehtojen ja kassajärjestelmän uudistus (valmis 6/2027). Kokous- ja edustustarjoilujen tilaaminen kokonaan sähköiseksi (valmis 3/2027).";
-    c.price_level = 1010;
 
     let mut u = g.unit("KONS-HALL", "Konsernihallinto", "Hallintopalveluiden päällikkö", Some("Hallintosihteeri"), CITY_DOMAIN);
     g.add_sites(
@@ -1500,7 +1359,6 @@ fn sivistys(g: &mut Gen) -> CustomerBuild {
     );
     c.operational_roles = "rehtoreille, päiväkotien johtajille ja kohteiden keittiöille";
     c.development_items = "Kouluruokailun hävikin vähentäminen 15 prosentilla yhdessä oppilaskuntien kanssa (koulukohtainen seuranta keväällä ja syksyllä 2027). Päiväkotien erityisruokavalioilmoitusten sähköistäminen (valmis 8/2027). Hiukkavaaran ja Ritaharjun väistötilojen ateria- ja puhtauspalvelujen suunnittelu yhdessä Tilakeskuksen kanssa.";
-    c.price_level = 995;
 
     // Varhaiskasvatus: 150 daycares and smaller units.
     let mut u =
@@ -1754,7 +1612,6 @@ fn hyvinvointi(g: &mut Gen) -> CustomerBuild {
     );
     c.operational_roles = "hoivakotien, asumisyksiköiden ja terveysasemien esimiehille";
     c.development_items = "Monipalvelukonseptin laajentaminen kuuteen uuteen hoivakotiin vuoden 2027 aikana. Ikääntyneiden ruokasuosituksen mukaisen myöhäisen iltapalan pilotointi kolmessa hoivakodissa. Asukaspyykin toimintamallin yhtenäistäminen.";
-    c.price_level = 1000;
     let multi = SiteOpts { domain: CITY_DOMAIN, outsourcing: false };
 
     let mut u = g.unit("HYVI-HOIVA", "Hoivapalvelut", "Hoivapalvelujohtaja", Some("Palvelusuunnittelija, hoivapalvelut"), CITY_DOMAIN);
@@ -1924,7 +1781,6 @@ fn yhdyskunta(g: &mut Gen) -> CustomerBuild {
         CITY_DOMAIN,
     );
     c.development_items = "Toimitilojen siivoustarpeen kartoitus monitilatoimistoon siirtymisen yhteydessä (valmis 4/2027). Kokoustarjoilujen tilauskäytännön yhtenäistäminen Konsernipalveluiden kanssa.";
-    c.price_level = 1005;
     let mut u = g.unit("YHYM-YKT", "Yhdyskuntasuunnittelu ja -tekniikka", "Yhdyskuntatekniikan johtaja", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
@@ -1967,7 +1823,6 @@ fn tilakeskus(g: &mut Gen) -> CustomerBuild {
     );
     c.operational_roles = "kiinteistöpäälliköille ja väistötilojen käyttäjille";
     c.development_items = "Väistötilojen puhtauspalvelujen vakiomalli ja käyttöönottosiivousten aikataulutus peruskorjaushankkeisiin. Siivottavien pinta-alojen ajantasaistus kiinteistötietojärjestelmästä (valmis 5/2027).";
-    c.price_level = 990;
     let mut u = g.unit("TILA-KIPA", "Kiinteistö- ja tilapalvelut", "Kiinteistöpalvelupäällikkö", Some("Tilasuunnittelija"), CITY_DOMAIN);
     g.add_sites(
         &mut u,
@@ -2001,7 +1856,6 @@ fn tekninen(g: &mut Gen) -> CustomerBuild {
     c.operational_roles = "varikkojen mestareille";
     c.development_items =
         "Varikkoruokalan palvelutason ja aukioloaikojen tarkistus. Työkonehallien ja huoltotilojen siivousohjeistuksen päivitys.";
-    c.price_level = 1000;
     let mut u = g.unit("TEKN-VAR", "Varikot ja toimipisteet", "Varikkopäällikkö", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
@@ -2033,7 +1887,6 @@ fn vesi(g: &mut Gen) -> CustomerBuild {
     c.operational_roles = "puhdistamoiden käyttömestareille";
     c.development_items =
         "Puhdistamoiden hygieniavaatimusten mukainen siivousohjeistus ja siivoojien perehdytys prosessitiloihin (valmis 3/2027).";
-    c.price_level = 1015;
     let mut u = g.unit("VESI-VH", "Vesihuolto", "Vesihuoltopäällikkö", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
@@ -2064,7 +1917,6 @@ fn pelastus(g: &mut Gen) -> CustomerBuild {
     );
     c.operational_roles = "paloasemien asemamestareille";
     c.development_items = "Paloasemien siivouksen mitoitus ympärivuorokautisen toiminnan mukaan. Keskuspaloaseman ateriapalvelun laajentaminen suurten valmiusharjoitusten ajaksi.";
-    c.price_level = 1005;
     let mut u = g.unit("PELA-PEL", "Pelastustoiminta", "Pelastuspäällikkö", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
@@ -2100,7 +1952,6 @@ fn konttori(g: &mut Gen) -> CustomerBuild {
         CITY_DOMAIN,
     );
     c.development_items = "Laskutusliitteen selkeyttäminen: kohdekohtainen erittely kaikkiin sisäisiin laskuihin (valmis 2/2027).";
-    c.price_level = 1000;
     let mut u = g.unit("KONT-TOIM", "Talous- ja henkilöstöhallinnon palvelut", "Palvelupäällikkö", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
@@ -2125,7 +1976,6 @@ fn tyoterveys(g: &mut Gen) -> CustomerBuild {
     );
     c.operational_roles = "vastaanottojen osastonhoitajille";
     c.development_items = "Vastaanottotilojen hygieniasiivouksen tason määrittely ja mittaaminen pintapuhtausnäytteillä.";
-    c.price_level = 1020;
     let mut u = g.unit("TYOT-VAST", "Työterveysvastaanotot", "Ylilääkäri", None, CITY_DOMAIN);
     g.add_sites(
         &mut u,
@@ -2155,7 +2005,6 @@ fn osao(g: &mut Gen) -> CustomerBuild {
     );
     c.operational_roles = "kampusten johtajille ja opiskelijaravintoloille";
     c.development_items = "Kampusten opiskelijaravintoloiden aukioloaikojen ja hävikkiseurannan yhteinen kehittäminen. Opiskelijapalautteen kerääminen Kumppani-palvelun kautta.";
-    c.price_level = 1040;
     let mut u = g.unit("OSAO-AO", "Ammattiopisto", "Opiskelijapalveluiden päällikkö", Some("Palvelusihteeri"), DOMAIN);
     g.add_sites(
         &mut u,
@@ -2186,7 +2035,6 @@ fn kotikunnas(g: &mut Gen) -> CustomerBuild {
     );
     c.operational_roles = "palvelutalojen johtajille";
     c.development_items = "Palvelutalojen ateriapalvelun asukaskysely keväällä 2027 ja tulosten perusteella ruokalistan uudistus.";
-    c.price_level = 1045;
     let mut u = g.unit("KOTI-PT", "Palvelutalot", "Palvelujohtaja", None, DOMAIN);
     g.add_sites(
         &mut u,

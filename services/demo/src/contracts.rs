@@ -187,11 +187,8 @@ fn clone_agreement(a: &DemoAgreement) -> DemoAgreement {
                 site_levels: l.site_levels.clone(),
             })
             .collect(),
-        annexes: a
-            .annexes
-            .iter()
-            .map(|x| crate::city::DemoAnnex { title: x.title.replace("2027", "2026"), version: x.version, body: x.body.clone() })
-            .collect(),
+        annexes: a.annexes_2026.clone(),
+        annexes_2026: a.annexes_2026.clone(),
     }
 }
 

@@ -12,6 +12,7 @@
 //! `contracts`, `pricing` and `ordering` modules), so the other services learn
 //! the demo city from events exactly as they learn real data.
 
+pub mod annexes;
 pub mod city;
 pub mod contracts;
 pub mod ids;

@@ -26,6 +26,9 @@ pub struct Config {
     pub nats_prefix: String,
     /// Idle timeout and absolute lifetime of portal sessions.
     pub sessions: SessionLimits,
+    /// Load shedding of each backend's REST API (`KUMPPANI_API_MAX_CONCURRENCY`,
+    /// `KUMPPANI_API_QUEUE_TIMEOUT_MS`).
+    pub api_limit: crate::shed::ApiLimit,
 }
 
 impl Config {
@@ -44,6 +47,7 @@ impl Config {
             nats_url: var_or("NATS_URL", DEFAULT_NATS_URL),
             nats_prefix: var_or("KUMPPANI_NATS_PREFIX", "kumppani"),
             sessions: SessionLimits::from_env()?,
+            api_limit: crate::shed::ApiLimit::from_env()?,
         })
     }
 

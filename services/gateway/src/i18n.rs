@@ -58,10 +58,8 @@ impl I18n {
     }
 
     /// The message of `key` with Fluent arguments (`{ $name }`); the key itself when missing.
-    pub fn t_args(&self, key: &str, args: &[(&'static str, String)]) -> String {
-        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, fluent_templates::fluent_bundle::FluentValue> =
-            args.iter().map(|(k, v)| (std::borrow::Cow::Borrowed(*k), v.clone().into())).collect();
-        LOCALES.try_lookup_with_args(&self.id, key, &args).unwrap_or_else(|| key.to_owned())
+    pub fn t_args(&self, key: &str, args: &[(&str, String)]) -> String {
+        self.try_t_args(key, args).unwrap_or_else(|| key.to_owned())
     }
 
     /// A query parameter's or form field's label (`param-<name>`), else its name as it is.
@@ -69,6 +67,13 @@ impl I18n {
         let key = format!("param-{}", name.replace('_', "-"));
         let label = self.t(&key);
         if label == key { name.to_owned() } else { label }
+    }
+
+    /// The message of `key` with Fluent arguments, or `None` when the key is missing.
+    pub fn try_t_args(&self, key: &str, args: &[(&str, String)]) -> Option<String> {
+        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, fluent_templates::fluent_bundle::FluentValue<'_>> =
+            args.iter().map(|(k, v)| (std::borrow::Cow::Owned((*k).to_owned()), v.clone().into())).collect();
+        LOCALES.try_lookup_with_args(&self.id, key, &args)
     }
 
     fn enum_label(&self, proto_name: &str) -> String {

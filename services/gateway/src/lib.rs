@@ -29,10 +29,12 @@ mod registry;
 mod rest;
 mod session;
 pub mod session_store;
+mod shed;
 mod state;
 
 pub use config::Config;
 pub use session_store::SessionLimits;
+pub use shed::ApiLimit;
 pub use state::AppState;
 
 use axum::Router;
@@ -53,15 +55,16 @@ impl AppState {
         }
         let connections =
             BACKENDS.iter().map(|b| state::Connection::lazy(b.name, config.backend_url(b))).collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Self::from_parts(
-            connections,
-            session::cookie_key(config.cookie_key.expose())?,
-            oidc::OidcClient::new(&config.oidc_issuer, &config.portal_client_id, &config.public_url),
-            kumppani_platform::auth::Verifier::new(&config.oidc_issuer, &config.oidc_audience),
-            config.secure_cookies(),
-            headers::content_security_policy(&config.public_url, &config.oidc_issuer),
-            session_store::SessionStore::new(&config.nats_url, &config.nats_prefix, config.sessions),
-        ))
+        Ok(Self {
+            connections: connections.into(),
+            cookie_key: session::cookie_key(config.cookie_key.expose())?,
+            oidc: oidc::OidcClient::new(&config.oidc_issuer, &config.portal_client_id, &config.public_url),
+            verifier: kumppani_platform::auth::Verifier::new(&config.oidc_issuer, &config.oidc_audience),
+            secure_cookies: config.secure_cookies(),
+            csp: headers::content_security_policy(&config.public_url, &config.oidc_issuer),
+            sessions: session_store::SessionStore::new(&config.nats_url, &config.nats_prefix, config.sessions),
+            api_limit: config.api_limit,
+        })
     }
 }
 
@@ -75,7 +78,11 @@ async fn readyz(State(s): State<AppState>) -> Response {
 
 /// The whole HTTP surface. With `dev_issuer`, its routes are mounted at `/dev-idp`.
 pub fn router(state: AppState, dev_issuer: Option<Arc<DevIssuer>>) -> Router {
-    let api = BACKENDS.iter().fold(Router::new().route("/openapi.json", get(openapi::serve)), |api, b| api.merge(rest::router(b.api)));
+    // Each backend's REST routes behind its own admission gate (load shedding, see `shed`).
+    let api = BACKENDS.iter().fold(Router::new().route("/openapi.json", get(openapi::serve)), |api, b| {
+        let gate = shed::Gate::new(b.name, state.api_limit);
+        api.merge(rest::router(b.api).layer(axum::middleware::from_fn_with_state(gate, shed::admit)))
+    });
     // Portal and sign-in pages: the page context is read once per request, and error pages render in it.
     let pages = BACKENDS
         .iter()

@@ -15,6 +15,13 @@ use std::sync::OnceLock;
 /// Types shared by the backends' packages (`Date`, `ServiceLine`).
 const SHARED_PACKAGE: &str = "kumppani.type.v1";
 
+/// The shared civil date: `"2027-02-01"` in bodies and query strings.
+const DATE: &str = "kumppani.type.v1.Date";
+
+fn date_schema() -> Value {
+    json!({ "type": "string", "format": "date", "examples": ["2027-02-01"] })
+}
+
 /// Packages whose messages the REST API uses: every registered backend's and the shared one.
 fn packages() -> Vec<&'static str> {
     BACKENDS.iter().map(|b| b.package).chain([SHARED_PACKAGE]).collect()
@@ -57,6 +64,8 @@ fn field_schema(f: &prost_types::FieldDescriptorProto, enums: &Map<String, Value
         Type::Message if type_name == "google.protobuf.Timestamp" => {
             json!({ "type": "string", "format": "date-time" })
         }
+        // The shared civil date is an ISO 8601 string in JSON (see kumppani_proto's Date serde).
+        Type::Message if type_name == DATE => date_schema(),
         Type::Message => {
             let (package, name) = type_name.rsplit_once('.').unwrap_or(("", type_name));
             json!({ "$ref": format!("#/components/schemas/{}", schema_key(package, name)) })
@@ -74,6 +83,63 @@ fn message_schema(m: &DescriptorProto, enums: &Map<String, Value>) -> Value {
     json!({ "type": "object", "properties": props })
 }
 
+/// Query parameters each read requires (the services refuse the call without them).
+/// "customerId or siteId" cannot be said in OpenAPI; such reads take neither as required.
+const REQUIRED_QUERY: &[(&str, &[&str])] = &[
+    ("ListOrdersRequest", &["from", "to"]),
+    ("ListDeliveriesRequest", &["from", "to"]),
+    ("GetProductionDayRequest", &["day"]),
+    ("GetOrderWeekRequest", &["siteId"]),
+    ("ListStandingOrdersRequest", &["siteId"]),
+    ("GetBudgetUsageRequest", &["customerId", "year"]),
+    ("GetOrderingRateRequest", &["year", "month"]),
+    ("GetPriceSheetRequest", &["year"]),
+    ("WhoToContactRequest", &["topic"]),
+];
+
+/// Text without control characters other than tab, LF and CR (what `Violations::text` accepts).
+const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+/// Query parameters that are ids: UUIDs.
+const UUID_PARAMETERS: &[&str] =
+    &["id", "customerId", "siteId", "agreementId", "unitId", "priceListId", "priceChangeId", "amendmentId", "orderId"];
+
+/// A query parameter of a read, as precise as the service's validation: ids are
+/// UUIDs, years and page sizes have their ranges, required ones are required
+/// (and a required enum has no UNSPECIFIED).
+fn query_parameter(request: &str, name: &str, schema: &Value) -> Value {
+    let required = REQUIRED_QUERY.iter().any(|(m, names)| *m == request && names.contains(&name));
+    let mut schema = schema.clone();
+    if let Value::Object(s) = &mut schema {
+        let string = s.get("type") == Some(&json!("string")) && !s.contains_key("format");
+        if string && UUID_PARAMETERS.contains(&name) {
+            s.insert("format".into(), json!("uuid"));
+        } else if string && !s.contains_key("enum") {
+            // Text never carries control characters other than line breaks and tabs (platform::validate).
+            s.insert("pattern".into(), json!(NO_CONTROL_CHARACTERS));
+            if name == "query" {
+                s.insert("maxLength".into(), json!(100));
+            }
+        }
+        let (min, max) = match name {
+            "year" => (i64::from(*kumppani_platform::validate::YEARS.start()), i64::from(*kumppani_platform::validate::YEARS.end())),
+            "month" => (1, 12),
+            "pageSize" => (0, kumppani_platform::validate::MAX_PAGE),
+            _ => (i64::MIN, i64::MIN),
+        };
+        if min != i64::MIN && s.get("type") == Some(&json!("integer")) {
+            s.insert("minimum".into(), json!(min));
+            s.insert("maximum".into(), json!(max));
+        }
+        if required {
+            if let Some(Value::Array(values)) = s.get_mut("enum") {
+                values.retain(|v| !v.as_str().is_some_and(|v| v.ends_with("_UNSPECIFIED")));
+            }
+        }
+    }
+    json!({ "name": name, "in": "query", "required": required, "schema": schema })
+}
+
 /// Builds the document.
 pub fn document() -> Value {
     let set = FileDescriptorSet::decode(kumppani_proto::FILE_DESCRIPTOR_SET).unwrap_or_default();
@@ -88,7 +154,8 @@ pub fn document() -> Value {
     }
     for file in set.file.iter().filter(|f| packages.contains(&f.package())) {
         for m in &file.message_type {
-            schemas.insert(schema_key(file.package(), m.name()), message_schema(m, &enums));
+            let schema = if format!("{}.{}", file.package(), m.name()) == DATE { date_schema() } else { message_schema(m, &enums) };
+            schemas.insert(schema_key(file.package(), m.name()), schema);
         }
     }
     let error = json!({
@@ -98,9 +165,15 @@ pub fn document() -> Value {
     schemas.insert(
         "Error".into(),
         json!({ "type": "object", "properties": { "error": { "type": "object", "properties": {
-            "code": { "type": "string", "enum": ["INVALID_ARGUMENT","UNAUTHENTICATED","PERMISSION_DENIED","NOT_FOUND","ALREADY_EXISTS","FAILED_PRECONDITION","ABORTED","UNAVAILABLE","INTERNAL"] },
+            "code": { "type": "string", "enum": ["INVALID_ARGUMENT","UNAUTHENTICATED","PERMISSION_DENIED","NOT_FOUND","ALREADY_EXISTS","FAILED_PRECONDITION","ABORTED","UNAVAILABLE","OVERLOADED","INTERNAL"] },
             "message": { "type": "string" },
-            "fieldViolations": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "reason": { "type": "string" } } } }
+            "fieldViolations": { "type": "array", "items": { "type": "object", "properties": {
+                "field": { "type": "string", "description": "the field's path (camelCase, dotted, [i] for list items)" },
+                "code": { "type": "string", "description": "stable reason code, e.g. required, too_long, out_of_range, not_a_uuid, invalid_date, control_characters, unknown_value, components_sum_mismatch; invalid when none more specific" },
+                "params": { "type": "object", "additionalProperties": { "type": "string" }, "description": "the code's parameters, e.g. {\"max\": \"200\"}" },
+                "message": { "type": "string", "description": "English explanation for developers" },
+                "reason": { "type": "string", "description": "the same as message (kept for earlier callers)" }
+            } } }
         } } } }),
     );
     let mut paths = Map::new();
@@ -121,7 +194,7 @@ pub fn document() -> Value {
                 if let Some(Value::Object(props)) = schema.get("properties") {
                     for (name, s) in props {
                         if name != r.id_field {
-                            params.push(json!({ "name": name, "in": "query", "required": false, "schema": s }));
+                            params.push(query_parameter(r.request.1, name, s));
                         }
                     }
                 }
@@ -201,6 +274,30 @@ mod tests {
     }
 
     #[test]
+    fn every_query_parameter_is_a_scalar_a_query_string_can_carry() {
+        let doc = document();
+        for (path, ops) in doc["paths"].as_object().into_iter().flatten() {
+            for p in ops["get"]["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query") {
+                let t = p["schema"]["type"].as_str().unwrap_or("object");
+                assert!(matches!(t, "string" | "integer" | "boolean"), "{path} ?{}: {}", p["name"], p["schema"]);
+            }
+        }
+    }
+
+    #[test]
+    fn every_required_query_parameter_exists() {
+        let doc = document();
+        for (message, names) in super::REQUIRED_QUERY {
+            let route = BACKENDS.iter().flat_map(|b| b.api).find(|r| r.request.1 == *message && r.method == "get");
+            let route = route.unwrap_or_else(|| panic!("{message} is not a read"));
+            let params = doc["paths"][format!("/api/v1{}", route.path)]["get"]["parameters"].as_array().cloned().unwrap_or_default();
+            for name in *names {
+                assert!(params.iter().any(|p| p["name"] == *name && p["required"] == true), "{message}.{name}");
+            }
+        }
+    }
+
+    #[test]
     fn every_schema_reference_resolves() {
         let doc = document();
         let mut found = Vec::new();
@@ -211,7 +308,13 @@ mod tests {
             assert!(doc["components"]["schemas"][name].is_object(), "dangling $ref {r}");
         }
         // The shared types are there, enums with their values.
-        assert!(doc["components"]["schemas"]["type.Date"]["properties"]["year"].is_object());
+        assert_eq!(doc["components"]["schemas"]["type.Date"]["format"], "date");
+        assert_eq!(
+            doc["paths"]["/api/v1/orders"]["get"]["parameters"]
+                .as_array()
+                .map(|p| p.iter().any(|p| p["name"] == "from" && p["schema"]["format"] == "date")),
+            Some(true)
+        );
         assert!(doc.to_string().contains("\"SERVICE_LINE_MEALS\""));
     }
 }

@@ -38,12 +38,17 @@ pub fn router(routes: &[ApiRoute]) -> Router<AppState> {
     routes.iter().fold(Router::new(), |router, r| router.route(r.path, (r.handler)()))
 }
 
-/// Extracts the bearer token of a REST call.
+/// Extracts the bearer token of a REST call; an oversized one is refused here
+/// (401) rather than forwarded.
 pub fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
     let value = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| AppError::unauthenticated("missing Authorization: Bearer token"))?;
+    if value.len() > kumppani_platform::auth::MAX_TOKEN_BYTES + "Bearer ".len() {
+        let limit = kumppani_platform::auth::MAX_TOKEN_BYTES;
+        return Err(AppError::unauthenticated(format!("the bearer token is too large (over {limit} bytes)")).into());
+    }
     value
         .strip_prefix("Bearer ")
         .map(str::to_owned)

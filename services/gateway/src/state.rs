@@ -45,7 +45,7 @@ impl Connection {
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
-    connections: Arc<[Connection]>,
+    pub(crate) connections: Arc<[Connection]>,
     pub(crate) cookie_key: Key,
     pub(crate) oidc: OidcClient,
     pub(crate) verifier: kumppani_platform::auth::Verifier,
@@ -55,21 +55,11 @@ pub struct AppState {
     pub(crate) csp: http::HeaderValue,
     /// The server-side record of every portal session.
     pub(crate) sessions: crate::session_store::SessionStore,
+    /// Load shedding of each backend's REST API.
+    pub(crate) api_limit: crate::shed::ApiLimit,
 }
 
 impl AppState {
-    pub(crate) fn from_parts(
-        connections: Vec<Connection>,
-        cookie_key: Key,
-        oidc: OidcClient,
-        verifier: kumppani_platform::auth::Verifier,
-        secure_cookies: bool,
-        csp: http::HeaderValue,
-        sessions: crate::session_store::SessionStore,
-    ) -> Self {
-        Self { connections: connections.into(), cookie_key, oidc, verifier, secure_cookies, csp, sessions }
-    }
-
     /// The channel to a backend, by its registry name. Every registered backend
     /// has one; an unknown name (a programming error) gets a channel that fails
     /// every call as unavailable.

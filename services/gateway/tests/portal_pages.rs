@@ -47,6 +47,7 @@ async fn start_with_nats(nats_url: String) -> Portal {
         nats_url,
         nats_prefix: format!("gw{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         sessions: SessionLimits::default(),
+        api_limit: Default::default(),
     };
     let sessions = SessionStore::new(&config.nats_url, &config.nats_prefix, config.sessions);
     let state = AppState::new(config).unwrap();

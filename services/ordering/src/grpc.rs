@@ -393,15 +393,19 @@ impl OrderingService for OrderingApi {
             let product = v.text(&format!("lines[{i}].product_code"), &l.product_code, 60, true);
             let diet = v.text(&format!("lines[{i}].diet"), &l.diet, domain::MAX_DIET_CHARS, false);
             if !(0..=domain::MAX_QUANTITY).contains(&l.quantity) {
-                v.add(format!("lines[{i}].quantity"), format!("must be between 0 and {}", domain::MAX_QUANTITY));
+                v.add(format!("lines[{i}].quantity"), kumppani_platform::Reason::out_of_range(0, domain::MAX_QUANTITY));
             }
             if let Some(d) = day {
-                v.check(d <= today, &format!("lines[{i}].service_day"), "deliveries are confirmed for days that have come");
+                let reason = kumppani_platform::Reason::new("day_not_yet_come", "deliveries are confirmed for days that have come");
+                v.check(d <= today, &format!("lines[{i}].service_day"), reason);
             }
             if let (Some(s), Some(d)) = (site, day) {
                 let key = (s, d, product, domain::normalize_diet(&diet));
                 if !seen.insert(key.clone()) {
-                    v.add(format!("lines[{i}]"), "the same site, day, product and diet appears twice");
+                    v.add(
+                        format!("lines[{i}]"),
+                        kumppani_platform::Reason::new("duplicate", "the same site, day, product and diet appears twice"),
+                    );
                 }
                 lines.push((key, l.quantity));
             }
@@ -591,7 +595,7 @@ impl OrderingService for OrderingApi {
             v.check(
                 f >= earliest,
                 "from",
-                &format!("must be {} or later (earlier days are past their cut-off: ask for a late change)", domain::fi_date(earliest)),
+                format!("must be {} or later (earlier days are past their cut-off: ask for a late change)", domain::fi_date(earliest)),
             );
         }
         v.finish()?;

@@ -9,7 +9,7 @@
 pub mod dev_issuer;
 mod verifier;
 
-pub use verifier::Verifier;
+pub use verifier::{MAX_TOKEN_BYTES, Verifier};
 
 use crate::AppError;
 use serde::{Deserialize, Serialize};

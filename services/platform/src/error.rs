@@ -74,12 +74,21 @@ impl ErrorCode {
     }
 }
 
-/// One invalid field: its path in the request (proto field names, dotted) and why.
+/// One invalid field: its path in the request (proto field names, dotted), a
+/// stable reason code with its parameters (what a user interface translates:
+/// `too_long` {max}) and the developer's English message (`reason`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldViolation {
     pub field: String,
     pub reason: String,
+    pub code: String,
+    pub params: std::collections::BTreeMap<String, String>,
 }
+
+/// The gRPC detail that carries a violation's parameters: an `ErrorInfo` per
+/// violation with parameters, in this domain, whose metadata has `field` and
+/// the parameters (google.rpc.BadRequest.FieldViolation has no place for them).
+pub const VIOLATION_PARAMS_DOMAIN: &str = "field-violation.kumppani";
 
 #[derive(Debug, Clone)]
 pub struct AppError {
@@ -119,15 +128,15 @@ impl AppError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Internal, message)
     }
-    /// A single invalid field.
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// A single invalid field (`reason`: a message, code `invalid`, or a coded [`Reason`]).
+    pub fn invalid(field: impl Into<String>, reason: impl Into<Reason>) -> Self {
         let mut v = Violations::default();
         v.add(field, reason);
         v.into_error()
     }
 
     pub fn into_status(self) -> tonic::Status {
-        use tonic_types::{ErrorDetails, StatusExt};
+        use tonic_types::StatusExt;
         if self.code == ErrorCode::Internal {
             // Never leak internals to callers; the details are in the log.
             tracing::error!(error = %self.message, "internal error");
@@ -136,20 +145,58 @@ impl AppError {
         if self.violations.is_empty() {
             return tonic::Status::new(self.code.grpc(), self.message);
         }
-        let mut details = ErrorDetails::new();
-        for v in &self.violations {
-            details.add_bad_request_violation(v.field.clone(), v.reason.clone());
+        // BadRequest: field, description (the English message) and reason (the code);
+        // one ErrorInfo per violation with parameters.
+        let bad = self
+            .violations
+            .iter()
+            .map(|v| tonic_types::FieldViolation {
+                field: v.field.clone(),
+                description: v.reason.clone(),
+                reason: v.code.clone(),
+                localized_message: None,
+            })
+            .collect::<Vec<_>>();
+        let mut details = vec![tonic_types::ErrorDetail::BadRequest(tonic_types::BadRequest::new(bad))];
+        for v in self.violations.iter().filter(|v| !v.params.is_empty()) {
+            let mut metadata: std::collections::HashMap<String, String> = v.params.clone().into_iter().collect();
+            metadata.insert("field".into(), v.field.clone());
+            details.push(tonic_types::ErrorDetail::ErrorInfo(tonic_types::ErrorInfo::new(
+                v.code.to_uppercase(),
+                VIOLATION_PARAMS_DOMAIN,
+                metadata,
+            )));
         }
-        tonic::Status::with_error_details(self.code.grpc(), self.message, details)
+        tonic::Status::with_error_details_vec(self.code.grpc(), self.message, details)
     }
 
-    /// Reads a gRPC status back (the gateway does this), keeping field violations.
+    /// Reads a gRPC status back (the gateway does this), keeping field violations
+    /// with their codes and parameters.
     pub fn from_status(status: &tonic::Status) -> Self {
-        use tonic_types::StatusExt;
-        let violations = status
-            .get_details_bad_request()
-            .map(|br| br.field_violations.into_iter().map(|v| FieldViolation { field: v.field, reason: v.description }).collect())
-            .unwrap_or_default();
+        use tonic_types::{ErrorDetail, StatusExt};
+        let details = status.get_error_details_vec();
+        let mut violations = Vec::new();
+        for d in &details {
+            if let ErrorDetail::BadRequest(br) = d {
+                for v in &br.field_violations {
+                    let code = if v.reason.is_empty() { "invalid".to_owned() } else { v.reason.clone() };
+                    let params = details
+                        .iter()
+                        .find_map(|d| match d {
+                            ErrorDetail::ErrorInfo(info)
+                                if info.domain == VIOLATION_PARAMS_DOMAIN
+                                    && info.reason.eq_ignore_ascii_case(&code)
+                                    && info.metadata.get("field") == Some(&v.field) =>
+                            {
+                                Some(info.metadata.iter().filter(|(k, _)| *k != "field").map(|(k, v)| (k.clone(), v.clone())).collect())
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    violations.push(FieldViolation { field: v.field.clone(), reason: v.description.clone(), code, params });
+                }
+            }
+        }
         Self { code: ErrorCode::from_grpc(status.code()), message: status.message().to_owned(), violations }
     }
 }
@@ -193,7 +240,7 @@ fn is_connection_loss(sqlstate: &str) -> bool {
     sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "53300")
 }
 
-pub use crate::validate::Violations;
+pub use crate::validate::{Reason, Violations};
 
 #[cfg(test)]
 mod tests {
@@ -211,5 +258,24 @@ mod tests {
             assert!(is_connection_loss(state), "{state}");
         }
         assert!(!is_connection_loss("23505"));
+    }
+
+    #[test]
+    fn violations_keep_code_and_parameters_over_grpc() {
+        let mut v = Violations::default();
+        v.text("name", &"x".repeat(300), 200, true);
+        v.add("legacy", "is odd");
+        v.add(
+            "price.components",
+            Reason::new("components_sum_mismatch", "sum to 2.79 but the unit price is 2.85").with("sum", "2.79").with("unit_price", "2.85"),
+        );
+        let back = AppError::from_status(&v.into_error().into_status());
+        assert_eq!(back.code, ErrorCode::InvalidArgument);
+        let codes: Vec<_> = back.violations.iter().map(|v| (v.field.as_str(), v.code.as_str())).collect();
+        assert_eq!(codes, [("name", "too_long"), ("legacy", "invalid"), ("price.components", "components_sum_mismatch")]);
+        assert_eq!(back.violations[0].params.get("max").map(String::as_str), Some("200"));
+        assert_eq!(back.violations[0].reason, "must be at most 200 characters");
+        assert_eq!(back.violations[1].reason, "is odd");
+        assert_eq!(back.violations[2].params.get("unit_price").map(String::as_str), Some("2.85"));
     }
 }

@@ -16,6 +16,11 @@ pub struct GrpcServer {
     names: Vec<&'static str>,
 }
 
+/// The largest header list a gRPC request may carry (hyper's default is 16 KiB):
+/// big enough that an oversized bearer token reaches the verifier and is
+/// answered UNAUTHENTICATED instead of a reset stream (UNAVAILABLE).
+pub const MAX_HEADER_LIST_BYTES: u32 = 1024 * 1024;
+
 const HEALTH: &str = "grpc.health.v1.Health";
 const REFLECTION_V1: &str = "grpc.reflection.v1.ServerReflection";
 const REFLECTION_V1ALPHA: &str = "grpc.reflection.v1alpha.ServerReflection";
@@ -29,7 +34,10 @@ impl Default for GrpcServer {
 impl GrpcServer {
     pub fn new() -> Self {
         let (health, health_service) = tonic_health::server::health_reporter();
-        let router = tonic::transport::Server::builder().trace_fn(crate::telemetry::server_span).add_service(health_service);
+        let router = tonic::transport::Server::builder()
+            .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
+            .trace_fn(crate::telemetry::server_span)
+            .add_service(health_service);
         Self { router, health, names: Vec::new() }
     }
 

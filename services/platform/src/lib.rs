@@ -20,6 +20,7 @@ pub mod telemetry;
 pub mod validate;
 
 pub use error::{AppError, ErrorCode, FieldViolation};
+pub use validate::Reason;
 
 /// A cancellation token shared by every long-running task of a process.
 pub type Shutdown = tokio_util::sync::CancellationToken;

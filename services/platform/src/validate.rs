@@ -11,6 +11,7 @@ use crate::error::{AppError, ErrorCode, FieldViolation};
 use base64::Engine;
 use chrono::NaiveDate;
 use kumppani_proto::r#type::v1::Date;
+use std::collections::BTreeMap;
 
 /// Default and largest page of every list call.
 pub const DEFAULT_PAGE: i64 = 50;
@@ -18,15 +19,104 @@ pub const MAX_PAGE: i64 = 500;
 /// Years a request may name (agreements, price lists, budgets, invoices).
 pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
+/// Why a field is invalid: a stable code with parameters (what the portal
+/// translates: `too_long` {max}) and the developer's English message (what
+/// REST and gRPC callers read). A plain message converts to code `invalid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub code: &'static str,
+    pub params: BTreeMap<String, String>,
+    pub message: String,
+}
+
+impl Reason {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, params: BTreeMap::new(), message: message.into() }
+    }
+    /// Adds a parameter (`max`, `sum`, …) the translated message may use.
+    pub fn with(mut self, name: &str, value: impl ToString) -> Self {
+        self.params.insert(name.to_owned(), value.to_string());
+        self
+    }
+    /// `required`: "is required".
+    pub fn required() -> Self {
+        Self::new("required", "is required")
+    }
+    /// `too_long` {max}.
+    pub fn too_long(max: usize) -> Self {
+        Self::new("too_long", format!("must be at most {max} characters")).with("max", max)
+    }
+    /// `out_of_range` {min, max}.
+    pub fn out_of_range(min: impl ToString, max: impl ToString) -> Self {
+        let (min, max) = (min.to_string(), max.to_string());
+        Self::new("out_of_range", format!("must be between {min} and {max}")).with("min", min).with("max", max)
+    }
+    /// `negative`: "must not be negative".
+    pub fn negative() -> Self {
+        Self::new("negative", "must not be negative")
+    }
+    /// `in_future`: "must not be in the future".
+    pub fn in_future() -> Self {
+        Self::new("in_future", "must not be in the future")
+    }
+    /// `approval_required`: the customer group's approval must be recorded
+    /// before a change that concerns several customers (`what`: "this price change").
+    pub fn approval_required(what: &str) -> Self {
+        Self::new("approval_required", format!("{what} affects several customers: the customer group's approval must be recorded first"))
+    }
+    /// `before_approval`: a decision dated before the customer group's approval.
+    pub fn before_approval() -> Self {
+        Self::new("before_approval", "must not be before the customer group's approval")
+    }
+    /// `not_a_site_of_customer`: a site id of another customer.
+    pub fn not_a_site_of_customer() -> Self {
+        Self::new("not_a_site_of_customer", "is not a site of this customer")
+    }
+    /// `not_a_unit_of_customer`: a unit id of another customer.
+    pub fn not_a_unit_of_customer() -> Self {
+        Self::new("not_a_unit_of_customer", "is not a unit of this customer")
+    }
+    /// `unknown_reference`: an id that names nothing the caller may use ("no such customer").
+    pub fn unknown_reference(message: impl Into<String>) -> Self {
+        Self::new("unknown_reference", message)
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(message: &str) -> Self {
+        Self::new("invalid", message)
+    }
+}
+
+impl From<String> for Reason {
+    fn from(message: String) -> Self {
+        Self::new("invalid", message)
+    }
+}
+
+impl From<&String> for Reason {
+    fn from(message: &String) -> Self {
+        Self::new("invalid", message.clone())
+    }
+}
+
 /// Collects field violations so a request reports all its bad fields at once.
 #[derive(Debug, Default)]
 pub struct Violations(Vec<FieldViolation>);
 
 impl Violations {
-    pub fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
-        self.0.push(FieldViolation { field: field.into(), reason: reason.into() });
+    /// A violation: `reason` is a [`Reason`] (code + parameters + message) or a
+    /// plain message (code `invalid`).
+    pub fn add(&mut self, field: impl Into<String>, reason: impl Into<Reason>) {
+        let r = reason.into();
+        self.0.push(FieldViolation {
+            field: field.into(),
+            reason: r.message,
+            code: r.code.to_owned(),
+            params: r.params.into_iter().collect(),
+        });
     }
-    pub fn check(&mut self, ok: bool, field: &str, reason: &str) {
+    pub fn check(&mut self, ok: bool, field: &str, reason: impl Into<Reason>) {
         if !ok {
             self.add(field, reason);
         }
@@ -43,13 +133,13 @@ impl Violations {
     pub fn uuid(&mut self, field: &str, value: &str, required: bool) -> Option<uuid::Uuid> {
         if value.is_empty() {
             if required {
-                self.add(field, "is required");
+                self.add(field, Reason::required());
             }
             return None;
         }
         let id = uuid::Uuid::parse_str(value).ok();
         if id.is_none() {
-            self.add(field, "must be a UUID");
+            self.add(field, Reason::new("not_a_uuid", "must be a UUID"));
         }
         id
     }
@@ -59,11 +149,11 @@ impl Violations {
     pub fn text(&mut self, field: &str, value: &str, max: usize, required: bool) -> String {
         let t = value.trim();
         if required && t.is_empty() {
-            self.add(field, "is required");
+            self.add(field, Reason::required());
         } else if t.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
+            self.add(field, Reason::too_long(max));
         } else if has_control(t) {
-            self.add(field, "must not contain control characters");
+            self.add(field, Reason::new("control_characters", "must not contain control characters"));
         }
         t.to_owned()
     }
@@ -73,14 +163,14 @@ impl Violations {
         match value {
             None => {
                 if required {
-                    self.add(field, "is required");
+                    self.add(field, Reason::required());
                 }
                 None
             }
             Some(d) => {
                 let parsed = d.to_naive();
                 if parsed.is_none() {
-                    self.add(field, "is not a valid calendar date");
+                    self.add(field, Reason::new("invalid_date", "is not a valid calendar date"));
                 }
                 parsed
             }
@@ -91,12 +181,12 @@ impl Violations {
     pub fn year(&mut self, field: &str, year: i32, required: bool) -> Option<i32> {
         if year == 0 {
             if required {
-                self.add(field, "is required");
+                self.add(field, Reason::required());
             }
             return None;
         }
         if !YEARS.contains(&year) {
-            self.add(field, format!("must be between {} and {}", YEARS.start(), YEARS.end()));
+            self.add(field, Reason::out_of_range(YEARS.start(), YEARS.end()));
             return None;
         }
         Some(year)
@@ -107,13 +197,13 @@ impl Violations {
     pub fn enumeration(&mut self, field: &str, value: i32, text: fn(i32) -> Option<&'static str>, required: bool) -> Option<&'static str> {
         if value == 0 {
             if required {
-                self.add(field, "is required");
+                self.add(field, Reason::required());
             }
             return None;
         }
         let t = text(value);
         if t.is_none() {
-            self.add(field, "is not a known value");
+            self.add(field, Reason::new("unknown_value", "is not a known value"));
         }
         t
     }
@@ -123,7 +213,7 @@ impl Violations {
         match i64::from(n) {
             0 => DEFAULT_PAGE,
             n if !(1..=MAX_PAGE).contains(&n) => {
-                self.add(field, format!("must be between 1 and {MAX_PAGE}"));
+                self.add(field, Reason::out_of_range(1, MAX_PAGE));
                 DEFAULT_PAGE
             }
             n => n,
@@ -137,7 +227,7 @@ impl Violations {
         }
         let parsed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok().and_then(|b| serde_json::from_slice(&b).ok());
         if parsed.is_none() {
-            self.add(field, "is not a token returned by this list");
+            self.add(field, Reason::new("invalid_page_token", "is not a token returned by this list"));
         }
         parsed
     }
@@ -160,7 +250,7 @@ pub fn id_arg(field: &str, value: &str) -> Result<uuid::Uuid, AppError> {
     let mut v = Violations::default();
     let id = v.uuid(field, value, true);
     v.finish()?;
-    id.ok_or_else(|| AppError::invalid(field, "must be a UUID"))
+    id.ok_or_else(|| AppError::invalid(field, Reason::new("not_a_uuid", "must be a UUID")))
 }
 
 /// The opaque page token of a list call (keyset position as JSON, base64url).
@@ -190,7 +280,7 @@ pub fn unique_to_field(e: sqlx::Error, map: &[(&str, &str, &str)]) -> AppError {
     if let sqlx::Error::Database(db) = &e {
         if db.code().as_deref() == Some("23505") {
             if let Some((_, field, reason)) = map.iter().find(|(c, _, _)| Some(*c) == db.constraint()) {
-                return AppError::invalid(*field, *reason);
+                return AppError::invalid(*field, Reason::new("already_taken", *reason));
             }
         }
     }
@@ -224,6 +314,10 @@ mod tests {
         let e = v.into_error();
         let fields: Vec<_> = e.violations.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["site_id", "day", "year", "kind", "page_size", "page_token"]);
+        let codes: Vec<_> = e.violations.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, ["not_a_uuid", "invalid_date", "out_of_range", "unknown_value", "out_of_range", "invalid_page_token"]);
+        assert_eq!(e.violations[2].params.get("min").map(String::as_str), Some("2000"));
+        assert_eq!(e.violations[4].params.get("max").map(String::as_str), Some("500"));
     }
 
     #[test]

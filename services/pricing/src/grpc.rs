@@ -8,6 +8,7 @@ use crate::domain::{self, PriceData, fmt_money};
 use crate::{PRODUCER, store};
 use chrono::Datelike;
 use kumppani_platform::AppError;
+use kumppani_platform::Reason;
 use kumppani_platform::actors::remember_actor;
 use kumppani_platform::auth::{self, Verifier};
 use kumppani_platform::convert::today_helsinki;
@@ -68,7 +69,7 @@ impl PricingService for PricingApi {
         let year = v.year("year", r.year, true).unwrap_or_default();
         let effective = v.date("effective_from", r.effective_from.as_ref(), false);
         if let Some(e) = effective {
-            v.check(e.year() == year, "effective_from", "must be within the list's year");
+            v.check(e.year() == year, "effective_from", Reason::new("outside_year", "must be within the list's year").with("year", year));
         }
         let note = v.text("note", &r.note, 2000, false);
         v.finish()?;
@@ -100,7 +101,7 @@ impl PricingService for PricingApi {
         let id = v.uuid("price_list_id", &r.price_list_id, true);
         let price = domain::validate_price(&mut v, "price", r.price.as_ref(), &products);
         v.finish()?;
-        let (Some(id), Some((code, price))) = (id, price) else { return Err(AppError::invalid("price", "is required").into()) };
+        let (Some(id), Some((code, price))) = (id, price) else { return Err(AppError::invalid("price", Reason::required()).into()) };
         let list = store::lock_list(&mut tx, id).await.map_err(db)?.ok_or_else(|| AppError::not_found("price list"))?;
         domain::check_list_editable(&list.status)?;
         store::upsert_list_price(&mut tx, id, &code, &price).await.map_err(db)?;
@@ -123,11 +124,11 @@ impl PricingService for PricingApi {
             approved_on = v.date("group_approved_on", r.group_approved_on.as_ref(), true);
             reference = v.text("group_approval_ref", &r.group_approval_ref, 200, true);
             if let Some(d) = approved_on {
-                v.check(d <= today_helsinki(), "group_approved_on", "must not be in the future");
+                v.check(d <= today_helsinki(), "group_approved_on", Reason::in_future());
             }
         }
         v.finish()?;
-        let id = id.ok_or_else(|| AppError::invalid("id", "is required"))?;
+        let id = id.ok_or_else(|| AppError::invalid("id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let list = store::lock_list(&mut tx, id).await.map_err(db)?.ok_or_else(|| AppError::not_found("price list"))?;
         let prices = store::list_price_count(&mut tx, id).await.map_err(db)?;
@@ -183,26 +184,41 @@ impl PricingService for PricingApi {
             "site_id",
             "give site_id (site-specific) or customer_id (customer-specific)",
         );
-        v.check(r.customer_id.is_empty() || r.site_id.is_empty(), "customer_id", "give either site_id or customer_id, not both");
+        v.check(
+            r.customer_id.is_empty() || r.site_id.is_empty(),
+            "customer_id",
+            Reason::new("not_both", "give either site_id or customer_id, not both"),
+        );
         let price = domain::validate_price(&mut v, "price", r.price.as_ref(), &products);
         let effective = v.date("effective_from", r.effective_from.as_ref(), true);
         if let Some(e) = effective {
-            v.check(e >= today_helsinki(), "effective_from", "must not be in the past (issued invoices do not change)");
+            v.check(
+                e >= today_helsinki(),
+                "effective_from",
+                Reason::new("in_past", "must not be in the past (issued invoices do not change)"),
+            );
         }
         let reason = v.text("reason", &r.reason, 2000, true);
         v.finish()?;
         let (Some((code, price)), Some(effective)) = (price, effective) else {
-            return Err(AppError::invalid("price", "is required").into());
+            return Err(AppError::invalid("price", Reason::required()).into());
         };
         let customer_id = match (site, customer) {
             (Some(s), _) => {
-                store::site(&mut tx, s).await.map_err(db)?.ok_or_else(|| AppError::invalid("site_id", "no such site"))?.customer_id
+                store::site(&mut tx, s)
+                    .await
+                    .map_err(db)?
+                    .ok_or_else(|| AppError::invalid("site_id", Reason::unknown_reference("no such site")))?
+                    .customer_id
             }
             (None, Some(c)) => {
-                store::customer_name(&mut tx, c).await.map_err(db)?.ok_or_else(|| AppError::invalid("customer_id", "no such customer"))?;
+                store::customer_name(&mut tx, c)
+                    .await
+                    .map_err(db)?
+                    .ok_or_else(|| AppError::invalid("customer_id", Reason::unknown_reference("no such customer")))?;
                 c
             }
-            (None, None) => return Err(AppError::invalid("site_id", "give site_id or customer_id").into()),
+            (None, None) => return Err(AppError::invalid("site_id", Reason::new("one_of_required", "give site_id or customer_id")).into()),
         };
         let id = Uuid::now_v7();
         let new = store::NewOverride {
@@ -252,10 +268,10 @@ impl PricingService for PricingApi {
         let mut v = Violations::default();
         let effective = v.date("effective_from", r.effective_from.as_ref(), true);
         if let Some(e) = effective {
-            v.check(e >= today_helsinki(), "effective_from", "must not be in the past");
+            v.check(e >= today_helsinki(), "effective_from", Reason::new("in_past", "must not be in the past"));
         }
         let reason = v.text("reason", &r.reason, 4000, true);
-        v.check(!r.customer_ids.is_empty(), "customer_ids", "name at least one affected customer");
+        v.check(!r.customer_ids.is_empty(), "customer_ids", Reason::new("required", "name at least one affected customer"));
         let mut customers = Vec::new();
         for (i, c) in r.customer_ids.iter().enumerate() {
             if let Some(id) = v.uuid(&format!("customer_ids[{i}]"), c, true) {
@@ -264,7 +280,7 @@ impl PricingService for PricingApi {
                 }
             }
         }
-        v.check(!r.items.is_empty(), "items", "name at least one new price");
+        v.check(!r.items.is_empty(), "items", Reason::new("required", "name at least one new price"));
         let mut items: Vec<(String, PriceData)> = Vec::new();
         for (i, item) in r.items.iter().enumerate() {
             if let Some(x) = domain::validate_price(&mut v, &format!("items[{i}]"), Some(item), &products) {
@@ -272,10 +288,10 @@ impl PricingService for PricingApi {
             }
         }
         v.finish()?;
-        let effective = effective.ok_or_else(|| AppError::invalid("effective_from", "is required"))?;
+        let effective = effective.ok_or_else(|| AppError::invalid("effective_from", Reason::required()))?;
         let known = store::known_customers(&mut tx, &customers).await.map_err(db)?;
         if let Some(i) = customers.iter().position(|c| !known.contains(c)) {
-            return Err(AppError::invalid(format!("customer_ids[{i}]"), "no such customer").into());
+            return Err(AppError::invalid(format!("customer_ids[{i}]"), Reason::unknown_reference("no such customer")).into());
         }
         let id = Uuid::now_v7();
         let new = store::NewChange {
@@ -306,10 +322,10 @@ impl PricingService for PricingApi {
         let on = v.date("approved_on", r.approved_on.as_ref(), true);
         let reference = v.text("reference", &r.reference, 200, true);
         if let Some(d) = on {
-            v.check(d <= today_helsinki(), "approved_on", "must not be in the future");
+            v.check(d <= today_helsinki(), "approved_on", Reason::in_future());
         }
         v.finish()?;
-        let (Some(id), Some(on)) = (id, on) else { return Err(AppError::invalid("price_change_id", "is required").into()) };
+        let (Some(id), Some(on)) = (id, on) else { return Err(AppError::invalid("price_change_id", Reason::required()).into()) };
         let mut tx = self.pool.begin().await.map_err(db)?;
         let row = store::change_row(&mut tx, id, true).await.map_err(db)?.ok_or_else(|| AppError::not_found("price change"))?;
         domain::check_change_open(&row.status)?;
@@ -329,10 +345,12 @@ impl PricingService for PricingApi {
         let decided_on = v.date("decided_on", r.decided_on.as_ref(), true);
         let reason = v.text("reason", &r.reason, 4000, !r.approve);
         if let Some(d) = decided_on {
-            v.check(d <= today_helsinki(), "decided_on", "must not be in the future");
+            v.check(d <= today_helsinki(), "decided_on", Reason::in_future());
         }
         v.finish()?;
-        let (Some(id), Some(decided_on)) = (id, decided_on) else { return Err(AppError::invalid("price_change_id", "is required").into()) };
+        let (Some(id), Some(decided_on)) = (id, decided_on) else {
+            return Err(AppError::invalid("price_change_id", Reason::required()).into());
+        };
         let mut tx = self.pool.begin().await.map_err(db)?;
         let row = store::change_row(&mut tx, id, true).await.map_err(db)?.ok_or_else(|| AppError::not_found("price change"))?;
         let status = domain::decide_change(&row.status, row.customer_ids.len(), row.group_approved_on, r.approve, decided_on)?;
@@ -390,7 +408,11 @@ impl PricingService for PricingApi {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let products = store::products(&mut conn).await.map_err(db)?;
         let mut v = Violations::default();
-        v.check(products.contains_key(&r.product_code), "product_code", "is not a product of the catalogue");
+        v.check(
+            products.contains_key(&r.product_code),
+            "product_code",
+            Reason::new("unknown_product", "is not a product of the catalogue"),
+        );
         let year = v.year("year", r.year, true).unwrap_or_default();
         let provider = v.text("provider", &r.provider, 200, true);
         let unit_price = domain::parse_money(&mut v, "unit_price", &r.unit_price);
@@ -426,14 +448,18 @@ impl PricingService for PricingApi {
         let p = auth::authenticate(&self.verifier, &req).await?;
         let r = req.into_inner();
         let mut v = Violations::default();
-        v.check(!r.lookups.is_empty(), "lookups", "give at least one lookup");
-        v.check(r.lookups.len() <= MAX_LOOKUPS, "lookups", &format!("at most {MAX_LOOKUPS} per call"));
+        v.check(!r.lookups.is_empty(), "lookups", Reason::new("required", "give at least one lookup"));
+        v.check(
+            r.lookups.len() <= MAX_LOOKUPS,
+            "lookups",
+            Reason::new("too_many", format!("at most {MAX_LOOKUPS} per call")).with("max", MAX_LOOKUPS),
+        );
         let mut parsed = Vec::with_capacity(r.lookups.len());
         for (i, l) in r.lookups.iter().enumerate() {
             let site = v.uuid(&format!("lookups[{i}].site_id"), &l.site_id, true);
             let day = v.date(&format!("lookups[{i}].service_day"), l.service_day.as_ref(), true);
             if l.product_code.is_empty() {
-                v.add(format!("lookups[{i}].product_code"), "is required");
+                v.add(format!("lookups[{i}].product_code"), Reason::required());
             }
             if v.len() > 20 {
                 break; // enough to show what is wrong
@@ -474,19 +500,19 @@ impl PricingService for PricingApi {
         let site = v.uuid("site_id", &r.site_id, false);
         let year = v.year("year", r.year, true).unwrap_or_default();
         let as_of = v.date("as_of", r.as_of.as_ref(), false);
-        v.check(customer.is_some() || site.is_some(), "customer_id", "give customer_id or site_id");
+        v.check(customer.is_some() || site.is_some(), "customer_id", Reason::new("one_of_required", "give customer_id or site_id"));
         v.finish()?;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let mut site_name = String::new();
         if let Some(s) = site {
             let known = store::site(&mut conn, s).await.map_err(db)?.ok_or_else(|| AppError::not_found("site"))?;
             if customer.is_some_and(|x| x != known.customer_id) {
-                return Err(AppError::invalid("site_id", "is not a site of this customer").into());
+                return Err(AppError::invalid("site_id", Reason::not_a_site_of_customer()).into());
             }
             customer = Some(known.customer_id);
             site_name = known.name;
         }
-        let customer = customer.ok_or_else(|| AppError::invalid("customer_id", "is required"))?;
+        let customer = customer.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         domain::check_price_scope(&p, customer, site)?;
         let customer_name = store::customer_name(&mut conn, customer).await.map_err(db)?.ok_or_else(|| AppError::not_found("customer"))?;
         let as_of = domain::sheet_day(year, as_of, today_helsinki())?;

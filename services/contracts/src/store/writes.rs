@@ -244,7 +244,7 @@ pub async fn insert_line(
     .await
     .map_err(|e| match AppError::from(e) {
         e if e.code == kumppani_platform::ErrorCode::AlreadyExists => {
-            AppError::invalid("service_line", "the agreement already has this service line")
+            AppError::invalid("service_line", kumppani_platform::Reason::new("duplicate", "the agreement already has this service line"))
         }
         e => e,
     })?;

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use kumppani_platform::{AppError, ErrorCode};
+use kumppani_platform::{AppError, ErrorCode, FieldViolation};
 use serde::de::DeserializeOwned;
 
 /// A posted form (`application/x-www-form-urlencoded`) whose `csrf` field matches
@@ -118,7 +118,7 @@ impl FormError {
         let PageError::Call(e) = &error else { return Err(error) };
         match e.code {
             ErrorCode::InvalidArgument if !e.violations.is_empty() => {
-                let mut form = Self::invalid(e.violations.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect());
+                let mut form = Self::invalid(e.violations.iter().map(|v| violation_text(v, i)).collect());
                 // Each violation's message, also by its field.
                 form.fields = e.violations.iter().map(|v| v.field.clone()).zip(form.messages.iter().cloned()).collect();
                 Ok(form)
@@ -130,6 +130,27 @@ impl FormError {
                 Ok(Self { status: StatusCode::CONFLICT, messages: vec![i.t(shown)], fields: Vec::new() })
             }
             _ => Err(error),
+        }
+    }
+}
+
+/// A backend's field violation in the user's language, from its reason code
+/// and parameters (`field-error-<code>`, `locales/*/main.ftl`) and the field's
+/// label (`field-name-<last path segment>`): "Yksikköhinta: enintään 4
+/// desimaalia". The developer's English message is never shown; an unknown
+/// code reads "check this value", an unknown field is left unnamed.
+pub fn violation_text(v: &FieldViolation, i: &I18n) -> String {
+    let args: Vec<(&str, String)> =
+        v.params.iter().map(|(k, p)| (k.as_str(), if p.contains('.') { i.decimal(p) } else { p.clone() })).collect();
+    let key = |code: &str| format!("field-error-{}", code.replace('_', "-"));
+    let reason = i.try_t_args(&key(&v.code), &args).unwrap_or_else(|| i.t(&key("invalid")));
+    let segment = v.field.rsplit('.').next().unwrap_or_default();
+    let segment = segment.split('[').next().unwrap_or_default();
+    match i.try_t_args(&format!("field-name-{}", segment.replace('_', "-")), &[]) {
+        Some(label) => format!("{label}: {reason}"),
+        None => {
+            let mut chars = reason.chars();
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
         }
     }
 }
@@ -148,7 +169,7 @@ mod tests {
         let fi = I18n::new("fi");
         let invalid = FormError::from_call(AppError::invalid("customer_ids", "at least one customer"), &fi).unwrap();
         assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(invalid.messages, vec!["customer_ids: at least one customer"]);
+        assert_eq!(invalid.messages, vec!["Asiakkaat: tarkista tämä tieto"], "no developer English");
         // A form from a stale page: the list was published meanwhile.
         let stale = FormError::from_call(tonic::Status::failed_precondition("a published price list is immutable"), &fi).unwrap();
         assert_eq!(stale.status, StatusCode::CONFLICT);
@@ -159,5 +180,47 @@ mod tests {
         assert!(changed.messages[0].starts_with("Någon ändrade uppgifterna under tiden."), "{:?}", changed.messages);
         let down = FormError::from_call(AppError::new(ErrorCode::Unavailable, "connection refused"), &fi);
         assert!(matches!(down, Err(PageError::Call(e)) if e.code == ErrorCode::Unavailable), "an error page, not the form");
+    }
+
+    /// What the services answer for a rejected price form and a rejected
+    /// contract form, as the gateway receives it over gRPC, shown to a Finnish,
+    /// a Swedish and an English user.
+    #[test]
+    fn rejected_price_and_contract_forms_speak_the_users_language() {
+        use kumppani_platform::validate::{Reason, Violations};
+        let mut v = Violations::default();
+        let sum =
+            Reason::new("components_sum_mismatch", "sum to 2.7928 but the unit price is 2.85: components must sum exactly to the price");
+        v.add("price.components", sum.with("sum", "2.7928").with("unit_price", "2.85"));
+        v.add("price.unit_price", Reason::new("too_many_decimals", "must have at most 4 decimals").with("max", 4));
+        v.add(
+            "terms.customer_responsible",
+            Reason::new("required_before_signing", "the customer's responsible person must be recorded before signing"),
+        );
+        v.add("site_levels[0].site_id", Reason::new("not_a_site_of_customer", "is not a site of this customer"));
+        v.add("group_approved_on", Reason::new("approval_required", "the customer group's approval must be recorded first"));
+        v.text("note", &"x".repeat(2001), 2000, false);
+        let received = tonic::Status::from(v.into_error());
+        let fi = FormError::from_call(received.clone(), &I18n::new("fi")).unwrap();
+        assert_eq!(
+            fi.messages,
+            vec![
+                "Kustannusosat: kustannusosien summa on 2,7928 €, mutta yksikköhinta on 2,85 €: osien pitää olla yhteensä täsmälleen hinta",
+                "Yksikköhinta: enintään 4 desimaalia",
+                "Asiakkaan vastuuhenkilö: pitää olla kirjattu ennen allekirjoitusta",
+                "Kohde: kohde ei kuulu tälle asiakkaalle",
+                "Asiakkuusryhmän hyväksyntä: asiakkuusryhmän hyväksyntä on kirjattava ensin, koska muutos koskee useaa asiakasta",
+                "Huomautus: enintään 2000 merkkiä",
+            ]
+        );
+        let sv = FormError::from_call(received.clone(), &I18n::new("sv")).unwrap();
+        assert_eq!(sv.messages[1], "Enhetspris: högst 4 decimaler");
+        let en = FormError::from_call(received, &I18n::new("en")).unwrap();
+        assert!(en.messages[0].contains("€2.7928"), "{:?}", en.messages);
+        for m in fi.messages.iter().chain(&sv.messages) {
+            for english in ["must", "sum to", "is not", "recorded", "characters"] {
+                assert!(!m.contains(english), "developer English in {m:?}");
+            }
+        }
     }
 }

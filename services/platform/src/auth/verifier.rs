@@ -10,6 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
+/// The largest bearer token accepted (our tokens are well under 2 KB). A larger
+/// one is refused as unauthenticated before any parsing; the gateway refuses it
+/// too, and gRPC servers accept header lists big enough for it to reach here.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
 #[derive(Clone)]
 pub struct Verifier {
     inner: Arc<Inner>,
@@ -53,6 +58,9 @@ impl Verifier {
     /// Verifies a token of this issuer meant for `audience` (e.g. an ID token,
     /// whose audience is the client); returns its claims as `T`.
     pub async fn verify_for<T: serde::de::DeserializeOwned>(&self, token: &str, audience: &str) -> Result<T, AppError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AppError::unauthenticated(format!("token is too large (over {MAX_TOKEN_BYTES} bytes)")));
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|e| AppError::unauthenticated(format!("malformed token: {e}")))?;
         let kid = header.kid.ok_or_else(|| AppError::unauthenticated("token has no key id"))?;
         let (key, alg) = self.key(&kid).await?;

@@ -4,6 +4,7 @@
 //! resolution over a loaded [`PriceBook`] (also for the price sheet).
 
 use chrono::{Datelike, NaiveDate};
+use kumppani_platform::Reason;
 use kumppani_platform::auth::{Principal, Role};
 use kumppani_platform::validate::Violations;
 use kumppani_platform::{AppError, ErrorCode};
@@ -31,20 +32,20 @@ kumppani_platform::text_enum!(change_status_text, change_status_from, pb::PriceC
 pub fn parse_money(v: &mut Violations, field: &str, value: &str) -> Decimal {
     match Decimal::from_str(value.trim()) {
         Ok(d) if d.is_sign_negative() => {
-            v.add(field, "must not be negative");
+            v.add(field, Reason::negative());
             d
         }
         Ok(d) if d > Decimal::from(100_000) => {
-            v.add(field, "must be at most 100000 euros");
+            v.add(field, Reason::new("too_large", "must be at most 100000 euros").with("max", 100_000));
             d
         }
         Ok(d) if d.normalize().scale() > 4 => {
-            v.add(field, "must have at most 4 decimals");
+            v.add(field, Reason::new("too_many_decimals", "must have at most 4 decimals").with("max", 4));
             d
         }
         Ok(d) => d,
         Err(_) => {
-            v.add(field, "must be a decimal number of euros, e.g. \"3.85\"");
+            v.add(field, Reason::new("not_a_number", "must be a decimal number of euros, e.g. \"3.85\""));
             Decimal::ZERO
         }
     }
@@ -90,16 +91,16 @@ pub fn validate_price(
     products: &HashMap<String, pb::Product>,
 ) -> Option<(String, PriceData)> {
     let Some(p) = p else {
-        v.add(field, "is required");
+        v.add(field, Reason::required());
         return None;
     };
     let before = v.len();
     if !products.contains_key(&p.product_code) {
-        v.add(format!("{field}.product_code"), "is not a product of the catalogue");
+        v.add(format!("{field}.product_code"), Reason::new("unknown_product", "is not a product of the catalogue"));
     }
     let unit_price = parse_money(v, &format!("{field}.unit_price"), &p.unit_price);
     if p.components.is_empty() {
-        v.add(format!("{field}.components"), "are required: a cost-based price must say what it consists of");
+        v.add(format!("{field}.components"), Reason::new("required", "are required: a cost-based price must say what it consists of"));
     }
     let mut components = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -107,11 +108,11 @@ pub fn validate_price(
         match component_text(c.kind) {
             Some(k) => {
                 if !seen.insert(k) {
-                    v.add(format!("{field}.components[{i}].kind"), "appears twice");
+                    v.add(format!("{field}.components[{i}].kind"), Reason::new("duplicate", "appears twice"));
                 }
                 components.push((k.to_owned(), parse_money(v, &format!("{field}.components[{i}].amount"), &c.amount)));
             }
-            None => v.add(format!("{field}.components[{i}].kind"), "is required"),
+            None => v.add(format!("{field}.components[{i}].kind"), Reason::required()),
         }
     }
     if v.len() > before {
@@ -119,10 +120,10 @@ pub fn validate_price(
     }
     let sum: Decimal = components.iter().map(|(_, a)| *a).sum();
     if sum != unit_price {
-        v.add(
-            format!("{field}.components"),
-            format!("sum to {} but the unit price is {}: components must sum exactly to the price", fmt_money(sum), fmt_money(unit_price)),
-        );
+        let message =
+            format!("sum to {} but the unit price is {}: components must sum exactly to the price", fmt_money(sum), fmt_money(unit_price));
+        let reason = Reason::new("components_sum_mismatch", message).with("sum", fmt_money(sum)).with("unit_price", fmt_money(unit_price));
+        v.add(format!("{field}.components"), reason);
         return None;
     }
     Some((p.product_code.clone(), PriceData { unit_price, components }))
@@ -161,10 +162,13 @@ pub fn next_list_version(year: i32, effective: Option<NaiveDate>, versions: &[Li
         let effective_from = effective.unwrap_or(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default());
         return Ok(NextVersion { version: 1, effective_from, copy_prices_from: None });
     };
-    let effective_from =
-        effective.ok_or_else(|| AppError::invalid("effective_from", "is required for a correction of a published list"))?;
+    let effective_from = effective
+        .ok_or_else(|| AppError::invalid("effective_from", Reason::new("required", "is required for a correction of a published list")))?;
     if effective_from <= latest.effective_from {
-        return Err(AppError::invalid("effective_from", "must be after the date the current version took effect"));
+        return Err(AppError::invalid(
+            "effective_from",
+            Reason::new("not_after_current_version", "must be after the date the current version took effect"),
+        ));
     }
     Ok(NextVersion { version: latest.version + 1, effective_from, copy_prices_from: Some(latest.id) })
 }
@@ -233,11 +237,11 @@ pub fn decide_change(
     if customers > 1 {
         match group_approved_on {
             None => {
-                return Err(AppError::precondition(
-                    "this price change affects several customers: the customer group's approval must be recorded first",
-                ));
+                return Err(AppError::invalid("group_approved_on", Reason::approval_required("this price change")));
             }
-            Some(g) if decided_on < g => return Err(AppError::invalid("decided_on", "must not be before the customer group's approval")),
+            Some(g) if decided_on < g => {
+                return Err(AppError::invalid("decided_on", Reason::before_approval()));
+            }
             Some(_) => {}
         }
     }
@@ -490,7 +494,7 @@ pub fn sheet_day(year: i32, asked: Option<NaiveDate>, today: NaiveDate) -> Resul
         }
     });
     if day.year() != year {
-        return Err(AppError::invalid("as_of", "must be within the year"));
+        return Err(AppError::invalid("as_of", Reason::new("outside_year", "must be within the year")));
     }
     Ok(day)
 }
