@@ -706,7 +706,7 @@ async fn control_characters_in_text_are_field_errors_not_server_errors() {
         vec!["budget.product_code"]
     );
     // Over REST a NUL in a body is a 422 naming the field.
-    let body = serde_json::json!({"line": {"siteId": w.site, "serviceDay": {"year": far_day().year(), "month": 3, "day": 2},
+    let body = serde_json::json!({"line": {"siteId": w.site, "serviceDay": format!("{}-03-02", far_day().year()),
                                            "productCode": "LOUNAS-PK", "diet": "a\u{0}b", "quantity": 1}});
     let rest = reqwest::Client::new().post(format!("{}/api/v1/orders", env.http)).bearer_auth(&t).json(&body).send().await.unwrap();
     assert_eq!(rest.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
