@@ -129,7 +129,7 @@ for (const username of ['staff', 'sopimus.sivistys', 'paivakoti']) {
         }
         // A table wider than the screen scrolls in its own region, reachable by keyboard.
         const regions = await s.page.locator('.kp-table-wrap').evaluateAll((els) => els.map((el) => ({
-          scrolls: el.scrollWidth > el.clientWidth, tabindex: el.getAttribute('tabindex'), role: el.getAttribute('role'), label: el.getAttribute('aria-label'),
+          scrolls: el.scrollWidth > el.clientWidth, tabindex: el.getAttribute('tabindex'), role: el.getAttribute('role'), label: el.getAttribute('aria-label') || document.getElementById(el.getAttribute('aria-labelledby') || '')?.textContent?.trim(),
         })));
         for (const r of regions.filter((x) => x.scrolls)) {
           assert.ok(r.tabindex === '0' && r.role === 'region' && r.label, `${url}: a scrolling table is a labelled, focusable region: ${JSON.stringify(r)}`);
