@@ -456,3 +456,26 @@ async fn lists_prices_and_changes_name_people_not_login_names() {
     assert!(overrides.iter().all(|o| o.created_by_name != o.created_by), "names, not login subjects");
     env.cleanup().await;
 }
+
+/// ResolvePrices has a per-call cap by role (issue 12: a customer contact could
+/// ask for 200,000 lookups in one call): beyond it a field error on `lookups`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_prices_caps_lookups_per_call_by_role() {
+    use kumppani_pricing::grpc::{MAX_CUSTOMER_LOOKUPS, MAX_LOOKUPS};
+    let mut env = TestEnv::start(false).await;
+    let customer = env.internal_customer("CAP").await;
+    let site = env.site(&customer.id, "CAP-1", contracts::SiteKind::Daycare).await.id;
+    let contact = env.issuer().token_for(Role::CustomerContact, uuid::Uuid::parse_str(&customer.id).ok(), None, vec![]).unwrap();
+    let lookups = |n: usize| pb::ResolvePricesRequest {
+        lookups: (0..n)
+            .map(|_| pb::PriceLookup { product_code: "LOUNAS-PK".into(), site_id: site.clone(), service_day: Some(date(today())) })
+            .collect(),
+    };
+    assert_eq!(violations(env.pricing.resolve_prices(env.req(lookups(MAX_CUSTOMER_LOOKUPS + 1), &contact)).await), vec!["lookups"]);
+    // Staff may ask for more in one call, up to their own cap.
+    let staff = env.staff();
+    let answered = env.pricing.resolve_prices(env.req(lookups(MAX_CUSTOMER_LOOKUPS + 1), &staff)).await.unwrap().into_inner();
+    assert_eq!(answered.prices.len(), MAX_CUSTOMER_LOOKUPS + 1);
+    assert_eq!(violations(env.pricing.resolve_prices(env.req(lookups(MAX_LOOKUPS + 1), &staff)).await), vec!["lookups"]);
+    env.cleanup().await;
+}

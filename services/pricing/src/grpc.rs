@@ -10,7 +10,7 @@ use chrono::Datelike;
 use kumppani_platform::AppError;
 use kumppani_platform::Reason;
 use kumppani_platform::actors::remember_actor;
-use kumppani_platform::auth::{self, Verifier};
+use kumppani_platform::auth::{self, Principal, Verifier};
 use kumppani_platform::convert::today_helsinki;
 use kumppani_platform::events::emit;
 use kumppani_platform::validate::{self, Violations};
@@ -28,8 +28,17 @@ pub struct PricingApi {
 
 type R<T> = Result<Response<T>, Status>;
 
-/// Most lookups one ResolvePrices call may carry (a month of an Oulu-sized city is ~63 000).
-pub const MAX_LOOKUPS: usize = 200_000;
+/// Most lookups one ResolvePrices call may carry for staff and system clients
+/// (a month of an Oulu-sized city, ~63 000 lookups, is two calls).
+pub const MAX_LOOKUPS: usize = 50_000;
+/// Most lookups per call for customer contacts and site users (a customer's
+/// whole budget, every site × product, fits).
+pub const MAX_CUSTOMER_LOOKUPS: usize = 5_000;
+
+/// The lookups one call of this caller may carry.
+pub fn max_lookups(p: &Principal) -> usize {
+    if p.is_enterprise() || p.role == auth::Role::SystemClient { MAX_LOOKUPS } else { MAX_CUSTOMER_LOOKUPS }
+}
 
 /// A database error as the caller sees it.
 fn db(e: sqlx::Error) -> Status {
@@ -449,11 +458,8 @@ impl PricingService for PricingApi {
         let r = req.into_inner();
         let mut v = Violations::default();
         v.check(!r.lookups.is_empty(), "lookups", Reason::new("required", "give at least one lookup"));
-        v.check(
-            r.lookups.len() <= MAX_LOOKUPS,
-            "lookups",
-            Reason::new("too_many", format!("at most {MAX_LOOKUPS} per call")).with("max", MAX_LOOKUPS),
-        );
+        let max = max_lookups(&p);
+        v.check(r.lookups.len() <= max, "lookups", Reason::new("too_many", format!("at most {max} per call")).with("max", max));
         let mut parsed = Vec::with_capacity(r.lookups.len());
         for (i, l) in r.lookups.iter().enumerate() {
             let site = v.uuid(&format!("lookups[{i}].site_id"), &l.site_id, true);
