@@ -8,10 +8,9 @@ use chrono::Datelike;
 use kumppani_platform::auth::Role;
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::ordering::v1 as pb;
-use kumppani_proto::pricing::v1 as pricing;
 use kumppani_proto::r#type::v1::ServiceLine;
-use support::fixtures::{d, far_day, line};
-use support::{TestEnv, code, today, wait_until};
+use support::fixtures::{catalogue, d, far_day, line};
+use support::{TestEnv, code, today};
 use tonic::Code;
 
 /// A customer with one daycare whose agreements of this and next year cover
@@ -23,28 +22,7 @@ async fn meals_and_cleaning_site(env: &mut TestEnv) -> (String, String) {
     for y in [year, year + 1] {
         env.agreement(&customer, y, &[&site], &[ServiceLine::Meals, ServiceLine::Cleaning], true).await;
     }
-    let c = |k: pricing::CostComponentKind, a: &str| pricing::CostComponent { kind: k as i32, amount: a.into() };
-    let prices: Vec<pricing::Price> = ["LOUNAS-PK", "LISASIIVOUS"]
-        .iter()
-        .map(|code_| pricing::Price {
-            product_code: (*code_).into(),
-            unit_price: "3.00".into(),
-            components: vec![c(pricing::CostComponentKind::Labour, "3.00")],
-        })
-        .collect();
-    env.published_price_list(year + 1, &prices, None).await;
-    let t = env.staff();
-    let week = pb::GetOrderWeekRequest { site_id: site.clone(), day: Some(d(far_day())) };
-    wait_until("ordering's projections have both agreements and the catalogue", std::time::Duration::from_secs(30), || {
-        let (mut client, req) = (env.ordering.clone(), env.req(week.clone(), &t));
-        async move {
-            client.get_order_week(req).await.is_ok_and(|w| {
-                let codes: Vec<&str> = w.get_ref().products.iter().map(|p| p.code.as_str()).collect();
-                codes.contains(&"LOUNAS-PK") && codes.contains(&"LISASIIVOUS")
-            })
-        }
-    })
-    .await;
+    catalogue(env, year + 1, &site, &["LOUNAS-PK", "LISASIIVOUS"], &["LOUNAS-PK", "LISASIIVOUS"]).await;
     (customer, site)
 }
 

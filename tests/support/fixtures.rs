@@ -221,24 +221,32 @@ pub async fn world(env: &mut TestEnv) -> World {
     env.agreement(&customer, year, &[&site, &other_site, &care_home], &[ServiceLine::Meals, ServiceLine::Cleaning], true).await;
     env.agreement(&customer, year + 1, &[&site, &other_site, &care_home], &[ServiceLine::Meals], true).await;
     // The catalogue reaches ordering through pricing's published list.
+    catalogue(env, year + 1, &site, &["LOUNAS-PK", "VALIPALA", "LISASIIVOUS"], &["LOUNAS-PK"]).await;
+    World { customer, site, other_site, unsigned_site, care_home }
+}
+
+/// Publishes a price list of `year` with `codes` at 3.00 € (all labour) and
+/// waits until ordering's order week of `site` offers every product of `offered`.
+pub async fn catalogue(env: &mut TestEnv, year: i32, site: &str, codes: &[&str], offered: &[&str]) {
     let c = |k: pricing::CostComponentKind, a: &str| pricing::CostComponent { kind: k as i32, amount: a.into() };
-    let prices: Vec<pricing::Price> = ["LOUNAS-PK", "VALIPALA", "LISASIIVOUS"]
+    let prices: Vec<pricing::Price> = codes
         .iter()
-        .map(|code_| pricing::Price {
-            product_code: (*code_).into(),
+        .map(|code| pricing::Price {
+            product_code: (*code).into(),
             unit_price: "3.00".into(),
             components: vec![c(pricing::CostComponentKind::Labour, "3.00")],
         })
         .collect();
-    env.published_price_list(year + 1, &prices, None).await;
+    env.published_price_list(year, &prices, None).await;
     let t = env.staff();
-    let week = pb::GetOrderWeekRequest { site_id: site.clone(), day: Some(d(far_day())) };
-    wait_until("ordering's projections have the agreement and the catalogue", std::time::Duration::from_secs(30), || {
+    let week = pb::GetOrderWeekRequest { site_id: site.into(), day: Some(d(far_day())) };
+    wait_until("ordering's projections have the agreements and the catalogue", Duration::from_secs(30), || {
         let (mut client, req) = (env.ordering.clone(), env.req(week.clone(), &t));
-        async move { client.get_order_week(req).await.is_ok_and(|w| w.get_ref().products.iter().any(|p| p.code == "LOUNAS-PK")) }
+        async move {
+            client.get_order_week(req).await.is_ok_and(|w| offered.iter().all(|c| w.get_ref().products.iter().any(|p| p.code == *c)))
+        }
     })
     .await;
-    World { customer, site, other_site, unsigned_site, care_home }
 }
 
 /// The first working day after today (its meal cut-off has always passed).
