@@ -249,13 +249,16 @@ async fn each_grant_opens_exactly_the_routes_the_table_says() {
     assert!(detail.get("agreements").is_none_or(|a| a.as_array().is_some_and(Vec::is_empty)), "{detail}");
     let site = staff_get(&fx, &registry, &format!("/sites/{}", w.site)).await;
     assert!(site.get("agreements").is_none_or(|a| a.as_array().is_some_and(Vec::is_empty)), "{site}");
-    let both =
-        env.issuer().token_for(Role::SystemClient, customer, None, vec![grants::REGISTRY_READ.into(), grants::AGREEMENTS_READ.into()]).unwrap();
+    let both = env
+        .issuer()
+        .token_for(Role::SystemClient, customer, None, vec![grants::REGISTRY_READ.into(), grants::AGREEMENTS_READ.into()])
+        .unwrap();
     let detail = staff_get(&fx, &both, &format!("/customers/{}", w.customer)).await;
     assert!(detail["agreements"].as_array().is_some_and(|a| !a.is_empty()), "{detail}");
 
     // agreements:read keeps to the client's customer.
-    let elsewhere = env.issuer().token_for(Role::SystemClient, Some(uuid::Uuid::new_v4()), None, vec![grants::AGREEMENTS_READ.into()]).unwrap();
+    let elsewhere =
+        env.issuer().token_for(Role::SystemClient, Some(uuid::Uuid::new_v4()), None, vec![grants::AGREEMENTS_READ.into()]).unwrap();
     let (status, _) = send(&fx, &elsewhere, (Method::GET, format!("/agreements/{}", fx.agreement), None)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = send(&fx, &elsewhere, (Method::GET, format!("/agreements/{}/amendments", fx.agreement), None)).await;
@@ -263,7 +266,8 @@ async fn each_grant_opens_exactly_the_routes_the_table_says() {
 
     // The demo ordering system: its sites, not the agreements.
     let form = [("grant_type", "client_credentials"), ("client_id", "ordering-system"), ("client_secret", "dev-ordering-secret")];
-    let r: Value = reqwest::Client::new().post(format!("{}/dev-idp/token", env.http)).form(&form).send().await.unwrap().json().await.unwrap();
+    let r: Value =
+        reqwest::Client::new().post(format!("{}/dev-idp/token", env.http)).form(&form).send().await.unwrap().json().await.unwrap();
     let demo = r["access_token"].as_str().unwrap().to_owned();
     staff_get(&fx, &demo, &format!("/sites?customerId={}", w.customer)).await;
     for path in [format!("/agreements?customerId={}", w.customer), format!("/agreements/{}", fx.agreement), "/price-lists".into()] {

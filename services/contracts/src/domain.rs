@@ -409,6 +409,36 @@ pub fn redact_detail(p: &Principal, contacts: &mut Vec<pb::Contact>, agreements:
 mod tests {
     use super::*;
 
+    fn system(customer: Option<uuid::Uuid>, granted: &[&str]) -> Principal {
+        Principal {
+            subject: "system".into(),
+            name: "system".into(),
+            role: Role::SystemClient,
+            customer_id: customer,
+            site_id: None,
+            grants: granted.iter().map(|g| (*g).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn registry_read_does_not_open_agreements_or_contacts() {
+        let (c, other) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let registry = system(Some(c), &[grants::REGISTRY_READ]);
+        assert!(check_customer_scope(&registry, c).is_ok());
+        let refused = check_agreement_scope(&registry, c).unwrap_err();
+        assert!(refused.to_string().contains("agreements:read"), "{refused}");
+        let agreements = system(Some(c), &[grants::AGREEMENTS_READ]);
+        assert!(check_agreement_scope(&agreements, c).is_ok());
+        assert!(check_agreement_scope(&agreements, other).is_err(), "only within its customer");
+        assert!(check_customer_scope(&agreements, c).is_err(), "agreements:read is not the registry");
+        let (mut contacts, mut summaries) = (vec![pb::Contact::default()], vec![pb::AgreementSummary::default()]);
+        redact_detail(&registry, &mut contacts, &mut summaries);
+        assert!(contacts.is_empty() && summaries.is_empty());
+        let (mut contacts, mut summaries) = (vec![pb::Contact::default()], vec![pb::AgreementSummary::default()]);
+        redact_detail(&system(None, &[grants::CONTACTS_READ, grants::AGREEMENTS_READ]), &mut contacts, &mut summaries);
+        assert_eq!((contacts.len(), summaries.len()), (1, 1));
+    }
+
     #[test]
     fn business_id_check_digit() {
         assert!(valid_business_id("0187690-1")); // City of Oulu
