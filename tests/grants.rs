@@ -99,7 +99,9 @@ fn call(route: &str, fx: &Fx, key: &str) -> (Method, String, Option<Value>) {
         "POST /deliveries" => {
             (Method::POST, "/deliveries".into(), Some(json!({"lines": [line(&fx.care_home, yesterday, 3)], "idempotencyKey": key})))
         }
-        "GET /deliveries" => get(format!("/deliveries?from={}&to={yesterday}", yesterday - chrono::Duration::days(7))),
+        "GET /deliveries" => {
+            get(format!("/deliveries?siteId={}&from={}&to={yesterday}", fx.care_home, yesterday - chrono::Duration::days(7)))
+        }
         "GET /budget-usage" => get(format!("/budget-usage?customerId={c}&year={year}")),
         "GET /cutoff-rules" => get("/cutoff-rules".into()),
         "POST /standing-orders" => {

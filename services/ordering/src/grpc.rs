@@ -464,7 +464,7 @@ impl OrderingService for OrderingApi {
         let (Some(from), Some(to)) = (from, to) else { return Err(AppError::invalid("from", "is required").into()) };
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         if let Some(s) = site {
-            domain::readable_site(&p, s, store::site(&mut conn, s).await?)?;
+            domain::delivery_site(&p, s, store::site(&mut conn, s).await?)?;
         }
         let (site, customer) = domain::deliveries_filter(&p, site, customer)?;
         let mut rows = store::list_deliveries(&mut conn, (from, to), site, customer, after, limit + 1).await?;

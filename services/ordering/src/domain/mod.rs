@@ -131,6 +131,17 @@ pub fn readable_site(p: &Principal, site: Uuid, found: Option<(Uuid, String)>) -
     Ok((customer, name))
 }
 
+/// A site whose deliveries the caller reads: who reads its orders, and the
+/// production system that confirms them (`deliveries:write`, within its customer).
+pub fn delivery_site(p: &Principal, site: Uuid, found: Option<(Uuid, String)>) -> Result<(Uuid, String), AppError> {
+    p.require_grant(&[grants::ORDERS_READ, grants::ORDERS_WRITE, grants::DELIVERIES_WRITE])?;
+    let (customer, name) = found.ok_or_else(|| AppError::not_found("site"))?;
+    if !may_read_deliveries(p, site, customer) {
+        return Err(AppError::denied(OUTSIDE_SCOPE));
+    }
+    Ok((customer, name))
+}
+
 /// A system client reads orders, late changes and deliveries only with a grant for them.
 fn check_system_reads(p: &Principal, deliveries: bool) -> Result<(), AppError> {
     if deliveries {
