@@ -480,9 +480,7 @@ impl OrderingService for OrderingApi {
         let id = id_arg("delivery_id", &req.get_ref().delivery_id)?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         let delivery = store::delivery(&mut conn, id).await?.ok_or_else(|| AppError::not_found("delivery"))?;
-        if !domain::may_read_deliveries(&p, delivery.site_id, delivery.customer_id) {
-            return Err(AppError::denied(domain::OUTSIDE_SCOPE).into());
-        }
+        domain::delivery_site(&p, delivery.site_id, Some((delivery.customer_id, String::new())))?;
         let versions = store::delivery_versions(&mut conn, id).await?;
         Ok(Response::new(pb::ListDeliveryVersionsResponse { delivery: Some(delivery.to_proto()), versions }))
     }
