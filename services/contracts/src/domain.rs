@@ -5,7 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use kumppani_platform::AppError;
 use kumppani_platform::Reason;
-use kumppani_platform::auth::Principal;
+use kumppani_platform::auth::{Principal, Role, grants};
 use kumppani_platform::validate::Violations;
 use kumppani_proto::contracts::v1 as pb;
 use rust_decimal::Decimal;
@@ -355,25 +355,89 @@ pub fn who_to_contact(all: &[pb::Contact], party: pb::Party, topic: pb::Topic) -
     all.iter().filter(|c| c.party == party as i32 && c.level == pb::ContactLevel::Contract as i32).cloned().collect()
 }
 
-/// The caller may see this site (staff, its customer's contacts, its own site user).
+/// The caller may see this site's registry data (staff, its customer's
+/// contacts, its own site user; a system client with `registry:read`).
 pub fn check_site_scope(p: &Principal, site: &pb::Site) -> Result<(), AppError> {
+    p.require_grant(&[grants::REGISTRY_READ])?;
+    check_site_within(p, site)
+}
+
+/// The site is within the caller's scope (whatever grant the caller reads it with).
+pub fn check_site_within(p: &Principal, site: &pb::Site) -> Result<(), AppError> {
     let (Ok(c), Ok(s)) = (uuid::Uuid::parse_str(&site.customer_id), uuid::Uuid::parse_str(&site.id)) else {
         return Err(AppError::internal("stored id is not a UUID"));
     };
-    if p.may_see_site(c, s) { Ok(()) } else { Err(AppError::denied("this site is outside your scope")) }
+    let ok = if p.role == Role::SiteUser { p.site_id == Some(s) && p.customer_id == Some(c) } else { p.within_customer(c) };
+    if ok { Ok(()) } else { Err(AppError::denied("this site is outside your scope")) }
 }
 
-/// The caller may see customer-wide data of this customer (not site users).
+/// The caller may see customer-wide registry data of this customer (not site
+/// users; a system client with `registry:read`).
 pub fn check_customer_scope(p: &Principal, customer_id: uuid::Uuid) -> Result<(), AppError> {
-    if p.role == kumppani_platform::auth::Role::SiteUser {
+    p.require_grant(&[grants::REGISTRY_READ])?;
+    check_customer_within(p, customer_id)
+}
+
+/// Customer-wide data of this customer is within the caller's scope (not site users').
+pub fn check_customer_within(p: &Principal, customer_id: uuid::Uuid) -> Result<(), AppError> {
+    if p.role == Role::SiteUser {
         return Err(AppError::denied("site users see their own site; customer-wide data is for contract-level contacts"));
     }
-    if p.may_see_customer(customer_id) { Ok(()) } else { Err(AppError::denied("this customer is outside your scope")) }
+    if p.within_customer(customer_id) { Ok(()) } else { Err(AppError::denied("this customer is outside your scope")) }
+}
+
+/// Agreements (with lines, annexes, history) and their amendments of this
+/// customer: a system client needs `agreements:read` (`registry:read` does not open them).
+pub fn check_agreement_scope(p: &Principal, customer_id: uuid::Uuid) -> Result<(), AppError> {
+    p.require_grant(&[grants::AGREEMENTS_READ])?;
+    if p.within_customer(customer_id) { Ok(()) } else { Err(AppError::denied("this agreement is outside your scope")) }
+}
+
+/// What a customer's or site's detail shows beside its registry data: a
+/// system client sees its contact persons only with `contacts:read` and its
+/// agreements only with `agreements:read` (both left empty otherwise).
+pub fn redact_detail(p: &Principal, contacts: &mut Vec<pb::Contact>, agreements: &mut Vec<pb::AgreementSummary>) {
+    if p.require_grant(&[grants::CONTACTS_READ]).is_err() {
+        contacts.clear();
+    }
+    if p.require_grant(&[grants::AGREEMENTS_READ]).is_err() {
+        agreements.clear();
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn system(customer: Option<uuid::Uuid>, granted: &[&str]) -> Principal {
+        Principal {
+            subject: "system".into(),
+            name: "system".into(),
+            role: Role::SystemClient,
+            customer_id: customer,
+            site_id: None,
+            grants: granted.iter().map(|g| (*g).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn registry_read_does_not_open_agreements_or_contacts() {
+        let (c, other) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let registry = system(Some(c), &[grants::REGISTRY_READ]);
+        assert!(check_customer_scope(&registry, c).is_ok());
+        let refused = check_agreement_scope(&registry, c).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("agreements:read"), "{refused}");
+        let agreements = system(Some(c), &[grants::AGREEMENTS_READ]);
+        assert!(check_agreement_scope(&agreements, c).is_ok());
+        assert!(check_agreement_scope(&agreements, other).is_err(), "only within its customer");
+        assert!(check_customer_scope(&agreements, c).is_err(), "agreements:read is not the registry");
+        let (mut contacts, mut summaries) = (vec![pb::Contact::default()], vec![pb::AgreementSummary::default()]);
+        redact_detail(&registry, &mut contacts, &mut summaries);
+        assert!(contacts.is_empty() && summaries.is_empty());
+        let (mut contacts, mut summaries) = (vec![pb::Contact::default()], vec![pb::AgreementSummary::default()]);
+        redact_detail(&system(None, &[grants::CONTACTS_READ, grants::AGREEMENTS_READ]), &mut contacts, &mut summaries);
+        assert_eq!((contacts.len(), summaries.len()), (1, 1));
+    }
 
     #[test]
     fn business_id_check_digit() {

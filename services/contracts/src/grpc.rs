@@ -7,7 +7,7 @@ use crate::PRODUCER;
 use crate::domain;
 use crate::store::{self, AmendmentInput, CustomerInput, SiteInput};
 use chrono::Datelike;
-use kumppani_platform::auth::{self, Principal, Verifier};
+use kumppani_platform::auth::{self, Principal, Verifier, grants};
 use kumppani_platform::events::emit;
 use kumppani_platform::validate::{Violations, id_arg, next_page};
 use kumppani_platform::{AppError, Reason};
@@ -49,10 +49,9 @@ impl ContractsApi {
 
     /// Loads an agreement the caller may see (site users: their customer's agreements, their site's levels only).
     async fn visible_agreement(&self, p: &Principal, conn: &mut PgConnection, id: Uuid) -> Result<pb::Agreement, AppError> {
+        p.require_grant(&[grants::AGREEMENTS_READ])?;
         let row = store::agreement_row(&mut *conn, id, false).await?.ok_or_else(|| AppError::not_found("agreement"))?;
-        if !p.may_see_customer(row.customer_id) {
-            return Err(AppError::denied("this agreement is outside your scope"));
-        }
+        domain::check_agreement_scope(p, row.customer_id)?;
         if p.role == auth::Role::SiteUser && !domain::visible_to_operational_level(&row.status) {
             return Err(AppError::denied("the agreement is not signed yet: the site sees it once it is signed"));
         }
@@ -184,6 +183,8 @@ impl ContractsService for ContractsApi {
         )
         .await
         .map_err(AppError::from)?;
+        let (mut contacts, mut agreements) = (contacts, agreements);
+        domain::redact_detail(&p, &mut contacts, &mut agreements);
         Ok(Response::new(pb::CustomerDetail { customer: Some(customer), units, contacts, agreements }))
     }
 
@@ -201,9 +202,7 @@ impl ContractsService for ContractsApi {
         let after: Option<(String, Uuid)> = v.page_token("page_token", &r.page_token);
         let query = v.text("query", &r.query, 100, false);
         v.finish()?;
-        if p.role == auth::Role::SystemClient && !p.has_grant("registry:read") {
-            return Err(AppError::denied("this client has no registry:read grant").into());
-        }
+        p.require_grant(&[grants::REGISTRY_READ])?;
         let mut conn = self.conn().await?;
         let filter = store::CustomerFilter { query, kind, stage, only: p.customer_scope(), after, limit: limit + 1 };
         let mut customers = store::list_customers(&mut conn, &filter).await.map_err(AppError::from)?;
@@ -353,7 +352,8 @@ impl ContractsService for ContractsApi {
             after: None,
             limit: 20,
         };
-        let agreements = store::list_agreements(&mut conn, &filter).await.map_err(AppError::from)?;
+        let (mut contacts, mut agreements) = (contacts, store::list_agreements(&mut conn, &filter).await.map_err(AppError::from)?);
+        domain::redact_detail(&p, &mut contacts, &mut agreements);
         Ok(Response::new(pb::SiteDetail { site: Some(site), contacts, agreements }))
     }
 
@@ -375,8 +375,9 @@ impl ContractsService for ContractsApi {
             }
             customer_id = Some(scope);
         }
-        if !p.may_see_customer(customer_id.unwrap_or_default()) {
-            return Err(AppError::denied("this client has no registry:read grant").into());
+        p.require_grant(&[grants::REGISTRY_READ])?;
+        if !p.within_customer(customer_id.unwrap_or_default()) {
+            return Err(AppError::denied("this customer is outside your scope").into());
         }
         let mut conn = self.conn().await?;
         let filter = store::SiteFilter { customer_id, unit_id, site_id: p.site_scope(), kind, query, after, limit: limit + 1 };
@@ -451,6 +452,7 @@ impl ContractsService for ContractsApi {
     #[tracing::instrument(skip_all)]
     async fn list_contacts(&self, req: Request<pb::ListContactsRequest>) -> R<pb::ListContactsResponse> {
         let p = self.principal(&req).await?;
+        p.require_grant(&[grants::CONTACTS_READ])?;
         let r = req.into_inner();
         let mut v = Violations::default();
         let customer_id = v.uuid("customer_id", &r.customer_id, false);
@@ -460,12 +462,12 @@ impl ContractsService for ContractsApi {
         let mut conn = self.conn().await?;
         let contacts = if let Some(site_id) = site_id {
             let site = Self::site_or_404(&mut conn, site_id).await?;
-            domain::check_site_scope(&p, &site)?;
+            domain::check_site_within(&p, &site)?;
             let c = Uuid::parse_str(&site.customer_id).map_err(|_| AppError::internal("bad id"))?;
             store::list_contacts(&mut conn, c, Some((site_id, Uuid::parse_str(&site.unit_id).ok()))).await
         } else {
             let c = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
-            domain::check_customer_scope(&p, c)?;
+            domain::check_customer_within(&p, c)?;
             store::list_contacts(&mut conn, c, None).await
         }
         .map_err(AppError::from)?;
@@ -475,6 +477,7 @@ impl ContractsService for ContractsApi {
     #[tracing::instrument(skip_all)]
     async fn who_to_contact(&self, req: Request<pb::WhoToContactRequest>) -> R<pb::WhoToContactResponse> {
         let p = self.principal(&req).await?;
+        p.require_grant(&[grants::CONTACTS_READ])?;
         let r = req.into_inner();
         let mut v = Violations::default();
         let site_id = v.uuid("site_id", &r.site_id, true);
@@ -485,7 +488,7 @@ impl ContractsService for ContractsApi {
             pb::Topic::try_from(r.topic).map_err(|_| AppError::invalid("topic", Reason::new("unknown_value", "is not a known value")))?;
         let mut conn = self.conn().await?;
         let site = Self::site_or_404(&mut conn, site_id).await?;
-        domain::check_site_scope(&p, &site)?;
+        domain::check_site_within(&p, &site)?;
         let c = Uuid::parse_str(&site.customer_id).map_err(|_| AppError::internal("bad id"))?;
         let all = store::list_contacts(&mut conn, c, Some((site_id, Uuid::parse_str(&site.unit_id).ok()))).await.map_err(AppError::from)?;
         Ok(Response::new(pb::WhoToContactResponse {
@@ -654,9 +657,7 @@ impl ContractsService for ContractsApi {
             }
             customer_id = Some(scope);
         }
-        if !p.may_see_customer(customer_id.unwrap_or_default()) {
-            return Err(AppError::denied("this client has no registry:read grant").into());
-        }
+        domain::check_agreement_scope(&p, customer_id.unwrap_or_default())?;
         let mut conn = self.conn().await?;
         let (covering_site, signed_only) = (p.site_scope(), p.role == auth::Role::SiteUser);
         let filter = store::AgreementFilter { customer_id, year, status, covering_site, signed_only, after, limit: limit + 1 };

@@ -92,7 +92,7 @@ pub fn demo_clients(public_url: &str) -> Vec<DevClient> {
             client_id: "ordering-system".into(),
             secret: Some("dev-ordering-secret".into()),
             redirect_prefixes: vec![],
-            grants: vec!["registry:read".into(), "orders:write".into(), "deliveries:write".into(), "prices:read".into()],
+            grants: ordering_system_grants(),
             customer_id: None,
         },
         // A kitchen system of one customer (Sivistys- ja kulttuuripalvelut): the same
@@ -101,10 +101,19 @@ pub fn demo_clients(public_url: &str) -> Vec<DevClient> {
             client_id: SIVI_SYSTEM_CLIENT.into(),
             secret: Some("dev-sivistys-secret".into()),
             redirect_prefixes: vec![],
-            grants: vec!["registry:read".into(), "orders:write".into(), "deliveries:write".into()],
+            grants: ordering_system_grants(),
             customer_id: Some(demo_id("customer", "SIVI")),
         },
     ]
+}
+
+/// What the ordering system's job needs (docs/ordering-system-api.md,
+/// docs/grants.md): the registry for its sites and their opening days, placing
+/// orders (which also reads them) and confirming deliveries. Not agreements,
+/// contact persons or prices.
+pub fn ordering_system_grants() -> Vec<String> {
+    use kumppani_platform::auth::grants;
+    [grants::REGISTRY_READ, grants::ORDERS_WRITE, grants::DELIVERIES_WRITE].map(String::from).to_vec()
 }
 
 /// The subject the demo seed records as who created, proposed or decided what it seeds.

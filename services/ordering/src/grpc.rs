@@ -7,7 +7,7 @@ use crate::domain::{self, Intake, Rejection};
 use crate::standing::{self, NewStandingOrder};
 use crate::store;
 use chrono::{NaiveDate, Utc};
-use kumppani_platform::auth::{self, Principal, Role, Verifier};
+use kumppani_platform::auth::{self, Principal, Role, Verifier, grants};
 use kumppani_platform::calendar;
 use kumppani_platform::convert::timestamp as ts;
 use kumppani_platform::validate::{Violations, has_control, id_arg, next_page};
@@ -124,6 +124,7 @@ impl OrderingApi {
         key: &str,
         request: &[u8],
     ) -> Result<pb::PlaceOrdersResponse, AppError> {
+        p.require_grant(&[grants::ORDERS_WRITE])?;
         let mut v = Violations::default();
         let key = idempotency_key(&mut v, p, key);
         v.finish()?;
@@ -375,6 +376,7 @@ impl OrderingService for OrderingApi {
     #[tracing::instrument(skip_all)]
     async fn confirm_deliveries(&self, req: Request<pb::ConfirmDeliveriesRequest>) -> R<pb::ConfirmDeliveriesResponse> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::DELIVERIES_WRITE])?;
         if !domain::may_confirm_deliveries(&p) {
             return Err(AppError::denied("only the enterprise's staff and the production system confirm deliveries").into());
         }
@@ -462,7 +464,7 @@ impl OrderingService for OrderingApi {
         let (Some(from), Some(to)) = (from, to) else { return Err(AppError::invalid("from", "is required").into()) };
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         if let Some(s) = site {
-            domain::readable_site(&p, s, store::site(&mut conn, s).await?)?;
+            domain::delivery_site(&p, s, store::site(&mut conn, s).await?)?;
         }
         let (site, customer) = domain::deliveries_filter(&p, site, customer)?;
         let mut rows = store::list_deliveries(&mut conn, (from, to), site, customer, after, limit + 1).await?;
@@ -478,9 +480,7 @@ impl OrderingService for OrderingApi {
         let id = id_arg("delivery_id", &req.get_ref().delivery_id)?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         let delivery = store::delivery(&mut conn, id).await?.ok_or_else(|| AppError::not_found("delivery"))?;
-        if !domain::may_read_deliveries(&p, delivery.site_id, delivery.customer_id) {
-            return Err(AppError::denied(domain::OUTSIDE_SCOPE).into());
-        }
+        domain::delivery_site(&p, delivery.site_id, Some((delivery.customer_id, String::new())))?;
         let versions = store::delivery_versions(&mut conn, id).await?;
         Ok(Response::new(pb::ListDeliveryVersionsResponse { delivery: Some(delivery.to_proto()), versions }))
     }
@@ -540,6 +540,7 @@ impl OrderingService for OrderingApi {
     #[tracing::instrument(skip_all)]
     async fn set_standing_order(&self, req: Request<pb::SetStandingOrderRequest>) -> R<pb::StandingOrder> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::ORDERS_WRITE])?;
         let r = req.into_inner();
         let mut v = Violations::default();
         let site = v.uuid("site_id", &r.site_id, true);
@@ -583,6 +584,7 @@ impl OrderingService for OrderingApi {
     #[tracing::instrument(skip_all)]
     async fn add_closure(&self, req: Request<pb::AddClosureRequest>) -> R<pb::Closure> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::ORDERS_WRITE])?;
         let r = req.into_inner();
         let mut v = Violations::default();
         let site = v.uuid("site_id", &r.site_id, true);
@@ -610,6 +612,7 @@ impl OrderingService for OrderingApi {
         req: Request<pb::MaterializeStandingOrdersRequest>,
     ) -> R<pb::MaterializeStandingOrdersResponse> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::ORDERS_WRITE])?;
         if !domain::may_materialize(&p) {
             return Err(AppError::denied("only staff and the ordering system materialize standing orders").into());
         }
@@ -672,6 +675,7 @@ impl OrderingService for OrderingApi {
     async fn list_cutoff_rules(&self, req: Request<pb::ListCutoffRulesRequest>) -> R<pb::ListCutoffRulesResponse> {
         let p = auth::authenticate(&self.verifier, &req).await?;
         // The defaults, and per-agreement rules of the caller's own customer only (staff: all).
+        p.require_grant(&[grants::ORDERS_READ, grants::ORDERS_WRITE])?;
         let customer = domain::customer_restriction(&p)?;
         let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
         let rules = store::cutoff_rules(&mut conn, customer)

@@ -70,6 +70,27 @@ pub struct Claims {
     pub nonce: Option<String>,
 }
 
+/// The grants a system client's token may carry; docs/grants.md says what
+/// each opens (and tests/grants.rs checks it route by route).
+pub mod grants {
+    /// Customers and sites (the registry), without contact persons or agreements.
+    pub const REGISTRY_READ: &str = "registry:read";
+    /// Agreements with their terms, lines, annexes, history and amendments.
+    pub const AGREEMENTS_READ: &str = "agreements:read";
+    /// Contact persons (names, phone numbers, e-mail addresses) and "who do I contact".
+    pub const CONTACTS_READ: &str = "contacts:read";
+    /// Orders, late changes, budget usage, cut-off rules, order weeks.
+    pub const ORDERS_READ: &str = "orders:read";
+    /// Placing orders, standing orders and closures; also reads what `orders:read` reads.
+    pub const ORDERS_WRITE: &str = "orders:write";
+    /// Confirming delivered quantities; also reads deliveries.
+    pub const DELIVERIES_WRITE: &str = "deliveries:write";
+    /// Prices: price lists, overrides, price sheets, resolving prices, benchmarks, VAT.
+    pub const PRICES_READ: &str = "prices:read";
+    /// Every grant there is.
+    pub const ALL: [&str; 7] = [REGISTRY_READ, AGREEMENTS_READ, CONTACTS_READ, ORDERS_READ, ORDERS_WRITE, DELIVERIES_WRITE, PRICES_READ];
+}
+
 /// The authenticated caller of one request.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -102,14 +123,32 @@ impl Principal {
         self.grants.iter().any(|g| g == grant)
     }
 
-    /// May the caller see data of this customer at all? A system client needs
-    /// `registry:read` and, when its grant names a customer, only that one.
-    pub fn may_see_customer(&self, customer_id: Uuid) -> bool {
+    /// A system client must hold one of `grants` (see [`grants`] and
+    /// docs/grants.md); other roles pass here (their role decides). The refusal
+    /// names the missing grant.
+    pub fn require_grant(&self, any_of: &[&str]) -> Result<(), AppError> {
+        if self.role != Role::SystemClient || any_of.iter().any(|g| self.has_grant(g)) {
+            return Ok(());
+        }
+        Err(AppError::denied(format!("this client has no {} grant", any_of.join(" or "))))
+    }
+
+    /// Is this customer within the caller's scope, whatever it reads there?
+    /// Staff: any; contacts and site users: their own; a system client: any,
+    /// or only the customer its grant names.
+    pub fn within_customer(&self, customer_id: Uuid) -> bool {
         match self.role {
             Role::EnterpriseAdmin | Role::EnterpriseStaff => true,
             Role::CustomerContact | Role::SiteUser => self.customer_id == Some(customer_id),
-            Role::SystemClient => self.has_grant("registry:read") && self.customer_id.is_none_or(|c| c == customer_id),
+            Role::SystemClient => self.customer_id.is_none_or(|c| c == customer_id),
         }
+    }
+
+    /// May the caller see registry data (customers, sites) of this customer?
+    /// A system client needs `registry:read` and, when its grant names a
+    /// customer, only that one.
+    pub fn may_see_customer(&self, customer_id: Uuid) -> bool {
+        self.within_customer(customer_id) && (self.role != Role::SystemClient || self.has_grant(grants::REGISTRY_READ))
     }
 
     /// May the caller see this site? Site users only their own site.

@@ -10,7 +10,7 @@ use chrono::Datelike;
 use kumppani_platform::AppError;
 use kumppani_platform::Reason;
 use kumppani_platform::actors::remember_actor;
-use kumppani_platform::auth::{self, Principal, Verifier};
+use kumppani_platform::auth::{self, Principal, Verifier, grants};
 use kumppani_platform::convert::today_helsinki;
 use kumppani_platform::events::emit;
 use kumppani_platform::validate::{self, Violations};
@@ -64,7 +64,8 @@ async fn load_change(conn: &mut PgConnection, id: Uuid) -> Result<pb::PriceChang
 impl PricingService for PricingApi {
     #[tracing::instrument(skip_all)]
     async fn list_products(&self, req: Request<pb::ListProductsRequest>) -> R<pb::ListProductsResponse> {
-        auth::authenticate(&self.verifier, &req).await?;
+        // The catalogue (no prices): also for the systems that order the products.
+        auth::authenticate(&self.verifier, &req).await?.require_grant(&[grants::PRICES_READ, grants::ORDERS_READ, grants::ORDERS_WRITE])?;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         Ok(Response::new(pb::ListProductsResponse { products: store::product_list(&mut conn).await.map_err(db)? }))
     }
@@ -157,6 +158,7 @@ impl PricingService for PricingApi {
     #[tracing::instrument(skip_all)]
     async fn get_price_list(&self, req: Request<pb::GetPriceListRequest>) -> R<pb::PriceList> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::PRICES_READ])?;
         let id = validate::id_arg("id", &req.get_ref().id)?;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let list = load_list(&mut conn, id).await?;
@@ -169,6 +171,7 @@ impl PricingService for PricingApi {
     #[tracing::instrument(skip_all)]
     async fn list_price_lists(&self, req: Request<pb::ListPriceListsRequest>) -> R<pb::ListPriceListsResponse> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::PRICES_READ])?;
         let mut v = Violations::default();
         let year = v.year("year", req.get_ref().year, false);
         v.finish()?;
@@ -251,6 +254,7 @@ impl PricingService for PricingApi {
     #[tracing::instrument(skip_all)]
     async fn list_price_overrides(&self, req: Request<pb::ListPriceOverridesRequest>) -> R<pb::ListPriceOverridesResponse> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::PRICES_READ])?;
         let r = req.into_inner();
         let mut v = Violations::default();
         let customer = v.uuid("customer_id", &r.customer_id, false);
@@ -397,6 +401,7 @@ impl PricingService for PricingApi {
     #[tracing::instrument(skip_all)]
     async fn list_price_changes(&self, req: Request<pb::ListPriceChangesRequest>) -> R<pb::ListPriceChangesResponse> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::PRICES_READ])?;
         let mut v = Violations::default();
         let year = v.year("year", req.get_ref().year, false);
         v.finish()?;
@@ -435,7 +440,7 @@ impl PricingService for PricingApi {
 
     #[tracing::instrument(skip_all)]
     async fn list_benchmarks(&self, req: Request<pb::ListBenchmarksRequest>) -> R<pb::ListBenchmarksResponse> {
-        auth::authenticate(&self.verifier, &req).await?;
+        auth::authenticate(&self.verifier, &req).await?.require_grant(&[grants::PRICES_READ])?;
         let mut v = Violations::default();
         let year = v.year("year", req.get_ref().year, false);
         v.finish()?;
@@ -446,7 +451,7 @@ impl PricingService for PricingApi {
 
     #[tracing::instrument(skip_all)]
     async fn list_vat_rates(&self, req: Request<pb::ListVatRatesRequest>) -> R<pb::ListVatRatesResponse> {
-        auth::authenticate(&self.verifier, &req).await?;
+        auth::authenticate(&self.verifier, &req).await?.require_grant(&[grants::PRICES_READ])?;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let rows = store::vat_rows(&mut conn).await.map_err(db)?;
         Ok(Response::new(pb::ListVatRatesResponse { rates: store::vat_proto(&rows) }))
@@ -455,6 +460,7 @@ impl PricingService for PricingApi {
     #[tracing::instrument(skip_all, fields(lookups = req.get_ref().lookups.len()))]
     async fn resolve_prices(&self, req: Request<pb::ResolvePricesRequest>) -> R<pb::ResolvePricesResponse> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::PRICES_READ])?;
         let r = req.into_inner();
         let mut v = Violations::default();
         v.check(!r.lookups.is_empty(), "lookups", Reason::new("required", "give at least one lookup"));
@@ -500,6 +506,7 @@ impl PricingService for PricingApi {
     #[tracing::instrument(skip_all)]
     async fn get_price_sheet(&self, req: Request<pb::GetPriceSheetRequest>) -> R<pb::PriceSheet> {
         let p = auth::authenticate(&self.verifier, &req).await?;
+        p.require_grant(&[grants::PRICES_READ])?;
         let r = req.into_inner();
         let mut v = Violations::default();
         let mut customer = v.uuid("customer_id", &r.customer_id, false);

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use kumppani_platform::AppError;
-use kumppani_platform::auth::{Principal, Role};
+use kumppani_platform::auth::{Principal, Role, grants};
 use kumppani_platform::calendar::{self, CutoffRule};
 use kumppani_platform::error::Violations;
 use kumppani_proto::ordering::v1 as pb;
@@ -123,6 +123,7 @@ pub fn may_materialize(p: &Principal) -> bool {
 
 /// A site the caller reads: `found` is the site's (customer, name) if it exists.
 pub fn readable_site(p: &Principal, site: Uuid, found: Option<(Uuid, String)>) -> Result<(Uuid, String), AppError> {
+    p.require_grant(&[grants::ORDERS_READ, grants::ORDERS_WRITE])?;
     let (customer, name) = found.ok_or_else(|| AppError::not_found("site"))?;
     if !may_read(p, site, customer) {
         return Err(AppError::denied(OUTSIDE_SCOPE));
@@ -130,13 +131,24 @@ pub fn readable_site(p: &Principal, site: Uuid, found: Option<(Uuid, String)>) -
     Ok((customer, name))
 }
 
+/// A site whose deliveries the caller reads: who reads its orders, and the
+/// production system that confirms them (`deliveries:write`, within its customer).
+pub fn delivery_site(p: &Principal, site: Uuid, found: Option<(Uuid, String)>) -> Result<(Uuid, String), AppError> {
+    p.require_grant(&[grants::ORDERS_READ, grants::ORDERS_WRITE, grants::DELIVERIES_WRITE])?;
+    let (customer, name) = found.ok_or_else(|| AppError::not_found("site"))?;
+    if !may_read_deliveries(p, site, customer) {
+        return Err(AppError::denied(OUTSIDE_SCOPE));
+    }
+    Ok((customer, name))
+}
+
 /// A system client reads orders, late changes and deliveries only with a grant for them.
 fn check_system_reads(p: &Principal, deliveries: bool) -> Result<(), AppError> {
-    let grant = granted(p, "orders:read") || granted(p, "orders:write") || (deliveries && granted(p, "deliveries:write"));
-    if p.role == Role::SystemClient && !grant {
-        return Err(AppError::denied("this client has no grant to read orders"));
+    if deliveries {
+        p.require_grant(&[grants::ORDERS_READ, grants::ORDERS_WRITE, grants::DELIVERIES_WRITE])
+    } else {
+        p.require_grant(&[grants::ORDERS_READ, grants::ORDERS_WRITE])
     }
-    Ok(())
 }
 
 /// The customer a customer-wide read is narrowed to: none for staff and

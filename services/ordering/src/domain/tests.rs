@@ -262,6 +262,14 @@ fn scope_predicates() {
     assert!(may_confirm_deliveries(&staff()) && may_confirm_deliveries(&system(None, &["deliveries:write"])));
     assert!(!may_confirm_deliveries(&contact) && !may_confirm_deliveries(&system(None, &["orders:write"])));
     assert!(may_materialize(&system(None, &["orders:write"])) && !may_materialize(&site_user()));
+    let found = || Some((CUSTOMER, "Päiväkoti".to_owned()));
+    assert!(
+        delivery_site(&system(Some(CUSTOMER), &["deliveries:write"]), SITE, found()).is_ok(),
+        "the production system reads what it confirms"
+    );
+    assert!(delivery_site(&system(Some(OTHER_CUSTOMER), &["deliveries:write"]), SITE, found()).is_err());
+    let refused = readable_site(&system(None, &["deliveries:write"]), SITE, found()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(refused.contains("orders:read or orders:write"), "the refusal names the grants: {refused}");
     assert_eq!(budget_scope(&contact, CUSTOMER).unwrap(), None);
     assert!(budget_scope(&contact, OTHER_CUSTOMER).is_err());
     assert_eq!(budget_scope(&site_user(), CUSTOMER).unwrap(), Some(SITE), "a site user sees only their site");
