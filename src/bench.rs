@@ -133,8 +133,11 @@ pub async fn ordering(batches: usize) -> anyhow::Result<()> {
     }
     const DIETS: [&str; 10] =
         ["", "gluteeniton", "laktoositon", "kasvis", "maidoton", "pähkinätön", "vegaani", "sianlihaton", "kalaton", "kananmunaton"];
-    let days: Vec<chrono::NaiveDate> =
-        (0..120).filter_map(|k| chrono::NaiveDate::from_ymd_opt(2027, 3, 1).map(|d| d + chrono::Duration::days(k))).collect();
+    // Working days only: the demo daycares are closed on weekends and holidays.
+    let days: Vec<chrono::NaiveDate> = (0..180)
+        .filter_map(|k| chrono::NaiveDate::from_ymd_opt(2027, 3, 1).map(|d| d + chrono::Duration::days(k)))
+        .filter(|d| kumppani_platform::calendar::is_working_day(*d))
+        .collect();
     let mut all = Vec::new();
     'outer: for d in &days {
         for s in &sites {
