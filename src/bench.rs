@@ -227,7 +227,15 @@ pub async fn ordering(batches: usize) -> anyhow::Result<()> {
         all.len(),
         intake_rate / set_based
     );
-    pool.close().await;
+    // Keep the relay busy for the whole latency phase: a backlog of events
+    // (more than it publishes in 10 s here) waiting in the outbox.
+    const BACKLOG: i64 = 600_000;
+    sqlx::query(
+        "INSERT INTO outbox (id, event_type, payload) SELECT gen_random_uuid(), 'ordering.bench.backlog', '\\x00'::bytea FROM generate_series(1, $1)",
+    )
+    .bind(BACKLOG)
+    .execute(&pool)
+    .await?;
     // Latency of single orders at a steady 200 requests per second for 10 s.
     let mut ticker = tokio::time::interval(Duration::from_millis(5));
     let mut handles = Vec::new();
@@ -262,8 +270,11 @@ pub async fn ordering(batches: usize) -> anyhow::Result<()> {
         if ok { lat.push(d) } else { failed += 1 }
     }
     lat.sort();
+    let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetch_one(&pool).await?;
+    pool.close().await;
     println!(
-        "  single PlaceOrder at 200 req/s for 10 s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({failed} failed)",
+        "  single PlaceOrder at 200 req/s for 10 s while the relay drains a backlog of {BACKLOG} events ({waiting} still waiting after): \
+         p50 {:.1} ms, p99 {:.1} ms (target < 25), max {:.1} ms ({failed} failed)",
         percentile(&lat, 0.5).as_secs_f64() * 1000.0,
         percentile(&lat, 0.99).as_secs_f64() * 1000.0,
         lat.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
