@@ -633,15 +633,7 @@ async fn delivery_confirmations_are_idempotent_change_nothing_when_repeated_and_
     let seen: Vec<(i32, i32, &str)> = versions.versions.iter().map(|v| (v.version, v.quantity, v.correction_reason.as_str())).collect();
     assert_eq!(seen, vec![(1, 40, ""), (2, 37, "Kolme asukasta sairaalassa")]);
     assert_eq!(versions.delivery.unwrap().version, 2);
-    let rest: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/deliveries/{}/versions", env.http, delivery.id))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rest = env.rest_json(&format!("/deliveries/{}/versions", delivery.id), &t).await;
     assert_eq!(rest["versions"][1]["quantity"], 37, "{rest}");
     // Outside the caller's scope: refused; an unknown id: not found.
     let other = env.issuer().token_for(Role::CustomerContact, Some(uuid::Uuid::new_v4()), None, vec![]).unwrap();

@@ -51,15 +51,7 @@ async fn customer_wide_reads_stay_within_the_callers_scope() {
     let sites = |rows: Vec<pb::BudgetUsage>| rows.into_iter().map(|u| u.site_id).collect::<std::collections::BTreeSet<_>>();
     assert_eq!(sites(usage(&site_user).await), [w.site.clone()].into());
     assert_eq!(sites(usage(&contact).await), [w.site.clone(), w.other_site.clone()].into());
-    let rest: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/budget-usage?customerId={}&year={year}", env.http, w.customer))
-        .bearer_auth(&site_user)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rest = env.rest_json(&format!("/budget-usage?customerId={}&year={year}", w.customer), &site_user).await;
     assert_eq!(rest["usage"].as_array().map(Vec::len), Some(1), "{rest}");
 
     // A system client without an orders grant reads no orders, deliveries or late changes, nor budgets.
@@ -121,15 +113,7 @@ async fn customer_wide_reads_stay_within_the_callers_scope() {
     assert_eq!(agreements(&contact).await, [mine.clone()].into());
     assert_eq!(agreements(&site_user).await, [mine.clone()].into());
     assert_eq!(agreements(&t).await, [mine.clone(), other_agreement.clone()].into());
-    let rest: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/cutoff-rules", env.http))
-        .bearer_auth(&contact)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rest = env.rest_json("/cutoff-rules", &contact).await;
     assert!(!rest.to_string().contains(&other_agreement), "{rest}");
     env.cleanup().await;
 }

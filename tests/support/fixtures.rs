@@ -70,6 +70,11 @@ pub fn price(product: &str, raw: &str, labour: &str, other: &str) -> pricing::Pr
 }
 
 impl TestEnv {
+    /// `GET /api/v1<path>` with a bearer token, the answer as JSON (any status).
+    pub async fn rest_json(&self, path: &str, token: &str) -> serde_json::Value {
+        reqwest::Client::new().get(format!("{}/api/v1{path}", self.http)).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    }
+
     /// How many events of `event_type` (e.g. `ordering.delivery.confirmed`) a service's outbox holds.
     pub async fn outbox_count(&self, schema: &str, event_type: &str) -> i64 {
         use sqlx::ConnectOptions;
