@@ -752,3 +752,20 @@ async fn orders_and_deliveries_are_listed_page_by_page() {
     assert_eq!(violations(env.ordering.list_deliveries(env.req(bad(0, "not-a-token"), &t)).await), vec!["page_token"]);
     env.cleanup().await;
 }
+
+/// Years PostgreSQL cannot store are field errors, not server errors (found by
+/// Schemathesis: `/ordering-rate?year=-72501` answered 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_years_and_dates_are_field_errors() {
+    let env = TestEnv::start(false).await;
+    let t = env.staff();
+    let rate = |year, month| pb::GetOrderingRateRequest { year, month };
+    assert_eq!(violations(env.ordering.clone().get_ordering_rate(env.req(rate(-72501, 3), &t)).await), vec!["year"]);
+    assert_eq!(violations(env.ordering.clone().get_ordering_rate(env.req(rate(2027, 13), &t)).await), vec!["month"]);
+    let far = pb::Date { year: 200_000, month: 1, day: 1 };
+    let listed = pb::ListOrdersRequest { from: Some(far), to: Some(far), ..Default::default() };
+    assert_eq!(violations(env.ordering.clone().list_orders(env.req(listed, &t)).await), vec!["from", "to"]);
+    let rest = env.rest_json("/ordering-rate?year=-72501&month=3", &t).await;
+    assert_eq!(rest["error"]["code"], "INVALID_ARGUMENT", "{rest}");
+    env.cleanup().await;
+}

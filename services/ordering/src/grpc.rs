@@ -11,7 +11,7 @@ use kumppani_platform::auth::{self, Principal, Role, Verifier, grants};
 use kumppani_platform::calendar;
 use kumppani_platform::convert::timestamp as ts;
 use kumppani_platform::validate::{Violations, has_control, id_arg, next_page};
-use kumppani_platform::{AppError, ErrorCode};
+use kumppani_platform::{AppError, ErrorCode, Reason};
 use kumppani_proto::ordering::v1 as pb;
 use kumppani_proto::ordering::v1::ordering_service_server::OrderingService;
 use prost::Message;
@@ -709,7 +709,11 @@ impl OrderingService for OrderingApi {
         let p = auth::authenticate(&self.verifier, &req).await?;
         p.require_enterprise()?;
         let r = req.into_inner();
-        let Some(start) = NaiveDate::from_ymd_opt(r.year, u32::try_from(r.month).unwrap_or(0), 1) else {
+        let mut v = Violations::default();
+        let year = v.year("year", r.year, true);
+        v.check((1..=12).contains(&r.month), "month", Reason::out_of_range(1, 12));
+        v.finish()?;
+        let Some(start) = year.and_then(|y| NaiveDate::from_ymd_opt(y, u32::try_from(r.month).unwrap_or(0), 1)) else {
             return Err(AppError::invalid("month", "give a valid year and month").into());
         };
         let end = start.checked_add_months(chrono::Months::new(1)).unwrap_or(start);

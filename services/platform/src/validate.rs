@@ -169,8 +169,14 @@ impl Violations {
             }
             Some(d) => {
                 let parsed = d.to_naive();
-                if parsed.is_none() {
-                    self.add(field, Reason::new("invalid_date", "is not a valid calendar date"));
+                match parsed {
+                    None => self.add(field, Reason::new("invalid_date", "is not a valid calendar date")),
+                    // What PostgreSQL and people can handle: years 1–9999.
+                    Some(_) if !(1..=9999).contains(&d.year) => {
+                        self.add(field, Reason::out_of_range("0001-01-01", "9999-12-31"));
+                        return None;
+                    }
+                    Some(_) => {}
                 }
                 parsed
             }
