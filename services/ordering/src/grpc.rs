@@ -149,7 +149,7 @@ impl OrderingApi {
         let ctx = store::load_context(&mut tx, &site_ids).await?;
         let mut intakes = domain::classify_all(&parsed, &ctx, p, Utc::now(), calendar::today());
         // A caller that says which version it saw is refused when the order moved on meanwhile.
-        let current = store::lock_order_versions(&mut tx, &domain::keys_to_check(&intakes, expected)).await?;
+        let current = store::lock_order_versions(&mut tx, domain::keys_to_check(&intakes, expected).iter()).await?;
         domain::check_versions(&mut intakes, expected, &current);
         let mut results: Vec<pb::LineResult> = Vec::with_capacity(intakes.len());
         // Accepted and late lines with their indexes in the request.

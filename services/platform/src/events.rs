@@ -139,7 +139,10 @@ impl OutboxRelay {
                         // A backlog: publish on, but leave the machine to the
                         // requests for as long as the step took (the service's
                         // own latency matters more than draining at full speed).
-                        tokio::time::sleep(step.elapsed().mul_f64(BACKLOG_PAUSE)).await;
+                        tokio::select! {
+                            () = shutdown.cancelled() => return,
+                            () = tokio::time::sleep(step.elapsed().mul_f64(BACKLOG_PAUSE)) => {},
+                        }
                         continue;
                     }
                     let wait = async {

@@ -465,7 +465,10 @@ impl PricingService for PricingApi {
         let mut v = Violations::default();
         v.check(!r.lookups.is_empty(), "lookups", Reason::new("required", "give at least one lookup"));
         let max = max_lookups(&p);
-        v.check(r.lookups.len() <= max, "lookups", Reason::new("too_many", format!("at most {max} per call")).with("max", max));
+        if r.lookups.len() > max {
+            // Not worth parsing: the call is refused as a whole.
+            return Err(AppError::invalid("lookups", Reason::new("too_many", format!("at most {max} per call")).with("max", max)).into());
+        }
         let mut parsed = Vec::with_capacity(r.lookups.len());
         for (i, l) in r.lookups.iter().enumerate() {
             let site = v.uuid(&format!("lookups[{i}].site_id"), &l.site_id, true);

@@ -181,21 +181,9 @@ pub async fn upsert_orders(conn: &mut PgConnection, all: &[Placement], channel: 
     if all.is_empty() {
         return Ok(Vec::new());
     }
-    let k = KeyColumns::of(all.iter().map(|r| &r.key));
     // Lock and read what is there (previous quantities for history and events).
-    let before: Vec<(Uuid, NaiveDate, String, String, i32)> = sqlx::query_as(
-        "SELECT o.site_id, o.service_day, o.product_code, o.diet, o.quantity FROM orders o
-         JOIN unnest($1::uuid[], $2::date[], $3::text[], $4::text[]) AS k(s, d, p, t)
-           ON o.site_id = k.s AND o.service_day = k.d AND o.product_code = k.p AND o.diet = k.t
-         FOR UPDATE OF o",
-    )
-    .bind(&k.sites)
-    .bind(&k.days)
-    .bind(&k.products)
-    .bind(&k.diets)
-    .fetch_all(&mut *conn)
-    .await?;
-    let before = by_key(before);
+    let locked = lock_order_versions(&mut *conn, all.iter().map(|r| &r.key)).await?;
+    let before: HashMap<Key, i32> = locked.into_iter().map(|(k, (_, q))| (k, q)).collect();
     let rows: Vec<&Placement> =
         all.iter().filter(|r| OrderChange::of(before.get(&r.key).copied(), r.quantity) != OrderChange::Unchanged).collect();
     let unchanged: Vec<Key> = all.iter().filter(|r| before.get(&r.key) == Some(&r.quantity)).map(|r| r.key.clone()).collect();
@@ -308,11 +296,11 @@ pub async fn create_missing_orders(conn: &mut PgConnection, rows: &[(Key, Uuid, 
 
 /// The (version, quantity) of the given lines' orders, locked until the
 /// transaction ends: an expected-version check holds until the write.
-pub async fn lock_order_versions(conn: &mut PgConnection, keys: &[Key]) -> Result<HashMap<Key, (i32, i32)>> {
-    if keys.is_empty() {
+pub async fn lock_order_versions<'a>(conn: &mut PgConnection, keys: impl Iterator<Item = &'a Key>) -> Result<HashMap<Key, (i32, i32)>> {
+    let k = KeyColumns::of(keys);
+    if k.sites.is_empty() {
         return Ok(HashMap::new());
     }
-    let k = KeyColumns::of(keys.iter());
     let rows: Vec<(Uuid, NaiveDate, String, String, i32, i32)> = sqlx::query_as(
         "SELECT o.site_id, o.service_day, o.product_code, o.diet, o.version, o.quantity FROM orders o
          JOIN unnest($1::uuid[], $2::date[], $3::text[], $4::text[]) AS k(s, d, p, t)
