@@ -420,7 +420,7 @@ pub async fn relay(events: usize) -> anyhow::Result<()> {
     let relay = |batch: i64| OutboxRelay { pool: pool.clone(), js: js.clone(), schema: schema.into(), prefix: prefix.clone(), batch };
     let event = |i: usize| {
         let customer = cb::Customer { code: format!("B{i}"), name: format!("Bench customer {i}"), ..Default::default() };
-        ("contracts.customer.updated".to_owned(), cb::CustomerEvent { customer: Some(customer) })
+        ("contracts.customer.updated".to_owned(), cb::CustomerEvent { customer: Some(customer), units: Vec::new() })
     };
     let write = |n: usize, offset: usize| {
         let pool = pool.clone();

@@ -126,7 +126,7 @@ impl ContractsService for ContractsApi {
         let input = CustomerInput { code: &code, name: &name, kind, business_id: &business_id, segment: &segment, stage };
         store::insert_customer(&mut tx, id, &input).await?;
         let customer = Self::customer_or_404(&mut tx, id).await?;
-        emit(&mut tx, PRODUCER, "contracts.customer.created", &pb::CustomerEvent { customer: Some(customer.clone()) })
+        emit(&mut tx, PRODUCER, "contracts.customer.created", &pb::CustomerEvent { customer: Some(customer.clone()), units: Vec::new() })
             .await
             .map_err(AppError::from)?;
         tx.commit().await.map_err(AppError::from)?;
@@ -153,7 +153,7 @@ impl ContractsService for ContractsApi {
             return Err(AppError::not_found("customer").into());
         }
         let customer = Self::customer_or_404(&mut tx, id).await?;
-        emit(&mut tx, PRODUCER, "contracts.customer.updated", &pb::CustomerEvent { customer: Some(customer.clone()) })
+        emit(&mut tx, PRODUCER, "contracts.customer.updated", &pb::CustomerEvent { customer: Some(customer.clone()), units: Vec::new() })
             .await
             .map_err(AppError::from)?;
         tx.commit().await.map_err(AppError::from)?;
@@ -225,7 +225,12 @@ impl ContractsService for ContractsApi {
         Self::customer_or_404(&mut conn, customer_id).await.map_err(no_such_customer)?;
         let id = Uuid::now_v7();
         store::insert_unit(&mut conn, id, customer_id, &code, &name).await?;
-        Ok(Response::new(pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name }))
+        Ok(Response::new(pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name, billing: None }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_billing_details(&self, _req: Request<pb::SetBillingDetailsRequest>) -> R<pb::CustomerDetail> {
+        Err(Status::unimplemented("billing details are being built (issue 9)"))
     }
 
     #[tracing::instrument(skip_all)]

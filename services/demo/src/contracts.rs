@@ -98,7 +98,7 @@ async fn seed_customer(tx: &mut PgConnection, c: &DemoCustomer, report: &mut See
         .await?;
     report.customers += 1;
     if let Some(customer) = store::get_customer(&mut *tx, customer_id).await? {
-        emit(&mut *tx, PRODUCER, "contracts.customer.created", &pb::CustomerEvent { customer: Some(customer) }).await?;
+        emit(&mut *tx, PRODUCER, "contracts.customer.created", &pb::CustomerEvent { customer: Some(customer), units: Vec::new() }).await?;
     }
     for p in &c.contacts {
         insert_contact(&mut *tx, customer_id, (None, None), p, Some("customer")).await?;

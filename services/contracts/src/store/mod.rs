@@ -47,6 +47,7 @@ impl From<CustomerRow> for pb::Customer {
             created_at: ts(r.created_at),
             updated_at: ts(r.updated_at),
             site_count: i32::try_from(r.site_count).unwrap_or(i32::MAX),
+            billing: None,
         }
     }
 }
@@ -106,7 +107,7 @@ pub async fn list_units(conn: &mut PgConnection, customer_id: Uuid) -> Result<Ve
             .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, customer_id, code, name)| pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name })
+        .map(|(id, customer_id, code, name)| pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name, billing: None })
         .collect())
 }
 
