@@ -8,6 +8,7 @@ pub mod infra;
 use anyhow::Context;
 use kumppani_contracts as contracts;
 use kumppani_gateway as gateway;
+use kumppani_invoicing as invoicing;
 use kumppani_ordering as ordering;
 use kumppani_platform::Shutdown;
 use kumppani_platform::auth::dev_issuer::DevIssuer;
@@ -24,18 +25,20 @@ pub enum ServiceKind {
     Contracts,
     Pricing,
     Ordering,
+    Invoicing,
     Gateway,
 }
 
 impl ServiceKind {
     /// The gRPC backends in start order (registry first: the others learn it from its events).
-    pub const BACKENDS: [ServiceKind; 3] = [Self::Contracts, Self::Pricing, Self::Ordering];
+    pub const BACKENDS: [ServiceKind; 4] = [Self::Contracts, Self::Pricing, Self::Ordering, Self::Invoicing];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Contracts => "contracts",
             Self::Pricing => "pricing",
             Self::Ordering => "ordering",
+            Self::Invoicing => "invoicing",
             Self::Gateway => "gateway",
         }
     }
@@ -46,6 +49,7 @@ impl ServiceKind {
             Self::Contracts => Some(contracts::SPEC),
             Self::Pricing => Some(pricing::SPEC),
             Self::Ordering => Some(ordering::SPEC),
+            Self::Invoicing => Some(invoicing::SPEC),
             Self::Gateway => None,
         }
     }
@@ -56,6 +60,7 @@ impl ServiceKind {
             Self::Contracts => contracts::run(config, listener, shutdown).await,
             Self::Pricing => pricing::run(config, listener, shutdown).await,
             Self::Ordering => ordering::run(config, listener, shutdown).await,
+            Self::Invoicing => invoicing::run(config, listener, shutdown).await,
             Self::Gateway => anyhow::bail!("the gateway is not a gRPC backend"),
         }
     }
@@ -114,6 +119,8 @@ pub struct Platform {
     pub grpc: Vec<(ServiceKind, SocketAddr)>,
     pub issuer: Arc<DevIssuer>,
     pub seed_report: Option<kumppani_demo::SeedReport>,
+    /// The invoicing demo (runs and invoices), seeded in the background.
+    pub invoicing_demo: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
@@ -165,7 +172,18 @@ impl Platform {
         };
         let state = gateway::AppState::new(gateway_config)?;
         tasks.push(tokio::spawn(gateway::serve(state, Some(issuer.clone()), o.listeners.http, shutdown.clone())));
-        Ok(Self { shutdown, http_addr, grpc, issuer, seed_report, tasks })
+        // Invoicing's demo runs once its projection has learnt the city from the events.
+        let invoicing_demo = o.seed.then(|| {
+            let url = o.database_url.clone();
+            tokio::spawn(async move {
+                let result = kumppani_demo::invoicing::seed(&url).await;
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, "the invoicing demo could not be seeded");
+                }
+                result
+            })
+        });
+        Ok(Self { shutdown, http_addr, grpc, issuer, seed_report, invoicing_demo, tasks })
     }
 
     /// Where a backend's gRPC API listens.
@@ -195,6 +213,9 @@ impl Platform {
     /// Stops everything and waits for in-flight work to drain.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
+        if let Some(demo) = &self.invoicing_demo {
+            demo.abort();
+        }
         for t in self.tasks {
             t.await??;
         }

@@ -53,6 +53,7 @@ enum MigrateTarget {
     Contracts,
     Pricing,
     Ordering,
+    Invoicing,
     All,
 }
 
@@ -62,6 +63,7 @@ impl MigrateTarget {
             Self::Contracts => vec![ServiceKind::Contracts],
             Self::Pricing => vec![ServiceKind::Pricing],
             Self::Ordering => vec![ServiceKind::Ordering],
+            Self::Invoicing => vec![ServiceKind::Invoicing],
             Self::All => ServiceKind::BACKENDS.to_vec(),
         }
     }

@@ -34,6 +34,7 @@ message_limits!(
     contracts::v1::contracts_service_server::ContractsServiceServer<T>,
     pricing::v1::pricing_service_server::PricingServiceServer<T>,
     ordering::v1::ordering_service_server::OrderingServiceServer<T>,
+    invoicing::v1::invoicing_service_server::InvoicingServiceServer<T>,
 );
 
 pub mod r#type {
@@ -148,5 +149,13 @@ pub mod ordering {
         pub use crate::r#type::v1::Date;
         tonic::include_proto!("kumppani.ordering.v1");
         include!(concat!(env!("OUT_DIR"), "/kumppani.ordering.v1.serde.rs"));
+    }
+}
+
+pub mod invoicing {
+    pub mod v1 {
+        pub use crate::r#type::v1::Date;
+        tonic::include_proto!("kumppani.invoicing.v1");
+        include!(concat!(env!("OUT_DIR"), "/kumppani.invoicing.v1.serde.rs"));
     }
 }

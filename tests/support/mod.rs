@@ -12,6 +12,7 @@ pub use fixtures::{date, today, wait_until};
 use kumppani::infra::Infra;
 use kumppani::{Listeners, Platform, PlatformOptions, ServiceKind};
 use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use kumppani_proto::invoicing::v1::invoicing_service_client::InvoicingServiceClient;
 use kumppani_proto::ordering::v1::ordering_service_client::OrderingServiceClient;
 use kumppani_proto::pricing::v1::pricing_service_client::PricingServiceClient;
 use std::sync::OnceLock;
@@ -36,6 +37,7 @@ pub struct TestEnv {
     pub client: ContractsServiceClient<Channel>,
     pub pricing: PricingServiceClient<Channel>,
     pub ordering: OrderingServiceClient<Channel>,
+    pub invoicing: InvoicingServiceClient<Channel>,
 }
 
 impl TestEnv {
@@ -74,7 +76,11 @@ impl TestEnv {
             .unwrap()
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);
-        Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing, ordering }
+        let invoicing = InvoicingServiceClient::connect(format!("http://{}", platform.addr(ServiceKind::Invoicing)))
+            .await
+            .unwrap()
+            .max_decoding_message_size(64 * 1024 * 1024);
+        Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing, ordering, invoicing }
     }
 
     pub fn issuer(&self) -> &kumppani_platform::auth::dev_issuer::DevIssuer {

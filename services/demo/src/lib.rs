@@ -15,7 +15,9 @@
 pub mod annexes;
 pub mod city;
 pub mod contracts;
+pub mod deliveries;
 pub mod ids;
+pub mod invoicing;
 pub mod ordering;
 pub mod prices;
 pub mod pricing;
@@ -51,6 +53,12 @@ pub async fn seed_all(admin_url: &str) -> anyhow::Result<SeedReport> {
     let pool = connect_as_service(admin_url, kumppani_ordering::SCHEMA, true, 2).await?;
     name_seed_actor(&pool, kumppani_ordering::SCHEMA).await?;
     ordering::seed(&pool).await?;
+    pool.close().await;
+    let pool = connect_as_service(admin_url, kumppani_invoicing::SCHEMA, true, 2).await?;
+    name_seed_actor(&pool, kumppani_invoicing::SCHEMA).await?;
+    let mut conn = pool.acquire().await?;
+    deliveries::seed_invoicing_projection(&mut conn, &deliveries::past_deliveries(&city::demo_city())).await?;
+    drop(conn);
     pool.close().await;
     Ok(report)
 }

@@ -3,7 +3,8 @@
 //! closed for the winter-holiday week); the daily orders they produce for the
 //! coming two weeks and January 2027; January deliveries that differ
 //! realistically from the orders (absences, extra guests); a few pending
-//! late-change requests; budgets for 2027. Idempotent.
+//! late-change requests; budgets for 2027; the past months' deliveries that the
+//! invoicing demo bills ([`crate::deliveries`]). Idempotent.
 
 use crate::ids::demo_id;
 use chrono::{Datelike, NaiveDate};
@@ -362,6 +363,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
             .execute(&mut *tx)
             .await?;
     }
+    crate::deliveries::seed_ordering(&mut tx, &crate::deliveries::past_deliveries(&city)).await?;
     tx.commit().await?;
     Ok(())
 }

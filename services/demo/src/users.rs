@@ -127,7 +127,7 @@ pub const SEED_SUBJECT: &str = "demo-seed";
 pub fn seed_actor_name(service: &str) -> String {
     let title = match service {
         "contracts" => "Liikelaitoksen johtaja",
-        "pricing" => "Talouspäällikkö",
+        "pricing" | "invoicing" => "Talouspäällikkö",
         _ => "",
     };
     let person = demo_city().enterprise_people.into_iter().find(|p| !title.is_empty() && p.title == title);

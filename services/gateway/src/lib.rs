@@ -19,6 +19,7 @@ mod contracts;
 mod error;
 mod headers;
 mod i18n;
+mod invoicing;
 mod oidc;
 mod openapi;
 mod ordering;

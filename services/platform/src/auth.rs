@@ -87,8 +87,11 @@ pub mod grants {
     pub const DELIVERIES_WRITE: &str = "deliveries:write";
     /// Prices: price lists, overrides, price sheets, resolving prices, benchmarks, VAT.
     pub const PRICES_READ: &str = "prices:read";
+    /// Invoices with their specifications and documents, month to date.
+    pub const INVOICES_READ: &str = "invoices:read";
     /// Every grant there is.
-    pub const ALL: [&str; 7] = [REGISTRY_READ, AGREEMENTS_READ, CONTACTS_READ, ORDERS_READ, ORDERS_WRITE, DELIVERIES_WRITE, PRICES_READ];
+    pub const ALL: [&str; 8] =
+        [REGISTRY_READ, AGREEMENTS_READ, CONTACTS_READ, ORDERS_READ, ORDERS_WRITE, DELIVERIES_WRITE, PRICES_READ, INVOICES_READ];
 }
 
 /// The authenticated caller of one request.

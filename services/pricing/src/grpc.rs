@@ -4,7 +4,7 @@
 //! transaction per change, with its outbox event), and maps rows and errors to
 //! the proto.
 
-use crate::domain::{self, PriceData, fmt_money};
+use crate::domain::{self, PriceData, PriceProto, SheetLines, fmt_money};
 use crate::{PRODUCER, store};
 use chrono::Datelike;
 use kumppani_platform::AppError;

@@ -2,7 +2,7 @@
 //! compose them inside one transaction with the outbox write. Loaders return
 //! plain rows, the [`PriceBook`], or the protos the events carry.
 
-use crate::domain::{self, Benchmark, ListEntry, ListVersion, OverrideEntry, PriceBook, PriceData, VatRow};
+use crate::domain::{self, Benchmark, ListEntry, ListVersion, OverrideEntry, PriceBook, PriceData, PriceProto, VatRow};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use kumppani_proto::pricing::v1 as pb;
 use rust_decimal::Decimal;

@@ -134,6 +134,7 @@ pub struct SiteRow {
     pub meal_producer: String,
     pub cleaning_producer: String,
     pub closed_on: Option<NaiveDate>,
+    pub opened_on: Option<NaiveDate>,
     pub opening_schedule: String,
     pub customer_name: String,
     pub unit_name: Option<String>,
@@ -163,13 +164,14 @@ impl From<SiteRow> for pb::Site {
             customer_name: r.customer_name,
             unit_name: r.unit_name.unwrap_or_default(),
             opening_schedule: domain::opening_schedule_from(&r.opening_schedule),
+            opened_on: r.opened_on.map(pb::Date::from_naive),
         }
     }
 }
 
 const SITE_COLS: &str = "s.id, s.customer_id, s.unit_id, s.code, s.name, s.kind, s.street_address, s.postal_code, s.city, \
      s.floor_area_m2, s.meals_per_day, s.special_diets, s.meal_producer, s.cleaning_producer, s.closed_on, \
-     s.opening_schedule, c.name AS customer_name, u.name AS unit_name";
+     s.opened_on, s.opening_schedule, c.name AS customer_name, u.name AS unit_name";
 const SITE_FROM: &str = "sites s JOIN customers c ON c.id = s.customer_id LEFT JOIN units u ON u.id = s.unit_id";
 
 pub async fn get_site(conn: &mut PgConnection, id: Uuid) -> Result<Option<pb::Site>, sqlx::Error> {

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use uuid::Uuid;
 
+pub use kumppani_price_rules::{ListEntry, OverrideEntry, PriceBook, PriceData, Resolved, VatRow, vat_on};
 pub use kumppani_platform::convert::{service_line_from as line_from, service_line_text as line_text};
 kumppani_platform::text_enum!(unit_text, unit_from, pb::Unit, { Meal => "meal", M2Month => "m2_month", M2 => "m2", Hour => "hour", Serving => "serving" });
 kumppani_platform::text_enum!(vat_text, vat_from, pb::VatCategory, { Food => "food", General => "general", OutsideScope => "outside_scope" });
@@ -51,19 +52,17 @@ pub fn parse_money(v: &mut Violations, field: &str, value: &str) -> Decimal {
     }
 }
 
-/// A validated price: components by kind, summing exactly to the unit price.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PriceData {
-    pub unit_price: Decimal,
-    /// (kind text, amount), in the order given.
-    pub components: Vec<(String, Decimal)>,
+/// A validated price as the API shows it.
+pub trait PriceProto {
+    fn to_proto(&self, product_code: &str) -> pb::Price;
+    fn components_proto(&self) -> Vec<pb::CostComponent>;
 }
 
-impl PriceData {
-    pub fn to_proto(&self, product_code: &str) -> pb::Price {
+impl PriceProto for PriceData {
+    fn to_proto(&self, product_code: &str) -> pb::Price {
         pb::Price { product_code: product_code.to_owned(), unit_price: fmt_money(self.unit_price), components: self.components_proto() }
     }
-    pub fn components_proto(&self) -> Vec<pb::CostComponent> {
+    fn components_proto(&self) -> Vec<pb::CostComponent> {
         self.components.iter().map(|(k, a)| pb::CostComponent { kind: component_from(k), amount: fmt_money(*a) }).collect()
     }
 }
@@ -310,15 +309,6 @@ pub fn only_own_customer(change: &mut pb::PriceChange, own: Uuid) {
     change.customer_ids = vec![own];
 }
 
-/// One VAT rate row.
-#[derive(Debug, Clone)]
-pub struct VatRow {
-    pub category: String,
-    pub rate: Decimal,
-    pub valid_from: NaiveDate,
-    pub valid_to: Option<NaiveDate>,
-}
-
 /// A stable fingerprint of the VAT table: SHA-256 (hex) of every row's
 /// category, rate (normalized: 25.50 = 25.5), valid_from and valid_to (empty
 /// when open), in the given order, fields separated by 0x1F and rows ended by
@@ -338,64 +328,22 @@ pub fn vat_fingerprint(rows: &[VatRow]) -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The VAT rate of a category on a day.
-pub fn vat_on(rates: &[VatRow], category: &str, day: NaiveDate) -> Option<Decimal> {
-    rates.iter().find(|r| r.category == category && r.valid_from <= day && r.valid_to.is_none_or(|t| day <= t)).map(|r| r.rate)
+/// Price-sheet lines over the shared [`PriceBook`].
+pub trait SheetLines {
+    fn sheet_line(
+        &self,
+        product: &str,
+        customer: Uuid,
+        site: Option<Uuid>,
+        day: NaiveDate,
+        benchmark: Option<(Decimal, &str)>,
+    ) -> Result<SheetLine, String>;
 }
 
-/// A published list version.
-#[derive(Debug, Clone)]
-pub struct ListEntry {
-    pub id: Uuid,
-    pub year: i32,
-    pub version: i32,
-    pub effective_from: NaiveDate,
-    pub prices: HashMap<String, PriceData>,
-}
-
-#[derive(Debug, Clone)]
-pub struct OverrideEntry {
-    pub id: Uuid,
-    pub effective_from: NaiveDate,
-    pub price: PriceData,
-}
-
-/// Everything needed to resolve prices for some years, loaded once.
-#[derive(Debug, Default)]
-pub struct PriceBook {
-    pub products: HashMap<String, pb::Product>,
-    /// Published lists sorted by (effective_from, version).
-    pub lists: Vec<ListEntry>,
-    /// (site, product) → overrides sorted by effective_from (then creation).
-    pub site_overrides: HashMap<(Uuid, String), Vec<OverrideEntry>>,
-    pub customer_overrides: HashMap<(Uuid, String), Vec<OverrideEntry>>,
-    /// site → customer (projection of contracts).
-    pub site_customer: HashMap<Uuid, Uuid>,
-    /// customer → kind (projection of contracts).
-    pub customer_kind: HashMap<Uuid, String>,
-    pub vat: Vec<VatRow>,
-}
-
-/// A resolved price.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Resolved {
-    pub price: PriceData,
-    pub vat_category: String,
-    pub vat_rate: Decimal,
-    pub source: pb::PriceSource,
-    pub source_id: Uuid,
-    pub list_version: i32,
-}
-
-fn latest_effective(entries: Option<&Vec<OverrideEntry>>, day: NaiveDate) -> Option<&OverrideEntry> {
-    // Overrides set the price level of their own year only.
-    entries?.iter().rev().find(|e| e.effective_from <= day && e.effective_from.year() == day.year())
-}
-
-impl PriceBook {
+impl SheetLines for PriceBook {
     /// A price-sheet line: the price in force on `day` for the customer (and
     /// site), compared with the same day a year earlier and with `benchmark`.
-    pub fn sheet_line(
+    fn sheet_line(
         &self,
         product: &str,
         customer: Uuid,
@@ -414,44 +362,6 @@ impl PriceBook {
             benchmark: benchmark.map(|(b, provider)| (b, provider.to_owned())),
             price,
         })
-    }
-
-    /// Precedence: site-specific, then customer-specific, then the published
-    /// list version in force on the day. VAT: internal customers are outside
-    /// its scope; others pay the product category's rate valid on the day.
-    pub fn resolve(&self, product: &str, site: Uuid, day: NaiveDate) -> Result<Resolved, String> {
-        let customer = *self.site_customer.get(&site).ok_or_else(|| "unknown site".to_owned())?;
-        self.resolve_for(product, customer, Some(site), day)
-    }
-
-    /// Resolution for a customer, and one of its sites when given.
-    pub fn resolve_for(&self, product: &str, customer: Uuid, site: Option<Uuid>, day: NaiveDate) -> Result<Resolved, String> {
-        let p = self.products.get(product).ok_or_else(|| format!("unknown product {product}"))?;
-        let key = product.to_owned();
-        let site_override = site.and_then(|s| latest_effective(self.site_overrides.get(&(s, key.clone())), day));
-        let (price, source, source_id, list_version) = if let Some(o) = site_override {
-            (o.price.clone(), pb::PriceSource::Site, o.id, 0)
-        } else if let Some(o) = latest_effective(self.customer_overrides.get(&(customer, key.clone())), day) {
-            (o.price.clone(), pb::PriceSource::Customer, o.id, 0)
-        } else {
-            let list = self
-                .lists
-                .iter()
-                .rev()
-                .find(|l| l.year == day.year() && l.effective_from <= day)
-                .ok_or_else(|| format!("no published price list in force on {day}"))?;
-            let price = list.prices.get(product).ok_or_else(|| format!("{product} has no price in the {} list", list.year))?;
-            (price.clone(), pb::PriceSource::List, list.id, list.version)
-        };
-        let internal = self.customer_kind.get(&customer).is_none_or(|k| k.starts_with("internal"));
-        let (vat_category, vat_rate) = if internal {
-            ("outside_scope".to_owned(), Decimal::ZERO)
-        } else {
-            let category = vat_text(p.vat_category).unwrap_or("general");
-            let rate = vat_on(&self.vat, category, day).ok_or_else(|| format!("no {category} VAT rate valid on {day}"))?;
-            (category.to_owned(), rate)
-        };
-        Ok(Resolved { price, vat_category, vat_rate, source, source_id, list_version })
     }
 }
 

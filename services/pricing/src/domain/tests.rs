@@ -49,30 +49,6 @@ fn book() -> (PriceBook, Uuid, Uuid) {
 }
 
 #[test]
-fn site_beats_customer_beats_list_from_their_effective_dates() {
-    let (b, site, _) = book();
-    let at = |m, day| b.resolve("LOUNAS", site, d(2027, m, day)).map(|r| (r.price.unit_price.to_string(), r.source));
-    assert_eq!(at(2, 28), Ok(("3.00".into(), pb::PriceSource::List)));
-    assert_eq!(at(3, 1), Ok(("2.90".into(), pb::PriceSource::Customer)));
-    assert_eq!(at(3, 14), Ok(("2.90".into(), pb::PriceSource::Customer)));
-    assert_eq!(at(3, 15), Ok(("2.80".into(), pb::PriceSource::Site)), "a mid-month change resolves per day");
-    assert!(b.resolve("LOUNAS", site, d(2026, 12, 31)).is_err(), "no list for 2026");
-}
-
-#[test]
-fn list_versions_take_effect_on_their_date_and_vat_follows_the_day() {
-    let (mut b, site, customer) = book();
-    b.site_overrides.clear();
-    b.customer_overrides.clear();
-    let r = b.resolve("LOUNAS", site, d(2027, 6, 1)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((r.price.unit_price.to_string(), r.list_version, r.vat_rate.to_string()), ("3.10".into(), 2, "13.5".into()));
-    b.customer_kind.insert(customer, "internal_service_area".into());
-    let r = b.resolve("LOUNAS", site, d(2027, 6, 1)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((r.vat_category.as_str(), r.vat_rate), ("outside_scope", Decimal::ZERO));
-    assert_eq!(vat_on(&b.vat, "food", d(2025, 12, 31)), Decimal::from_str("14").ok());
-}
-
-#[test]
 fn components_must_sum_exactly() {
     let products: HashMap<String, pb::Product> = [("LOUNAS".to_owned(), pb::Product::default())].into();
     let comp = |k: pb::CostComponentKind, a: &str| pb::CostComponent { kind: k as i32, amount: a.into() };

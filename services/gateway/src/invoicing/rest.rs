@@ -1,0 +1,18 @@
+//! The invoicing service's part of the REST API.
+
+use kumppani_proto::invoicing::v1 as invoicing;
+
+crate::rest::api! {
+    get "/billing-calendar" => invoicing.list_billing_calendar(invoicing::ListBillingCalendarRequest) -> invoicing::ListBillingCalendarResponse, id = "", "The group billing calendar: each month's invoice date";
+    put "/billing-calendar" => invoicing.set_invoice_date(invoicing::SetInvoiceDateRequest) -> invoicing::BillingMonth, id = "", "Set a month's invoice date (staff)";
+    post "/manual-lines" => invoicing.add_manual_line(invoicing::AddManualLineRequest) -> invoicing::ManualLine, id = "", "Add a pass-through, credit or adjustment line for a month's invoice (staff)";
+    get "/manual-lines" => invoicing.list_manual_lines(invoicing::ListManualLinesRequest) -> invoicing::ListManualLinesResponse, id = "", "Pass-through, credit and adjustment lines (staff)";
+    post "/invoice-runs" => invoicing.start_run(invoicing::StartRunRequest) -> invoicing::Run, id = "", "Compute the month's draft invoices (re-running replaces the draft; staff)";
+    get "/invoice-runs" => invoicing.list_runs(invoicing::ListRunsRequest) -> invoicing::ListRunsResponse, id = "", "Invoice runs (staff)";
+    get "/invoice-runs/{id}" => invoicing.get_run(invoicing::GetRunRequest) -> invoicing::Run, id = "id", "A run with totals per customer and the differences from last month (staff)";
+    post "/invoice-runs/{id}/issue" => invoicing.issue_run(invoicing::IssueRunRequest) -> invoicing::Run, id = "id", "Issue a draft run: numbers and reference numbers, invoices immutable (idempotent; staff)";
+    get "/invoices" => invoicing.list_invoices(invoicing::ListInvoicesRequest) -> invoicing::ListInvoicesResponse, id = "", "Invoices by customer, month and status";
+    get "/invoices/{id}" => invoicing.get_invoice(invoicing::GetInvoiceRequest) -> invoicing::Invoice, id = "id", "An invoice with its specification (days with days=true)";
+    post "/invoices/{id}/credit" => invoicing.credit_invoice(invoicing::CreditInvoiceRequest) -> invoicing::Invoice, id = "id", "Credit a whole issued invoice: a credit note referring to it (staff)";
+    get "/month-to-date" => invoicing.get_month_to_date(invoicing::GetMonthToDateRequest) -> invoicing::Invoice, id = "", "What the current month has accrued so far for a customer";
+}

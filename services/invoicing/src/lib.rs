@@ -1,0 +1,36 @@
+//! Invoicing service: once a month every customer (or billing unit) gets an
+//! invoice whose every euro is traced to what was delivered where, on which
+//! day, at which price and what that price consists of. It learns everything
+//! from events into its own projection (customers, units, sites, agreements
+//! from contracts; price lists, overrides, VAT from pricing; deliveries from
+//! ordering), so a run never depends on another service being up.
+
+pub mod convert;
+pub mod documents;
+pub mod domain;
+pub mod grpc;
+pub mod projection;
+pub mod reference;
+pub mod service;
+pub mod store;
+
+use kumppani_platform::Shutdown;
+use kumppani_platform::service::{Runtime, ServiceConfig, ServiceSpec};
+use kumppani_proto::invoicing::v1::invoicing_service_server::InvoicingServiceServer;
+
+pub const SCHEMA: &str = "invoicing";
+pub const PRODUCER: &str = "invoicing";
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub const SPEC: ServiceSpec = ServiceSpec { name: SCHEMA, migrator: &MIGRATOR, default_port: 50055, relay_batch: 500, min_connections: 4 };
+
+/// Runs the service until `shutdown`: gRPC, the outbox relay and the projections.
+pub async fn run(config: ServiceConfig, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+    let mut rt = Runtime::start(SPEC, config, shutdown).await?;
+    rt.consume(projection::REGISTRY_CONSUMER, "contracts", projection::Registry);
+    rt.consume(projection::PRICES_CONSUMER, "pricing", projection::Prices);
+    rt.consume(projection::DELIVERIES_CONSUMER, "ordering", projection::Deliveries);
+    let api = grpc::InvoicingApi { pool: rt.pool.clone(), verifier: rt.verifier() };
+    rt.serve(listener, InvoicingServiceServer::new(api)).await
+}

@@ -1,0 +1,271 @@
+//! SQL of the invoicing service, in three parts: the projection writes
+//! ([`projection`]), what a month's drafts are computed from (this module),
+//! and runs and invoices ([`invoices`]).
+
+pub mod invoices;
+pub mod projection;
+
+use crate::domain::{Billed, Billing, Customer, Delivery, ManualLine, Party, Period, RowKind, Site, Unit, changes::RowSummary};
+use chrono::NaiveDate;
+use kumppani_price_rules::{ListEntry, OverrideEntry, PriceBook, PriceData, VatRow};
+use kumppani_proto::pricing::v1 as pricing;
+use prost::Message;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+type Result<T> = std::result::Result<T, sqlx::Error>;
+
+/// The registry as invoicing knows it.
+#[derive(Default)]
+pub struct Registry {
+    pub customers: HashMap<Uuid, Customer>,
+    pub units: HashMap<Uuid, Unit>,
+    pub sites: HashMap<Uuid, Site>,
+}
+
+impl Registry {
+    /// The billing details a party's invoice uses.
+    pub fn billing(&self, party: &Party) -> Billing {
+        let base = self.customers.get(&party.customer).map(|c| c.billing.clone()).unwrap_or_default();
+        match party.unit.and_then(|u| self.units.get(&u)) {
+            Some(u) => base.with_overrides(&u.billing),
+            None => base,
+        }
+    }
+}
+
+pub async fn registry(conn: &mut PgConnection, only_customer: Option<Uuid>) -> Result<Registry> {
+    let mut r = Registry::default();
+    let rows: Vec<(Uuid, String, String, String, serde_json::Value)> =
+        sqlx::query_as("SELECT id, name, kind, business_id, billing FROM customers WHERE $1::uuid IS NULL OR id = $1")
+            .bind(only_customer)
+            .fetch_all(&mut *conn)
+            .await?;
+    for (id, name, kind, business_id, billing) in rows {
+        let billing = serde_json::from_value(billing).unwrap_or_default();
+        r.customers.insert(id, Customer { id, name, kind, business_id, billing });
+    }
+    let rows: Vec<(Uuid, Uuid, String, serde_json::Value)> =
+        sqlx::query_as("SELECT id, customer_id, name, billing FROM units WHERE $1::uuid IS NULL OR customer_id = $1")
+            .bind(only_customer)
+            .fetch_all(&mut *conn)
+            .await?;
+    for (id, customer, name, billing) in rows {
+        r.units.insert(id, Unit { id, customer, name, billing: serde_json::from_value(billing).unwrap_or_default() });
+    }
+    let rows: Vec<(Uuid, Uuid, Option<Uuid>, String, Decimal, Option<NaiveDate>, Option<NaiveDate>)> = sqlx::query_as(
+        "SELECT id, customer_id, unit_id, name, floor_area_m2, opened_on, closed_on FROM sites WHERE $1::uuid IS NULL OR customer_id = $1",
+    )
+    .bind(only_customer)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, customer, unit, name, floor_area, opened_on, closed_on) in rows {
+        r.sites.insert(id, Site { id, customer, unit, name, floor_area, opened_on, closed_on });
+    }
+    Ok(r)
+}
+
+fn price(v: serde_json::Value) -> Option<PriceData> {
+    serde_json::from_value(v).ok()
+}
+
+/// The price book of a year (lists, overrides, VAT) over the registry's sites.
+pub async fn price_book(conn: &mut PgConnection, year: i32, registry: &Registry) -> Result<PriceBook> {
+    let mut book = PriceBook::default();
+    let products: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT proto FROM products").fetch_all(&mut *conn).await?;
+    for (bytes,) in products {
+        if let Ok(p) = pricing::Product::decode(bytes.as_slice()) {
+            book.products.insert(p.code.clone(), p);
+        }
+    }
+    let lists: Vec<(Uuid, i32, i32, NaiveDate, serde_json::Value)> = sqlx::query_as(
+        "SELECT id, year, version, effective_from, prices FROM price_lists WHERE year BETWEEN $1 - 1 AND $1 ORDER BY effective_from, version",
+    )
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, year, version, effective_from, prices) in lists {
+        let prices: HashMap<String, PriceData> = serde_json::from_value(prices).unwrap_or_default();
+        book.lists.push(ListEntry { id, year, version, effective_from, prices });
+    }
+    let overrides: Vec<(Uuid, Option<Uuid>, Option<Uuid>, String, NaiveDate, serde_json::Value)> = sqlx::query_as(
+        "SELECT id, site_id, customer_id, product_code, effective_from, price FROM price_overrides
+         WHERE extract(year FROM effective_from)::int BETWEEN $1 - 1 AND $1 ORDER BY effective_from, received_at",
+    )
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, site, customer, product, effective_from, p) in overrides {
+        let Some(p) = price(p) else { continue };
+        let entry = OverrideEntry { id, effective_from, price: p };
+        match (site, customer) {
+            (Some(s), _) => book.site_overrides.entry((s, product)).or_default().push(entry),
+            (None, Some(c)) => book.customer_overrides.entry((c, product)).or_default().push(entry),
+            _ => {}
+        }
+    }
+    let vat: Vec<(String, Decimal, NaiveDate, Option<NaiveDate>)> =
+        sqlx::query_as("SELECT category, rate, valid_from, valid_to FROM vat_rates ORDER BY category, valid_from").fetch_all(&mut *conn).await?;
+    book.vat = vat.into_iter().map(|(category, rate, valid_from, valid_to)| VatRow { category, rate, valid_from, valid_to }).collect();
+    for s in registry.sites.values() {
+        book.site_customer.insert(s.id, s.customer);
+    }
+    for c in registry.customers.values() {
+        book.customer_kind.insert(c.id, c.kind.clone());
+    }
+    Ok(book)
+}
+
+/// Sites whose agreement of the year (signed, active or expired) covers cleaning.
+pub async fn cleaning_sites(conn: &mut PgConnection, year: i32) -> Result<HashSet<Uuid>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT s.site FROM agreements a, jsonb_array_elements(a.lines) l, jsonb_array_elements_text(l->'site_ids') s(site)
+         WHERE a.year = $1 AND a.status IN ('signed', 'active', 'expired') AND l->>'service_line' = 'cleaning'",
+    )
+    .bind(year)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().filter_map(|(s,)| Uuid::parse_str(&s).ok()).collect())
+}
+
+/// The month's deliveries and earlier deliveries that may need a correction
+/// (corrected since, or confirmed after their month was invoiced), each with
+/// what issued invoices billed of it.
+pub async fn deliveries(
+    conn: &mut PgConnection,
+    period: Period,
+    only_customer: Option<Uuid>,
+) -> Result<(Vec<Delivery>, HashMap<Uuid, Billed>)> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(Uuid, i32, Uuid, NaiveDate, String, String, i32, String, Option<i64>, Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
+        "SELECT d.id, d.version, d.site_id, d.service_day, d.product_code, d.diet, d.quantity, d.reason, b.q, b.inv,
+                CASE WHEN d.service_day < $1 THEN
+                    (SELECT v.id FROM invoices v WHERE v.customer_id = d.customer_id AND v.kind = 'invoice' AND v.status = 'issued'
+                       AND v.year = extract(year FROM d.service_day)::int AND v.month = extract(month FROM d.service_day)::int LIMIT 1)
+                END
+         FROM deliveries d
+         LEFT JOIN LATERAL (
+             SELECT sum(i.quantity) AS q, (array_agg(i.invoice_id ORDER BY v.issued_at DESC))[1] AS inv
+             FROM invoice_items i JOIN invoices v ON v.id = i.invoice_id AND v.status = 'issued'
+             WHERE i.delivery_id = d.id) b ON true
+         WHERE ($3::uuid IS NULL OR d.customer_id = $3)
+           AND (d.service_day BETWEEN $1 AND $2
+                OR (d.service_day < $1 AND (d.version > 1 OR EXISTS (
+                    SELECT 1 FROM invoices v WHERE v.customer_id = d.customer_id AND v.kind = 'invoice' AND v.status = 'issued'
+                      AND v.year = extract(year FROM d.service_day)::int AND v.month = extract(month FROM d.service_day)::int
+                      AND v.issued_at < d.updated_at))))",
+    )
+    .bind(period.first())
+    .bind(period.last())
+    .bind(only_customer)
+    .fetch_all(conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut billed = HashMap::new();
+    for (id, version, site, day, product, diet, quantity, reason, q, inv, month_invoice) in rows {
+        if day < period.first() && inv.is_none() && month_invoice.is_none() {
+            // Its month was never invoiced: that month's run bills it.
+            continue;
+        }
+        if let Some(invoice) = inv.or(month_invoice) {
+            billed.insert(id, Billed { quantity: i32::try_from(q.unwrap_or(0)).unwrap_or(i32::MAX), invoice });
+        }
+        out.push(Delivery { id, version, site, day, product, diet, quantity, reason });
+    }
+    Ok((out, billed))
+}
+
+/// Fixed services already billed for the month by an issued invoice.
+pub async fn fixed_billed(conn: &mut PgConnection, period: Period) -> Result<HashSet<(Uuid, String)>> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT r.site_id, r.product_code FROM invoice_rows r JOIN invoices v ON v.id = r.invoice_id
+         WHERE r.kind = 'fixed' AND v.status = 'issued' AND v.year = $1 AND v.month = $2 AND r.site_id IS NOT NULL",
+    )
+    .bind(period.year)
+    .bind(i32::try_from(period.month).unwrap_or(1))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Manual lines of this month or earlier that no invoice carries yet.
+pub async fn open_manual_lines(conn: &mut PgConnection, period: Period, only_customer: Option<Uuid>) -> Result<Vec<ManualLine>> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(Uuid, String, Uuid, Option<Uuid>, String, Decimal, Decimal, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, kind, customer_id, site_id, description, amount, vat_rate, vat_category, supplier, supplier_invoice_number, reason
+         FROM manual_lines WHERE invoice_id IS NULL AND (year, month) <= ($1, $2) AND ($3::uuid IS NULL OR customer_id = $3)
+         ORDER BY created_at",
+    )
+    .bind(period.year)
+    .bind(i32::try_from(period.month).unwrap_or(1))
+    .bind(only_customer)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, customer, site, description, amount, vat_rate, vat_category, supplier, supplier_invoice_number, reason)| ManualLine {
+            id,
+            kind: RowKind::parse(&kind).unwrap_or(RowKind::Adjustment),
+            customer,
+            site,
+            description,
+            amount,
+            vat_rate,
+            vat_category,
+            supplier,
+            supplier_invoice_number,
+            reason,
+        })
+        .collect())
+}
+
+/// Parties with an issued invoice for the month.
+pub async fn invoiced_parties(conn: &mut PgConnection, period: Period) -> Result<HashSet<Party>> {
+    let rows: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(
+        "SELECT customer_id, unit_id FROM invoices WHERE kind = 'invoice' AND status = 'issued' AND year = $1 AND month = $2",
+    )
+    .bind(period.year)
+    .bind(i32::try_from(period.month).unwrap_or(1))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(customer, unit)| Party { customer, unit }).collect())
+}
+
+/// Each party's rows of its issued invoice of the month (for "what changed").
+pub async fn issued_rows(conn: &mut PgConnection, period: Period) -> Result<HashMap<Party, Vec<RowSummary>>> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(Uuid, Option<Uuid>, String, String, String, Decimal, Decimal, Option<NaiveDate>, String)> = sqlx::query_as(
+        "SELECT v.customer_id, v.unit_id, r.site_name, r.product_code, r.product_name, r.unit_price, r.quantity, r.from_day, r.kind
+         FROM invoice_rows r JOIN invoices v ON v.id = r.invoice_id
+         WHERE v.kind = 'invoice' AND v.status = 'issued' AND v.year = $1 AND v.month = $2",
+    )
+    .bind(period.year)
+    .bind(i32::try_from(period.month).unwrap_or(1))
+    .fetch_all(conn)
+    .await?;
+    let mut out: HashMap<Party, Vec<RowSummary>> = HashMap::new();
+    for (customer, unit, site_name, product_code, product_name, unit_price, quantity, from, kind) in rows {
+        out.entry(Party { customer, unit }).or_default().push(RowSummary {
+            site_name,
+            product_code,
+            product_name,
+            unit_price,
+            quantity,
+            from,
+            kind: RowKind::parse(&kind).unwrap_or(RowKind::Delivered),
+        });
+    }
+    Ok(out)
+}
+
+/// The month's invoice date from the billing calendar, or the default rule.
+pub async fn invoice_date(conn: &mut PgConnection, period: Period) -> Result<NaiveDate> {
+    let row: Option<(NaiveDate,)> = sqlx::query_as("SELECT invoice_date FROM billing_calendar WHERE year = $1 AND month = $2")
+        .bind(period.year)
+        .bind(i32::try_from(period.month).unwrap_or(1))
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map_or_else(|| crate::domain::default_invoice_date(period), |(d,)| d))
+}
