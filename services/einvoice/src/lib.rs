@@ -37,6 +37,7 @@
 pub mod compute;
 pub mod csv;
 pub mod finvoice;
+pub mod i18n;
 pub mod model;
 pub mod money;
 pub mod ovt;
