@@ -148,7 +148,7 @@ const SV: Labels = Labels {
     vat: "moms",
     amount: "Belopp",
     vat_summary: "Mervärdesskatt",
-    vat_base: "Skattefritt",
+    vat_base: "Skattegrund",
     vat_amount: "Skatt",
     total_excl_vat: "Totalt exkl. moms",
     total_vat: "Moms totalt",

@@ -71,7 +71,8 @@ pub fn external_buyer() -> Buyer {
     }
 }
 
-/// A May 2026 invoice header for a buyer; reference base `2026050` + n.
+/// A header for May 2026 billing to a buyer, issued 2.6.2026 and due 16.6.2026, whose
+/// Finnish reference is made from `reference_base` (3–19 digits) and its check digit.
 pub fn header(number: &str, reference_base: u64, buyer: Buyer, language: Language) -> InvoiceHeader {
     let reference = crate::reference::finnish_from_base(&reference_base.to_string()).unwrap_or_default();
     InvoiceHeader {
@@ -260,6 +261,16 @@ pub fn many_rows() -> Result<Invoice, InvoiceErrors> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    #[test]
+    fn invoice_round_trips_through_json() {
+        let inv = super::external_two_rates().unwrap();
+        let json = serde_json::to_string(&inv).unwrap();
+        assert!(json.contains("\"unit\":\"MTK\""), "{json}");
+        assert!(json.contains("\"category\":\"standard\",\"rate\":\"25.5\""), "{json}");
+        let back: crate::model::Invoice = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, inv);
+    }
+
     #[test]
     fn samples_compute() {
         for inv in [super::internal_outside_scope(), super::external_two_rates(), super::credit_note(), super::many_rows()] {

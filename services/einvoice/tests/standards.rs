@@ -32,7 +32,7 @@ fn python() -> &'static Path {
         let out = Command::new("bash").arg(repo_root().join("scripts/xml-venv.sh")).output().unwrap();
         assert!(
             out.status.success(),
-            "scripts/xml-venv.sh failed (it installs lxml and saxonche from PyPI into target/xml-venv):\n{}",
+            "scripts/xml-venv.sh failed (it makes target/xml-venv with python3 -m venv, Debian package python3-venv, and installs lxml and saxonche from PyPI):\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
         let stdout = String::from_utf8(out.stdout).unwrap();
@@ -81,6 +81,7 @@ fn finvoice_validates_against_the_finvoice_3_xsd() {
     let files: Vec<_> =
         samples().iter().map(|(name, inv)| write(&dir, &format!("{name}.xml"), finvoice::to_xml(inv).unwrap().as_bytes())).collect();
     validate(&standards().join("finvoice/Finvoice3.0.xsd"), &[], &files);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 fn schematron() -> Vec<PathBuf> {
@@ -111,6 +112,7 @@ fn peppol_invoices_pass_ubl_xsd_and_en16931_and_peppol_rules() {
     let files = peppol_files(&dir, false);
     assert_eq!(files.len(), 3);
     validate(&standards().join("ubl21/xsd/maindoc/UBL-Invoice-2.1.xsd"), &schematron(), &files);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -119,6 +121,7 @@ fn peppol_credit_note_passes_ubl_xsd_and_en16931_and_peppol_rules() {
     let files = peppol_files(&dir, true);
     assert_eq!(files.len(), 1);
     validate(&standards().join("ubl21/xsd/maindoc/UBL-CreditNote-2.1.xsd"), &schematron(), &files);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -143,6 +146,7 @@ fn the_validator_rejects_a_broken_document() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "a wrong PayableAmount must fail: {report}");
     assert!(report.contains("BR-CO-16") || report.contains("fatal"), "{report}");
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 fn pdftotext(pdf: &[u8], name: &str) -> String {
@@ -193,4 +197,5 @@ fn pdf_text_has_totals_reference_and_sites() {
         assert!(text.contains(&expected), "{expected:?} not in the PDF text:\n{text}");
     }
     assert!(text.matches('\u{c}').count() >= 2, "many rows take several pages");
+    std::fs::remove_dir_all(temp_dir("pdf")).unwrap();
 }
