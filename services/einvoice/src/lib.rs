@@ -34,6 +34,18 @@
 //! writes a UBL `CreditNote` (type 381) whose quantities and amounts are negated, so
 //! that its totals are positive, as EN 16931 requires.
 
+//! ## Tests against the standards
+//!
+//! `tests/standards.rs` renders the [`sample`] invoices and validates them with real
+//! validators: the Finvoice 3.0 XSD and the UBL 2.1 XSDs through lxml, and the compiled
+//! EN 16931 (CEN) and Peppol BIS 3.0 Schematron (XSLT 2) through saxonche, by
+//! `scripts/xml-validate.py` running in the virtualenv `scripts/xml-venv.sh` makes under
+//! `target/xml-venv` (pinned lxml and saxonche from PyPI). The standard files are kept in
+//! `tests/standards/` with their provenance in `tests/standards/SOURCES.md`. The PDF test
+//! reads the text back with `pdftotext`. A machine running the tests needs `python3`
+//! with `venv` (Debian: python3, python3-venv), `poppler-utils` and access to PyPI; a
+//! missing tool fails the tests with a message saying what to install.
+
 pub mod compute;
 pub mod csv;
 pub mod finvoice;
