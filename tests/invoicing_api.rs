@@ -17,7 +17,7 @@ use kumppani_proto::r#type::v1::ServiceLine;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use std::time::Duration;
-use support::fixtures::{date, today, wait_until};
+use support::fixtures::{date, today};
 use support::{TestEnv, code, violations};
 
 fn dec(s: &str) -> Decimal {
@@ -28,7 +28,13 @@ fn dec(s: &str) -> Decimal {
 fn last_month() -> (i32, i32, Vec<NaiveDate>) {
     let first = today().with_day(1).unwrap();
     let last = first.pred_opt().unwrap();
-    let days = last.with_day(1).unwrap().iter_days().take_while(|d| *d <= last).filter(|d| kumppani_platform::calendar::is_working_day(*d)).collect();
+    let days = last
+        .with_day(1)
+        .unwrap()
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .filter(|d| kumppani_platform::calendar::is_working_day(*d))
+        .collect();
     (last.year(), last.month() as i32, days)
 }
 
@@ -74,19 +80,15 @@ async fn confirm(env: &mut TestEnv, lines: Vec<ord::OrderLine>, reason: &str) {
 /// projection catches up with the delivery events).
 async fn run_until(env: &TestEnv, year: i32, month: i32, customer: &str, total: &str) -> inv::Run {
     let t = env.staff();
-    let mut last = None;
-    wait_until("invoicing's projection has the deliveries", Duration::from_secs(30), || {
-        let (mut client, req) = (env.invoicing.clone(), env.req(inv::StartRunRequest { year, month }, &t));
-        let last = &mut last;
-        async move {
-            let run = client.start_run(req).await.unwrap().into_inner();
-            let ok = run.customers.iter().any(|c| c.customer_id == customer && c.total == total);
-            *last = Some(run);
-            ok
+    let started = std::time::Instant::now();
+    loop {
+        let run = env.invoicing.clone().start_run(env.req(inv::StartRunRequest { year, month }, &t)).await.unwrap().into_inner();
+        if run.customers.iter().any(|c| c.customer_id == customer && c.total == total) {
+            return run;
         }
-    })
-    .await;
-    last.unwrap()
+        assert!(started.elapsed() < Duration::from_secs(30), "invoicing's projection did not catch up: {run:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test]
@@ -139,8 +141,18 @@ async fn a_month_is_invoiced_once_numbered_gaplessly_corrected_and_credited() {
     let internal = env.invoicing.get_invoice(env.req(get.clone(), &t)).await.unwrap().into_inner();
     assert_eq!(internal.reference, format!("{}{}", internal.number, check_digit(&internal.number)));
     assert!(internal.reference_rf.starts_with("RF"));
-    let due = NaiveDate::from_ymd_opt(internal.due_date.as_ref().unwrap().year, internal.due_date.as_ref().unwrap().month as u32, internal.due_date.as_ref().unwrap().day as u32).unwrap();
-    let issue = NaiveDate::from_ymd_opt(issue_year, internal.issue_date.as_ref().unwrap().month as u32, internal.issue_date.as_ref().unwrap().day as u32).unwrap();
+    let due = NaiveDate::from_ymd_opt(
+        internal.due_date.as_ref().unwrap().year,
+        internal.due_date.as_ref().unwrap().month as u32,
+        internal.due_date.as_ref().unwrap().day as u32,
+    )
+    .unwrap();
+    let issue = NaiveDate::from_ymd_opt(
+        issue_year,
+        internal.issue_date.as_ref().unwrap().month as u32,
+        internal.issue_date.as_ref().unwrap().day as u32,
+    )
+    .unwrap();
     assert_eq!((due - issue).num_days(), 14, "default payment terms");
 
     // The customer's contact now sees it; another customer's contact does not.
@@ -169,19 +181,28 @@ async fn a_month_is_invoiced_once_numbered_gaplessly_corrected_and_credited() {
     let get_c = inv::GetInvoiceRequest { id: correction_invoice, site_id: String::new(), days: true };
     let c = env.invoicing.get_invoice(env.req(get_c, &t)).await.unwrap().into_inner();
     let row = c.rows.iter().find(|r| r.kind == inv::RowKind::Correction as i32).expect("a correction row");
-    assert_eq!((row.quantity.as_str(), row.amount.as_str(), row.original_invoice_number.as_str()), ("-2", "-7.70", internal.number.as_str()));
+    assert_eq!(
+        (row.quantity.as_str(), row.amount.as_str(), row.original_invoice_number.as_str()),
+        ("-2", "-7.70", internal.number.as_str())
+    );
     assert_eq!((row.days[0].billed_before.as_str(), row.days[0].reason.as_str()), ("10", "kaksi lasta sairaana"));
 
     // Credit the external customer's invoice: a credit note with its own number; the month can be invoiced again.
     let ext_id = invoices.iter().find(|i| i.customer_id == w.external).unwrap().id.clone();
     let credit = inv::CreditInvoiceRequest { id: ext_id.clone(), reason: "väärä kustannuspaikka".into() };
     let note = env.invoicing.credit_invoice(env.req(credit.clone(), &t)).await.unwrap().into_inner();
-    assert_eq!((note.kind, note.total.as_str(), note.credited_invoice_id.as_str()), (inv::InvoiceKind::CreditNote as i32, "-30.59", ext_id.as_str()));
+    assert_eq!(
+        (note.kind, note.total.as_str(), note.credited_invoice_id.as_str()),
+        (inv::InvoiceKind::CreditNote as i32, "-30.59", ext_id.as_str())
+    );
     assert_eq!(note.number, format!("{}9000001", note.issue_date.as_ref().unwrap().year));
     let twice = env.invoicing.credit_invoice(env.req(credit, &t)).await.unwrap().into_inner();
     assert_eq!(twice.id, note.id, "crediting twice returns the same credit note");
     let rerun = env.invoicing.start_run(env.req(inv::StartRunRequest { year, month }, &t)).await.unwrap().into_inner();
-    assert_eq!(rerun.customers.iter().map(|c| (c.customer_id.as_str(), c.total.as_str())).collect::<Vec<_>>(), vec![(w.external.as_str(), "30.59")]);
+    assert_eq!(
+        rerun.customers.iter().map(|c| (c.customer_id.as_str(), c.total.as_str())).collect::<Vec<_>>(),
+        vec![(w.external.as_str(), "30.59")]
+    );
     env.invoicing.issue_run(env.req(inv::IssueRunRequest { id: rerun.id }, &t)).await.unwrap();
     let all = env.invoicing.list_invoices(env.req(list, &t)).await.unwrap().into_inner().invoices;
     let mut numbers: Vec<String> = all.iter().filter(|i| i.kind == inv::InvoiceKind::Invoice as i32).map(|i| i.number.clone()).collect();
@@ -261,29 +282,24 @@ async fn pass_through_lines_are_billed_at_cost_with_the_suppliers_reference() {
         idempotency_key: "pt-1".into(),
         ..Default::default()
     };
-    let mut added = None;
-    wait_until("invoicing knows the customer and VAT", Duration::from_secs(30), || {
-        let (mut client, req) = (env.invoicing.clone(), env.req(add.clone(), &t));
-        let added = &mut added;
-        async move {
-            match client.add_manual_line(req).await {
-                Ok(r) => {
-                    *added = Some(r.into_inner());
-                    true
-                }
-                Err(_) => false,
-            }
+    let started = std::time::Instant::now();
+    let line = loop {
+        match env.invoicing.clone().add_manual_line(env.req(add.clone(), &t)).await {
+            Ok(r) => break r.into_inner(),
+            Err(e) => assert!(started.elapsed() < Duration::from_secs(30), "invoicing does not know the customer and VAT: {e:?}"),
         }
-    })
-    .await;
-    let line = added.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     let again = env.invoicing.add_manual_line(env.req(add, &t)).await.unwrap().into_inner();
     assert_eq!(again.id, line.id, "the same idempotency key adds the line once");
     let run = run_until(&env, year, month, &w.external, "517.69").await;
     let id = run.customers.iter().find(|c| c.customer_id == w.external).unwrap().invoice_id.clone();
     let invoice = env.invoicing.get_invoice(env.req(inv::GetInvoiceRequest { id, ..Default::default() }, &t)).await.unwrap().into_inner();
     let row = &invoice.rows[0];
-    assert_eq!((row.kind, row.supplier.as_str(), row.supplier_invoice_number.as_str()), (inv::RowKind::PassThrough as i32, "Kirkas Oy", "K-118"));
+    assert_eq!(
+        (row.kind, row.supplier.as_str(), row.supplier_invoice_number.as_str()),
+        (inv::RowKind::PassThrough as i32, "Kirkas Oy", "K-118")
+    );
     assert_eq!(invoice.vat_breakdown.iter().map(|v| (v.vat_rate.as_str(), v.vat.as_str())).collect::<Vec<_>>(), vec![("25.5", "105.19")]);
     env.cleanup().await;
 }

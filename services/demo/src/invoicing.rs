@@ -52,7 +52,10 @@ async fn wait_for_projection(pool: &sqlx::PgPool, timeout: Duration) -> anyhow::
         if c >= customers && s >= sites && l >= 2 && v > 0 && a >= customers {
             return Ok(());
         }
-        anyhow::ensure!(started.elapsed() < timeout, "invoicing's projection did not catch up ({c}/{customers} customers, {s}/{sites} sites)");
+        anyhow::ensure!(
+            started.elapsed() < timeout,
+            "invoicing's projection did not catch up ({c}/{customers} customers, {s}/{sites} sites)"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -101,7 +104,8 @@ pub async fn seed(admin_url: &str) -> anyhow::Result<()> {
     api.issue_run_on(&p, &october.id, Some(october_date)).await?;
     // One September invoice went to the wrong cost centre: credited and invoiced again.
     if let Some(first) = september.customers.first() {
-        let credit = pb::CreditInvoiceRequest { id: first.invoice_id.clone(), reason: "Väärä kustannuspaikka; laskutetaan uudelleen".into() };
+        let credit =
+            pb::CreditInvoiceRequest { id: first.invoice_id.clone(), reason: "Väärä kustannuspaikka; laskutetaan uudelleen".into() };
         api.credit_invoice_on(&p, credit, Some(date(2026, 10, 14)?)).await?;
         let again = api.start_run(&p, run(2026, 9)).await?;
         api.issue_run_on(&p, &again.id, Some(date(2026, 10, 14)?)).await?;

@@ -108,7 +108,11 @@ fn site_totals<'a>(rows: impl Iterator<Item = (Option<Uuid>, &'a str, Decimal)>)
         }
     }
     out.into_iter()
-        .map(|(s, name, amount)| pb::SiteSubtotal { site_id: s.map(|u| u.to_string()).unwrap_or_default(), site_name: name, amount: fmt_cents(amount) })
+        .map(|(s, name, amount)| pb::SiteSubtotal {
+            site_id: s.map(|u| u.to_string()).unwrap_or_default(),
+            site_name: name,
+            amount: fmt_cents(amount),
+        })
         .collect()
 }
 
@@ -208,7 +212,7 @@ pub fn month_to_date(per: Period, buyer: &Buyer, customer: Uuid, d: &Draft, site
             pro_rata: r.pro_rata.clone(),
         })
         .collect();
-    let header = InvoiceRow {
+    let head = InvoiceRow {
         id: Uuid::nil(),
         run_id: None,
         kind: "invoice".into(),
@@ -236,7 +240,7 @@ pub fn month_to_date(per: Period, buyer: &Buyer, customer: Uuid, d: &Draft, site
         issued_at: None,
         issued_by: None,
     };
-    let mut out = header(&header, &rows);
+    let mut out = header(&head, &rows);
     out.id = String::new();
     out
 }
@@ -273,7 +277,10 @@ pub async fn run(conn: &mut PgConnection, id: Uuid) -> Result<pb::Run, AppError>
 /// A run's header with its totals (no per-customer list).
 pub async fn run_header(conn: &mut PgConnection, r: &inv::RunRow) -> Result<pb::Run, AppError> {
     let (count, net, vat, total): (i64, Option<Decimal>, Option<Decimal>, Option<Decimal>) =
-        sqlx::query_as("SELECT count(*), sum(net), sum(vat), sum(total) FROM invoices WHERE run_id = $1").bind(r.id).fetch_one(&mut *conn).await?;
+        sqlx::query_as("SELECT count(*), sum(net), sum(vat), sum(total) FROM invoices WHERE run_id = $1")
+            .bind(r.id)
+            .fetch_one(&mut *conn)
+            .await?;
     let subjects: Vec<&str> = [Some(r.started_by.as_str()), r.issued_by.as_deref()].into_iter().flatten().collect();
     let names = actor_names(&mut *conn, &subjects).await?;
     let name = |s: &str| names.get(s).cloned().unwrap_or_default();
@@ -297,6 +304,30 @@ pub async fn run_header(conn: &mut PgConnection, r: &inv::RunRow) -> Result<pb::
     })
 }
 
+#[derive(sqlx::FromRow)]
+struct ManualRow {
+    id: Uuid,
+    kind: String,
+    customer_id: Uuid,
+    customer_name: Option<String>,
+    site_id: Option<Uuid>,
+    site_name: Option<String>,
+    year: i32,
+    month: i32,
+    description: String,
+    amount: Decimal,
+    vat_rate: Decimal,
+    supplier: String,
+    supplier_invoice_number: String,
+    reason: String,
+    source: String,
+    source_ref: String,
+    invoice_id: Option<Uuid>,
+    invoice_number: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    created_by: String,
+}
+
 /// Manual lines: one by id, or by customer and month.
 pub async fn manual_lines(
     conn: &mut PgConnection,
@@ -304,31 +335,10 @@ pub async fn manual_lines(
     customer: Option<Uuid>,
     per: Option<Period>,
 ) -> Result<Vec<pb::ManualLine>, sqlx::Error> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        Uuid,
-        String,
-        Uuid,
-        Option<String>,
-        Option<Uuid>,
-        Option<String>,
-        i32,
-        i32,
-        String,
-        Decimal,
-        Decimal,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<Uuid>,
-        Option<String>,
-        chrono::DateTime<chrono::Utc>,
-        String,
-    )> = sqlx::query_as(
-        "SELECT m.id, m.kind, m.customer_id, c.name, m.site_id, s.name, m.year, m.month, m.description, m.amount, m.vat_rate, m.supplier,
-                m.supplier_invoice_number, m.reason, m.source, m.source_ref, m.invoice_id, v.number, m.created_at, m.created_by
+    let rows: Vec<ManualRow> = sqlx::query_as(
+        "SELECT m.id, m.kind, m.customer_id, c.name AS customer_name, m.site_id, s.name AS site_name, m.year, m.month, m.description,
+                m.amount, m.vat_rate, m.supplier, m.supplier_invoice_number, m.reason, m.source, m.source_ref, m.invoice_id,
+                v.number AS invoice_number, m.created_at, m.created_by
          FROM manual_lines m LEFT JOIN customers c ON c.id = m.customer_id LEFT JOIN sites s ON s.id = m.site_id
          LEFT JOIN invoices v ON v.id = m.invoice_id
          WHERE ($1::uuid IS NULL OR m.id = $1) AND ($2::uuid IS NULL OR m.customer_id = $2)
@@ -341,36 +351,36 @@ pub async fn manual_lines(
     .bind(per.map(|p| p.month as i32))
     .fetch_all(&mut *conn)
     .await?;
-    let subjects: Vec<&str> = rows.iter().map(|r| r.19.as_str()).collect();
+    let subjects: Vec<&str> = rows.iter().map(|r| r.created_by.as_str()).collect();
     let names = actor_names(&mut *conn, &subjects).await?;
     Ok(rows
         .into_iter()
         .map(|r| pb::ManualLine {
-            id: r.0.to_string(),
-            kind: (match RowKind::parse(&r.1) {
+            id: r.id.to_string(),
+            kind: (match RowKind::parse(&r.kind) {
                 Some(RowKind::PassThrough) => pb::ManualLineKind::PassThrough,
                 Some(RowKind::Credit) => pb::ManualLineKind::Credit,
                 _ => pb::ManualLineKind::Adjustment,
             }) as i32,
-            customer_id: r.2.to_string(),
-            customer_name: r.3.unwrap_or_default(),
-            site_id: r.4.map(|u| u.to_string()).unwrap_or_default(),
-            site_name: r.5.unwrap_or_default(),
-            year: r.6,
-            month: r.7,
-            description: r.8,
-            amount: fmt_cents(r.9),
-            vat_rate: r.10.normalize().to_string(),
-            supplier: r.11,
-            supplier_invoice_number: r.12,
-            reason: r.13,
-            source: r.14,
-            source_ref: r.15,
-            invoice_id: r.16.map(|u| u.to_string()).unwrap_or_default(),
-            invoice_number: r.17.unwrap_or_default(),
-            created_at: ts(r.18),
-            created_by_name: names.get(&r.19).cloned().unwrap_or_default(),
-            created_by: r.19,
+            customer_id: r.customer_id.to_string(),
+            customer_name: r.customer_name.unwrap_or_default(),
+            site_id: r.site_id.map(|u| u.to_string()).unwrap_or_default(),
+            site_name: r.site_name.unwrap_or_default(),
+            year: r.year,
+            month: r.month,
+            description: r.description,
+            amount: fmt_cents(r.amount),
+            vat_rate: r.vat_rate.normalize().to_string(),
+            supplier: r.supplier,
+            supplier_invoice_number: r.supplier_invoice_number,
+            reason: r.reason,
+            source: r.source,
+            source_ref: r.source_ref,
+            invoice_id: r.invoice_id.map(|u| u.to_string()).unwrap_or_default(),
+            invoice_number: r.invoice_number.unwrap_or_default(),
+            created_at: ts(r.created_at),
+            created_by_name: names.get(&r.created_by).cloned().unwrap_or_default(),
+            created_by: r.created_by,
         })
         .collect())
 }

@@ -10,7 +10,6 @@ pub mod documents;
 pub mod domain;
 pub mod grpc;
 pub mod projection;
-pub mod reference;
 pub mod service;
 pub mod store;
 

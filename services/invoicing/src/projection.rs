@@ -40,6 +40,9 @@ pub fn billing_of(b: Option<&contracts::BillingDetails>) -> Billing {
         buyer_reference: b.buyer_reference.clone(),
         payment_terms_days: b.payment_terms_days,
         language: b.invoice_language.clone(),
+        street_address: b.street_address.clone(),
+        postal_code: b.postal_code.clone(),
+        city: b.city.clone(),
     }
 }
 
@@ -133,7 +136,8 @@ fn money(s: &str) -> anyhow::Result<Decimal> {
 
 /// A price as the shared price rule holds it.
 pub fn price_data(p: &pricing::Price) -> anyhow::Result<PriceData> {
-    let components = p.components.iter().map(|c| Ok((component_text(c.kind).to_owned(), money(&c.amount)?))).collect::<anyhow::Result<_>>()?;
+    let components =
+        p.components.iter().map(|c| Ok((component_text(c.kind).to_owned(), money(&c.amount)?))).collect::<anyhow::Result<_>>()?;
     Ok(PriceData { unit_price: money(&p.unit_price)?, components })
 }
 
@@ -154,7 +158,8 @@ impl EventHandler for Prices {
                         store::product(&mut *conn, p).await?;
                     }
                     let list = e.price_list.ok_or_else(|| anyhow::anyhow!("no price list"))?;
-                    let from = date(list.effective_from.as_ref()).ok_or_else(|| anyhow::anyhow!("a published list without effective_from"))?;
+                    let from =
+                        date(list.effective_from.as_ref()).ok_or_else(|| anyhow::anyhow!("a published list without effective_from"))?;
                     let mut prices = serde_json::Map::new();
                     for p in &list.prices {
                         prices.insert(p.product_code.clone(), serde_json::to_value(price_data(p)?)?);
@@ -162,7 +167,9 @@ impl EventHandler for Prices {
                     store::price_list(&mut *conn, id(&list.id)?, list.year, list.version, from, &serde_json::Value::Object(prices)).await?;
                 }
                 "pricing.price_override.set" => {
-                    let o = decode_payload::<pricing::PriceOverrideEvent>(envelope)?.r#override.ok_or_else(|| anyhow::anyhow!("no override"))?;
+                    let o = decode_payload::<pricing::PriceOverrideEvent>(envelope)?
+                        .r#override
+                        .ok_or_else(|| anyhow::anyhow!("no override"))?;
                     let price = o.price.as_ref().ok_or_else(|| anyhow::anyhow!("an override without a price"))?;
                     let from = date(o.effective_from.as_ref()).ok_or_else(|| anyhow::anyhow!("an override without effective_from"))?;
                     let (site, customer) = if o.scope == pricing::PriceSource::Site as i32 {
@@ -179,7 +186,12 @@ impl EventHandler for Prices {
                     for r in &e.rates {
                         let category = kumppani_price_rules::vat_category_text(r.category).to_owned();
                         let from = date(r.valid_from.as_ref()).ok_or_else(|| anyhow::anyhow!("a VAT rate without valid_from"))?;
-                        rows.push(kumppani_price_rules::VatRow { category, rate: money(&r.rate)?, valid_from: from, valid_to: date(r.valid_to.as_ref()) });
+                        rows.push(kumppani_price_rules::VatRow {
+                            category,
+                            rate: money(&r.rate)?,
+                            valid_from: from,
+                            valid_to: date(r.valid_to.as_ref()),
+                        });
                     }
                     store::vat_rates(&mut *conn, &rows).await?;
                 }

@@ -2,10 +2,10 @@
 //! validation, runs and invoices over [`crate::store`] and the rules of
 //! [`crate::domain`]. [`crate::grpc`] is a thin adapter over this.
 
+use crate::PRODUCER;
 use crate::convert;
 use crate::domain::{self, Buyer, Draft, Inputs, Party, Period, RowKind, changes};
 use crate::store::{self, invoices as inv};
-use crate::PRODUCER;
 use kumppani_platform::auth::{Principal, Role, grants};
 use kumppani_platform::events::emit;
 use kumppani_platform::validate::{Violations, id_arg, next_page};
@@ -35,9 +35,12 @@ fn period(v: &mut Violations, year: i32, month: i32) -> Option<Period> {
     p
 }
 
-/// Finnish reference number and its RF form for an invoice number.
+/// Finnish reference number (the invoice number + its 7-3-1 check digit) and its RF form.
 pub fn references(number: &str) -> (String, String) {
-    crate::reference::both(number)
+    match kumppani_einvoice::CreditorReference::from_base(number) {
+        Ok(r) => (r.finnish, r.rf),
+        Err(_) => (String::new(), String::new()),
+    }
 }
 
 /// Who may read a customer's invoices: staff, the customer's own people, a
@@ -59,7 +62,10 @@ impl Invoicing {
         v.finish()?;
         let mut conn = self.pool.acquire().await?;
         let set: Vec<(i32, chrono::NaiveDate, Option<String>)> =
-            sqlx::query_as("SELECT month, invoice_date, set_by FROM billing_calendar WHERE year = $1").bind(year).fetch_all(&mut *conn).await?;
+            sqlx::query_as("SELECT month, invoice_date, set_by FROM billing_calendar WHERE year = $1")
+                .bind(year)
+                .fetch_all(&mut *conn)
+                .await?;
         let subjects: Vec<&str> = set.iter().filter_map(|(_, _, by)| by.as_deref()).collect();
         let names = kumppani_platform::actors::actor_names(&mut conn, &subjects).await?;
         Ok((1..=12)
@@ -89,7 +95,10 @@ impl Invoicing {
             if day <= per.last() {
                 v.add("invoice_date", Reason::new("not_after_month", "must be after the month ends"));
             } else if !kumppani_platform::calendar::is_working_day(day) {
-                v.add("invoice_date", Reason::new("not_a_working_day", "must be a working day (not a weekend or a Finnish public holiday)"));
+                v.add(
+                    "invoice_date",
+                    Reason::new("not_a_working_day", "must be a working day (not a weekend or a Finnish public holiday)"),
+                );
             } else if day > per.next().next().first() {
                 v.add("invoice_date", Reason::new("too_late", "must be within the month after the billed month"));
             }
@@ -199,13 +208,15 @@ impl Invoicing {
                 return self.manual_line(id).await;
             }
         }
-        let kind_of: Option<(String,)> = sqlx::query_as("SELECT kind FROM customers WHERE id = $1").bind(customer).fetch_optional(&mut *tx).await?;
+        let kind_of: Option<(String,)> =
+            sqlx::query_as("SELECT kind FROM customers WHERE id = $1").bind(customer).fetch_optional(&mut *tx).await?;
         let mut v = Violations::default();
         let Some((customer_kind,)) = kind_of else {
             return Err(AppError::invalid("customer_id", Reason::unknown_reference("no such customer")));
         };
         if let Some(site) = site {
-            let owner: Option<(Uuid,)> = sqlx::query_as("SELECT customer_id FROM sites WHERE id = $1").bind(site).fetch_optional(&mut *tx).await?;
+            let owner: Option<(Uuid,)> =
+                sqlx::query_as("SELECT customer_id FROM sites WHERE id = $1").bind(site).fetch_optional(&mut *tx).await?;
             if owner.map(|(c,)| c) != Some(customer) {
                 v.add("site_id", Reason::not_a_site_of_customer());
             }
@@ -234,7 +245,8 @@ impl Invoicing {
                         let valid: Vec<String> = rates.iter().map(|(_, r)| r.normalize().to_string()).collect();
                         v.add(
                             "vat_rate",
-                            Reason::new("unknown_vat_rate", format!("must be a VAT rate valid in {per}: {}", valid.join(", "))).with("valid", valid.join(", ")),
+                            Reason::new("unknown_vat_rate", format!("must be a VAT rate valid in {per}: {}", valid.join(", ")))
+                                .with("valid", valid.join(", ")),
                         );
                         (Decimal::ZERO, String::new())
                     }
@@ -446,7 +458,12 @@ impl Invoicing {
 
     /// [`Self::credit_invoice`] dated `on` (default today).
     #[tracing::instrument(skip_all)]
-    pub async fn credit_invoice_on(&self, p: &Principal, r: pb::CreditInvoiceRequest, on: Option<chrono::NaiveDate>) -> Result<pb::Invoice, AppError> {
+    pub async fn credit_invoice_on(
+        &self,
+        p: &Principal,
+        r: pb::CreditInvoiceRequest,
+        on: Option<chrono::NaiveDate>,
+    ) -> Result<pb::Invoice, AppError> {
         p.require_enterprise()?;
         let id = id_arg("id", &r.id)?;
         let mut v = Violations::default();
@@ -509,8 +526,24 @@ impl Invoicing {
     /// An invoice as a file: Finvoice, Peppol BIS, PDF or the specification CSV.
     #[tracing::instrument(skip_all)]
     pub async fn document(&self, p: &Principal, r: pb::GetInvoiceDocumentRequest) -> Result<pb::InvoiceDocument, AppError> {
-        let invoice = self.get_invoice(p, pb::GetInvoiceRequest { id: r.id.clone(), site_id: String::new(), days: true }).await?;
-        crate::documents::render(&invoice, r.format)
+        let id = id_arg("id", &r.id)?;
+        let mut conn = self.pool.acquire().await?;
+        let invoice = inv::invoice(&mut conn, id).await?.ok_or_else(|| AppError::not_found("invoice"))?;
+        check_read(p, invoice.customer_id)?;
+        if invoice.status == "draft" && !p.is_enterprise() {
+            return Err(AppError::not_found("invoice"));
+        }
+        // The whole invoice is one document: a site user reads their part on the page, not the file.
+        if p.role == Role::SiteUser {
+            return Err(AppError::denied("the invoice's files are for the customer's contacts; your site's part is on the invoice page"));
+        }
+        let rows = inv::rows(&mut conn, id, None).await?;
+        let items = inv::items(&mut conn, id).await?;
+        let original = match invoice.credited_invoice_id {
+            Some(o) => inv::invoice(&mut conn, o).await?.and_then(|o| Some((o.number?, o.issue_date?))),
+            None => None,
+        };
+        crate::documents::render(&crate::documents::Context { invoice: &invoice, rows: &rows, items: &items, original }, r.format)
     }
 }
 

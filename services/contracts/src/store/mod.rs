@@ -107,7 +107,13 @@ pub async fn list_units(conn: &mut PgConnection, customer_id: Uuid) -> Result<Ve
             .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, customer_id, code, name)| pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name, billing: None })
+        .map(|(id, customer_id, code, name)| pb::Unit {
+            id: id.to_string(),
+            customer_id: customer_id.to_string(),
+            code,
+            name,
+            billing: None,
+        })
         .collect())
 }
 

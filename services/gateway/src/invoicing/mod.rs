@@ -2,6 +2,7 @@
 //! specification, runs, the billing calendar, pass-through and credit lines,
 //! credit notes, month to date — its REST routes and portal pages.
 
+mod billing;
 mod portal;
 mod rest;
 

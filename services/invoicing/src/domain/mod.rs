@@ -100,6 +100,12 @@ pub struct Billing {
     pub buyer_reference: String,
     pub payment_terms_days: i32,
     pub language: String,
+    #[serde(default)]
+    pub street_address: String,
+    #[serde(default)]
+    pub postal_code: String,
+    #[serde(default)]
+    pub city: String,
 }
 
 impl Billing {
@@ -114,6 +120,9 @@ impl Billing {
             buyer_reference: pick(&unit.buyer_reference, &self.buyer_reference),
             payment_terms_days: if unit.payment_terms_days > 0 { unit.payment_terms_days } else { self.payment_terms_days },
             language: pick(&unit.language, &self.language),
+            street_address: pick(&unit.street_address, &self.street_address),
+            postal_code: pick(&unit.postal_code, &self.postal_code),
+            city: pick(&unit.city, &self.city),
         }
     }
 }
@@ -208,7 +217,9 @@ impl RowKind {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Delivered, Self::Fixed, Self::PassThrough, Self::Credit, Self::Adjustment, Self::Correction].into_iter().find(|k| k.as_str() == s)
+        [Self::Delivered, Self::Fixed, Self::PassThrough, Self::Credit, Self::Adjustment, Self::Correction]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -374,7 +385,8 @@ pub fn compute(inp: &Inputs<'_>) -> (BTreeMap<Party, Draft>, Vec<String>) {
             continue;
         }
         let (kind, original) = if d.day >= first { (RowKind::Delivered, None) } else { (RowKind::Correction, billed.map(|b| b.invoice)) };
-        let resolved = match cache.entry((d.site, d.product.as_str(), d.day)).or_insert_with(|| inp.book.resolve(&d.product, d.site, d.day)) {
+        let resolved = match cache.entry((d.site, d.product.as_str(), d.day)).or_insert_with(|| inp.book.resolve(&d.product, d.site, d.day))
+        {
             Ok(r) => r.clone(),
             Err(e) => {
                 problems.push(format!("{} {} {}: {e}", site.name, d.product, d.day));
@@ -401,11 +413,13 @@ pub fn compute(inp: &Inputs<'_>) -> (BTreeMap<Party, Draft>, Vec<String>) {
             billed_before: before,
             reason: if kind == RowKind::Correction { d.reason.clone() } else { String::new() },
         };
-        let g = groups
-            .entry(party)
-            .or_default()
-            .entry(key)
-            .or_insert_with(|| Group { resolved: resolved.clone(), from: d.day, to: d.day, quantity: 0, items: Vec::new() });
+        let g = groups.entry(party).or_default().entry(key).or_insert_with(|| Group {
+            resolved: resolved.clone(),
+            from: d.day,
+            to: d.day,
+            quantity: 0,
+            items: Vec::new(),
+        });
         g.from = g.from.min(d.day);
         g.to = g.to.max(d.day);
         g.quantity += i64::from(delta);

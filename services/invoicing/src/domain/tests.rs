@@ -36,7 +36,13 @@ fn world() -> World {
     let mut book = PriceBook::default();
     book.products.insert(
         "LOUNAS".into(),
-        pp::Product { code: "LOUNAS".into(), name: "Lounas".into(), unit: pp::Unit::Meal as i32, vat_category: pp::VatCategory::Food as i32, ..Default::default() },
+        pp::Product {
+            code: "LOUNAS".into(),
+            name: "Lounas".into(),
+            unit: pp::Unit::Meal as i32,
+            vat_category: pp::VatCategory::Food as i32,
+            ..Default::default()
+        },
     );
     book.products.insert(
         "YLLAPITO".into(),
@@ -65,8 +71,20 @@ fn world() -> World {
     ];
     let mut customers = HashMap::new();
     let billing = Billing { payment_terms_days: 14, language: "fi".into(), ..Billing::default() };
-    customers.insert(CUSTOMER, Customer { id: CUSTOMER, name: "Sivistys".into(), kind: "internal_service_area".into(), business_id: String::new(), billing: billing.clone() });
-    customers.insert(EXTERNAL, Customer { id: EXTERNAL, name: "Yritys Oy".into(), kind: "external".into(), business_id: String::new(), billing });
+    customers.insert(
+        CUSTOMER,
+        Customer {
+            id: CUSTOMER,
+            name: "Sivistys".into(),
+            kind: "internal_service_area".into(),
+            business_id: String::new(),
+            billing: billing.clone(),
+        },
+    );
+    customers.insert(
+        EXTERNAL,
+        Customer { id: EXTERNAL, name: "Yritys Oy".into(), kind: "external".into(), business_id: String::new(), billing },
+    );
     let mut sites = HashMap::new();
     let site = |id: Uuid, customer: Uuid, name: &str, area: &str| Site {
         id,
@@ -89,7 +107,16 @@ fn world() -> World {
 }
 
 fn delivery(n: u128, site: Uuid, day: NaiveDate, q: i32) -> Delivery {
-    Delivery { id: Uuid::from_u128(1000 + n), version: 1, site, day, product: "LOUNAS".into(), diet: String::new(), quantity: q, reason: String::new() }
+    Delivery {
+        id: Uuid::from_u128(1000 + n),
+        version: 1,
+        site,
+        day,
+        product: "LOUNAS".into(),
+        diet: String::new(),
+        quantity: q,
+        reason: String::new(),
+    }
 }
 
 struct Run<'a> {
@@ -137,8 +164,8 @@ fn periods_know_their_days_and_neighbours() {
 
 #[test]
 fn the_default_invoice_date_is_the_fifth_working_day_of_the_next_month() {
-    // December 2026: 1.1. New Year, 6.1. Epiphany; 2027-01-01 is a Friday.
-    assert_eq!(default_invoice_date(Period { year: 2026, month: 12 }), d(2027, 1, 8));
+    // December 2026: Fri 1.1. New Year, Mon 4., Tue 5., Wed 6.1. Epiphany, Thu 7., Fri 8., Mon 11.
+    assert_eq!(default_invoice_date(Period { year: 2026, month: 12 }), d(2027, 1, 11));
     // March 2027: Easter 2027 is 28.3., Easter Monday 29.3.; April 1 is a Thursday.
     assert_eq!(default_invoice_date(MARCH), d(2027, 4, 7));
 }
@@ -166,7 +193,9 @@ fn a_mid_month_price_change_splits_the_row_and_the_total_is_exact() {
     let rows: Vec<(String, String, String, NaiveDate, NaiveDate)> = draft
         .rows
         .iter()
-        .map(|r| (r.quantity.to_string(), r.unit_price.to_string(), r.amount.to_string(), r.from.unwrap_or_default(), r.to.unwrap_or_default()))
+        .map(|r| {
+            (r.quantity.to_string(), r.unit_price.to_string(), r.amount.to_string(), r.from.unwrap_or_default(), r.to.unwrap_or_default())
+        })
         .collect();
     assert_eq!(
         rows,
@@ -176,7 +205,10 @@ fn a_mid_month_price_change_splits_the_row_and_the_total_is_exact() {
         ]
     );
     assert_eq!(draft.items.iter().filter(|i| i.line_no == 2).count(), 2, "days follow their row");
-    assert_eq!((draft.net.to_string(), draft.vat_total.to_string(), draft.total.to_string()), ("158.00".into(), "0.00".into(), "158.00".into()));
+    assert_eq!(
+        (draft.net.to_string(), draft.vat_total.to_string(), draft.total.to_string()),
+        ("158.00".into(), "0.00".into(), "158.00".into())
+    );
     assert_eq!(draft.vat[0].category, "outside_scope", "city units are outside VAT");
 }
 
@@ -185,7 +217,10 @@ fn external_customers_pay_the_vat_of_the_service_day() {
     let w = world();
     let (drafts, _) = Run::new(&w).compute(MARCH, &[delivery(1, SITE_X, d(2027, 3, 3), 7)]);
     let draft = &drafts[&Party { customer: EXTERNAL, unit: None }];
-    assert_eq!((draft.net.to_string(), draft.vat_total.to_string(), draft.total.to_string()), ("26.95".into(), "3.77".into(), "30.72".into()));
+    assert_eq!(
+        (draft.net.to_string(), draft.vat_total.to_string(), draft.total.to_string()),
+        ("26.95".into(), "3.77".into(), "30.72".into())
+    );
 }
 
 #[test]
@@ -233,7 +268,7 @@ fn fixed_cleaning_is_billed_pro_rata_for_a_site_opening_mid_month() {
     assert_eq!(
         got,
         vec![
-            ("Koulu Kuu".into(), "1000.0".into(), "2100.00".into(), String::new()),
+            ("Koulu Kuu".into(), "1000".into(), "2100.00".into(), String::new()),
             ("Päiväkoti Aurinko".into(), "212.9032".into(), "447.10".into(), "11/31".into()),
         ]
     );
@@ -272,7 +307,10 @@ fn manual_lines_are_billed_at_their_amount_with_their_reference() {
     let (drafts, _) = run.compute(MARCH, &[]);
     let draft = &drafts[&Party { customer: EXTERNAL, unit: None }];
     assert_eq!(draft.rows[0].supplier_invoice_number, "K-2027-118");
-    assert_eq!((draft.net.to_string(), draft.vat_total.to_string(), draft.total.to_string()), ("412.50".into(), "105.19".into(), "517.69".into()));
+    assert_eq!(
+        (draft.net.to_string(), draft.vat_total.to_string(), draft.total.to_string()),
+        ("412.50".into(), "105.19".into(), "517.69".into())
+    );
 }
 
 #[test]

@@ -183,7 +183,8 @@ pub struct Numbering {
 /// Issues every draft of the run (numbers in customer-name order); a run
 /// already issued is left as it is. Returns the invoices issued now.
 pub async fn issue_run(tx: &mut PgConnection, run: Uuid, by: &str, numbering: &Numbering) -> Result<Option<Vec<Uuid>>> {
-    let status: Option<(String,)> = sqlx::query_as("SELECT status FROM runs WHERE id = $1 FOR UPDATE").bind(run).fetch_optional(&mut *tx).await?;
+    let status: Option<(String,)> =
+        sqlx::query_as("SELECT status FROM runs WHERE id = $1 FOR UPDATE").bind(run).fetch_optional(&mut *tx).await?;
     match status {
         None => return Ok(None),
         Some((s,)) if s == "issued" => return Ok(Some(Vec::new())),
@@ -202,7 +203,11 @@ pub async fn issue_run(tx: &mut PgConnection, run: Uuid, by: &str, numbering: &N
         number_one(tx, id, false, &buyer, by, numbering).await?;
         issued.push(id);
     }
-    sqlx::query("UPDATE runs SET status = 'issued', issued_at = now(), issued_by = $2 WHERE id = $1").bind(run).bind(by).execute(&mut *tx).await?;
+    sqlx::query("UPDATE runs SET status = 'issued', issued_at = now(), issued_by = $2 WHERE id = $1")
+        .bind(run)
+        .bind(by)
+        .execute(&mut *tx)
+        .await?;
     Ok(Some(issued))
 }
 
@@ -289,7 +294,11 @@ pub async fn credit(tx: &mut PgConnection, original: Uuid, reason: &str, by: &st
     let _ = (customer, unit, year, month, language);
     let buyer: Buyer = serde_json::from_value(buyer).unwrap_or_default();
     number_one(tx, id, true, &buyer, by, n).await?;
-    sqlx::query("UPDATE invoices SET status = 'credited', credit_note_id = $2 WHERE id = $1").bind(original).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE invoices SET status = 'credited', credit_note_id = $2 WHERE id = $1")
+        .bind(original)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("UPDATE manual_lines SET invoice_id = NULL WHERE invoice_id = $1").bind(original).execute(&mut *tx).await?;
     Ok(Credit::Created(id))
 }
@@ -334,7 +343,8 @@ impl InvoiceRow {
     }
 }
 
-const INVOICE_COLS: &str = "v.id, v.run_id, v.kind, v.status, v.customer_id, v.unit_id, v.year, v.month, v.number, v.reference, v.reference_rf,
+const INVOICE_COLS: &str =
+    "v.id, v.run_id, v.kind, v.status, v.customer_id, v.unit_id, v.year, v.month, v.number, v.reference, v.reference_rf,
      v.issue_date, v.due_date, v.buyer, v.language, v.net, v.vat, v.total, v.vat_breakdown, v.changes, v.credited_invoice_id,
      o.number AS credited_invoice_number, v.credit_note_id, v.credit_reason, v.issued_at, v.issued_by";
 
@@ -476,11 +486,12 @@ pub async fn runs(conn: &mut PgConnection, year: Option<i32>) -> Result<Vec<RunR
 
 /// Last month's total per party (issued invoices), for the run page.
 pub async fn totals_of(conn: &mut PgConnection, period: Period) -> Result<std::collections::HashMap<Party, Decimal>> {
-    let rows: Vec<(Uuid, Option<Uuid>, Decimal)> =
-        sqlx::query_as("SELECT customer_id, unit_id, total FROM invoices WHERE kind = 'invoice' AND status = 'issued' AND year = $1 AND month = $2")
-            .bind(period.year)
-            .bind(month(period))
-            .fetch_all(conn)
-            .await?;
+    let rows: Vec<(Uuid, Option<Uuid>, Decimal)> = sqlx::query_as(
+        "SELECT customer_id, unit_id, total FROM invoices WHERE kind = 'invoice' AND status = 'issued' AND year = $1 AND month = $2",
+    )
+    .bind(period.year)
+    .bind(month(period))
+    .fetch_all(conn)
+    .await?;
     Ok(rows.into_iter().map(|(customer, unit, total)| (Party { customer, unit }, total)).collect())
 }

@@ -107,7 +107,9 @@ pub async fn price_book(conn: &mut PgConnection, year: i32, registry: &Registry)
         }
     }
     let vat: Vec<(String, Decimal, NaiveDate, Option<NaiveDate>)> =
-        sqlx::query_as("SELECT category, rate, valid_from, valid_to FROM vat_rates ORDER BY category, valid_from").fetch_all(&mut *conn).await?;
+        sqlx::query_as("SELECT category, rate, valid_from, valid_to FROM vat_rates ORDER BY category, valid_from")
+            .fetch_all(&mut *conn)
+            .await?;
     book.vat = vat.into_iter().map(|(category, rate, valid_from, valid_to)| VatRow { category, rate, valid_from, valid_to }).collect();
     for s in registry.sites.values() {
         book.site_customer.insert(s.id, s.customer);
@@ -205,18 +207,20 @@ pub async fn open_manual_lines(conn: &mut PgConnection, period: Period, only_cus
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, customer, site, description, amount, vat_rate, vat_category, supplier, supplier_invoice_number, reason)| ManualLine {
-            id,
-            kind: RowKind::parse(&kind).unwrap_or(RowKind::Adjustment),
-            customer,
-            site,
-            description,
-            amount,
-            vat_rate,
-            vat_category,
-            supplier,
-            supplier_invoice_number,
-            reason,
+        .map(|(id, kind, customer, site, description, amount, vat_rate, vat_category, supplier, supplier_invoice_number, reason)| {
+            ManualLine {
+                id,
+                kind: RowKind::parse(&kind).unwrap_or(RowKind::Adjustment),
+                customer,
+                site,
+                description,
+                amount,
+                vat_rate,
+                vat_category,
+                supplier,
+                supplier_invoice_number,
+                reason,
+            }
         })
         .collect())
 }

@@ -88,7 +88,14 @@ pub async fn site(conn: &mut PgConnection, s: &SiteRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn agreement(conn: &mut PgConnection, id: Uuid, customer: Uuid, year: i32, status: &str, lines: &serde_json::Value) -> Result<()> {
+pub async fn agreement(
+    conn: &mut PgConnection,
+    id: Uuid,
+    customer: Uuid,
+    year: i32,
+    status: &str,
+    lines: &serde_json::Value,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO agreements (id, customer_id, year, status, lines) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET customer_id = $2, year = $3, status = $4, lines = $5",
@@ -121,7 +128,14 @@ pub async fn product(conn: &mut PgConnection, p: &pricing::Product) -> Result<()
     Ok(())
 }
 
-pub async fn price_list(conn: &mut PgConnection, id: Uuid, year: i32, version: i32, from: NaiveDate, prices: &serde_json::Value) -> Result<()> {
+pub async fn price_list(
+    conn: &mut PgConnection,
+    id: Uuid,
+    year: i32,
+    version: i32,
+    from: NaiveDate,
+    prices: &serde_json::Value,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO price_lists (id, year, version, effective_from, prices) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET year = $2, version = $3, effective_from = $4, prices = $5",

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use uuid::Uuid;
 
-pub use kumppani_price_rules::{ListEntry, OverrideEntry, PriceBook, PriceData, Resolved, VatRow, vat_on};
 pub use kumppani_platform::convert::{service_line_from as line_from, service_line_text as line_text};
+pub use kumppani_price_rules::{ListEntry, OverrideEntry, PriceBook, PriceData, Resolved, VatRow, vat_on};
 kumppani_platform::text_enum!(unit_text, unit_from, pb::Unit, { Meal => "meal", M2Month => "m2_month", M2 => "m2", Hour => "hour", Serving => "serving" });
 kumppani_platform::text_enum!(vat_text, vat_from, pb::VatCategory, { Food => "food", General => "general", OutsideScope => "outside_scope" });
 kumppani_platform::text_enum!(component_text, component_from, pb::CostComponentKind, {
