@@ -70,10 +70,20 @@ fn line(site: &str, day: NaiveDate, product: &str, quantity: i32) -> ord::OrderL
     ord::OrderLine { site_id: site.into(), service_day: Some(date(day)), product_code: product.into(), diet: String::new(), quantity }
 }
 
+/// Confirms delivered quantities once ordering's projections know the sites and the catalogue.
 async fn confirm(env: &mut TestEnv, lines: Vec<ord::OrderLine>, reason: &str) {
     let t = env.staff();
     let r = ord::ConfirmDeliveriesRequest { lines, correction_reason: reason.into(), idempotency_key: uuid::Uuid::new_v4().to_string() };
-    env.ordering.confirm_deliveries(env.req(r, &t)).await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        match env.ordering.confirm_deliveries(env.req(r.clone(), &t)).await {
+            Ok(_) => return,
+            Err(e) if e.code() == tonic::Code::InvalidArgument && started.elapsed() < Duration::from_secs(30) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("confirming deliveries failed: {e:?}"),
+        }
+    }
 }
 
 /// Re-runs the month's draft until a customer's draft reaches `total` (the

@@ -246,3 +246,4 @@ CREATE TABLE invoice_items (
 );
 CREATE INDEX invoice_items_delivery ON invoice_items (delivery_id);
 CREATE INDEX invoice_items_invoice ON invoice_items (invoice_id, line_no);
+CREATE INDEX invoice_items_day ON invoice_items (service_day);

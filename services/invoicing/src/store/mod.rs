@@ -133,46 +133,73 @@ pub async fn cleaning_sites(conn: &mut PgConnection, year: i32) -> Result<HashSe
 }
 
 /// The month's deliveries and earlier deliveries that may need a correction
-/// (corrected since, or confirmed after their month was invoiced), each with
-/// what issued invoices billed of it.
+/// (changed after the first invoice was issued: corrected, or confirmed late),
+/// each with what issued invoices billed of it. Three plain index-driven
+/// queries rather than one correlated statement: the month's rows by day, the
+/// few later-changed rows by `updated_at`, and what was billed of both.
 pub async fn deliveries(
     conn: &mut PgConnection,
     period: Period,
     only_customer: Option<Uuid>,
 ) -> Result<(Vec<Delivery>, HashMap<Uuid, Billed>)> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(Uuid, i32, Uuid, NaiveDate, String, String, i32, String, Option<i64>, Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
-        "SELECT d.id, d.version, d.site_id, d.service_day, d.product_code, d.diet, d.quantity, d.reason, b.q, b.inv,
-                CASE WHEN d.service_day < $1 THEN
-                    (SELECT v.id FROM invoices v WHERE v.customer_id = d.customer_id AND v.kind = 'invoice' AND v.status = 'issued'
-                       AND v.year = extract(year FROM d.service_day)::int AND v.month = extract(month FROM d.service_day)::int LIMIT 1)
-                END
-         FROM deliveries d
-         LEFT JOIN LATERAL (
-             SELECT sum(i.quantity) AS q, (array_agg(i.invoice_id ORDER BY v.issued_at DESC))[1] AS inv
-             FROM invoice_items i JOIN invoices v ON v.id = i.invoice_id AND v.status = 'issued'
-             WHERE i.delivery_id = d.id) b ON true
-         WHERE ($3::uuid IS NULL OR d.customer_id = $3)
-           AND (d.service_day BETWEEN $1 AND $2
-                OR (d.service_day < $1 AND (d.version > 1 OR EXISTS (
-                    SELECT 1 FROM invoices v WHERE v.customer_id = d.customer_id AND v.kind = 'invoice' AND v.status = 'issued'
-                      AND v.year = extract(year FROM d.service_day)::int AND v.month = extract(month FROM d.service_day)::int
-                      AND v.issued_at < d.updated_at))))",
+    type DeliveryRow = (Uuid, i32, Uuid, Uuid, NaiveDate, String, String, i32, String);
+    let month: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT id, version, site_id, customer_id, service_day, product_code, diet, quantity, reason FROM deliveries
+         WHERE service_day BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR customer_id = $3)",
     )
     .bind(period.first())
     .bind(period.last())
     .bind(only_customer)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    let mut billed = HashMap::new();
-    for (id, version, site, day, product, diet, quantity, reason, q, inv, month_invoice) in rows {
-        if day < period.first() && inv.is_none() && month_invoice.is_none() {
-            // Its month was never invoiced: that month's run bills it.
-            continue;
-        }
-        if let Some(invoice) = inv.or(month_invoice) {
-            billed.insert(id, Billed { quantity: i32::try_from(q.unwrap_or(0)).unwrap_or(i32::MAX), invoice });
+    // Earlier months: only what changed after the first invoice was issued can differ from what was billed.
+    let earlier: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT id, version, site_id, customer_id, service_day, product_code, diet, quantity, reason FROM deliveries
+         WHERE updated_at > (SELECT coalesce(min(issued_at), 'infinity') FROM invoices WHERE status IN ('issued', 'credited'))
+           AND service_day < $1 AND ($2::uuid IS NULL OR customer_id = $2)",
+    )
+    .bind(period.first())
+    .bind(only_customer)
+    .fetch_all(&mut *conn)
+    .await?;
+    // What issued (not credited) invoices billed: of the month's days, and of the earlier rows.
+    let earlier_ids: Vec<Uuid> = earlier.iter().map(|r| r.0).collect();
+    let billed_rows: Vec<(Uuid, i64, Option<Uuid>)> = sqlx::query_as(
+        "SELECT i.delivery_id, sum(i.quantity), (array_agg(i.invoice_id ORDER BY v.issued_at DESC))[1]
+         FROM invoice_items i JOIN invoices v ON v.id = i.invoice_id AND v.status = 'issued'
+         WHERE i.service_day BETWEEN $1 AND $2 OR i.delivery_id = ANY($3)
+         GROUP BY i.delivery_id",
+    )
+    .bind(period.first())
+    .bind(period.last())
+    .bind(&earlier_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    // Each earlier month's issued invoice per customer: what a first-time late confirmation corrects.
+    let month_invoices: Vec<(Uuid, i32, i32, Uuid)> = sqlx::query_as(
+        "SELECT customer_id, year, month, id FROM invoices WHERE kind = 'invoice' AND status = 'issued' AND (year, month) < ($1, $2)",
+    )
+    .bind(period.year)
+    .bind(i32::try_from(period.month).unwrap_or(1))
+    .fetch_all(&mut *conn)
+    .await?;
+    let month_invoice: HashMap<(Uuid, i32, u32), Uuid> =
+        month_invoices.into_iter().map(|(c, y, m, id)| ((c, y, u32::try_from(m).unwrap_or(0)), id)).collect();
+    let mut billed: HashMap<Uuid, Billed> = billed_rows
+        .into_iter()
+        .filter_map(|(id, q, inv)| Some((id, Billed { quantity: i32::try_from(q).unwrap_or(i32::MAX), invoice: inv? })))
+        .collect();
+    let mut out = Vec::with_capacity(month.len() + earlier.len());
+    for (id, version, site, _customer, day, product, diet, quantity, reason) in month {
+        out.push(Delivery { id, version, site, day, product, diet, quantity, reason });
+    }
+    for (id, version, site, customer, day, product, diet, quantity, reason) in earlier {
+        use chrono::Datelike;
+        if !billed.contains_key(&id) {
+            // Confirmed after its month was invoiced: corrects that month's invoice; a month
+            // never invoiced is billed by its own run.
+            let Some(invoice) = month_invoice.get(&(customer, day.year(), day.month())) else { continue };
+            billed.insert(id, Billed { quantity: 0, invoice: *invoice });
         }
         out.push(Delivery { id, version, site, day, product, diet, quantity, reason });
     }
