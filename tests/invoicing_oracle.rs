@@ -133,7 +133,8 @@ fn oracle(c: &Customer, ci: usize, m: u32, deliveries: &[Delivery], billed: &Has
             continue;
         }
         let open = Decimal::from((last_day(m) - from).num_days() + 1);
-        let q = if open == days { s.area } else { (s.area * open / days).round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero) };
+        let q =
+            if open == days { s.area } else { (s.area * open / days).round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero) };
         *net_by_rate.entry(vat_rate(c, "YLLAPITOSIIVOUS").to_string()).or_default() += cents(q * dec("2.10"));
     }
     let net: Decimal = net_by_rate.values().sum();
@@ -157,8 +158,17 @@ async fn world(env: &TestEnv, rng: &mut Rng, customers: usize) -> Vec<Customer> 
         assert!(started.elapsed() < Duration::from_secs(30), "no VAT table from pricing");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    for (code, unit, vat) in [("LOUNAS-PK", pricing::Unit::Meal, pricing::VatCategory::Food), ("YLLAPITOSIIVOUS", pricing::Unit::M2Month, pricing::VatCategory::General)] {
-        let p = pricing::Product { code: code.into(), name: code.to_lowercase(), unit: unit as i32, vat_category: vat as i32, ..Default::default() };
+    for (code, unit, vat) in [
+        ("LOUNAS-PK", pricing::Unit::Meal, pricing::VatCategory::Food),
+        ("YLLAPITOSIIVOUS", pricing::Unit::M2Month, pricing::VatCategory::General),
+    ] {
+        let p = pricing::Product {
+            code: code.into(),
+            name: code.to_lowercase(),
+            unit: unit as i32,
+            vat_category: vat as i32,
+            ..Default::default()
+        };
         sqlx::query("INSERT INTO products (code, name, service_line, unit, proto) VALUES ($1, $2, 'meals', 'meal', $3)")
             .bind(code)
             .bind(&p.name)
@@ -321,7 +331,11 @@ async fn every_invoice_equals_the_recomputation_and_every_unit_is_billed_once() 
         let run = run_and_issue(&env, i32::try_from(m).unwrap()).await;
         let mut invoice_of = HashMap::new();
         for (ci, c) in customers.iter().enumerate() {
-            let got = run.customers.iter().find(|x| x.customer_id == c.id.to_string()).unwrap_or_else(|| panic!("month {m}: no invoice for customer {ci}"));
+            let got = run
+                .customers
+                .iter()
+                .find(|x| x.customer_id == c.id.to_string())
+                .unwrap_or_else(|| panic!("month {m}: no invoice for customer {ci}"));
             let (net, vat, total) = oracle(c, ci, m, &deliveries, &billed);
             assert_eq!(
                 (got.net.as_str(), got.vat.as_str(), got.total.as_str()),
@@ -342,7 +356,13 @@ async fn every_invoice_equals_the_recomputation_and_every_unit_is_billed_once() 
     .unwrap();
     let sums: HashMap<Uuid, i64> = sums.into_iter().collect();
     for d in &deliveries {
-        assert_eq!(sums.get(&d.id).copied().unwrap_or(0), i64::from(d.quantity), "delivery of {} billed {:?} times its units", d.day, sums.get(&d.id));
+        assert_eq!(
+            sums.get(&d.id).copied().unwrap_or(0),
+            i64::from(d.quantity),
+            "delivery of {} billed {:?} times its units",
+            d.day,
+            sums.get(&d.id)
+        );
     }
     // Σ rows = total on every invoice.
     let bad: i64 = sqlx::query_scalar(
@@ -364,7 +384,8 @@ async fn outcome(conn: &mut PgConnection) -> (Vec<(String, Decimal)>, Vec<String
     .fetch_all(&mut *conn)
     .await
     .unwrap();
-    let numbers: Vec<(String,)> = sqlx::query_as("SELECT number FROM invoices WHERE number IS NOT NULL ORDER BY number").fetch_all(&mut *conn).await.unwrap();
+    let numbers: Vec<(String,)> =
+        sqlx::query_as("SELECT number FROM invoices WHERE number IS NOT NULL ORDER BY number").fetch_all(&mut *conn).await.unwrap();
     (totals, numbers.into_iter().map(|(n,)| n).collect())
 }
 

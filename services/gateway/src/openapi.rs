@@ -210,7 +210,10 @@ pub fn document() -> Value {
         op.insert(
             "responses".into(),
             json!({
-                ok: { "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{response}") } } } },
+                ok: match r.file {
+                    Some(media) => json!({ "description": "The file", "content": { media: { "schema": { "type": "string", "format": "binary" } } } }),
+                    None => json!({ "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{response}") } } } }),
+                },
                 "401": error, "403": error, "404": error, "409": error, "422": error, "503": error,
             }),
         );

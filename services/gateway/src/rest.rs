@@ -29,6 +29,8 @@ pub struct ApiRoute {
     pub id_field: &'static str,
     pub summary: &'static str,
     pub creates: bool,
+    /// `Some(media type)`: the route answers a file, not JSON.
+    pub file: Option<&'static str>,
     /// Builds the axum handler (calls the backend's typed client).
     pub handler: fn() -> MethodRouter<AppState>,
 }
@@ -81,6 +83,49 @@ where
     F: FnOnce(tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
+    let response = call_backend(headers, params, query, body, id_field, call).await?;
+    let status = if creates { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(response)).into_response())
+}
+
+/// One REST call whose answer is a file: its bytes with its media type and name.
+pub async fn handle_file<Req, Resp, F, Fut>(
+    headers: HeaderMap,
+    params: RawPathParams,
+    query: HashMap<String, String>,
+    body: Bytes,
+    id_field: &'static str,
+    call: F,
+) -> Result<Response, ApiError>
+where
+    Req: serde::de::DeserializeOwned,
+    Resp: FileBody,
+    F: FnOnce(tonic::Request<Req>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
+    let file = call_backend(headers, params, query, body, id_field, call).await?;
+    let name: String = file.file_name().chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    let content_type = file.content_type().to_owned();
+    Ok((
+        [(http::header::CONTENT_TYPE, content_type), (http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
+        file.into_bytes(),
+    )
+        .into_response())
+}
+
+async fn call_backend<Req, Resp, F, Fut>(
+    headers: HeaderMap,
+    params: RawPathParams,
+    query: HashMap<String, String>,
+    body: Bytes,
+    id_field: &'static str,
+    call: F,
+) -> Result<Resp, ApiError>
+where
+    Req: serde::de::DeserializeOwned,
+    F: FnOnce(tonic::Request<Req>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
     let token = bearer(&headers)?;
     let mut object = if body.is_empty() {
         serde_json::Map::new()
@@ -103,9 +148,7 @@ where
         let path = e.path().to_string();
         AppError::invalid(if path == "." { "body".to_owned() } else { path }, e.inner().to_string())
     })?;
-    let response = call(grpc_request(message, &token)?).await?;
-    let status = if creates { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(response.into_inner())).into_response())
+    Ok(call(grpc_request(message, &token)?).await?.into_inner())
 }
 
 /// Create* calls answer 201 Created.
@@ -127,9 +170,11 @@ pub const fn creates(rpc: &str) -> bool {
 /// A backend's REST table: `pub const API: &[ApiRoute]`, one line per route:
 /// `get "/customers" => contracts.list_customers(Req) -> Resp, id = "", "summary";`
 /// where `contracts` names the typed-client accessor on [`AppState`] and `id`
-/// the request field filled from the `{id}` path parameter.
+/// the request field filled from the `{id}` path parameter. A route that
+/// answers a file adds `file = "<media type>"` after `id`: its response
+/// message implements [`FileBody`] and is sent as the file's bytes.
 macro_rules! api {
-    ($($method:ident $path:literal => $client:ident.$rpc:ident($req:ty) -> $resp:ty, id = $id:literal, $summary:literal;)*) => {
+    ($($method:ident $path:literal => $client:ident.$rpc:ident($req:ty) -> $resp:ty, id = $id:literal, $(file = $media:literal,)? $summary:literal;)*) => {
         /// This backend's REST routes (under `/api/v1`) with their OpenAPI entries.
         pub const API: &[$crate::rest::ApiRoute] = &[$($crate::rest::ApiRoute {
             method: stringify!($method),
@@ -140,6 +185,7 @@ macro_rules! api {
             id_field: $id,
             summary: $summary,
             creates: $crate::rest::creates(stringify!($rpc)),
+            file: $crate::rest::file_media!($($media)?),
             handler: || axum::routing::$method(
                 |axum::extract::State(s): axum::extract::State<$crate::state::AppState>,
                  headers: axum::http::HeaderMap,
@@ -147,14 +193,40 @@ macro_rules! api {
                  axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
                  body: axum::body::Bytes| async move {
                     let mut client = s.$client();
-                    $crate::rest::handle::<$req, $resp, _, _>(
-                        headers, params, q, body, $id, $crate::rest::creates(stringify!($rpc)),
-                        |r| async move { client.$rpc(r).await },
-                    )
-                    .await
+                    $crate::rest::respond!($($media)?; $req, $resp, headers, params, q, body, $id, $crate::rest::creates(stringify!($rpc)),
+                        |r| async move { client.$rpc(r).await })
                 },
             ),
         },)*];
     };
 }
 pub(crate) use api;
+
+/// `None`, or the media type of a file route.
+macro_rules! file_media {
+    () => {
+        None
+    };
+    ($media:literal) => {
+        Some($media)
+    };
+}
+pub(crate) use file_media;
+
+/// The handler body of a JSON route, or of a file route.
+macro_rules! respond {
+    (; $req:ty, $resp:ty, $($arg:expr),*) => {
+        $crate::rest::handle::<$req, $resp, _, _>($($arg),*).await
+    };
+    ($media:literal; $req:ty, $resp:ty, $headers:expr, $params:expr, $q:expr, $body:expr, $id:expr, $creates:expr, $call:expr) => {
+        $crate::rest::handle_file::<$req, $resp, _, _>($headers, $params, $q, $body, $id, $call).await
+    };
+}
+pub(crate) use respond;
+
+/// A response message that is a file (e.g. an invoice as PDF).
+pub trait FileBody {
+    fn file_name(&self) -> &str;
+    fn content_type(&self) -> &str;
+    fn into_bytes(self) -> Vec<u8>;
+}

@@ -241,16 +241,25 @@ fn specification(c: &Context<'_>) -> Vec<e::SpecSite> {
     sites.into_iter().map(|(name, products)| e::SpecSite { name, products }).collect()
 }
 
+/// The files of an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Finvoice,
+    Peppol,
+    Pdf,
+    Csv,
+}
+
 /// The file of `format` for an issued invoice.
-pub fn render(c: &Context<'_>, format: i32) -> Result<pb::InvoiceDocument, AppError> {
+pub fn render(c: &Context<'_>, format: Format) -> Result<pb::InvoiceDocument, AppError> {
     let model = model(c)?;
     let number = &model.header.number;
     let failed = |err: kumppani_einvoice::RenderError| AppError::precondition(format!("the invoice cannot be rendered: {err}"));
-    let (file_name, content_type, content) = match pb::DocumentFormat::try_from(format) {
-        Ok(pb::DocumentFormat::Finvoice) => {
+    let (file_name, content_type, content) = match format {
+        Format::Finvoice => {
             (format!("{number}.finvoice.xml"), "application/xml", kumppani_einvoice::finvoice::to_xml(&model).map_err(failed)?.into_bytes())
         }
-        Ok(pb::DocumentFormat::Peppol) => {
+        Format::Peppol => {
             if model.header.buyer.peppol_id.is_none() {
                 return Err(AppError::precondition("the customer has no Peppol participant id: use Finvoice"));
             }
@@ -266,13 +275,12 @@ pub fn render(c: &Context<'_>, format: i32) -> Result<pb::InvoiceDocument, AppEr
                 kumppani_einvoice::peppol::to_xml(&model, &attachments).map_err(failed)?.into_bytes(),
             )
         }
-        Ok(pb::DocumentFormat::Pdf) => (format!("{number}.pdf"), "application/pdf", kumppani_einvoice::pdf::render(&model)),
-        Ok(pb::DocumentFormat::Csv) => (
+        Format::Pdf => (format!("{number}.pdf"), "application/pdf", kumppani_einvoice::pdf::render(&model)),
+        Format::Csv => (
             format!("{number}-laskutusliite.csv"),
             "text/csv; charset=utf-8",
             kumppani_einvoice::csv::specification(&model).map_err(failed)?.into_bytes(),
         ),
-        _ => return Err(AppError::invalid("format", "choose finvoice, peppol, pdf or csv")),
     };
     Ok(pb::InvoiceDocument { file_name, content_type: content_type.to_owned(), content })
 }

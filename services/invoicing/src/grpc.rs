@@ -1,6 +1,7 @@
 //! The invoicing service's tonic adapter: authenticates the caller and hands
 //! the request to [`crate::service::Invoicing`]. Only this module sees tonic.
 
+use crate::documents::Format;
 use crate::service::Invoicing;
 use kumppani_platform::AppError;
 use kumppani_platform::auth::{self, Principal, Verifier};
@@ -94,9 +95,27 @@ impl InvoicingService for InvoicingApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_invoice_document(&self, req: Request<pb::GetInvoiceDocumentRequest>) -> R<pb::InvoiceDocument> {
+    async fn get_finvoice(&self, req: Request<pb::GetInvoiceFileRequest>) -> R<pb::InvoiceDocument> {
         let p = self.principal(&req).await?;
-        ok(self.service().document(&p, req.into_inner()).await)
+        ok(self.service().document(&p, &req.into_inner().id, Format::Finvoice).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_peppol_invoice(&self, req: Request<pb::GetInvoiceFileRequest>) -> R<pb::InvoiceDocument> {
+        let p = self.principal(&req).await?;
+        ok(self.service().document(&p, &req.into_inner().id, Format::Peppol).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_invoice_pdf(&self, req: Request<pb::GetInvoiceFileRequest>) -> R<pb::InvoiceDocument> {
+        let p = self.principal(&req).await?;
+        ok(self.service().document(&p, &req.into_inner().id, Format::Pdf).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_specification_csv(&self, req: Request<pb::GetInvoiceFileRequest>) -> R<pb::InvoiceDocument> {
+        let p = self.principal(&req).await?;
+        ok(self.service().document(&p, &req.into_inner().id, Format::Csv).await)
     }
 
     #[tracing::instrument(skip_all)]

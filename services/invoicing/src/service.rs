@@ -525,8 +525,8 @@ impl Invoicing {
 impl Invoicing {
     /// An invoice as a file: Finvoice, Peppol BIS, PDF or the specification CSV.
     #[tracing::instrument(skip_all)]
-    pub async fn document(&self, p: &Principal, r: pb::GetInvoiceDocumentRequest) -> Result<pb::InvoiceDocument, AppError> {
-        let id = id_arg("id", &r.id)?;
+    pub async fn document(&self, p: &Principal, id: &str, format: crate::documents::Format) -> Result<pb::InvoiceDocument, AppError> {
+        let id = id_arg("id", id)?;
         let mut conn = self.pool.acquire().await?;
         let invoice = inv::invoice(&mut conn, id).await?.ok_or_else(|| AppError::not_found("invoice"))?;
         check_read(p, invoice.customer_id)?;
@@ -543,7 +543,7 @@ impl Invoicing {
             Some(o) => inv::invoice(&mut conn, o).await?.and_then(|o| Some((o.number?, o.issue_date?))),
             None => None,
         };
-        crate::documents::render(&crate::documents::Context { invoice: &invoice, rows: &rows, items: &items, original }, r.format)
+        crate::documents::render(&crate::documents::Context { invoice: &invoice, rows: &rows, items: &items, original }, format)
     }
 }
 

@@ -297,15 +297,16 @@ async fn credit(State(s): State<AppState>, page: Page, Path(id): Path<String>, C
 /// An invoice's file: `pdf`, `csv` (the specification), `finvoice` or `peppol`.
 #[tracing::instrument(skip_all)]
 async fn file(State(s): State<AppState>, page: Page, Path((id, kind)): Path<(String, String)>) -> PageResult {
-    let format = match kind.as_str() {
-        "pdf" => pb::DocumentFormat::Pdf,
-        "csv" => pb::DocumentFormat::Csv,
-        "finvoice" => pb::DocumentFormat::Finvoice,
-        "peppol" => pb::DocumentFormat::Peppol,
+    let request = page.grpc(pb::GetInvoiceFileRequest { id })?;
+    let mut client = s.invoicing();
+    let doc = match kind.as_str() {
+        "pdf" => client.get_invoice_pdf(request).await?,
+        "csv" => client.get_specification_csv(request).await?,
+        "finvoice" => client.get_finvoice(request).await?,
+        "peppol" => client.get_peppol_invoice(request).await?,
         _ => return Err(crate::page::PageError::NotFound),
-    };
-    let request = pb::GetInvoiceDocumentRequest { id, format: format as i32 };
-    let doc = s.invoicing().get_invoice_document(page.grpc(request)?).await?.into_inner();
+    }
+    .into_inner();
     let name: String = doc.file_name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
     Ok(([(header::CONTENT_TYPE, doc.content_type), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], doc.content)
         .into_response())

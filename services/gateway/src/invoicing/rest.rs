@@ -14,5 +14,21 @@ crate::rest::api! {
     get "/invoices" => invoicing.list_invoices(invoicing::ListInvoicesRequest) -> invoicing::ListInvoicesResponse, id = "", "Invoices by customer, month and status";
     get "/invoices/{id}" => invoicing.get_invoice(invoicing::GetInvoiceRequest) -> invoicing::Invoice, id = "id", "An invoice with its specification (days with days=true)";
     post "/invoices/{id}/credit" => invoicing.credit_invoice(invoicing::CreditInvoiceRequest) -> invoicing::Invoice, id = "id", "Credit a whole issued invoice: a credit note referring to it (staff)";
+    get "/invoices/{id}/finvoice" => invoicing.get_finvoice(invoicing::GetInvoiceFileRequest) -> invoicing::InvoiceDocument, id = "id", file = "application/xml", "The issued invoice as a Finvoice 3.0 e-invoice";
+    get "/invoices/{id}/peppol" => invoicing.get_peppol_invoice(invoicing::GetInvoiceFileRequest) -> invoicing::InvoiceDocument, id = "id", file = "application/xml", "The issued invoice as a Peppol BIS Billing 3.0 (UBL) e-invoice with the specification attached (customers with a Peppol id)";
+    get "/invoices/{id}/pdf" => invoicing.get_invoice_pdf(invoicing::GetInvoiceFileRequest) -> invoicing::InvoiceDocument, id = "id", file = "application/pdf", "The issued invoice and its specification as PDF";
+    get "/invoices/{id}/specification.csv" => invoicing.get_specification_csv(invoicing::GetInvoiceFileRequest) -> invoicing::InvoiceDocument, id = "id", file = "text/csv", "The specification as CSV: one row per site, product and day";
     get "/month-to-date" => invoicing.get_month_to_date(invoicing::GetMonthToDateRequest) -> invoicing::Invoice, id = "", "What the current month has accrued so far for a customer";
+}
+
+impl crate::rest::FileBody for invoicing::InvoiceDocument {
+    fn file_name(&self) -> &str {
+        &self.file_name
+    }
+    fn content_type(&self) -> &str {
+        &self.content_type
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        self.content
+    }
 }
