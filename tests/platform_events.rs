@@ -101,7 +101,11 @@ async fn emit_customers(pool: &PgPool, n: usize) -> Vec<uuid::Uuid> {
     for i in 0..n {
         let mut tx = pool.begin().await.unwrap();
         let c = pb::Customer { code: format!("C{i}"), ..Default::default() };
-        ids.push(emit(&mut tx, "contracts", "contracts.customer.created", &pb::CustomerEvent { customer: Some(c), units: Vec::new() }).await.unwrap());
+        ids.push(
+            emit(&mut tx, "contracts", "contracts.customer.created", &pb::CustomerEvent { customer: Some(c), units: Vec::new() })
+                .await
+                .unwrap(),
+        );
         tx.commit().await.unwrap();
     }
     ids
