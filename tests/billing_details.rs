@@ -287,7 +287,8 @@ async fn rest_put_sets_billing_details_and_names_bad_fields() {
     // The customer's own user reads, but may not set.
     let own = env.issuer().token_for(Role::CustomerContact, uuid::Uuid::parse_str(&customer.id).ok(), None, vec![]).unwrap();
     assert_eq!(env.rest_json(&format!("/customers/{}", customer.id), &own).await["customer"]["billing"]["paymentTermsDays"], 30);
-    let res = http.put(&url).bearer_auth(&own).json(&body).send().await.unwrap();
+    let valid = serde_json::json!({ "billing": { "paymentTermsDays": 14, "invoiceLanguage": "fi" } });
+    let res = http.put(&url).bearer_auth(&own).json(&valid).send().await.unwrap();
     assert_eq!(res.status(), 403);
 
     // Documented in the OpenAPI document, its body the request message.
