@@ -236,6 +236,11 @@ async fn each_bad_billing_field_is_named_and_nothing_is_written() {
     assert_eq!(after.customer.and_then(|c| c.billing), before.customer.and_then(|c| c.billing));
     assert_eq!(after.units, before.units);
     assert_eq!(env.outbox_count("contracts", "contracts.customer.updated").await, events);
+    // What the API accepts the schema's checks store (no 500): the longest reference, a line separator (not a control character).
+    for reference in ["x".repeat(35), "KP\u{2028}1000".to_owned(), "Äö ~".to_owned()] {
+        let b = pb::BillingDetails { buyer_reference: reference.clone(), ..city_details() };
+        assert!(env.client.set_billing_details(env.req(set(&customer.id, &u.id, b), &staff)).await.is_ok(), "{reference:?}");
+    }
     env.cleanup().await;
 }
 

@@ -37,10 +37,11 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path FROM CURRENT AS $$
        AND (substr(id, 1, 5) NOT IN ('0216:', '0037:') OR ovt_valid(substr(id, 6)))
 $$;
 
--- No control characters (Finvoice text), at most 35 characters.
+-- At most 35 characters (Finvoice), no control characters: U+0001–U+001F and
+-- U+007F–U+009F, exactly Rust's char::is_control (the locale's [[:cntrl:]] may differ).
 CREATE FUNCTION buyer_reference_valid(reference text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT char_length(reference) BETWEEN 1 AND 35 AND reference !~ '[[:cntrl:]]'
+    SELECT char_length(reference) BETWEEN 1 AND 35 AND reference !~ '[\x01-\x1f\x7f-\x9f]'
 $$;
 
 ALTER TABLE customers
