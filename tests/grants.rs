@@ -127,6 +127,10 @@ fn call(route: &str, fx: &Fx, key: &str) -> (Method, String, Option<Value>) {
         }
         "GET /price-sheet" => get(format!("/price-sheet?customerId={c}&year={}", year + 1)),
         "POST /customers" => (Method::POST, "/customers".into(), Some(json!({"name": "Grants Oy"}))),
+        "PUT /customers/{id}/billing" => {
+            let billing = json!({"einvoiceAddress": "003701876901100", "paymentTermsDays": 14, "invoiceLanguage": "fi"});
+            (Method::PUT, format!("/customers/{c}/billing"), Some(json!({ "billing": billing })))
+        }
         "PUT /cutoff-rules" => (Method::PUT, "/cutoff-rules".into(), Some(json!({}))),
         "GET /production-day" => get(format!("/production-day?day={far}")),
         "GET /ordering-rate" => get(format!("/ordering-rate?year={year}&month=1")),
@@ -168,6 +172,7 @@ const CALLED: &[&str] = &[
     "POST /prices/resolve",
     "GET /price-sheet",
     "POST /customers",
+    "PUT /customers/{id}/billing",
     "PUT /cutoff-rules",
     "GET /production-day",
     "GET /ordering-rate",
@@ -249,6 +254,11 @@ async fn each_grant_opens_exactly_the_routes_the_table_says() {
     let registry = env.issuer().token_for(Role::SystemClient, customer, None, vec![grants::REGISTRY_READ.into()]).unwrap();
     let detail = staff_get(&fx, &registry, &format!("/customers/{}", w.customer)).await;
     assert!(detail.get("agreements").is_none_or(|a| a.as_array().is_some_and(Vec::is_empty)), "{detail}");
+    // Billing details: staff and the customer's own users only, no grant opens them.
+    assert!(detail["customer"].get("billing").is_none(), "{detail}");
+    assert!(detail["units"].as_array().into_iter().flatten().all(|u| u.get("billing").is_none()), "{detail}");
+    let staff_view = staff_get(&fx, &staff, &format!("/customers/{}", w.customer)).await;
+    assert_eq!(staff_view["customer"]["billing"]["paymentTermsDays"], 14, "{staff_view}");
     let site = staff_get(&fx, &registry, &format!("/sites/{}", w.site)).await;
     assert!(site.get("agreements").is_none_or(|a| a.as_array().is_some_and(Vec::is_empty)), "{site}");
     let both = env

@@ -11,6 +11,8 @@ use kumppani_proto::contracts::v1 as pb;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
+pub mod billing;
+
 kumppani_platform::text_enum!(customer_kind_text, customer_kind_from, pb::CustomerKind, {
     InternalServiceArea => "internal_service_area",
     InternalBusinessUnit => "internal_business_unit",
@@ -64,8 +66,18 @@ kumppani_platform::text_enum!(amendment_status_text, amendment_status_from, pb::
 
 /// Checks a Finnish business ID (Y-tunnus) `1234567-8` including its check digit.
 pub fn valid_business_id(s: &str) -> bool {
+    match s.split_once('-') {
+        Some((base, check)) if base.len() == 7 && check.len() == 1 => y_tunnus_digits_valid(&format!("{base}{check}")),
+        _ => false,
+    }
+}
+
+/// The 8 digits of a Y-tunnus without the dash (as in OVT codes), the last
+/// one the check digit: weights 7, 9, 10, 5, 8, 4, 2 over the first seven,
+/// remainder mod 11 of 0 → 0, of 1 → no valid id, else 11 − remainder.
+pub fn y_tunnus_digits_valid(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() != 9 || b[7] != b'-' || !b[..7].iter().chain(&b[8..]).all(u8::is_ascii_digit) {
+    if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
         return false;
     }
     const WEIGHTS: [u32; 7] = [7, 9, 10, 5, 8, 4, 2];
@@ -75,7 +87,7 @@ pub fn valid_business_id(s: &str) -> bool {
         1 => return false,
         r => 11 - r,
     };
-    u32::from(b[8] - b'0') == check
+    u32::from(b[7] - b'0') == check
 }
 
 pub fn valid_email(s: &str) -> bool {
@@ -445,6 +457,9 @@ mod tests {
         assert!(!valid_business_id("0187690-2"));
         assert!(!valid_business_id("187690-1"));
         assert!(!valid_business_id("0187690_1"));
+        assert!(!valid_business_id("01876-901"));
+        assert!(!valid_business_id("018769a-1"));
+        assert!(y_tunnus_digits_valid("01876901") && !y_tunnus_digits_valid("0187690-1"));
     }
 
     #[test]

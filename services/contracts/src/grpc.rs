@@ -17,6 +17,8 @@ use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+mod billing;
+
 /// A customer id that names no customer, as a field error.
 fn no_such_customer(_: AppError) -> AppError {
     AppError::invalid("customer_id", Reason::unknown_reference("no such customer"))
@@ -125,10 +127,7 @@ impl ContractsService for ContractsApi {
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let input = CustomerInput { code: &code, name: &name, kind, business_id: &business_id, segment: &segment, stage };
         store::insert_customer(&mut tx, id, &input).await?;
-        let customer = Self::customer_or_404(&mut tx, id).await?;
-        emit(&mut tx, PRODUCER, "contracts.customer.created", &pb::CustomerEvent { customer: Some(customer.clone()), units: Vec::new() })
-            .await
-            .map_err(AppError::from)?;
+        let customer = Self::emit_customer(&mut tx, id, "created").await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(customer))
     }
@@ -152,10 +151,7 @@ impl ContractsService for ContractsApi {
         if !store::update_customer(&mut tx, id, &input).await.map_err(AppError::from)? {
             return Err(AppError::not_found("customer").into());
         }
-        let customer = Self::customer_or_404(&mut tx, id).await?;
-        emit(&mut tx, PRODUCER, "contracts.customer.updated", &pb::CustomerEvent { customer: Some(customer.clone()), units: Vec::new() })
-            .await
-            .map_err(AppError::from)?;
+        let customer = Self::emit_customer(&mut tx, id, "updated").await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(customer))
     }
@@ -166,26 +162,7 @@ impl ContractsService for ContractsApi {
         let id = id_arg("id", &req.get_ref().id)?;
         domain::check_customer_scope(&p, id)?;
         let mut conn = self.conn().await?;
-        let customer = Self::customer_or_404(&mut conn, id).await?;
-        let units = store::list_units(&mut conn, id).await.map_err(AppError::from)?;
-        let contacts = store::list_contacts(&mut conn, id, None).await.map_err(AppError::from)?;
-        let agreements = store::list_agreements(
-            &mut conn,
-            &store::AgreementFilter {
-                customer_id: Some(id),
-                year: None,
-                status: None,
-                covering_site: None,
-                signed_only: false,
-                after: None,
-                limit: 100,
-            },
-        )
-        .await
-        .map_err(AppError::from)?;
-        let (mut contacts, mut agreements) = (contacts, agreements);
-        domain::redact_detail(&p, &mut contacts, &mut agreements);
-        Ok(Response::new(pb::CustomerDetail { customer: Some(customer), units, contacts, agreements }))
+        Ok(Response::new(Self::customer_detail(&p, &mut conn, id).await?))
     }
 
     #[tracing::instrument(skip_all)]
@@ -206,6 +183,7 @@ impl ContractsService for ContractsApi {
         let mut conn = self.conn().await?;
         let filter = store::CustomerFilter { query, kind, stage, only: p.customer_scope(), after, limit: limit + 1 };
         let mut customers = store::list_customers(&mut conn, &filter).await.map_err(AppError::from)?;
+        domain::billing::redact_billing(&p, &mut customers, &mut []);
         let next_page_token = next_page(&mut customers, limit, |c| (c.name.to_lowercase(), c.id.clone()));
         Ok(Response::new(pb::ListCustomersResponse { customers, next_page_token }))
     }
@@ -221,16 +199,22 @@ impl ContractsService for ContractsApi {
         let name = v.text("name", &r.name, 200, true);
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
-        let mut conn = self.conn().await?;
-        Self::customer_or_404(&mut conn, customer_id).await.map_err(no_such_customer)?;
+        let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        if !store::lock_customer(&mut tx, customer_id).await.map_err(AppError::from)? {
+            return Err(no_such_customer(AppError::not_found("customer")).into());
+        }
         let id = Uuid::now_v7();
-        store::insert_unit(&mut conn, id, customer_id, &code, &name).await?;
-        Ok(Response::new(pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name, billing: None }))
+        store::insert_unit(&mut tx, id, customer_id, &code, &name).await?;
+        // The customer's units changed: its event carries them (with their billing overrides).
+        Self::emit_customer(&mut tx, customer_id, "updated").await?;
+        tx.commit().await.map_err(AppError::from)?;
+        let billing = Some(pb::BillingDetails::default());
+        Ok(Response::new(pb::Unit { id: id.to_string(), customer_id: customer_id.to_string(), code, name, billing }))
     }
 
     #[tracing::instrument(skip_all)]
-    async fn set_billing_details(&self, _req: Request<pb::SetBillingDetailsRequest>) -> R<pb::CustomerDetail> {
-        Err(Status::unimplemented("billing details are being built (issue 9)"))
+    async fn set_billing_details(&self, req: Request<pb::SetBillingDetailsRequest>) -> R<pb::CustomerDetail> {
+        Ok(Response::new(self.set_billing(req).await?))
     }
 
     #[tracing::instrument(skip_all)]

@@ -160,6 +160,7 @@ async fn seed_customer(tx: &mut PgConnection, c: &DemoCustomer, report: &mut See
             }
         }
     }
+    crate::billing::seed_billing(&mut *tx, c).await?;
     // The current year's agreement is active; the coming year's is in the demo's state.
     let current = DemoAgreement { status: "active", signed_on: Some((2025, 12, 12)), ..clone_agreement(&c.agreement_2027) };
     seed_agreement(&mut *tx, customer_id, &c.code, 2026, &current, &site_ids).await?;

@@ -32,6 +32,8 @@ pub struct CustomerRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub site_count: i64,
+    #[sqlx(flatten)]
+    pub billing: BillingRow,
 }
 
 impl From<CustomerRow> for pb::Customer {
@@ -47,13 +49,14 @@ impl From<CustomerRow> for pb::Customer {
             created_at: ts(r.created_at),
             updated_at: ts(r.updated_at),
             site_count: i32::try_from(r.site_count).unwrap_or(i32::MAX),
-            billing: None,
+            billing: Some(r.billing.into()),
         }
     }
 }
 
 const CUSTOMER_COLS: &str = "c.id, c.code, c.name, c.kind, c.business_id, c.segment, c.partnership_stage, c.created_at, c.updated_at, \
-     (SELECT count(*) FROM sites s WHERE s.customer_id = c.id) AS site_count";
+     (SELECT count(*) FROM sites s WHERE s.customer_id = c.id) AS site_count, c.invoicing_level, c.einvoice_address, c.operator_id, \
+     c.peppol_id, c.buyer_reference, c.payment_terms_days, c.invoice_language, c.billing_street, c.billing_postal_code, c.billing_city";
 
 pub async fn get_customer(conn: &mut PgConnection, id: Uuid) -> Result<Option<pb::Customer>, sqlx::Error> {
     let row: Option<CustomerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE c.id = $1")))
@@ -97,24 +100,6 @@ pub async fn list_customers(conn: &mut PgConnection, f: &CustomerFilter) -> Resu
 
 fn escape_like(s: &str) -> String {
     s.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
-pub async fn list_units(conn: &mut PgConnection, customer_id: Uuid) -> Result<Vec<pb::Unit>, sqlx::Error> {
-    let rows: Vec<(Uuid, Uuid, String, String)> =
-        sqlx::query_as("SELECT id, customer_id, code, name FROM units WHERE customer_id = $1 ORDER BY name")
-            .bind(customer_id)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, customer_id, code, name)| pb::Unit {
-            id: id.to_string(),
-            customer_id: customer_id.to_string(),
-            code,
-            name,
-            billing: None,
-        })
-        .collect())
 }
 
 pub async fn unit_customer(conn: &mut PgConnection, unit_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
@@ -583,5 +568,7 @@ pub async fn list_amendments(conn: &mut PgConnection, agreement_id: Uuid) -> Res
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
+mod billing;
 mod writes;
+pub use billing::*;
 pub use writes::*;

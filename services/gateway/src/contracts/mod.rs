@@ -1,6 +1,7 @@
 //! The contracts service (`kumppani.contracts.v1`): customers, units, sites,
 //! contacts and service agreements — its REST routes and portal pages.
 
+mod billing;
 mod portal;
 mod rest;
 

@@ -2,6 +2,7 @@
 //! agreements and "who do I contact". Every page is fetched with the signed-in
 //! user's token, so the service's scope rules decide what the user sees.
 
+use super::billing::{BillingView, Rejected};
 use crate::i18n::I18n;
 use crate::page::{Layout, Page, PageQuery, PageResult, render};
 use crate::state::AppState;
@@ -9,7 +10,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use kumppani_proto::contracts::v1 as pb;
 use serde::Deserialize;
 
@@ -55,15 +56,48 @@ struct CustomerPage<'a> {
     d: pb::CustomerDetail,
     c: pb::Customer,
     sites: Vec<pb::Site>,
+    billing: BillingView,
+    /// A rejected billing form's messages (the summary above the section).
+    error: Vec<String>,
+}
+
+impl CustomerPage<'_> {
+    fn level(&self, level: &i32) -> String {
+        super::billing::level_label(self.i, *level)
+    }
+    fn language(&self, language: &str) -> String {
+        super::billing::language_label(self.i, language)
+    }
+    fn or_inherited(&self, value: &str) -> String {
+        super::billing::override_text(self.i, value)
+    }
+    fn days(&self, days: &i32) -> String {
+        if *days == 0 { self.or_inherited("") } else { self.i.t_args("billing-days", &[("days", days.to_string())]) }
+    }
+}
+
+#[derive(Deserialize)]
+struct CustomerParams {
+    /// `billing` after the billing details were saved.
+    #[serde(default)]
+    saved: String,
 }
 
 #[tracing::instrument(skip_all)]
-async fn customer(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
+async fn customer(State(s): State<AppState>, page: Page, Path(id): Path<String>, PageQuery(p): PageQuery<CustomerParams>) -> PageResult {
+    customer_page(&s, &page, id, None, p.saved == "billing").await
+}
+
+/// The customer page; a rejected billing form keeps what was typed.
+pub(super) async fn customer_page(s: &AppState, page: &Page, id: String, rejected: Option<Rejected>, saved: bool) -> PageResult {
     let d = s.contracts().get_customer(page.grpc(pb::GetCustomerRequest { id: id.clone() })?).await?.into_inner();
-    let sites = pb::ListSitesRequest { customer_id: id, page_size: 500, ..Default::default() };
+    let sites = pb::ListSitesRequest { customer_id: id.clone(), page_size: 500, ..Default::default() };
     let sites = s.contracts().list_sites(page.grpc(sites)?).await?.into_inner().sites;
     let c = d.customer.clone().unwrap_or_default();
-    Ok(render(StatusCode::OK, &CustomerPage { l: &page.l, i: &page.i, d, c, sites }))
+    let billing = BillingView::of(&d, page.l.is_staff, rejected.as_ref(), saved);
+    let (status, error) = rejected.map_or((StatusCode::OK, Vec::new()), |r| (r.error.status, r.error.messages));
+    let l = page.l.at(&format!("/portal/customers/{id}"));
+    Ok(render(status, &CustomerPage { l: &l, i: &page.i, d, c, sites, billing, error }))
 }
 
 #[derive(Template)]
@@ -154,6 +188,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/portal/customers", get(customers))
         .route("/portal/customers/{id}", get(customer))
+        .route("/portal/customers/{id}/billing", post(super::billing::save))
         .route("/portal/sites/{id}", get(site))
         .route("/portal/agreements/{id}", get(agreement))
         .route("/portal/contact", get(contact))

@@ -8,6 +8,7 @@ crate::rest::api! {
     get "/customers/{id}" => contracts.get_customer(pb::GetCustomerRequest) -> pb::CustomerDetail, id = "id", "A customer with units, contacts and agreements";
     patch "/customers/{id}" => contracts.update_customer(pb::UpdateCustomerRequest) -> pb::Customer, id = "id", "Update a customer";
     post "/customers/{id}/units" => contracts.create_unit(pb::CreateUnitRequest) -> pb::Unit, id = "customerId", "Add a customer unit";
+    put "/customers/{id}/billing" => contracts.set_billing_details(pb::SetBillingDetailsRequest) -> pb::CustomerDetail, id = "customerId", "Set a customer's billing details, or with unitId one of its units' overrides (staff)";
     get "/sites" => contracts.list_sites(pb::ListSitesRequest) -> pb::ListSitesResponse, id = "", "List sites (search, filter, paginate)";
     post "/sites" => contracts.create_site(pb::CreateSiteRequest) -> pb::Site, id = "", "Create a site";
     get "/sites/{id}" => contracts.get_site(pb::GetSiteRequest) -> pb::SiteDetail, id = "id", "A site with its contacts and agreements";
