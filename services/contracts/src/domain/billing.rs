@@ -261,6 +261,7 @@ mod tests {
             buyer_reference: "Kustannuspaikka 4100".into(),
             payment_terms_days: 21,
             invoice_language: "fi".into(),
+            ..Default::default()
         };
         f(&mut b);
         b

@@ -119,7 +119,16 @@ pub(super) struct Rejected {
 }
 
 fn has_override(b: &pb::BillingDetails) -> bool {
-    let fields = [&b.einvoice_address, &b.operator_id, &b.peppol_id, &b.buyer_reference, &b.invoice_language, &b.street_address, &b.postal_code, &b.city];
+    let fields = [
+        &b.einvoice_address,
+        &b.operator_id,
+        &b.peppol_id,
+        &b.buyer_reference,
+        &b.invoice_language,
+        &b.street_address,
+        &b.postal_code,
+        &b.city,
+    ];
     b.payment_terms_days != 0 || fields.iter().any(|f| !f.is_empty())
 }
 
