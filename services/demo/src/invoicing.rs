@@ -43,9 +43,10 @@ async fn wait_for_projection(pool: &sqlx::PgPool, timeout: Duration) -> anyhow::
     let sites = i64::try_from(city.customers.iter().flat_map(|c| c.units.iter()).map(|u| u.sites.len()).sum::<usize>())?;
     let started = Instant::now();
     loop {
+        // Customers count once their billing details (with the postal address) have arrived too.
         let (c, s, l, v, a): (i64, i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM sites), (SELECT count(*) FROM price_lists),
-                    (SELECT count(*) FROM vat_rates), (SELECT count(*) FROM agreements WHERE year = 2026)",
+            "SELECT (SELECT count(*) FROM customers WHERE billing->>'street_address' <> ''), (SELECT count(*) FROM sites),
+                    (SELECT count(*) FROM price_lists), (SELECT count(*) FROM vat_rates), (SELECT count(*) FROM agreements WHERE year = 2026)",
         )
         .fetch_one(pool)
         .await?;

@@ -79,6 +79,7 @@ pub async fn handle<Req, Resp, F, Fut>(
 ) -> Result<Response, ApiError>
 where
     Req: serde::de::DeserializeOwned,
+    Req: prost::Name,
     Resp: serde::Serialize,
     F: FnOnce(tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
@@ -99,6 +100,7 @@ pub async fn handle_file<Req, Resp, F, Fut>(
 ) -> Result<Response, ApiError>
 where
     Req: serde::de::DeserializeOwned,
+    Req: prost::Name,
     Resp: FileBody,
     F: FnOnce(tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
@@ -113,6 +115,26 @@ where
         .into_response())
 }
 
+/// The JSON names of a request message's boolean fields (from the descriptor set).
+fn bool_fields(package: &str, name: &str) -> &'static std::collections::HashSet<String> {
+    use prost::Message;
+    use prost_types::field_descriptor_proto::Type;
+    static FIELDS: std::sync::OnceLock<HashMap<String, std::collections::HashSet<String>>> = std::sync::OnceLock::new();
+    static NONE: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    let all = FIELDS.get_or_init(|| {
+        let set = prost_types::FileDescriptorSet::decode(kumppani_proto::FILE_DESCRIPTOR_SET).unwrap_or_default();
+        set.file
+            .iter()
+            .flat_map(|f| f.message_type.iter().map(move |m| (f.package(), m)))
+            .map(|(package, m)| {
+                let booleans = m.field.iter().filter(|x| x.r#type() == Type::Bool).map(|x| x.json_name().to_owned()).collect();
+                (format!("{package}.{}", m.name()), booleans)
+            })
+            .collect()
+    });
+    all.get(&format!("{package}.{name}")).unwrap_or_else(|| NONE.get_or_init(Default::default))
+}
+
 async fn call_backend<Req, Resp, F, Fut>(
     headers: HeaderMap,
     params: RawPathParams,
@@ -122,7 +144,7 @@ async fn call_backend<Req, Resp, F, Fut>(
     call: F,
 ) -> Result<Resp, ApiError>
 where
-    Req: serde::de::DeserializeOwned,
+    Req: serde::de::DeserializeOwned + prost::Name,
     F: FnOnce(tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
@@ -138,8 +160,14 @@ where
             }
         }
     };
+    let booleans = bool_fields(<Req as prost::Name>::PACKAGE, <Req as prost::Name>::NAME);
     for (k, v) in query {
-        object.entry(k).or_insert(serde_json::Value::String(v));
+        // A query string carries text; a boolean field takes `true` / `false` as JSON booleans.
+        let value = match v.as_str() {
+            "true" | "false" if booleans.contains(&k) => serde_json::Value::Bool(v == "true"),
+            _ => serde_json::Value::String(v),
+        };
+        object.entry(k).or_insert(value);
     }
     if let Some((_, id)) = params.iter().next() {
         object.insert(id_field.to_owned(), serde_json::Value::String(id.to_owned()));
