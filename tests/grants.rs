@@ -135,6 +135,9 @@ fn call(route: &str, fx: &Fx, key: &str) -> (Method, String, Option<Value>) {
         "GET /production-day" => get(format!("/production-day?day={far}")),
         "GET /ordering-rate" => get(format!("/ordering-rate?year={year}&month=1")),
         "POST /price-lists" => (Method::POST, "/price-lists".into(), Some(json!({"year": year + 2}))),
+        "GET /invoices" => get(format!("/invoices?customerId={c}")),
+        "GET /month-to-date" => get(format!("/month-to-date?customerId={c}")),
+        "GET /billing-calendar" => get(format!("/billing-calendar?year={year}")),
         other => panic!("docs/grants.md lists {other}, which this test does not know how to call: add it to `call`"),
     }
 }
@@ -177,6 +180,9 @@ const CALLED: &[&str] = &[
     "GET /production-day",
     "GET /ordering-rate",
     "POST /price-lists",
+    "GET /invoices",
+    "GET /month-to-date",
+    "GET /billing-calendar",
 ];
 
 async fn send(fx: &Fx, token: &str, (method, path, body): (Method, String, Option<Value>)) -> (StatusCode, String) {
