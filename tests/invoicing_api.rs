@@ -5,6 +5,8 @@
 //! referring to the original, a credit note makes room for a new invoice,
 //! scope holds and bad input names its fields.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use chrono::{Datelike, NaiveDate};

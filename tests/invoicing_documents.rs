@@ -6,6 +6,8 @@
 //! BIS Billing 3.0 against the UBL XSD and the EN 16931 and Peppol schematron,
 //! the PDF read back with pdftotext, the CSV row by row.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -12,6 +12,8 @@
 //! rolls its transaction back) and repeated give exactly one invoice per
 //! customer and month, gapless numbers and the totals of the undisturbed run.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use chrono::{Datelike, NaiveDate};

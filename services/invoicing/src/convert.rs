@@ -253,7 +253,7 @@ pub async fn run(conn: &mut PgConnection, id: Uuid) -> Result<pb::Run, AppError>
     let previous = inv::totals_of(&mut *conn, per.prev()).await?;
     let filter = inv::InvoiceFilter { customer: None, year: None, month: None, status: None, run: Some(id), after: None, limit: 100_000 };
     let mut invoices = inv::invoices(&mut *conn, &filter).await?;
-    invoices.sort_by(|a, b| (a.buyer().customer_name, a.buyer().unit_name).cmp(&(b.buyer().customer_name, b.buyer().unit_name)));
+    invoices.sort_by_key(|a| (a.buyer().customer_name, a.buyer().unit_name));
     for i in &invoices {
         let b = i.buyer();
         let changes: Vec<Change> = serde_json::from_value(i.changes.clone()).unwrap_or_default();

@@ -185,7 +185,8 @@ pub fn validate_billing(v: &mut Violations, b: &pb::BillingDetails, target: Bill
     let street_address = address_line(v, "street_address", &b.street_address);
     let city = address_line(v, "city", &b.city);
     let postal = b.postal_code.trim();
-    if !postal.is_empty() && !(postal.len() == 5 && postal.bytes().all(|c| c.is_ascii_digit())) {
+    let five_digits = postal.len() == 5 && postal.bytes().all(|c| c.is_ascii_digit());
+    if !postal.is_empty() && !five_digits {
         v.add(field("postal_code"), Reason::new("invalid_postal_code", "must be five digits"));
     }
     let postal_code = (!postal.is_empty()).then(|| postal.to_owned());

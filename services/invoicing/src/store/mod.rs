@@ -195,11 +195,11 @@ pub async fn deliveries(
     }
     for (id, version, site, customer, day, product, diet, quantity, reason) in earlier {
         use chrono::Datelike;
-        if !billed.contains_key(&id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = billed.entry(id) {
             // Confirmed after its month was invoiced: corrects that month's invoice; a month
             // never invoiced is billed by its own run.
             let Some(invoice) = month_invoice.get(&(customer, day.year(), day.month())) else { continue };
-            billed.insert(id, Billed { quantity: 0, invoice: *invoice });
+            e.insert(Billed { quantity: 0, invoice: *invoice });
         }
         out.push(Delivery { id, version, site, day, product, diet, quantity, reason });
     }
