@@ -3,6 +3,7 @@
 //! ([`ServiceKind`]) and finds the infrastructure ([`infra`]).
 
 pub mod bench;
+pub mod bench_invoicing;
 pub mod infra;
 
 use anyhow::Context;

@@ -138,6 +138,7 @@ fn call(route: &str, fx: &Fx, key: &str) -> (Method, String, Option<Value>) {
         "GET /invoices" => get(format!("/invoices?customerId={c}")),
         "GET /month-to-date" => get(format!("/month-to-date?customerId={c}")),
         "GET /billing-calendar" => get(format!("/billing-calendar?year={year}")),
+        "GET /export-batches" => get("/export-batches".into()),
         other => panic!("docs/grants.md lists {other}, which this test does not know how to call: add it to `call`"),
     }
 }
@@ -183,6 +184,7 @@ const CALLED: &[&str] = &[
     "GET /invoices",
     "GET /month-to-date",
     "GET /billing-calendar",
+    "GET /export-batches",
 ];
 
 async fn send(fx: &Fx, token: &str, (method, path, body): (Method, String, Option<Value>)) -> (StatusCode, String) {

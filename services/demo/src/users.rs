@@ -104,6 +104,15 @@ pub fn demo_clients(public_url: &str) -> Vec<DevClient> {
             grants: ordering_system_grants(),
             customer_id: Some(demo_id("customer", "SIVI")),
         },
+        // The city group's central billing (konsernin laskutus): reads the export
+        // batches and acknowledges their invoices, nothing else.
+        DevClient {
+            client_id: "group-billing".into(),
+            secret: Some("dev-group-billing-secret".into()),
+            redirect_prefixes: vec![],
+            grants: vec![kumppani_platform::auth::grants::BILLING_EXPORT.into()],
+            customer_id: None,
+        },
     ]
 }
 

@@ -129,4 +129,28 @@ impl InvoicingService for InvoicingApi {
         let p = self.principal(&req).await?;
         ok(self.service().month_to_date(&p, req.into_inner()).await)
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn export_run(&self, req: Request<pb::ExportRunRequest>) -> R<pb::ExportBatch> {
+        let p = self.principal(&req).await?;
+        ok(self.service().export_run(&p, &req.into_inner().run_id).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_export_batches(&self, req: Request<pb::ListExportBatchesRequest>) -> R<pb::ListExportBatchesResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service().export_batches(&p, req.into_inner().year).await.map(|batches| pb::ListExportBatchesResponse { batches }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_export_batch(&self, req: Request<pb::GetExportBatchRequest>) -> R<pb::ExportBatch> {
+        let p = self.principal(&req).await?;
+        ok(self.service().export_batch(&p, &req.into_inner().id).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn acknowledge_export(&self, req: Request<pb::AcknowledgeExportRequest>) -> R<pb::ExportBatch> {
+        let p = self.principal(&req).await?;
+        ok(self.service().acknowledge_export(&p, req.into_inner()).await)
+    }
 }

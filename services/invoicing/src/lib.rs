@@ -8,6 +8,7 @@
 pub mod convert;
 pub mod documents;
 pub mod domain;
+pub mod export;
 pub mod grpc;
 pub mod projection;
 pub mod service;

@@ -523,6 +523,35 @@ impl Invoicing {
 }
 
 impl Invoicing {
+    /// Writes the issued run's batch to the sink (again: the same files).
+    #[tracing::instrument(skip_all)]
+    pub async fn export_run(&self, p: &Principal, run_id: &str) -> Result<pb::ExportBatch, AppError> {
+        let mut tx = self.pool.begin().await?;
+        // One export of a run at a time.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('invoicing.export'), hashtext($1))").bind(run_id).execute(&mut *tx).await?;
+        let batch = crate::export::export_run(&mut tx, p, run_id).await?;
+        tx.commit().await?;
+        self.export_batch(p, &batch.to_string()).await
+    }
+
+    pub async fn export_batches(&self, p: &Principal, year: i32) -> Result<Vec<pb::ExportBatch>, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        crate::export::list(&mut conn, p, year).await
+    }
+
+    pub async fn export_batch(&self, p: &Principal, id: &str) -> Result<pb::ExportBatch, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        crate::export::get(&mut conn, p, id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn acknowledge_export(&self, p: &Principal, r: pb::AcknowledgeExportRequest) -> Result<pb::ExportBatch, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let out = crate::export::acknowledge(&mut tx, p, r).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// An invoice as a file: Finvoice, Peppol BIS, PDF or the specification CSV.
     #[tracing::instrument(skip_all)]
     pub async fn document(&self, p: &Principal, id: &str, format: crate::documents::Format) -> Result<pb::InvoiceDocument, AppError> {

@@ -89,9 +89,20 @@ pub mod grants {
     pub const PRICES_READ: &str = "prices:read";
     /// Invoices with their specifications and documents, month to date.
     pub const INVOICES_READ: &str = "invoices:read";
+    /// The city group's billing: reads export batches and acknowledges their invoices.
+    pub const BILLING_EXPORT: &str = "billing:export";
     /// Every grant there is.
-    pub const ALL: [&str; 8] =
-        [REGISTRY_READ, AGREEMENTS_READ, CONTACTS_READ, ORDERS_READ, ORDERS_WRITE, DELIVERIES_WRITE, PRICES_READ, INVOICES_READ];
+    pub const ALL: [&str; 9] = [
+        REGISTRY_READ,
+        AGREEMENTS_READ,
+        CONTACTS_READ,
+        ORDERS_READ,
+        ORDERS_WRITE,
+        DELIVERIES_WRITE,
+        PRICES_READ,
+        INVOICES_READ,
+        BILLING_EXPORT,
+    ];
 }
 
 /// The authenticated caller of one request.

@@ -261,6 +261,14 @@ async fn set_date(State(s): State<AppState>, page: Page, CsrfForm(f): CsrfForm<C
     }
 }
 
+/// An invoice of the run's export batch as shown.
+struct Exported {
+    number: String,
+    customer: String,
+    status: String,
+    reason: String,
+}
+
 #[derive(Template)]
 #[template(path = "invoicing/run.html")]
 struct RunPage<'a> {
@@ -270,15 +278,49 @@ struct RunPage<'a> {
     period: String,
     draft: bool,
     error: Vec<String>,
+    /// The export batch, once written: (location, file count) and its invoices.
+    batch: Option<(String, usize)>,
+    exported: Vec<Exported>,
 }
 
 async fn run_page(s: &AppState, page: &Page, id: String, form: FormError) -> PageResult {
     page.require_staff()?;
+    let i = &page.i;
     let run = s.invoicing().get_run(page.grpc(pb::GetRunRequest { id: id.clone() })?).await?.into_inner();
     let l = page.l.at(&format!("/portal/billing/runs/{id}"));
-    let period = format!("{} {}", month_name(&page.i, run.month), run.year);
+    let period = format!("{} {}", month_name(i, run.month), run.year);
     let draft = run.status == pb::RunStatus::Draft as i32;
-    Ok(render(form.status, &RunPage { l: &l, i: &page.i, run, period, draft, error: form.messages }))
+    let batches = if draft {
+        Vec::new()
+    } else {
+        s.invoicing().list_export_batches(page.grpc(pb::ListExportBatchesRequest { year: run.year })?).await?.into_inner().batches
+    };
+    let batch = batches.into_iter().find(|b| b.run_id == run.id);
+    let exported = batch
+        .iter()
+        .flat_map(|b| &b.invoices)
+        .map(|x| Exported {
+            number: x.number.clone(),
+            customer: x.customer_name.clone(),
+            status: i.t(match pb::ExportStatus::try_from(x.status) {
+                Ok(pb::ExportStatus::Accepted) => "inv-export-accepted",
+                Ok(pb::ExportStatus::Rejected) => "inv-export-rejected",
+                _ => "inv-export-waiting",
+            }),
+            reason: x.reason.clone(),
+        })
+        .collect();
+    let batch = batch.map(|b| (b.location, b.files.len()));
+    Ok(render(form.status, &RunPage { l: &l, i, run, period, draft, error: form.messages, batch, exported }))
+}
+
+#[tracing::instrument(skip_all)]
+async fn export(State(s): State<AppState>, page: Page, Path(id): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    page.require_staff()?;
+    match s.invoicing().export_run(page.grpc(pb::ExportRunRequest { run_id: id.clone() })?).await {
+        Ok(_) => Ok(Redirect::to(&format!("/portal/billing/runs/{id}#export")).into_response()),
+        Err(status) => run_page(&s, &page, id, FormError::from_call(status, &page.i)?).await,
+    }
 }
 
 #[tracing::instrument(skip_all)]
@@ -304,6 +346,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/billing/runs", post(start_run))
         .route("/portal/billing/runs/{id}", get(run))
         .route("/portal/billing/runs/{id}/issue", post(issue))
+        .route("/portal/billing/runs/{id}/export", post(export))
         .route("/portal/billing/lines", post(add_line))
         .route("/portal/billing/calendar", post(set_date))
 }

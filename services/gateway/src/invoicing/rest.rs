@@ -18,6 +18,10 @@ crate::rest::api! {
     get "/invoices/{id}/peppol" => invoicing.get_peppol_invoice(invoicing::GetInvoiceFileRequest) -> invoicing::InvoiceDocument, id = "id", file = "application/xml", "The issued invoice as a Peppol BIS Billing 3.0 (UBL) e-invoice with the specification attached (customers with a Peppol id)";
     get "/invoices/{id}/pdf" => invoicing.get_invoice_pdf(invoicing::GetInvoiceFileRequest) -> invoicing::InvoiceDocument, id = "id", file = "application/pdf", "The issued invoice and its specification as PDF";
     get "/invoices/{id}/specification.csv" => invoicing.get_specification_csv(invoicing::GetInvoiceFileRequest) -> invoicing::InvoiceDocument, id = "id", file = "text/csv", "The specification as CSV: one row per site, product and day";
+    post "/invoice-runs/{id}/export" => invoicing.export_run(invoicing::ExportRunRequest) -> invoicing::ExportBatch, id = "runId", "Write the issued run's batch (e-invoices, PDFs, manifest) for the group's billing; again: the same files (staff)";
+    get "/export-batches" => invoicing.list_export_batches(invoicing::ListExportBatchesRequest) -> invoicing::ListExportBatchesResponse, id = "", "Export batches with their files (SHA-256) and each invoice's acknowledgement";
+    get "/export-batches/{id}" => invoicing.get_export_batch(invoicing::GetExportBatchRequest) -> invoicing::ExportBatch, id = "id", "An export batch";
+    post "/export-batches/{id}/acknowledgements" => invoicing.acknowledge_export(invoicing::AcknowledgeExportRequest) -> invoicing::ExportBatch, id = "batchId", "The group's billing accepts or rejects (with a reason) the batch's invoices";
     get "/month-to-date" => invoicing.get_month_to_date(invoicing::GetMonthToDateRequest) -> invoicing::Invoice, id = "", "What the current month has accrued so far for a customer";
 }
 

@@ -1,0 +1,303 @@
+//! Export to the city group's billing (konsernin laskutus): one batch per
+//! issued run, written to a sink with a manifest, then acknowledged invoice by
+//! invoice by the group's billing system (a system client with the
+//! `billing:export` grant and nothing else).
+//!
+//! * The batch holds, per invoice, its e-invoice (Peppol BIS 3.0 when the
+//!   customer has a Peppol id, else Finvoice 3.0) and its PDF, and
+//!   `manifest.json`: the period, the invoice count, the sum, and every
+//!   file's name, size and SHA-256.
+//! * The sink is a directory (`KUMPPANI_EXPORT_DIR`, default the temporary
+//!   directory's `kumppani-exports`; on Kubernetes a mounted
+//!   volume the group's transfer picks up). Files are written under a
+//!   temporary name and renamed, the manifest last, so a reader never sees a
+//!   half-written batch. SFTP is not built yet.
+//! * Exporting a run again rewrites the same names with the same bytes (the
+//!   documents are rendered from the immutable issued invoices).
+
+use crate::PRODUCER;
+use crate::documents::{self, Context, Format};
+use crate::store::invoices as inv;
+use kumppani_platform::auth::{Principal, grants};
+use kumppani_platform::events::emit;
+use kumppani_platform::validate::{Violations, id_arg};
+use kumppani_platform::{AppError, Reason};
+use kumppani_proto::invoicing::v1 as pb;
+use rust_decimal::Decimal;
+use sha2::Digest;
+use sqlx::PgConnection;
+use std::path::PathBuf;
+use uuid::Uuid;
+
+/// Where batches are written: `KUMPPANI_EXPORT_DIR`, else `kumppani-exports`
+/// in the system's temporary directory (development and tests).
+pub fn export_dir() -> PathBuf {
+    std::env::var_os("KUMPPANI_EXPORT_DIR").map_or_else(|| std::env::temp_dir().join("kumppani-exports"), PathBuf::from)
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct FileEntry {
+    name: String,
+    sha256: String,
+    bytes: i64,
+    invoice: Uuid,
+}
+
+fn write_atomically(dir: &std::path::Path, name: &str, content: &[u8]) -> Result<(), AppError> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, content).and_then(|()| std::fs::rename(&tmp, dir.join(name))).map_err(|e| {
+        tracing::error!(error = %e, dir = %dir.display(), "writing an export file failed");
+        AppError::new(kumppani_platform::ErrorCode::Unavailable, "the export directory cannot be written; try again")
+    })
+}
+
+/// Writes (or rewrites) the batch of an issued run; returns its id.
+pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str) -> Result<Uuid, AppError> {
+    p.require_enterprise()?;
+    let run = id_arg("run_id", run_id)?;
+    let r = inv::run(&mut *conn, run).await?.ok_or_else(|| AppError::not_found("run"))?;
+    if r.status != "issued" {
+        return Err(AppError::precondition("only an issued run can be exported: issue it first"));
+    }
+    let existing: Option<(Uuid,)> =
+        sqlx::query_as("SELECT id FROM export_batches WHERE run_id = $1").bind(run).fetch_optional(&mut *conn).await?;
+    let batch = existing.map_or_else(Uuid::now_v7, |(id,)| id);
+    let filter = inv::InvoiceFilter { customer: None, year: None, month: None, status: None, run: Some(run), after: None, limit: 100_000 };
+    let mut invoices = inv::invoices(&mut *conn, &filter).await?;
+    invoices.sort_by(|a, b| a.number.cmp(&b.number));
+    let folder = format!("{}-{:02}-{}", r.year, r.month, &run.simple().to_string()[..8]);
+    let dir = export_dir().join(&folder);
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        tracing::error!(error = %e, dir = %dir.display(), "creating the export directory failed");
+        AppError::new(kumppani_platform::ErrorCode::Unavailable, "the export directory cannot be written; try again")
+    })?;
+    let mut files: Vec<FileEntry> = Vec::new();
+    let mut total = Decimal::ZERO;
+    for invoice in &invoices {
+        let rows = inv::rows(&mut *conn, invoice.id, None).await?;
+        let items = inv::items(&mut *conn, invoice.id).await?;
+        let c = Context { invoice, rows: &rows, items: &items, original: None };
+        let e_invoice = if invoice.buyer().billing.peppol_id.is_empty() { Format::Finvoice } else { Format::Peppol };
+        for format in [e_invoice, Format::Pdf] {
+            let doc = documents::render(&c, format)?;
+            write_atomically(&dir, &doc.file_name, &doc.content)?;
+            files.push(FileEntry {
+                sha256: format!("{:x}", sha2::Sha256::digest(&doc.content)),
+                bytes: i64::try_from(doc.content.len()).unwrap_or(i64::MAX),
+                name: doc.file_name,
+                invoice: invoice.id,
+            });
+        }
+        total += invoice.total;
+    }
+    let manifest = serde_json::json!({
+        "batch": batch,
+        "run": run,
+        "period": format!("{}-{:02}", r.year, r.month),
+        "invoice_count": invoices.len(),
+        "total": crate::domain::money::fmt_cents(total),
+        "files": files.iter().map(|f| serde_json::json!({"name": f.name, "sha256": f.sha256, "bytes": f.bytes})).collect::<Vec<_>>(),
+    });
+    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| AppError::internal(e.to_string()))?;
+    write_atomically(&dir, "manifest.json", &bytes)?;
+    kumppani_platform::actors::remember_actor(&mut *conn, p).await?;
+    sqlx::query(
+        "INSERT INTO export_batches (id, run_id, location, files, exported_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (run_id) DO UPDATE SET location = $3, files = $4",
+    )
+    .bind(batch)
+    .bind(run)
+    .bind(dir.display().to_string())
+    .bind(serde_json::to_value(&files).unwrap_or_default())
+    .bind(&p.subject)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE invoices SET export_batch_id = $1, export_status = coalesce(export_status, 'exported') WHERE run_id = $2 AND status <> 'draft'")
+        .bind(batch)
+        .bind(run)
+        .execute(&mut *conn)
+        .await?;
+    Ok(batch)
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: Uuid,
+    run_id: Uuid,
+    year: i32,
+    month: i32,
+    location: String,
+    files: serde_json::Value,
+    exported_at: chrono::DateTime<chrono::Utc>,
+    exported_by: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExportedRow {
+    id: Uuid,
+    number: Option<String>,
+    buyer: serde_json::Value,
+    total: Decimal,
+    export_status: Option<String>,
+    export_reason: Option<String>,
+    acknowledged_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn status(s: Option<&str>) -> i32 {
+    (match s {
+        Some("accepted") => pb::ExportStatus::Accepted,
+        Some("rejected") => pb::ExportStatus::Rejected,
+        Some(_) => pb::ExportStatus::Exported,
+        None => pb::ExportStatus::Unspecified,
+    }) as i32
+}
+
+/// Who reads export batches: staff and the group's billing.
+fn check_reader(p: &Principal) -> Result<(), AppError> {
+    if p.is_enterprise() || p.has_grant(grants::BILLING_EXPORT) {
+        Ok(())
+    } else {
+        Err(AppError::denied("export batches are for the enterprise's staff and the group's billing (grant billing:export)"))
+    }
+}
+
+async fn batch_proto(conn: &mut PgConnection, b: BatchRow) -> Result<pb::ExportBatch, AppError> {
+    let files: Vec<FileEntry> = serde_json::from_value(b.files).unwrap_or_default();
+    let invoices: Vec<ExportedRow> = sqlx::query_as(
+        "SELECT id, number, buyer, total, export_status, export_reason, acknowledged_at FROM invoices WHERE export_batch_id = $1 ORDER BY number",
+    )
+    .bind(b.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let names = kumppani_platform::actors::actor_names(&mut *conn, &[b.exported_by.as_str()]).await?;
+    let total: Decimal = invoices.iter().map(|i| i.total).sum();
+    Ok(pb::ExportBatch {
+        id: b.id.to_string(),
+        run_id: b.run_id.to_string(),
+        year: b.year,
+        month: b.month,
+        location: b.location,
+        invoice_count: i32::try_from(invoices.len()).unwrap_or(i32::MAX),
+        total: crate::domain::money::fmt_cents(total),
+        files: files.iter().map(|f| pb::ExportFile { name: f.name.clone(), sha256: f.sha256.clone(), bytes: f.bytes }).collect(),
+        invoices: invoices
+            .into_iter()
+            .map(|i| {
+                let buyer: crate::domain::Buyer = serde_json::from_value(i.buyer).unwrap_or_default();
+                pb::ExportedInvoice {
+                    invoice_id: i.id.to_string(),
+                    number: i.number.unwrap_or_default(),
+                    customer_name: if buyer.unit_name.is_empty() {
+                        buyer.customer_name
+                    } else {
+                        format!("{}, {}", buyer.customer_name, buyer.unit_name)
+                    },
+                    total: crate::domain::money::fmt_cents(i.total),
+                    status: status(i.export_status.as_deref()),
+                    reason: i.export_reason.unwrap_or_default(),
+                    acknowledged_at: i.acknowledged_at.and_then(kumppani_platform::convert::timestamp),
+                    files: files.iter().filter(|f| f.invoice == i.id).map(|f| f.name.clone()).collect(),
+                }
+            })
+            .collect(),
+        exported_at: kumppani_platform::convert::timestamp(b.exported_at),
+        exported_by_name: names.get(&b.exported_by).cloned().unwrap_or_default(),
+        exported_by: b.exported_by,
+    })
+}
+
+const BATCH_COLS: &str = "b.id, b.run_id, r.year, r.month, b.location, b.files, b.exported_at, b.exported_by";
+
+pub async fn get(conn: &mut PgConnection, p: &Principal, id: &str) -> Result<pb::ExportBatch, AppError> {
+    check_reader(p)?;
+    let id = id_arg("id", id)?;
+    let row: BatchRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {BATCH_COLS} FROM export_batches b JOIN runs r ON r.id = b.run_id WHERE b.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::not_found("export batch"))?;
+    batch_proto(conn, row).await
+}
+
+pub async fn list(conn: &mut PgConnection, p: &Principal, year: i32) -> Result<Vec<pb::ExportBatch>, AppError> {
+    check_reader(p)?;
+    let rows: Vec<BatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {BATCH_COLS} FROM export_batches b JOIN runs r ON r.id = b.run_id
+         WHERE $1::int = 0 OR r.year = $1 ORDER BY r.year DESC, r.month DESC, b.exported_at DESC LIMIT 500"
+    )))
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(batch_proto(&mut *conn, r).await?);
+    }
+    Ok(out)
+}
+
+/// Records the group's answer per invoice (all or nothing; an answer may be
+/// repeated, a changed answer replaces the earlier one) and announces each.
+pub async fn acknowledge(tx: &mut PgConnection, p: &Principal, r: pb::AcknowledgeExportRequest) -> Result<pb::ExportBatch, AppError> {
+    if !(p.is_enterprise() || p.has_grant(grants::BILLING_EXPORT)) {
+        return Err(AppError::denied("only the group's billing (grant billing:export) acknowledges exported invoices"));
+    }
+    let mut v = Violations::default();
+    let batch = v.uuid("batch_id", &r.batch_id, true);
+    if r.invoices.is_empty() {
+        v.add("invoices", Reason::required());
+    }
+    if r.invoices.len() > 10_000 {
+        v.add("invoices", Reason::new("too_many", "at most 10000 invoices per call").with("max", 10_000));
+    }
+    let mut answers = Vec::new();
+    for (i, a) in r.invoices.iter().enumerate() {
+        let id = v.uuid(&format!("invoices[{i}].invoice_id"), &a.invoice_id, true);
+        let reason = v.text(&format!("invoices[{i}].reason"), &a.reason, 500, !a.accepted);
+        answers.push((id, a.accepted, reason));
+    }
+    v.finish()?;
+    let batch = batch.ok_or_else(|| AppError::invalid("batch_id", Reason::required()))?;
+    let exists: Option<(Uuid,)> =
+        sqlx::query_as("SELECT id FROM export_batches WHERE id = $1 FOR UPDATE").bind(batch).fetch_optional(&mut *tx).await?;
+    if exists.is_none() {
+        return Err(AppError::not_found("export batch"));
+    }
+    kumppani_platform::actors::remember_actor(&mut *tx, p).await?;
+    let mut v = Violations::default();
+    for (i, (id, accepted, reason)) in answers.iter().enumerate() {
+        let Some(id) = id else { continue };
+        let n = sqlx::query(
+            "UPDATE invoices SET export_status = $3, export_reason = $4, acknowledged_at = now(), acknowledged_by = $5
+             WHERE id = $1 AND export_batch_id = $2",
+        )
+        .bind(id)
+        .bind(batch)
+        .bind(if *accepted { "accepted" } else { "rejected" })
+        .bind(if *accepted { None } else { Some(reason.as_str()) })
+        .bind(&p.subject)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            v.add(format!("invoices[{i}].invoice_id"), Reason::unknown_reference("is not an invoice of this batch"));
+        }
+    }
+    v.finish()?;
+    let row: BatchRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {BATCH_COLS} FROM export_batches b JOIN runs r ON r.id = b.run_id WHERE b.id = $1"
+    )))
+    .bind(batch)
+    .fetch_one(&mut *tx)
+    .await?;
+    let out = batch_proto(&mut *tx, row).await?;
+    for (id, accepted, _) in &answers {
+        let Some(id) = id.map(|u| u.to_string()) else { continue };
+        let Some(invoice) = out.invoices.iter().find(|x| x.invoice_id == id) else { continue };
+        let event = pb::ExportAcknowledgementEvent { batch_id: out.id.clone(), invoice: Some(invoice.clone()) };
+        let kind = if *accepted { "invoicing.export.acknowledged" } else { "invoicing.export.rejected" };
+        emit(&mut *tx, PRODUCER, kind, &event).await?;
+    }
+    Ok(out)
+}
