@@ -315,3 +315,68 @@ async fn pass_through_lines_are_billed_at_cost_with_the_suppliers_reference() {
     assert_eq!(invoice.vat_breakdown.iter().map(|v| (v.vat_rate.as_str(), v.vat.as_str())).collect::<Vec<_>>(), vec![("25.5", "105.19")]);
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_customer_asks_about_a_line_and_staff_answer_it() {
+    let mut env = TestEnv::start(false).await;
+    let (year, month, days) = last_month();
+    let w = setup(&mut env, year).await;
+    confirm(&mut env, vec![line(&w.sites[0], days[0], "LOUNAS-PK", 10), line(&w.sites[1], days[0], "VALIPALA", 4)], "").await;
+    let run = run_until(&env, year, month, &w.internal, "43.30").await;
+    let t = env.staff();
+    env.invoicing.issue_run(env.req(inv::IssueRunRequest { id: run.id.clone() }, &t)).await.unwrap();
+    let invoice = run.customers.iter().find(|c| c.customer_id == w.internal).unwrap().invoice_id.clone();
+    let full = env
+        .invoicing
+        .get_invoice(env.req(inv::GetInvoiceRequest { id: invoice.clone(), ..Default::default() }, &t))
+        .await
+        .unwrap()
+        .into_inner();
+    let row_a = full.rows.iter().find(|r| r.site_id == w.sites[0]).unwrap().line_no;
+    let contact = env.issuer().token_for(Role::CustomerContact, w.internal.parse().ok(), None, vec![]).unwrap();
+    let ask =
+        |line_no: i32, question: &str| inv::AskAboutInvoiceRequest { invoice_id: invoice.clone(), line_no, question: question.into() };
+    assert_eq!(violations(env.invoicing.ask_about_invoice(env.req(ask(row_a, " "), &contact)).await), ["question"]);
+    assert_eq!(violations(env.invoicing.ask_about_invoice(env.req(ask(99, "Mikä tämä on?"), &contact)).await), ["line_no"]);
+    let q = env
+        .invoicing
+        .ask_about_invoice(env.req(ask(row_a, "Miksi lounaita on 10, kun meillä oli 8 lasta?"), &contact))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((q.status, q.row_text.as_str()), (inv::QuestionStatus::Open as i32, "Kohde INV-1: Päiväkodin lounas"));
+    // The other daycare's director cannot ask about this site's row; another customer does not see the invoice.
+    let director_b = env.issuer().token_for(Role::SiteUser, w.internal.parse().ok(), w.sites[1].parse().ok(), vec![]).unwrap();
+    assert_eq!(violations(env.invoicing.ask_about_invoice(env.req(ask(row_a, "?"), &director_b)).await), ["line_no"]);
+    let stranger = env.issuer().token_for(Role::CustomerContact, w.external.parse().ok(), None, vec![]).unwrap();
+    assert_eq!(code(env.invoicing.ask_about_invoice(env.req(ask(0, "?"), &stranger)).await), tonic::Code::NotFound);
+    let system = env.issuer().token_for(Role::SystemClient, None, None, vec!["invoices:read".into()]).unwrap();
+    assert_eq!(code(env.invoicing.ask_about_invoice(env.req(ask(0, "?"), &system)).await), tonic::Code::PermissionDenied);
+    // Staff's queue, the answer, and the KPI.
+    let open = inv::ListInvoiceQuestionsRequest { status: inv::QuestionStatus::Open as i32, ..Default::default() };
+    let queue = env.invoicing.list_invoice_questions(env.req(open.clone(), &t)).await.unwrap().into_inner();
+    assert_eq!(queue.questions.len(), 1);
+    let this_month = usize::try_from(today().month0()).unwrap();
+    assert_eq!(queue.per_month[this_month], 1, "questions per month");
+    let answer = inv::AnswerInvoiceQuestionRequest {
+        id: q.id.clone(),
+        answer: "Kaksi erityisruokavaliota laskutetaan lounaina; katso päivät.".into(),
+    };
+    let answered = env.invoicing.answer_invoice_question(env.req(answer.clone(), &t)).await.unwrap().into_inner();
+    assert_eq!(answered.status, inv::QuestionStatus::Answered as i32);
+    assert_eq!(code(env.invoicing.answer_invoice_question(env.req(answer, &t)).await), tonic::Code::FailedPrecondition, "answered once");
+    assert_eq!(
+        code(
+            env.invoicing
+                .answer_invoice_question(env.req(inv::AnswerInvoiceQuestionRequest { id: q.id.clone(), answer: "x".into() }, &contact))
+                .await
+        ),
+        tonic::Code::PermissionDenied
+    );
+    let theirs = inv::ListInvoiceQuestionsRequest { invoice_id: invoice.clone(), ..Default::default() };
+    let seen = env.invoicing.list_invoice_questions(env.req(theirs.clone(), &contact)).await.unwrap().into_inner();
+    assert_eq!(seen.questions[0].answer, "Kaksi erityisruokavaliota laskutetaan lounaina; katso päivät.");
+    assert!(env.invoicing.list_invoice_questions(env.req(theirs, &stranger)).await.unwrap().into_inner().questions.is_empty());
+    assert_eq!(env.outbox_count("invoicing", "invoicing.question.answered").await, 1);
+    env.cleanup().await;
+}

@@ -96,6 +96,12 @@ async fn the_demo_invoices_and_their_files_pass_the_standards() {
     assert!(correction["originalInvoiceNumber"].as_str().unwrap().starts_with("2026100"), "{correction}");
     assert_eq!(correction["days"][0]["reason"], "Kolme lasta sairaana; korjattu jälkikäteen");
 
+    // An answered and an open invoice question.
+    let questions = env.rest_json("/invoice-questions", &env.staff()).await;
+    let statuses: Vec<&str> = questions["questions"].as_array().unwrap().iter().map(|q| q["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses.len(), 2, "{questions}");
+    assert!(statuses.contains(&"QUESTION_STATUS_OPEN") && statuses.contains(&"QUESTION_STATUS_ANSWERED"));
+
     // Files of an internal customer's invoice, the Peppol customer's and the credit note.
     let dir = std::env::temp_dir().join(format!("kumppani-invoice-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -49,9 +49,9 @@ test('a contract contact reads an invoice site by site down to the days, in fi a
     await audit(s, 'invoice');
     await noSidewaysScroll(s, 'invoice');
     // Drill-down: a site link opens its rows with the unit price's components and the days.
-    const site = (await links(page, new RegExp(`^/portal/invoices/${UUID}\\?site=(${UUID})`)))[0];
-    assert.ok(site, 'the sites are links');
-    const resp = await clickAndWait(s, page.locator(`a[href*="site=${site.id}"]`).first());
+    const siteLink = page.locator('a[href*="?site="]').first();
+    assert.ok(await siteLink.count(), 'the sites are links');
+    const resp = await clickAndWait(s, siteLink);
     assert.equal(resp.status(), 200);
     assert.match(await main(), /Yksikköhinta muodostuu/);
     assert.match(await main(), /toimituspäivää/);

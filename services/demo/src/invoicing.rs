@@ -2,8 +2,8 @@
 //! group calendar's dates, a pass-through line (window washing bought from a
 //! subcontractor) on October's invoice, one September invoice credited and
 //! invoiced again, a delivery of October corrected after October was invoiced
-//! (a correction row on November's invoice), and November's run as a draft
-//! awaiting review.
+//! (a correction row on November's invoice), an answered and an open invoice
+//! question, and November's run as a draft awaiting review.
 //!
 //! Runs after the platform has started (invoicing learns customers, sites,
 //! agreements and prices from events): waits until its projection has them,
@@ -111,10 +111,49 @@ pub async fn seed(admin_url: &str) -> anyhow::Result<()> {
         let again = api.start_run(&p, run(2026, 9)).await?;
         api.issue_run_on(&p, &again.id, Some(date(2026, 10, 14)?)).await?;
     }
+    ask_questions(&api, &october).await?;
     correct_an_october_delivery(admin_url, &pool).await?;
     // November: a draft for review (the calendar's date is the 5th working day of December).
     api.start_run(&p, run(2026, 11)).await?;
     pool.close().await;
+    Ok(())
+}
+
+/// Sivistys' contract contact asked about a row of October's invoice (answered
+/// by the finance manager); Hyvinvointi's contact's question is still open.
+async fn ask_questions(api: &Invoicing, october: &pb::Run) -> anyhow::Result<()> {
+    let users = crate::users::demo_users();
+    let person = |username: &str| users.iter().find(|u| u.username == username).cloned();
+    for (username, code, line_no, question, answer) in [
+        (
+            "sopimus.sivistys",
+            "SIVI",
+            1,
+            "Lokakuun lounasmäärä on suurempi kuin syyskuussa, vaikka lapsia on saman verran. Mistä ero johtuu?",
+            Some("Lokakuussa oli 22 toimituspäivää, syyskuussa 21; päiväkohtaiset määrät näkyvät eritelmässä kohteittain."),
+        ),
+        ("sopimus.hyvinvointi", "HYVI", 0, "Voiko laskulle lisätä kustannuspaikan 4100 erikseen hoivakotien osalta?", None),
+    ] {
+        let (Some(user), Some(invoice)) =
+            (person(username), october.customers.iter().find(|c| c.customer_id == demo_id("customer", code).to_string()))
+        else {
+            continue;
+        };
+        let asker = Principal {
+            subject: user.username.clone(),
+            name: user.name.clone(),
+            role: user.role,
+            customer_id: user.customer_id,
+            site_id: user.site_id,
+            grants: Vec::new(),
+        };
+        let q = api
+            .ask(&asker, pb::AskAboutInvoiceRequest { invoice_id: invoice.invoice_id.clone(), line_no, question: question.into() })
+            .await?;
+        if let Some(answer) = answer {
+            api.answer(&staff(), pb::AnswerInvoiceQuestionRequest { id: q.id, answer: answer.into() }).await?;
+        }
+    }
     Ok(())
 }
 

@@ -153,4 +153,22 @@ impl InvoicingService for InvoicingApi {
         let p = self.principal(&req).await?;
         ok(self.service().acknowledge_export(&p, req.into_inner()).await)
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn ask_about_invoice(&self, req: Request<pb::AskAboutInvoiceRequest>) -> R<pb::InvoiceQuestion> {
+        let p = self.principal(&req).await?;
+        ok(self.service().ask(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn answer_invoice_question(&self, req: Request<pb::AnswerInvoiceQuestionRequest>) -> R<pb::InvoiceQuestion> {
+        let p = self.principal(&req).await?;
+        ok(self.service().answer(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_invoice_questions(&self, req: Request<pb::ListInvoiceQuestionsRequest>) -> R<pb::ListInvoiceQuestionsResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service().questions(&p, req.into_inner()).await)
+    }
 }

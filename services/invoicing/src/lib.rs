@@ -11,6 +11,7 @@ pub mod domain;
 pub mod export;
 pub mod grpc;
 pub mod projection;
+pub mod questions;
 pub mod service;
 pub mod store;
 

@@ -523,6 +523,25 @@ impl Invoicing {
 }
 
 impl Invoicing {
+    pub async fn ask(&self, p: &Principal, r: pb::AskAboutInvoiceRequest) -> Result<pb::InvoiceQuestion, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let out = crate::questions::ask(&mut tx, p, r).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn answer(&self, p: &Principal, r: pb::AnswerInvoiceQuestionRequest) -> Result<pb::InvoiceQuestion, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let out = crate::questions::answer(&mut tx, p, r).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn questions(&self, p: &Principal, r: pb::ListInvoiceQuestionsRequest) -> Result<pb::ListInvoiceQuestionsResponse, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        crate::questions::list(&mut conn, p, r).await
+    }
+
     /// Writes the issued run's batch to the sink (again: the same files).
     #[tracing::instrument(skip_all)]
     pub async fn export_run(&self, p: &Principal, run_id: &str) -> Result<pb::ExportBatch, AppError> {

@@ -4,6 +4,7 @@
 
 mod billing;
 mod portal;
+mod questions;
 mod rest;
 
 use crate::backend::Backend;

@@ -227,9 +227,40 @@ struct InvoicePage<'a> {
     error: Vec<String>,
     typed: CreditForm,
     invalid: Invalid,
+    /// Questions about this invoice, the ask form as typed and its invalid fields.
+    questions: Vec<super::questions::ShownQuestion>,
+    /// Rows one may ask about: (line number, what it is).
+    askable: Vec<(i32, String)>,
+    ask: super::questions::AskForm,
+    ask_invalid: Invalid,
+}
+
+/// The invoice page after a rejected question: what was typed is kept.
+pub(super) async fn invoice_with_question(
+    s: &AppState,
+    page: &Page,
+    id: String,
+    form: FormError,
+    typed: super::questions::AskForm,
+) -> PageResult {
+    invoice_page_with(s, page, id, String::new(), form, CreditForm::default(), typed, true).await
 }
 
 async fn invoice_page(s: &AppState, page: &Page, id: String, site: String, form: FormError, typed: CreditForm) -> PageResult {
+    invoice_page_with(s, page, id, site, form, typed, super::questions::AskForm::default(), false).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn invoice_page_with(
+    s: &AppState,
+    page: &Page,
+    id: String,
+    site: String,
+    form: FormError,
+    typed: CreditForm,
+    ask: super::questions::AskForm,
+    ask_rejected: bool,
+) -> PageResult {
     let i = &page.i;
     let own_site_only = page.session.role == Role::SiteUser;
     let site = if own_site_only { page.session.site_id.map(|s| s.to_string()).unwrap_or_default() } else { site };
@@ -250,6 +281,24 @@ async fn invoice_page(s: &AppState, page: &Page, id: String, site: String, form:
     };
     let l = page.l.at(&format!("/portal/invoices/{id}"));
     let invalid = Invalid::of(&form);
+    let (invalid, ask_invalid) = if ask_rejected { (Invalid::default(), invalid) } else { (invalid, Invalid::default()) };
+    let issued = !inv.number.is_empty();
+    let questions = if issued {
+        let request = pb::ListInvoiceQuestionsRequest { invoice_id: id.clone(), ..Default::default() };
+        super::questions::shown(i, s.invoicing().list_invoice_questions(page.grpc(request)?).await?.into_inner().questions)
+    } else {
+        Vec::new()
+    };
+    let own_site = page.session.site_id.map(|x| x.to_string());
+    let askable = inv
+        .rows
+        .iter()
+        .filter(|r| !own_site_only || own_site.as_deref() == Some(r.site_id.as_str()))
+        .map(|r| {
+            let what = if r.product_name.is_empty() { r.description.clone() } else { r.product_name.clone() };
+            (r.line_no, if r.site_name.is_empty() { what } else { format!("{}: {what}", r.site_name) })
+        })
+        .collect();
     let page_ = InvoicePage {
         l: &l,
         i,
@@ -268,6 +317,10 @@ async fn invoice_page(s: &AppState, page: &Page, id: String, site: String, form:
         error: form.messages,
         typed,
         invalid,
+        questions,
+        askable,
+        ask,
+        ask_invalid,
         inv,
     };
     Ok(render(form.status, &page_))
@@ -366,4 +419,5 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/invoices/{id}/files/{kind}", get(file))
         .route("/portal/month-to-date", get(month_to_date))
         .merge(super::billing::routes())
+        .merge(super::questions::routes())
 }

@@ -22,6 +22,9 @@ crate::rest::api! {
     get "/export-batches" => invoicing.list_export_batches(invoicing::ListExportBatchesRequest) -> invoicing::ListExportBatchesResponse, id = "", "Export batches with their files (SHA-256) and each invoice's acknowledgement";
     get "/export-batches/{id}" => invoicing.get_export_batch(invoicing::GetExportBatchRequest) -> invoicing::ExportBatch, id = "id", "An export batch";
     post "/export-batches/{id}/acknowledgements" => invoicing.acknowledge_export(invoicing::AcknowledgeExportRequest) -> invoicing::ExportBatch, id = "batchId", "The group's billing accepts or rejects (with a reason) the batch's invoices";
+    post "/invoices/{id}/questions" => invoicing.ask_about_invoice(invoicing::AskAboutInvoiceRequest) -> invoicing::InvoiceQuestion, id = "invoiceId", "Ask about an invoice or one of its rows (lineNo)";
+    get "/invoice-questions" => invoicing.list_invoice_questions(invoicing::ListInvoiceQuestionsRequest) -> invoicing::ListInvoiceQuestionsResponse, id = "", "Invoice questions in the caller's scope with the count per month";
+    post "/invoice-questions/{id}/answer" => invoicing.answer_invoice_question(invoicing::AnswerInvoiceQuestionRequest) -> invoicing::InvoiceQuestion, id = "id", "Answer an invoice question (staff)";
     get "/month-to-date" => invoicing.get_month_to_date(invoicing::GetMonthToDateRequest) -> invoicing::Invoice, id = "", "What the current month has accrued so far for a customer";
 }
 
