@@ -95,6 +95,7 @@ const REQUIRED_QUERY: &[(&str, &[&str])] = &[
     ("GetOrderingRateRequest", &["year", "month"]),
     ("GetPriceSheetRequest", &["year"]),
     ("WhoToContactRequest", &["topic"]),
+    ("GetMonthToDateRequest", &["customerId"]),
 ];
 
 /// Text without control characters other than tab, LF and CR (what `Violations::text` accepts).

@@ -328,12 +328,13 @@ struct ManualRow {
     created_by: String,
 }
 
-/// Manual lines: one by id, or by customer and month.
+/// Manual lines: one by id, or by customer, year and month.
 pub async fn manual_lines(
     conn: &mut PgConnection,
     id: Option<Uuid>,
     customer: Option<Uuid>,
-    per: Option<Period>,
+    year: Option<i32>,
+    month: Option<i32>,
 ) -> Result<Vec<pb::ManualLine>, sqlx::Error> {
     let rows: Vec<ManualRow> = sqlx::query_as(
         "SELECT m.id, m.kind, m.customer_id, c.name AS customer_name, m.site_id, s.name AS site_name, m.year, m.month, m.description,
@@ -342,13 +343,13 @@ pub async fn manual_lines(
          FROM manual_lines m LEFT JOIN customers c ON c.id = m.customer_id LEFT JOIN sites s ON s.id = m.site_id
          LEFT JOIN invoices v ON v.id = m.invoice_id
          WHERE ($1::uuid IS NULL OR m.id = $1) AND ($2::uuid IS NULL OR m.customer_id = $2)
-           AND ($3::int IS NULL OR (m.year = $3 AND m.month = $4))
+           AND ($3::int IS NULL OR m.year = $3) AND ($4::int IS NULL OR m.month = $4)
          ORDER BY m.year DESC, m.month DESC, m.created_at DESC LIMIT 1000",
     )
     .bind(id)
     .bind(customer)
-    .bind(per.map(|p| p.year))
-    .bind(per.map(|p| p.month as i32))
+    .bind(year)
+    .bind(month)
     .fetch_all(&mut *conn)
     .await?;
     let subjects: Vec<&str> = rows.iter().map(|r| r.created_by.as_str()).collect();

@@ -284,7 +284,7 @@ impl Invoicing {
 
     async fn manual_line(&self, id: Uuid) -> Result<pb::ManualLine, AppError> {
         let mut conn = self.pool.acquire().await?;
-        convert::manual_lines(&mut conn, Some(id), None, None).await?.pop().ok_or_else(|| AppError::not_found("manual line"))
+        convert::manual_lines(&mut conn, Some(id), None, None, None).await?.pop().ok_or_else(|| AppError::not_found("manual line"))
     }
 
     #[tracing::instrument(skip_all)]
@@ -292,10 +292,19 @@ impl Invoicing {
         p.require_enterprise()?;
         let mut v = Violations::default();
         let customer = v.uuid("customer_id", &r.customer_id, false);
-        let per = if r.year == 0 && r.month == 0 { None } else { period(&mut v, r.year, r.month) };
+        // Year and month filter independently (0: any).
+        let year = if r.year == 0 { None } else { v.year("year", r.year, false) };
+        let month = match r.month {
+            0 => None,
+            m if (1..=12).contains(&m) => Some(m),
+            _ => {
+                v.add("month", Reason::out_of_range(1, 12));
+                None
+            }
+        };
         v.finish()?;
         let mut conn = self.pool.acquire().await?;
-        Ok(convert::manual_lines(&mut conn, None, customer, per).await?)
+        Ok(convert::manual_lines(&mut conn, None, customer, year, month).await?)
     }
 
     // ---------- runs ----------
