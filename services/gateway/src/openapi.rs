@@ -102,8 +102,20 @@ const REQUIRED_QUERY: &[(&str, &[&str])] = &[
 const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
 /// Query parameters that are ids: UUIDs.
-const UUID_PARAMETERS: &[&str] =
-    &["id", "customerId", "siteId", "agreementId", "unitId", "priceListId", "priceChangeId", "amendmentId", "orderId"];
+const UUID_PARAMETERS: &[&str] = &[
+    "id",
+    "customerId",
+    "siteId",
+    "agreementId",
+    "unitId",
+    "priceListId",
+    "priceChangeId",
+    "amendmentId",
+    "orderId",
+    "invoiceId",
+    "runId",
+    "batchId",
+];
 
 /// A query parameter of a read, as precise as the service's validation: ids are
 /// UUIDs, years and page sizes have their ranges, required ones are required
