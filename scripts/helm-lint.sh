@@ -171,9 +171,9 @@ YAML
 
 # name | release | values file | expectations (JSON, read by the checker)
 SCENARIOS=(
-  "default|kumppani||{\"components\":[\"contracts\",\"gateway\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":false,\"cookieSecret\":true}"
+  "default|kumppani||{\"components\":[\"contracts\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"invoicing\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":false,\"cookieSecret\":true}"
   "all|kumppani|$WORK/all.yaml|{\"components\":[\"contracts\",\"feedback\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"feedback\",\"invoicing\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":true,\"cookieSecret\":true}"
-  "bare|rel|$WORK/bare.yaml|{\"components\":[\"contracts\",\"gateway\",\"ordering\",\"pricing\"],\"jobs\":[],\"np\":false,\"pdb\":false,\"hpa\":false,\"sa\":false,\"ingress\":false,\"cookieSecret\":false}"
+  "bare|rel|$WORK/bare.yaml|{\"components\":[\"contracts\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[],\"np\":false,\"pdb\":false,\"hpa\":false,\"sa\":false,\"ingress\":false,\"cookieSecret\":false}"
 )
 
 # --- helm lint ------------------------------------------------------------------
