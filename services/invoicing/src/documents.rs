@@ -15,8 +15,12 @@ use std::collections::BTreeMap;
 
 /// The enterprise that invoices: from `KUMPPANI_INVOICE_SELLER` (JSON of
 /// `kumppani_einvoice::model::Seller`), else the demo enterprise.
+/// Read once per process: an export renders every invoice of a run.
 pub fn seller() -> e::Seller {
-    std::env::var("KUMPPANI_INVOICE_SELLER").ok().and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_else(demo_seller)
+    static SELLER: std::sync::LazyLock<e::Seller> = std::sync::LazyLock::new(|| {
+        std::env::var("KUMPPANI_INVOICE_SELLER").ok().and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_else(demo_seller)
+    });
+    SELLER.clone()
 }
 
 fn demo_seller() -> e::Seller {

@@ -250,13 +250,12 @@ pub enum Credit {
 }
 
 pub async fn credit(tx: &mut PgConnection, original: Uuid, reason: &str, by: &str, n: &Numbering) -> Result<Credit> {
-    let row: Option<(String, String, Option<Uuid>, Uuid, Option<Uuid>, i32, i32, serde_json::Value, String)> = sqlx::query_as(
-        "SELECT kind, status, credit_note_id, customer_id, unit_id, year, month, buyer, language FROM invoices WHERE id = $1 FOR UPDATE",
-    )
-    .bind(original)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((kind, status, credit_note, customer, unit, year, month, buyer, language)) = row else { return Ok(Credit::NotFound) };
+    let row: Option<(String, String, Option<Uuid>, serde_json::Value)> =
+        sqlx::query_as("SELECT kind, status, credit_note_id, buyer FROM invoices WHERE id = $1 FOR UPDATE")
+            .bind(original)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((kind, status, credit_note, buyer)) = row else { return Ok(Credit::NotFound) };
     if let Some(c) = credit_note {
         return Ok(Credit::Existing(c));
     }
@@ -291,7 +290,6 @@ pub async fn credit(tx: &mut PgConnection, original: Uuid, reason: &str, by: &st
     .bind(original)
     .execute(&mut *tx)
     .await?;
-    let _ = (customer, unit, year, month, language);
     let buyer: Buyer = serde_json::from_value(buyer).unwrap_or_default();
     number_one(tx, id, true, &buyer, by, n).await?;
     sqlx::query("UPDATE invoices SET status = 'credited', credit_note_id = $2 WHERE id = $1")
