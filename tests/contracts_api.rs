@@ -749,3 +749,40 @@ async fn signing_reports_every_missing_part_as_a_field_error_at_once() {
     assert_eq!(got.status, pb::AgreementStatus::Negotiation as i32);
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_site_is_served_from_its_opening_day_and_cannot_close_before_it() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let customer = env.internal_customer("OPEN").await;
+    let opens = chrono::NaiveDate::from_ymd_opt(this_year(), 3, 16).unwrap();
+    let create = pb::CreateSiteRequest {
+        customer_id: customer.id.clone(),
+        code: "OPEN-1".into(),
+        name: "Uusi päiväkoti".into(),
+        kind: pb::SiteKind::Daycare as i32,
+        street_address: "Tie 2".into(),
+        postal_code: "90100".into(),
+        city: "Oulu".into(),
+        floor_area_m2: "820".into(),
+        opened_on: Some(date(opens)),
+        ..Default::default()
+    };
+    let site = env.client.create_site(env.req(create, &t)).await.unwrap().into_inner();
+    assert_eq!(site.opened_on, Some(date(opens)));
+    // The opening day travels in the site's events (invoicing bills fixed services pro rata from it).
+    let read = env.client.get_site(env.req(pb::GetSiteRequest { id: site.id.clone() }, &t)).await.unwrap().into_inner();
+    assert_eq!(read.site.unwrap().opened_on, Some(date(opens)));
+
+    // Closing before the opening day names the field and changes nothing.
+    let before_opening =
+        pb::UpdateSiteRequest { id: site.id.clone(), closed_on: Some(date(opens.pred_opt().unwrap())), ..Default::default() };
+    assert_eq!(violations(env.client.update_site(env.req(before_opening, &t)).await), ["closed_on"]);
+    // Moving the opening later is an update; an update without it keeps it.
+    let later = opens.succ_opt().unwrap();
+    let moved = pb::UpdateSiteRequest { id: site.id.clone(), opened_on: Some(date(later)), ..Default::default() };
+    assert_eq!(env.client.update_site(env.req(moved, &t)).await.unwrap().into_inner().opened_on, Some(date(later)));
+    let renamed = pb::UpdateSiteRequest { id: site.id.clone(), name: "Uusi päiväkoti Tähti".into(), ..Default::default() };
+    assert_eq!(env.client.update_site(env.req(renamed, &t)).await.unwrap().into_inner().opened_on, Some(date(later)));
+    env.cleanup().await;
+}

@@ -137,6 +137,8 @@ fn call(route: &str, fx: &Fx, key: &str) -> (Method, String, Option<Value>) {
         "POST /price-lists" => (Method::POST, "/price-lists".into(), Some(json!({"year": year + 2}))),
         "GET /invoices" => get(format!("/invoices?customerId={c}")),
         "GET /month-to-date" => get(format!("/month-to-date?customerId={c}")),
+        "GET /reconciliation" => get(format!("/reconciliation?customerId={c}&year={year}")),
+        "GET /reconciliation.csv" => get(format!("/reconciliation.csv?customerId={c}&year={year}")),
         "GET /billing-calendar" => get(format!("/billing-calendar?year={year}")),
         "GET /export-batches" => get("/export-batches".into()),
         other => panic!("docs/grants.md lists {other}, which this test does not know how to call: add it to `call`"),
@@ -183,6 +185,8 @@ const CALLED: &[&str] = &[
     "POST /price-lists",
     "GET /invoices",
     "GET /month-to-date",
+    "GET /reconciliation",
+    "GET /reconciliation.csv",
     "GET /billing-calendar",
     "GET /export-batches",
 ];

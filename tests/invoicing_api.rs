@@ -380,3 +380,26 @@ async fn a_customer_asks_about_a_line_and_staff_answer_it() {
     assert_eq!(env.outbox_count("invoicing", "invoicing.question.answered").await, 1);
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_runs_progress_is_visible_beside_it_and_ends_with_the_run() {
+    let mut env = TestEnv::start(false).await;
+    let (year, month, days) = last_month();
+    let w = setup(&mut env, year).await;
+    let t = env.staff();
+    let progress = |month: i32| inv::GetRunProgressRequest { year, month };
+    // Nothing started yet.
+    let none = env.invoicing.get_run_progress(env.req(progress(month), &t)).await.unwrap().into_inner();
+    assert_eq!(none.phase, inv::RunPhase::None as i32);
+    confirm(&mut env, vec![line(&w.sites[0], days[0], "LOUNAS-PK", 10)], "").await;
+    let run = run_until(&env, year, month, &w.internal, "38.50").await;
+    let p = env.invoicing.get_run_progress(env.req(progress(month), &t)).await.unwrap().into_inner();
+    assert_eq!(p.phase, inv::RunPhase::Done as i32);
+    assert_eq!((p.run_id.as_str(), p.done, p.total), (run.id.as_str(), run.invoice_count, run.invoice_count));
+    assert!(!p.started_by_name.is_empty(), "the person who started it, by name");
+    // Staff only; a month that is not one is a field error.
+    let contact = env.issuer().token_for(Role::CustomerContact, w.internal.parse().ok(), None, vec![]).unwrap();
+    assert_eq!(code(env.invoicing.get_run_progress(env.req(progress(month), &contact)).await), tonic::Code::PermissionDenied);
+    assert_eq!(violations(env.invoicing.get_run_progress(env.req(progress(13), &t)).await), ["month"]);
+    env.cleanup().await;
+}

@@ -143,3 +143,60 @@ test('staff review November and a rejected line keeps what was typed, in Finnish
     await s.context.close();
   }
 });
+
+test('a contract contact reads the year-end reconciliation in fi and sv at 320 px, staff get the adjustment form', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    const { page } = s;
+    await login(s, 'sopimus.sivistys');
+    const main = () => page.locator('main').innerText();
+    // The demo's 2026 budgets reach invoicing as events: wait for them.
+    let text = '';
+    for (let i = 0; i < 120; i++) {
+      await visit(s, '/portal/reconciliation?year=2026&as_of=2026-11-30');
+      text = await main();
+      if (/asiakkaan \(ylikäyttö\)|tuottajan \(alikäyttö\)/.test(text)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.match(text, /Vuositasaus 2026/);
+    assert.match(text, /Välitilanne 30\.11\.2026/);
+    assert.match(text, /Ylikäyttö yhteensä \(asiakkaan riski\)/);
+    assert.match(text, /asiakkaan \(ylikäyttö\)|tuottajan \(alikäyttö\)/, 'each product says whose risk its difference is');
+    assert.match(text, /Ateriapalvelut/, 'grouped by service line, by name');
+    assert.doesNotMatch(text, /LOUNAS-|ENGLISH/, 'products by name, not code');
+    await audit(s, 'reconciliation');
+    await noSidewaysScroll(s, 'reconciliation');
+    const csvHref = await page.locator('a[href^="/portal/reconciliation.csv"]').getAttribute('href');
+    const csv = await page.request.get(new URL(csvHref, page.url()).href);
+    assert.equal(csv.status(), 200);
+    assert.match(csv.headers()['content-type'], /text\/csv/);
+    assert.match(await csv.text(), /^service_line,site,product_code/);
+    assert.equal(await page.locator('form[action="/portal/billing/lines"]').count(), 0, 'only staff add lines');
+    await setLanguage(s, 'sv');
+    await visit(s, '/portal/reconciliation?year=2026&as_of=2026-11-30');
+    assert.match(await main(), /Årsavstämning 2026/);
+    assert.doesNotMatch(await main(), ENGLISH_DEV_TEXT);
+    await audit(s, 'reconciliation sv');
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+  const staff = await newSession(browser, t);
+  try {
+    await login(staff, 'staff');
+    await visit(staff, '/portal/customers');
+    const customers = await links(staff.page, new RegExp(`^/portal/customers/(${UUID})$`));
+    let form = 0;
+    for (const c of customers.slice(0, 8)) {
+      await visit(staff, `/portal/reconciliation?year=2026&as_of=2026-11-30&customer=${c.id}`);
+      form = await staff.page.locator('form[action="/portal/billing/lines"]').count();
+      if (form) break;
+    }
+    assert.equal(form, 1, 'staff can add the adjustment the agreement calls for');
+    assert.equal(await staff.page.locator('#rl-desc').inputValue(), 'Vuositasaus 2026');
+    await audit(staff, 'reconciliation (staff)');
+    assertA11y(staff);
+  } finally {
+    await staff.context.close();
+  }
+});

@@ -238,6 +238,7 @@ impl ContractsService for ContractsApi {
         let meal_producer = v.text("meal_producer", &r.meal_producer, 200, false);
         let cleaning_producer = v.text("cleaning_producer", &r.cleaning_producer, 200, false);
         let schedule = v.enumeration("opening_schedule", r.opening_schedule, domain::opening_schedule_text, false);
+        let opened_on = v.date("opened_on", r.opened_on.as_ref(), false);
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
@@ -263,6 +264,7 @@ impl ContractsService for ContractsApi {
             meal_producer: &meal_producer,
             cleaning_producer: &cleaning_producer,
             closed_on: None,
+            opened_on,
             opening_schedule: schedule.unwrap_or_else(|| domain::default_opening_schedule(kind)),
         };
         store::insert_site(&mut tx, id, &input).await?;
@@ -291,10 +293,20 @@ impl ContractsService for ContractsApi {
         let meal_producer = v.text("meal_producer", &r.meal_producer, 200, false);
         let cleaning_producer = v.text("cleaning_producer", &r.cleaning_producer, 200, false);
         let schedule = v.enumeration("opening_schedule", r.opening_schedule, domain::opening_schedule_text, false);
+        let opened_on = v.date("opened_on", r.opened_on.as_ref(), false);
         v.finish()?;
         let id = id.ok_or_else(|| AppError::invalid("id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let before = Self::site_or_404(&mut tx, id).await?;
+        // A site cannot close before it opens.
+        let opens = opened_on.or_else(|| before.opened_on.as_ref().and_then(pb::Date::to_naive));
+        let closes = closed_on.or_else(|| before.closed_on.as_ref().and_then(pb::Date::to_naive));
+        if let (Some(o), Some(c)) = (opens, closes) {
+            if o > c {
+                let field = if opened_on.is_some() { "opened_on" } else { "closed_on" };
+                return Err(AppError::invalid(field, Reason::new("after_closing", "the site cannot open after it closes")).into());
+            }
+        }
         let input = SiteInput {
             customer_id: Uuid::nil(),
             unit_id: None,
@@ -310,6 +322,7 @@ impl ContractsService for ContractsApi {
             meal_producer: &meal_producer,
             cleaning_producer: &cleaning_producer,
             closed_on,
+            opened_on,
             opening_schedule: schedule.unwrap_or(""),
         };
         store::update_site(&mut tx, id, &input).await.map_err(AppError::from)?;

@@ -100,6 +100,28 @@ pub fn past_deliveries(city: &DemoCity) -> Vec<PastDelivery> {
     out
 }
 
+/// The 2026 budgets of the demo: the demo city's history starts in
+/// September, so each site's budget is what its September–November
+/// deliveries pro-rate to over the year, give or take up to 12 % (a
+/// deterministic mix of over- and under-use for the year-end reconciliation).
+pub fn budgets_2026(all: &[PastDelivery]) -> Vec<(Uuid, Uuid, String, i64)> {
+    let mut sums: std::collections::BTreeMap<(Uuid, Uuid, &str), i64> = std::collections::BTreeMap::new();
+    for d in all {
+        *sums.entry((d.customer, d.site, d.product)).or_default() += i64::from(d.quantity);
+    }
+    let days_recorded =
+        (NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default() - NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()).num_days()
+            + 1;
+    sums.into_iter()
+        .map(|((customer, site, product), delivered)| {
+            // -12 … +12 % per site and product.
+            let pct = i64::try_from(mix(site.as_u64_pair().0, product.bytes().map(u64::from).sum()) % 25).unwrap_or(12) - 12;
+            let budget = delivered * 365 / days_recorded * (100 + pct) / 100;
+            (customer, site, product.to_owned(), budget)
+        })
+        .collect()
+}
+
 /// Writes the past deliveries into ordering with their history and events.
 pub async fn seed_ordering(tx: &mut PgConnection, all: &[PastDelivery]) -> anyhow::Result<()> {
     for chunk in all.chunks(20_000) {

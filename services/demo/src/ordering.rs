@@ -354,14 +354,34 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
             .await?;
         }
     }
-    for (customer, site, product, q) in budgets {
-        sqlx::query("INSERT INTO budgets (customer_id, site_id, product_code, year, quantity, updated_by) VALUES ($1,$2,$3,2027,$4,'demo-seed') ON CONFLICT DO NOTHING")
+    // 2027's budgets from the agreements, 2026's from the past deliveries (see
+    // `deliveries::budgets_2026`); announced like SetBudget does, so invoicing's
+    // reconciliation learns them from the events.
+    let mut all: Vec<(Uuid, Uuid, String, i32, i64)> = budgets.into_iter().map(|(c, s, p, q)| (c, s, p.to_owned(), 2027, q)).collect();
+    all.extend(
+        crate::deliveries::budgets_2026(&crate::deliveries::past_deliveries(&city)).into_iter().map(|(c, s, p, q)| (c, s, p, 2026, q)),
+    );
+    let mut events = Vec::with_capacity(all.len());
+    for (customer, site, product, year, q) in &all {
+        sqlx::query("INSERT INTO budgets (customer_id, site_id, product_code, year, quantity, updated_by) VALUES ($1,$2,$3,$4,$5,'demo-seed') ON CONFLICT DO NOTHING")
             .bind(customer)
             .bind(site)
             .bind(product)
+            .bind(year)
             .bind(q)
             .execute(&mut *tx)
             .await?;
+        let budget = pb::Budget {
+            customer_id: customer.to_string(),
+            site_id: site.to_string(),
+            product_code: product.clone(),
+            year: *year,
+            quantity: *q,
+        };
+        events.push(("ordering.budget.set".to_owned(), pb::BudgetEvent { budget: Some(budget), updated_by: "demo-seed".into() }));
+    }
+    for part in events.chunks(5000) {
+        emit_many(&mut tx, PRODUCER, part).await?;
     }
     crate::deliveries::seed_ordering(&mut tx, &crate::deliveries::past_deliveries(&city)).await?;
     tx.commit().await?;

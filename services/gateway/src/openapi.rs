@@ -96,6 +96,8 @@ const REQUIRED_QUERY: &[(&str, &[&str])] = &[
     ("GetPriceSheetRequest", &["year"]),
     ("WhoToContactRequest", &["topic"]),
     ("GetMonthToDateRequest", &["customerId"]),
+    ("GetReconciliationRequest", &["customerId", "year"]),
+    ("GetRunProgressRequest", &["year", "month"]),
 ];
 
 /// Text without control characters other than tab, LF and CR (what `Violations::text` accepts).

@@ -171,4 +171,22 @@ impl InvoicingService for InvoicingApi {
         let p = self.principal(&req).await?;
         ok(self.service().questions(&p, req.into_inner()).await)
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_reconciliation(&self, req: Request<pb::GetReconciliationRequest>) -> R<pb::Reconciliation> {
+        let p = self.principal(&req).await?;
+        ok(self.service().reconciliation(&p, req.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_reconciliation_csv(&self, req: Request<pb::GetReconciliationRequest>) -> R<pb::InvoiceDocument> {
+        let p = self.principal(&req).await?;
+        ok(self.service().reconciliation_csv(&p, req.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_run_progress(&self, req: Request<pb::GetRunProgressRequest>) -> R<pb::RunProgress> {
+        let p = self.principal(&req).await?;
+        ok(self.service().run_progress(&p, req.get_ref()).await)
+    }
 }

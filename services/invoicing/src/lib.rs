@@ -10,8 +10,10 @@ pub mod documents;
 pub mod domain;
 pub mod export;
 pub mod grpc;
+pub mod progress;
 pub mod projection;
 pub mod questions;
+pub mod reconciliation;
 pub mod service;
 pub mod store;
 

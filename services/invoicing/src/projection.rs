@@ -1,7 +1,7 @@
 //! The invoicing service's projections: customers (with billing details),
 //! units, sites and agreements from contracts; products, published price
 //! lists, site/customer prices and VAT rates from pricing; confirmed and
-//! corrected deliveries from ordering. Idempotent consumers (platform inbox);
+//! corrected deliveries and budgets from ordering. Idempotent consumers (platform inbox);
 //! invoicing never reads another schema and never calls another service.
 
 use crate::domain::Billing;
@@ -229,6 +229,9 @@ impl EventHandler for Deliveries {
                     reason: d.correction_reason,
                 };
                 store::delivery(&mut *conn, &row).await?;
+            } else if envelope.event_type == "ordering.budget.set" {
+                let b = decode_payload::<ordering::BudgetEvent>(envelope)?.budget.ok_or_else(|| anyhow::anyhow!("no budget"))?;
+                store::budget(&mut *conn, id(&b.customer_id)?, id(&b.site_id)?, &b.product_code, b.year, b.quantity).await?;
             }
             Ok(())
         }

@@ -323,13 +323,16 @@ impl Invoicing {
         }
         v.finish()?;
         let Some(per) = per else { return Err(AppError::invalid("month", Reason::required())) };
+        let mut progress = crate::progress::Progress::start(&self.pool, per.year, r.month, &p.subject).await;
         let mut tx = self.pool.begin().await?;
         kumppani_platform::actors::remember_actor(&mut tx, p).await?;
         let run = inv::start_run(&mut tx, per, &p.subject).await?;
         let registry = store::registry(&mut tx, None).await?;
         let (drafts, problems) = compute(&mut tx, &registry, per, None, None).await?;
         let previous = store::issued_rows(&mut tx, per.prev()).await?;
-        for (party, draft) in &drafts {
+        progress.writing(drafts.len()).await;
+        for (k, (party, draft)) in drafts.iter().enumerate() {
+            progress.advance(k).await;
             let buyer = buyer_of(&registry, party);
             let now: Vec<changes::RowSummary> = draft.rows.iter().map(changes::RowSummary::from).collect();
             let c = changes::compare(previous.get(party).map(Vec::as_slice), &now);
@@ -339,6 +342,7 @@ impl Invoicing {
         let out = convert::run(&mut tx, run).await?;
         emit(&mut tx, PRODUCER, "invoicing.run.completed", &pb::RunEvent { run: Some(out.clone()) }).await?;
         tx.commit().await?;
+        progress.done(run).await;
         tracing::info!(invoices = drafts.len(), problems = problems.len(), "draft run computed");
         Ok(out)
     }

@@ -497,10 +497,12 @@ impl OrderingService for OrderingApi {
         let product = v.text("budget.product_code", &b.product_code, 60, true);
         v.finish()?;
         let site = site.ok_or_else(|| AppError::invalid("budget.site_id", "is required"))?;
-        let mut conn = self.pool.acquire().await.map_err(AppError::from)?;
-        let (customer, _) = domain::readable_site(&p, site, store::site(&mut conn, site).await?)?;
-        store::set_budget(&mut conn, customer, site, &product, b.year, b.quantity, &p.subject).await?;
-        Ok(Response::new(pb::Budget { customer_id: customer.to_string(), product_code: product, ..b }))
+        let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        let (customer, _) = domain::readable_site(&p, site, store::site(&mut tx, site).await?)?;
+        let budget = pb::Budget { customer_id: customer.to_string(), site_id: site.to_string(), product_code: product, ..b };
+        store::set_budget(&mut tx, &budget, customer, site, &p.subject).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(Response::new(budget))
     }
 
     #[tracing::instrument(skip_all)]

@@ -173,6 +173,32 @@ pub fn weekday_short(d: NaiveDate, lang: &str) -> &'static str {
     names[d.weekday().num_days_from_monday() as usize % 7]
 }
 
+/// The part of a budget year that has passed by a day: a year's budget is
+/// pro-rated by calendar days (rounded down). Ordering's budget usage and
+/// invoicing's year-end reconciliation both use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetPeriod {
+    pub start: NaiveDate,
+    /// Clamped to [the day before the year, the year's last day].
+    pub as_of: NaiveDate,
+    elapsed: i64,
+    total: i64,
+}
+
+impl BudgetPeriod {
+    pub fn new(year: i32, as_of: NaiveDate) -> Option<Self> {
+        let start = NaiveDate::from_ymd_opt(year, 1, 1)?;
+        let end = NaiveDate::from_ymd_opt(year, 12, 31)?;
+        let as_of = as_of.clamp(start - Duration::days(1), end);
+        Some(Self { start, as_of, elapsed: (as_of - start).num_days() + 1, total: (end - start).num_days() + 1 })
+    }
+
+    /// The budget's share for the days passed (rounded down).
+    pub fn to_date(&self, budget: i64) -> i64 {
+        if self.elapsed <= 0 { 0 } else { budget * self.elapsed.min(self.total) / self.total }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -76,6 +76,8 @@ pub struct SiteInput<'a> {
     pub meal_producer: &'a str,
     pub cleaning_producer: &'a str,
     pub closed_on: Option<NaiveDate>,
+    /// The first day served; `None` on update keeps the stored one.
+    pub opened_on: Option<NaiveDate>,
     /// `weekdays` or `every_day`; empty on update keeps the stored schedule.
     pub opening_schedule: &'a str,
 }
@@ -87,8 +89,8 @@ fn producer(p: &str) -> &str {
 pub async fn insert_site(conn: &mut PgConnection, id: Uuid, s: &SiteInput<'_>) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO sites (id, customer_id, unit_id, code, name, kind, street_address, postal_code, city, floor_area_m2,
-         meals_per_day, special_diets, meal_producer, cleaning_producer, opening_schedule)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+         meals_per_day, special_diets, meal_producer, cleaning_producer, opening_schedule, opened_on)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
     )
     .bind(id)
     .bind(s.customer_id)
@@ -105,6 +107,7 @@ pub async fn insert_site(conn: &mut PgConnection, id: Uuid, s: &SiteInput<'_>) -
     .bind(producer(s.meal_producer))
     .bind(producer(s.cleaning_producer))
     .bind(s.opening_schedule)
+    .bind(s.opened_on)
     .execute(conn)
     .await
     .map_err(|e| unique_to_field(e, &[("sites_code_key", "code", "is already in use")]))?;
@@ -118,7 +121,7 @@ pub async fn update_site(conn: &mut PgConnection, id: Uuid, s: &SiteInput<'_>) -
          floor_area_m2 = COALESCE($6, floor_area_m2), meals_per_day = CASE WHEN $7 > 0 THEN $7 ELSE meals_per_day END,
          special_diets = COALESCE($8, special_diets), meal_producer = COALESCE(NULLIF($9, ''), meal_producer),
          cleaning_producer = COALESCE(NULLIF($10, ''), cleaning_producer), closed_on = COALESCE($11, closed_on),
-         opening_schedule = COALESCE(NULLIF($12, ''), opening_schedule), updated_at = now() WHERE id = $1",
+         opening_schedule = COALESCE(NULLIF($12, ''), opening_schedule), opened_on = COALESCE($13, opened_on), updated_at = now() WHERE id = $1",
     )
     .bind(id)
     .bind(s.name)
@@ -132,6 +135,7 @@ pub async fn update_site(conn: &mut PgConnection, id: Uuid, s: &SiteInput<'_>) -
     .bind(s.cleaning_producer)
     .bind(s.closed_on)
     .bind(s.opening_schedule)
+    .bind(s.opened_on)
     .execute(conn)
     .await?;
     Ok(())

@@ -1,11 +1,11 @@
 //! The staff's billing pages: the month's run (draft → review of the totals
 //! and the differences from last month → issue), the group billing calendar,
-//! and pass-through, credit and adjustment lines. Every form keeps what was
+//! and pass-through, credit and adjustment lines (a long run's progress: [`super::progress`]). Every form keeps what was
 //! typed when it is rejected.
 
 use super::portal::month_name;
 use crate::i18n::I18n;
-use crate::page::{CsrfForm, FormError, Invalid, Layout, Page, PageQuery, PageResult, render};
+use crate::page::{CsrfForm, FormError, Invalid, Layout, Page, PageError, PageQuery, PageResult, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -212,8 +212,17 @@ fn number(s: &str) -> i32 {
 #[tracing::instrument(skip_all)]
 async fn start_run(State(s): State<AppState>, page: Page, CsrfForm(f): CsrfForm<RunForm>) -> PageResult {
     page.require_staff()?;
-    let request = pb::StartRunRequest { year: number(&f.year), month: number(&f.month) };
-    match s.invoicing().start_run(page.grpc(request)?).await {
+    let (year, month) = (number(&f.year), number(&f.month));
+    let request = page.grpc(pb::StartRunRequest { year, month })?;
+    // A large month takes a while: the call goes on in the background (the
+    // run is one transaction in the service) and the page follows its progress.
+    let mut client = s.invoicing();
+    let mut call = tokio::spawn(async move { client.start_run(request).await });
+    let answer = match tokio::time::timeout(std::time::Duration::from_secs(2), &mut call).await {
+        Ok(joined) => joined.map_err(|e| PageError::Call(kumppani_platform::AppError::internal(format!("the run's call stopped: {e}"))))?,
+        Err(_) => return Ok(Redirect::to(&format!("/portal/billing/progress?year={year}&month={month}")).into_response()),
+    };
+    match answer {
         Ok(r) => Ok(Redirect::to(&format!("/portal/billing/runs/{}", r.into_inner().id)).into_response()),
         Err(status) => billing_page(&s, &page, BillingParams::default(), FormError::from_call(status, &page.i)?, Typed::Run(f)).await,
     }
@@ -349,4 +358,5 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/billing/runs/{id}/export", post(export))
         .route("/portal/billing/lines", post(add_line))
         .route("/portal/billing/calendar", post(set_date))
+        .merge(super::progress::routes())
 }

@@ -1,10 +1,13 @@
 //! The invoicing service (`kumppani.invoicing.v1`): monthly invoices with their
 //! specification, runs, the billing calendar, pass-through and credit lines,
-//! credit notes, month to date — its REST routes and portal pages.
+//! credit notes, month to date, the year-end reconciliation — its REST routes
+//! and portal pages.
 
 mod billing;
 mod portal;
+mod progress;
 mod questions;
+mod reconciliation;
 mod rest;
 
 use crate::backend::Backend;

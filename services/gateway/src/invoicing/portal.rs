@@ -5,7 +5,7 @@
 //! staff (runs, calendar, manual lines) is in [`super::billing`].
 
 use crate::i18n::I18n;
-use crate::page::{CsrfForm, FormError, Invalid, Layout, Page, PageQuery, PageResult, render};
+use crate::page::{CsrfForm, FormError, Invalid, Layout, Page, PageError, PageQuery, PageResult, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -22,6 +22,25 @@ use serde::Deserialize;
 /// The month names of a language, for selects and headings.
 pub(super) fn month_name(i: &I18n, month: i32) -> String {
     i.t(&format!("inv-month-{month}"))
+}
+
+/// The customers staff choose from (none for others), and the customer a page
+/// is about: the one asked for (staff), else the signed-in person's own.
+pub(super) async fn customer_scope(s: &AppState, page: &Page, asked: &str) -> Result<(Vec<contracts::Customer>, String), PageError> {
+    if page.session.is_staff() {
+        let request = contracts::ListCustomersRequest { page_size: 500, ..Default::default() };
+        let customers = s.contracts().list_customers(page.grpc(request)?).await?.into_inner().customers;
+        Ok((customers, asked.to_owned()))
+    } else {
+        Ok((Vec::new(), page.session.customer_id.map(|c| c.to_string()).unwrap_or_default()))
+    }
+}
+
+/// A file from the invoicing service as a download (the name kept to safe characters).
+pub(super) fn download(doc: pb::InvoiceDocument) -> axum::response::Response {
+    let name: String = doc.file_name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    ([(header::CONTENT_TYPE, doc.content_type), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], doc.content)
+        .into_response()
 }
 
 pub(super) fn status_text(i: &I18n, status: i32) -> String {
@@ -167,14 +186,7 @@ async fn invoices(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery
     let this = kumppani_platform::calendar::today().year();
     let year = p.year.filter(|y| (2000..=2100).contains(y)).unwrap_or(this);
     let month = p.month.filter(|m| (1..=12).contains(m)).unwrap_or(0);
-    let staff = page.session.is_staff();
-    let customers = if staff {
-        let request = contracts::ListCustomersRequest { page_size: 500, ..Default::default() };
-        s.contracts().list_customers(page.grpc(request)?).await?.into_inner().customers
-    } else {
-        Vec::new()
-    };
-    let customer = if staff { p.customer.clone() } else { page.session.customer_id.map(|c| c.to_string()).unwrap_or_default() };
+    let (customers, customer) = customer_scope(&s, &page, &p.customer).await?;
     let request = pb::ListInvoicesRequest { customer_id: customer.clone(), year, month, page_size: 500, ..Default::default() };
     let i = &page.i;
     let invoices = s
@@ -192,7 +204,7 @@ async fn invoices(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery
         })
         .collect();
     let months = (1..=12).map(|m| (m, month_name(i, m))).collect();
-    let mtd_customer = if staff { customer.clone() } else { String::new() };
+    let mtd_customer = if page.session.is_staff() { customer.clone() } else { String::new() };
     let l = page.l.at("/portal/invoices");
     let years = vec![this - 1, this];
     Ok(render(StatusCode::OK, &InvoicesPage { l: &l, i, invoices, customers, customer, year, month, years, months, mtd_customer }))
@@ -360,9 +372,7 @@ async fn file(State(s): State<AppState>, page: Page, Path((id, kind)): Path<(Str
         _ => return Err(crate::page::PageError::NotFound),
     }
     .into_inner();
-    let name: String = doc.file_name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
-    Ok(([(header::CONTENT_TYPE, doc.content_type), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], doc.content)
-        .into_response())
+    Ok(download(doc))
 }
 
 #[derive(Deserialize, Default)]
@@ -388,14 +398,7 @@ struct MonthPage<'a> {
 
 #[tracing::instrument(skip_all)]
 async fn month_to_date(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<MonthParams>) -> PageResult {
-    let staff = page.session.is_staff();
-    let customers = if staff {
-        let request = contracts::ListCustomersRequest { page_size: 500, ..Default::default() };
-        s.contracts().list_customers(page.grpc(request)?).await?.into_inner().customers
-    } else {
-        Vec::new()
-    };
-    let customer = if staff { p.customer.clone() } else { page.session.customer_id.map(|c| c.to_string()).unwrap_or_default() };
+    let (customers, customer) = customer_scope(&s, &page, &p.customer).await?;
     let inv = if customer.is_empty() {
         None
     } else {
@@ -420,4 +423,5 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/month-to-date", get(month_to_date))
         .merge(super::billing::routes())
         .merge(super::questions::routes())
+        .merge(super::reconciliation::routes())
 }

@@ -9,6 +9,7 @@ crate::rest::api! {
     get "/manual-lines" => invoicing.list_manual_lines(invoicing::ListManualLinesRequest) -> invoicing::ListManualLinesResponse, id = "", "Pass-through, credit and adjustment lines (staff)";
     post "/invoice-runs" => invoicing.start_run(invoicing::StartRunRequest) -> invoicing::Run, id = "", "Compute the month's draft invoices (re-running replaces the draft; staff)";
     get "/invoice-runs" => invoicing.list_runs(invoicing::ListRunsRequest) -> invoicing::ListRunsResponse, id = "", "Invoice runs (staff)";
+    get "/invoice-run-progress" => invoicing.get_run_progress(invoicing::GetRunProgressRequest) -> invoicing::RunProgress, id = "", "Where the month's run is while it computes: phase and customers done of all (staff)";
     get "/invoice-runs/{id}" => invoicing.get_run(invoicing::GetRunRequest) -> invoicing::Run, id = "id", "A run with totals per customer and the differences from last month (staff)";
     post "/invoice-runs/{id}/issue" => invoicing.issue_run(invoicing::IssueRunRequest) -> invoicing::Run, id = "id", "Issue a draft run: numbers and reference numbers, invoices immutable (idempotent; staff)";
     get "/invoices" => invoicing.list_invoices(invoicing::ListInvoicesRequest) -> invoicing::ListInvoicesResponse, id = "", "Invoices by customer, month and status";
@@ -25,6 +26,8 @@ crate::rest::api! {
     post "/invoices/{id}/questions" => invoicing.ask_about_invoice(invoicing::AskAboutInvoiceRequest) -> invoicing::InvoiceQuestion, id = "invoiceId", "Ask about an invoice or one of its rows (lineNo)";
     get "/invoice-questions" => invoicing.list_invoice_questions(invoicing::ListInvoiceQuestionsRequest) -> invoicing::ListInvoiceQuestionsResponse, id = "", "Invoice questions in the caller's scope with the count per month";
     post "/invoice-questions/{id}/answer" => invoicing.answer_invoice_question(invoicing::AnswerInvoiceQuestionRequest) -> invoicing::InvoiceQuestion, id = "id", "Answer an invoice question (staff)";
+    get "/reconciliation" => invoicing.get_reconciliation(invoicing::GetReconciliationRequest) -> invoicing::Reconciliation, id = "", "Year-end reconciliation: budgeted vs delivered vs invoiced per service line, product and site, over-use (customer's risk) and under-use (producer's risk) in quantity and euros";
+    get "/reconciliation.csv" => invoicing.get_reconciliation_csv(invoicing::GetReconciliationRequest) -> invoicing::InvoiceDocument, id = "", file = "text/csv", "The year-end reconciliation as CSV: one row per site and product";
     get "/month-to-date" => invoicing.get_month_to_date(invoicing::GetMonthToDateRequest) -> invoicing::Invoice, id = "", "What the current month has accrued so far for a customer";
 }
 

@@ -222,3 +222,19 @@ pub async fn delivery(conn: &mut PgConnection, d: &DeliveryRow) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// A site's budget of a product for a year (the latest event wins).
+pub async fn budget(conn: &mut PgConnection, customer: Uuid, site: Uuid, product: &str, year: i32, quantity: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO budgets (customer_id, site_id, product_code, year, quantity) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (site_id, product_code, year) DO UPDATE SET customer_id = $1, quantity = $5",
+    )
+    .bind(customer)
+    .bind(site)
+    .bind(product)
+    .bind(year)
+    .bind(quantity)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

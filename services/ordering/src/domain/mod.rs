@@ -672,29 +672,9 @@ pub fn check_correction_reason(lines: &[(Key, i32)], existing: &HashMap<Key, i32
 
 // ---------- budgets, production, KPI ----------
 
-/// The part of a budget year that has passed by a day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BudgetPeriod {
-    pub start: NaiveDate,
-    /// Clamped to [the day before the year, the year's last day].
-    pub as_of: NaiveDate,
-    elapsed: i64,
-    total: i64,
-}
-
-impl BudgetPeriod {
-    pub fn new(year: i32, as_of: NaiveDate) -> Option<Self> {
-        let start = NaiveDate::from_ymd_opt(year, 1, 1)?;
-        let end = NaiveDate::from_ymd_opt(year, 12, 31)?;
-        let as_of = as_of.clamp(start - chrono::Duration::days(1), end);
-        Some(Self { start, as_of, elapsed: (as_of - start).num_days() + 1, total: (end - start).num_days() + 1 })
-    }
-
-    /// The budget's share for the days passed (rounded down).
-    pub fn to_date(&self, budget: i64) -> i64 {
-        if self.elapsed <= 0 { 0 } else { budget * self.elapsed.min(self.total) / self.total }
-    }
-}
+/// The budget year's share rule lives in the platform: invoicing's year-end
+/// reconciliation pro-rates budgets the same way.
+pub use kumppani_platform::calendar::BudgetPeriod;
 
 /// One ordered line of a production day: (site, site name, product, diet, quantity), by site name.
 pub type ProductionLine = (Uuid, Option<String>, String, String, i32);

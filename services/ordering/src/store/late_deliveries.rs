@@ -352,28 +352,24 @@ pub async fn delivery_versions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<
 
 // ---------- budgets ----------
 
-/// Sets a site's budgeted quantity of a product for a year.
-pub async fn set_budget(
-    conn: &mut PgConnection,
-    customer: Uuid,
-    site: Uuid,
-    product: &str,
-    year: i32,
-    quantity: i64,
-    by: &str,
-) -> Result<()> {
+/// Sets a site's budgeted quantity of a product for a year and announces it
+/// (`ordering.budget.set`, in the same transaction: invoicing's reconciliation
+/// learns budgets from it).
+pub async fn set_budget(conn: &mut PgConnection, budget: &pb::Budget, customer: Uuid, site: Uuid, by: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO budgets (customer_id, site_id, product_code, year, quantity, updated_by) VALUES ($1,$2,$3,$4,$5,$6)
          ON CONFLICT (site_id, product_code, year) DO UPDATE SET quantity = EXCLUDED.quantity, updated_by = EXCLUDED.updated_by, updated_at = now()",
     )
     .bind(customer)
     .bind(site)
-    .bind(product)
-    .bind(year)
-    .bind(quantity)
+    .bind(&budget.product_code)
+    .bind(budget.year)
+    .bind(budget.quantity)
     .bind(by)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    let event = pb::BudgetEvent { budget: Some(budget.clone()), updated_by: by.to_owned() };
+    emit_many(&mut *conn, PRODUCER, &[("ordering.budget.set".to_owned(), event)]).await?;
     Ok(())
 }
 
