@@ -151,6 +151,12 @@ networkPolicy:
   gatewayIngressFrom:
     - namespaceSelector:
         matchLabels: {kubernetes.io/metadata.name: ingress-nginx}
+invoicing:
+  export:
+    sink: sftp
+    sftp:
+      url: sftp://kumppani@sftp.konserni.example/inbox/kumppani
+      existingSecret: kumppani-export-sftp
 YAML
 
 cat >"$WORK/bare.yaml" <<'YAML'
@@ -171,9 +177,9 @@ YAML
 
 # name | release | values file | expectations (JSON, read by the checker)
 SCENARIOS=(
-  "default|kumppani||{\"components\":[\"contracts\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"invoicing\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":false,\"cookieSecret\":true}"
-  "all|kumppani|$WORK/all.yaml|{\"components\":[\"contracts\",\"feedback\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"feedback\",\"invoicing\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":true,\"cookieSecret\":true}"
-  "bare|rel|$WORK/bare.yaml|{\"components\":[\"contracts\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[],\"np\":false,\"pdb\":false,\"hpa\":false,\"sa\":false,\"ingress\":false,\"cookieSecret\":false}"
+  "default|kumppani||{\"components\":[\"contracts\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"invoicing\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":false,\"cookieSecret\":true,\"exportSink\":\"dir\"}"
+  "all|kumppani|$WORK/all.yaml|{\"components\":[\"contracts\",\"feedback\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"feedback\",\"invoicing\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":true,\"cookieSecret\":true,\"exportSink\":\"sftp\"}"
+  "bare|rel|$WORK/bare.yaml|{\"components\":[\"contracts\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[],\"np\":false,\"pdb\":false,\"hpa\":false,\"sa\":false,\"ingress\":false,\"cookieSecret\":false,\"exportSink\":\"dir\"}"
 )
 
 # --- helm lint ------------------------------------------------------------------
@@ -199,6 +205,11 @@ if "$HELM" template kumppani "$CHART" --set components.pricing.enabled=true \
   die "helm template accepted components.pricing.type=bogus"
 fi
 grep -q "must be grpc or http" "$WORK/neg.log" || die "unexpected error for a bad component type" "$WORK/neg.log"
+# An SFTP export sink without its URL (or its Secret) is refused too.
+if "$HELM" template kumppani "$CHART" --set invoicing.export.sink=sftp >"$WORK/neg-sftp.log" 2>&1; then
+  die "helm template accepted invoicing.export.sink=sftp without invoicing.export.sftp.url"
+fi
+grep -q "invoicing.export.sftp.url is required" "$WORK/neg-sftp.log" || die "unexpected error for an sftp sink without a URL" "$WORK/neg-sftp.log"
 
 # --- deploy/k8s (kustomize), if kubectl is here ------------------------------------
 KUSTOMIZE_NOTE=""
@@ -338,6 +349,25 @@ for i in range(0, len(rest), 3):
                 err(scen, f"{comp}: startup/liveness/readiness must be native gRPC probes")
             if "secretKeyRef" not in (env.get("DATABASE_URL") or {}).get("valueFrom", {}):
                 err(scen, f"{comp}: DATABASE_URL must come from a Secret")
+        if comp == "invoicing":
+            sink = (env.get("KUMPPANI_EXPORT_SINK") or {}).get("value") or ""
+            mounts = {m.get("mountPath") for m in c.get("volumeMounts") or []}
+            if expect["exportSink"] == "dir":
+                if not sink.startswith("dir:") or sink[4:] not in mounts:
+                    err(scen, f"invoicing: KUMPPANI_EXPORT_SINK {sink!r} must be dir:<a mounted volume>")
+            else:
+                if not sink.startswith("sftp://"):
+                    err(scen, f"invoicing: KUMPPANI_EXPORT_SINK {sink!r} must be the sftp:// URL")
+                key_file = (env.get("KUMPPANI_EXPORT_SFTP_KEY_FILE") or {}).get("value") or ""
+                if not any(m and key_file.startswith(m + "/") for m in mounts):
+                    err(scen, "invoicing: KUMPPANI_EXPORT_SFTP_KEY_FILE must be in a mounted Secret")
+                if "secretKeyRef" not in (env.get("KUMPPANI_EXPORT_SFTP_HOST_KEY") or {}).get("valueFrom", {}):
+                    err(scen, "invoicing: KUMPPANI_EXPORT_SFTP_HOST_KEY must come from a Secret")
+                if expect["np"]:
+                    nps = [n for n in by_kind.get("NetworkPolicy", []) if comp_of(n) == "invoicing"]
+                    ports = {p.get("port") for n in nps for r in n["spec"].get("egress") or [] for p in r.get("ports") or []}
+                    if 22 not in ports:
+                        err(scen, "invoicing: the NetworkPolicy must allow egress to the SFTP server (port 22)")
         if expect["hpa"] == ("replicas" in d["spec"]):
             err(scen, f"{comp}: Deployment replicas must be set exactly when there is no HPA")
     jobs = {}
@@ -373,4 +403,4 @@ if [[ "$manifests" == "noyaml" ]]; then
   schemas="-"
 fi
 if [[ "$schemas" == "-" ]]; then schema_note="no schema check"; else schema_note="strict schemas k8s ${schemas}"; fi
-echo "helm-lint: ok: helm $("$HELM" version --short 2>/dev/null | cut -d+ -f1) lint x2, ${#SCENARIOS[@]} value sets rendered + 1 rejected${KUSTOMIZE_NOTE}, ${manifests} manifests, ${schema_note}"
+echo "helm-lint: ok: helm $("$HELM" version --short 2>/dev/null | cut -d+ -f1) lint x2, ${#SCENARIOS[@]} value sets rendered + 2 rejected${KUSTOMIZE_NOTE}, ${manifests} manifests, ${schema_note}"

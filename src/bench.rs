@@ -44,6 +44,7 @@ impl Bench {
             public_url,
             seed: true,
             sessions: kumppani_gateway::SessionLimits::default(),
+            invoicing: None,
         })
         .await?;
         platform.wait_ready(Duration::from_secs(60)).await?;

@@ -117,6 +117,7 @@ pub async fn invoicing() -> anyhow::Result<()> {
         public_url: public_url.clone(),
         seed: false,
         sessions: kumppani_gateway::SessionLimits::default(),
+        invoicing: None,
     })
     .await?;
     platform.wait_ready(Duration::from_secs(60)).await?;

@@ -55,13 +55,28 @@ impl ServiceKind {
         }
     }
 
-    /// Runs a backend until `shutdown`.
+    /// Runs a backend until `shutdown`; a service with settings of its own
+    /// (invoicing) reads them from the environment first and refuses to start on a bad one.
     pub async fn run(self, config: ServiceConfig, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+        match self {
+            Self::Invoicing => invoicing::run(config, invoicing::Config::from_env()?, listener, shutdown).await,
+            _ => self.run_with(config, invoicing::Config::default(), listener, shutdown).await,
+        }
+    }
+
+    /// Runs a backend until `shutdown` with invoicing's settings given (the in-process platform, tests).
+    pub async fn run_with(
+        self,
+        config: ServiceConfig,
+        invoicing_config: invoicing::Config,
+        listener: TcpListener,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<()> {
         match self {
             Self::Contracts => contracts::run(config, listener, shutdown).await,
             Self::Pricing => pricing::run(config, listener, shutdown).await,
             Self::Ordering => ordering::run(config, listener, shutdown).await,
-            Self::Invoicing => invoicing::run(config, listener, shutdown).await,
+            Self::Invoicing => invoicing::run(config, invoicing_config, listener, shutdown).await,
             Self::Gateway => anyhow::bail!("the gateway is not a gRPC backend"),
         }
     }
@@ -110,6 +125,8 @@ pub struct PlatformOptions {
     pub seed: bool,
     /// Idle timeout and absolute lifetime of portal sessions.
     pub sessions: gateway::SessionLimits,
+    /// Invoicing's settings (the export sink); `None`: from the environment.
+    pub invoicing: Option<invoicing::Config>,
 }
 
 /// A running in-process platform.
@@ -129,6 +146,10 @@ impl Platform {
     /// Migrates every backend, seeds the demo city (optionally) and starts
     /// every backend, the gateway and the dev issuer.
     pub async fn start(o: PlatformOptions) -> anyhow::Result<Self> {
+        let invoicing_config = match o.invoicing {
+            Some(c) => c,
+            None => invoicing::Config::from_env()?,
+        };
         kumppani_platform::db::ensure_database(&o.database_url).await?;
         for kind in ServiceKind::BACKENDS {
             let spec = kind.spec().context("a backend has a spec")?;
@@ -156,7 +177,7 @@ impl Platform {
             let grpc_addr = listener.local_addr()?;
             grpc.push((kind, grpc_addr));
             let config = ServiceConfig { common: common.clone(), grpc_addr, derive_role: true };
-            tasks.push(tokio::spawn(kind.run(config, listener, shutdown.clone())));
+            tasks.push(tokio::spawn(kind.run_with(config, invoicing_config.clone(), listener, shutdown.clone())));
         }
         let gateway_config = gateway::Config {
             http_addr,

@@ -161,6 +161,7 @@ async fn dev(seed: bool) -> anyhow::Result<()> {
         public_url: public_url.clone(),
         seed,
         sessions: kumppani_gateway::SessionLimits::from_env()?,
+        invoicing: None,
     })
     .await?;
     platform.wait_ready(std::time::Duration::from_secs(60)).await?;

@@ -3,6 +3,7 @@
 //! same way `kumppani dev` finds them (DATABASE_URL / NATS_URL, else throwaway servers).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod export;
 pub mod fixtures;
 pub mod portal;
 
@@ -47,6 +48,16 @@ impl TestEnv {
 
     /// A platform whose portal sessions have these limits.
     pub async fn start_with(seed: bool, sessions: kumppani_gateway::SessionLimits) -> Self {
+        Self::start_full(seed, sessions, None).await
+    }
+
+    /// An unseeded platform whose invoicing writes export batches to `sink`
+    /// (given to the service, not through the process environment: tests run in parallel).
+    pub async fn start_exporting_to(sink: kumppani_invoicing::export::sink::ExportSink) -> Self {
+        Self::start_full(false, kumppani_gateway::SessionLimits::default(), Some(kumppani_invoicing::Config { export: sink })).await
+    }
+
+    async fn start_full(seed: bool, sessions: kumppani_gateway::SessionLimits, invoicing: Option<kumppani_invoicing::Config>) -> Self {
         let infra = infra();
         let db_name = unique("kt_");
         let db_url = infra.database_url(&db_name).unwrap();
@@ -61,6 +72,7 @@ impl TestEnv {
             public_url: http.clone(),
             seed,
             sessions,
+            invoicing,
         })
         .await
         .unwrap();

@@ -180,6 +180,66 @@ Call with (dict "root" $ "name" $name "comp" $comp).
 {{- end -}}
 
 {{/*
+invoicing's export sink: its environment, volume mounts and volumes.
+Call with the root context.
+*/}}
+{{- define "kumppani.exportSinkEnv" -}}
+{{- $e := .Values.invoicing.export -}}
+{{- if eq $e.sink "dir" -}}
+- name: KUMPPANI_EXPORT_SINK
+  value: {{ printf "dir:%s" (required "invoicing.export.dir.mountPath is required" $e.dir.mountPath) | quote }}
+{{- else if eq $e.sink "sftp" -}}
+{{- $url := required "invoicing.export.sftp.url is required when invoicing.export.sink is sftp" $e.sftp.url -}}
+{{- if not (hasPrefix "sftp://" $url) -}}
+{{- fail "invoicing.export.sftp.url must be sftp://user@host[:port]/remote/dir" -}}
+{{- end -}}
+- name: KUMPPANI_EXPORT_SINK
+  value: {{ $url | quote }}
+- name: KUMPPANI_EXPORT_SFTP_KEY_FILE
+  value: {{ printf "/etc/kumppani/export-sftp/%s" $e.sftp.privateKeyKey | quote }}
+- name: KUMPPANI_EXPORT_SFTP_HOST_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "invoicing.export.sftp.existingSecret (the key and the host key) is required when invoicing.export.sink is sftp" $e.sftp.existingSecret }}
+      key: {{ $e.sftp.hostKeyKey }}
+{{- else -}}
+{{- fail "invoicing.export.sink must be dir or sftp" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kumppani.exportSinkMounts" -}}
+{{- $e := .Values.invoicing.export -}}
+{{- if eq $e.sink "dir" -}}
+- name: exports
+  mountPath: {{ $e.dir.mountPath }}
+{{- else -}}
+- name: export-sftp
+  mountPath: /etc/kumppani/export-sftp
+  readOnly: true
+{{- end -}}
+{{- end -}}
+
+{{- define "kumppani.exportSinkVolumes" -}}
+{{- $e := .Values.invoicing.export -}}
+{{- if eq $e.sink "dir" -}}
+- name: exports
+  {{- if $e.dir.volume }}
+  {{- toYaml $e.dir.volume | nindent 2 }}
+  {{- else }}
+  emptyDir: {}
+  {{- end }}
+{{- else -}}
+- name: export-sftp
+  secret:
+    secretName: {{ $e.sftp.existingSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ $e.sftp.privateKeyKey }}
+        path: {{ $e.sftp.privateKeyKey }}
+{{- end -}}
+{{- end -}}
+
+{{/*
 Pod-level scheduling and security shared by Deployments and Jobs.
 */}}
 {{- define "kumppani.podSecurityContext" -}}

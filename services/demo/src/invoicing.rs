@@ -69,7 +69,7 @@ pub async fn seed(admin_url: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     wait_for_projection(&pool, Duration::from_secs(300)).await?;
-    let api = Invoicing { pool: pool.clone() };
+    let api = Invoicing { pool: pool.clone(), export: Default::default() };
     let p = staff();
     let run = |year, month| pb::StartRunRequest { year, month };
     // September, issued on the calendar's date (the 5th working day of October).

@@ -7,13 +7,24 @@
 //!   customer has a Peppol id, else Finvoice 3.0) and its PDF, and
 //!   `manifest.json`: the period, the invoice count, the sum, and every
 //!   file's name, size and SHA-256.
-//! * The sink is a directory (`KUMPPANI_EXPORT_DIR`, default the temporary
-//!   directory's `kumppani-exports`; on Kubernetes a mounted
-//!   volume the group's transfer picks up). Files are written under a
+//! * The sink ([`sink::ExportSink`], chosen once at start-up) is a directory
+//!   (`KUMPPANI_EXPORT_SINK=dir:/path`, or the older `KUMPPANI_EXPORT_DIR`;
+//!   default the temporary directory's `kumppani-exports`; on Kubernetes a
+//!   mounted volume the group's transfer picks up) or the group billing's
+//!   SFTP server (`KUMPPANI_EXPORT_SINK=sftp://user@host:port/dir` with the
+//!   client key and the server's host key, which is required: an unknown
+//!   host key is refused). Either way every file is written under a
 //!   temporary name and renamed, the manifest last, so a reader never sees a
-//!   half-written batch. SFTP is not built yet.
+//!   half-written batch.
+//! * The batch is recorded as exported only after its last file (the
+//!   manifest) is in place: a failed upload (unreachable server, refused
+//!   login, wrong host key) is an `Unavailable` error and the transaction
+//!   rolls back.
 //! * Exporting a run again rewrites the same names with the same bytes (the
 //!   documents are rendered from the immutable issued invoices).
+
+mod sftp;
+pub mod sink;
 
 use crate::PRODUCER;
 use crate::documents::{self, Context, Format};
@@ -25,15 +36,9 @@ use kumppani_platform::{AppError, Reason};
 use kumppani_proto::invoicing::v1 as pb;
 use rust_decimal::Decimal;
 use sha2::Digest;
+use sink::ExportSink;
 use sqlx::PgConnection;
-use std::path::PathBuf;
 use uuid::Uuid;
-
-/// Where batches are written: `KUMPPANI_EXPORT_DIR`, else `kumppani-exports`
-/// in the system's temporary directory (development and tests).
-pub fn export_dir() -> PathBuf {
-    std::env::var_os("KUMPPANI_EXPORT_DIR").map_or_else(|| std::env::temp_dir().join("kumppani-exports"), PathBuf::from)
-}
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct FileEntry {
@@ -43,16 +48,9 @@ struct FileEntry {
     invoice: Uuid,
 }
 
-fn write_atomically(dir: &std::path::Path, name: &str, content: &[u8]) -> Result<(), AppError> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, content).and_then(|()| std::fs::rename(&tmp, dir.join(name))).map_err(|e| {
-        tracing::error!(error = %e, dir = %dir.display(), "writing an export file failed");
-        AppError::new(kumppani_platform::ErrorCode::Unavailable, "the export directory cannot be written; try again")
-    })
-}
-
-/// Writes (or rewrites) the batch of an issued run; returns its id.
-pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str) -> Result<Uuid, AppError> {
+/// Writes (or rewrites) the batch of an issued run to `sink`, then records it
+/// (in the caller's transaction, so a failed upload records nothing); returns its id.
+pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str, sink: &ExportSink) -> Result<Uuid, AppError> {
     p.require_enterprise()?;
     let run = id_arg("run_id", run_id)?;
     let r = inv::run(&mut *conn, run).await?.ok_or_else(|| AppError::not_found("run"))?;
@@ -66,11 +64,7 @@ pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str) ->
     let mut invoices = inv::invoices(&mut *conn, &filter).await?;
     invoices.sort_by(|a, b| a.number.cmp(&b.number));
     let folder = format!("{}-{:02}-{}", r.year, r.month, &run.simple().to_string()[..8]);
-    let dir = export_dir().join(&folder);
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        tracing::error!(error = %e, dir = %dir.display(), "creating the export directory failed");
-        AppError::new(kumppani_platform::ErrorCode::Unavailable, "the export directory cannot be written; try again")
-    })?;
+    let mut out = sink.open(&folder).await?;
     let mut files: Vec<FileEntry> = Vec::new();
     let mut total = Decimal::ZERO;
     for invoice in &invoices {
@@ -80,7 +74,7 @@ pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str) ->
         let e_invoice = if invoice.buyer().billing.peppol_id.is_empty() { Format::Finvoice } else { Format::Peppol };
         for format in [e_invoice, Format::Pdf] {
             let doc = documents::render(&c, format)?;
-            write_atomically(&dir, &doc.file_name, &doc.content)?;
+            out.put(&doc.file_name, &doc.content).await?;
             files.push(FileEntry {
                 sha256: format!("{:x}", sha2::Sha256::digest(&doc.content)),
                 bytes: i64::try_from(doc.content.len()).unwrap_or(i64::MAX),
@@ -99,7 +93,9 @@ pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str) ->
         "files": files.iter().map(|f| serde_json::json!({"name": f.name, "sha256": f.sha256, "bytes": f.bytes})).collect::<Vec<_>>(),
     });
     let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| AppError::internal(e.to_string()))?;
-    write_atomically(&dir, "manifest.json", &bytes)?;
+    out.put("manifest.json", &bytes).await?;
+    let location = out.location();
+    out.finish().await;
     kumppani_platform::actors::remember_actor(&mut *conn, p).await?;
     sqlx::query(
         "INSERT INTO export_batches (id, run_id, location, files, exported_by) VALUES ($1, $2, $3, $4, $5)
@@ -107,7 +103,7 @@ pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str) ->
     )
     .bind(batch)
     .bind(run)
-    .bind(dir.display().to_string())
+    .bind(location)
     .bind(serde_json::to_value(&files).unwrap_or_default())
     .bind(&p.subject)
     .execute(&mut *conn)

@@ -14,13 +14,14 @@ use tonic::{Request, Response, Status};
 pub struct InvoicingApi {
     pub pool: PgPool,
     pub verifier: Verifier,
+    pub export: std::sync::Arc<crate::export::sink::ExportSink>,
 }
 
 type R<T> = Result<Response<T>, Status>;
 
 impl InvoicingApi {
     fn service(&self) -> Invoicing {
-        Invoicing { pool: self.pool.clone() }
+        Invoicing { pool: self.pool.clone(), export: self.export.clone() }
     }
 
     async fn principal<T>(&self, req: &Request<T>) -> Result<Principal, AppError> {

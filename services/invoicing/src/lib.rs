@@ -28,12 +28,26 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const SPEC: ServiceSpec = ServiceSpec { name: SCHEMA, migrator: &MIGRATOR, default_port: 50055, relay_batch: 500, min_connections: 4 };
 
+/// Invoicing's own settings, read once at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Where export batches go ([`export::sink`] lists the variables).
+    pub export: export::sink::ExportSink,
+}
+
+impl Config {
+    /// `KUMPPANI_EXPORT_SINK` and its companions; an error names the variable.
+    pub fn from_env() -> Result<Self, kumppani_platform::config::ConfigError> {
+        Ok(Self { export: export::sink::ExportSink::from_env()? })
+    }
+}
+
 /// Runs the service until `shutdown`: gRPC, the outbox relay and the projections.
-pub async fn run(config: ServiceConfig, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn run(config: ServiceConfig, own: Config, listener: tokio::net::TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut rt = Runtime::start(SPEC, config, shutdown).await?;
     rt.consume(projection::REGISTRY_CONSUMER, "contracts", projection::Registry);
     rt.consume(projection::PRICES_CONSUMER, "pricing", projection::Prices);
     rt.consume(projection::DELIVERIES_CONSUMER, "ordering", projection::Deliveries);
-    let api = grpc::InvoicingApi { pool: rt.pool.clone(), verifier: rt.verifier() };
+    let api = grpc::InvoicingApi { pool: rt.pool.clone(), verifier: rt.verifier(), export: std::sync::Arc::new(own.export) };
     rt.serve(listener, InvoicingServiceServer::new(api)).await
 }

@@ -20,6 +20,8 @@ use uuid::Uuid;
 #[derive(Clone)]
 pub struct Invoicing {
     pub pool: PgPool,
+    /// Where export batches go (configured once at start-up).
+    pub export: std::sync::Arc<crate::export::sink::ExportSink>,
 }
 
 fn period(v: &mut Violations, year: i32, month: i32) -> Option<Period> {
@@ -561,7 +563,7 @@ impl Invoicing {
         let mut tx = self.pool.begin().await?;
         // One export of a run at a time.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('invoicing.export'), hashtext($1))").bind(run_id).execute(&mut *tx).await?;
-        let batch = crate::export::export_run(&mut tx, p, run_id).await?;
+        let batch = crate::export::export_run(&mut tx, p, run_id, &self.export).await?;
         tx.commit().await?;
         self.export_batch(p, &batch.to_string()).await
     }
