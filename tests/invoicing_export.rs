@@ -76,3 +76,46 @@ async fn an_issued_run_is_exported_once_with_its_manifest_and_acknowledged_by_th
     assert_eq!(env.outbox_count("invoicing", "invoicing.export.acknowledged").await, 1);
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_credit_note_travels_in_a_batch_of_its_own() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let run = support::export::last_months_run(&mut env).await;
+    env.invoicing.issue_run(env.req(inv::IssueRunRequest { id: run.id.clone() }, &t)).await.unwrap();
+    let run_batch = env.invoicing.export_run(env.req(inv::ExportRunRequest { run_id: run.id.clone() }, &t)).await.unwrap().into_inner();
+    let internal = run_batch.invoices.iter().find(|i| i.total == "77.00").expect("the internal customer's invoice (20 × 3.85)");
+    // An invoice is not exported on its own: it travels in its run's batch.
+    let alone = |id: &str| inv::ExportCreditNoteRequest { invoice_id: id.into() };
+    assert_eq!(code(env.invoicing.export_credit_note(env.req(alone(&internal.invoice_id), &t)).await), tonic::Code::FailedPrecondition);
+    let credit = inv::CreditInvoiceRequest { id: internal.invoice_id.clone(), reason: "Väärä kohde".into() };
+    let note = env.invoicing.credit_invoice(env.req(credit, &t)).await.unwrap().into_inner();
+    let batch = env.invoicing.export_credit_note(env.req(alone(&note.id), &t)).await.unwrap().into_inner();
+    assert_eq!((batch.credit_note_id.as_str(), batch.run_id.as_str()), (note.id.as_str(), ""));
+    assert_eq!((batch.invoice_count, batch.total.as_str(), batch.files.len()), (1, "-77.00", 2));
+    assert_eq!((batch.year, batch.month), (run.year, run.month));
+    let dir = std::path::PathBuf::from(&batch.location);
+    assert!(batch.location.contains(&format!("credit-{}", note.number)), "{}", batch.location);
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!((manifest["credit_note"].as_str(), manifest["total"].as_str()), (Some(note.id.as_str()), Some("-77.00")));
+    let finvoice = batch.files.iter().find(|f| f.name.ends_with(".finvoice.xml")).unwrap();
+    let xml = std::fs::read_to_string(dir.join(&finvoice.name)).unwrap();
+    assert!(xml.contains(&internal.number), "the credit note's e-invoice names the invoice it credits");
+    // Again: the same batch, the same bytes; the run's batch is untouched by it.
+    let again = env.invoicing.export_credit_note(env.req(alone(&note.id), &t)).await.unwrap().into_inner();
+    assert_eq!((again.id.as_str(), again.files.len()), (batch.id.as_str(), 2));
+    assert_eq!(again.files.iter().map(|f| &f.sha256).collect::<Vec<_>>(), batch.files.iter().map(|f| &f.sha256).collect::<Vec<_>>());
+    let listed =
+        env.invoicing.list_export_batches(env.req(inv::ListExportBatchesRequest { year: run.year }, &t)).await.unwrap().into_inner();
+    assert_eq!(listed.batches.len(), 2);
+    assert!(listed.batches.iter().any(|b| b.id == run_batch.id && b.invoice_count == 2));
+    // The group's billing acknowledges it like any exported invoice.
+    let group = env.issuer().token_for(Role::SystemClient, None, None, vec!["billing:export".into()]).unwrap();
+    let ack = inv::AcknowledgeExportRequest {
+        batch_id: batch.id.clone(),
+        invoices: vec![inv::InvoiceAcknowledgement { invoice_id: note.id.clone(), accepted: true, reason: String::new() }],
+    };
+    let acked = env.invoicing.acknowledge_export(env.req(ack, &group)).await.unwrap().into_inner();
+    assert_eq!(acked.invoices[0].status, inv::ExportStatus::Accepted as i32);
+    env.cleanup().await;
+}

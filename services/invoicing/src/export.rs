@@ -1,5 +1,5 @@
 //! Export to the city group's billing (konsernin laskutus): one batch per
-//! issued run, written to a sink with a manifest, then acknowledged invoice by
+//! issued run (and one per credit note, which is issued on its own), written to a sink with a manifest, then acknowledged invoice by
 //! invoice by the group's billing system (a system client with the
 //! `billing:export` grant and nothing else).
 //!
@@ -48,6 +48,12 @@ struct FileEntry {
     invoice: Uuid,
 }
 
+/// What a batch carries: an issued run's invoices, or one credit note (issued on its own).
+enum Source {
+    Run(Uuid),
+    CreditNote(Uuid),
+}
+
 /// Writes (or rewrites) the batch of an issued run to `sink`, then records it
 /// (in the caller's transaction, so a failed upload records nothing); returns its id.
 pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str, sink: &ExportSink) -> Result<Uuid, AppError> {
@@ -57,20 +63,59 @@ pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str, si
     if r.status != "issued" {
         return Err(AppError::precondition("only an issued run can be exported: issue it first"));
     }
-    let existing: Option<(Uuid,)> =
-        sqlx::query_as("SELECT id FROM export_batches WHERE run_id = $1").bind(run).fetch_optional(&mut *conn).await?;
-    let batch = existing.map_or_else(Uuid::now_v7, |(id,)| id);
     let filter = inv::InvoiceFilter { customer: None, year: None, month: None, status: None, run: Some(run), after: None, limit: 100_000 };
     let mut invoices = inv::invoices(&mut *conn, &filter).await?;
     invoices.sort_by(|a, b| a.number.cmp(&b.number));
     let folder = format!("{}-{:02}-{}", r.year, r.month, &run.simple().to_string()[..8]);
-    let mut out = sink.open(&folder).await?;
+    write_batch(conn, p, sink, Source::Run(run), &folder, (r.year, r.month), &invoices).await
+}
+
+/// Writes (or rewrites) the batch of one issued credit note (its own folder
+/// `YYYY-MM-credit-<number>`), then records it like a run's.
+pub async fn export_credit_note(conn: &mut PgConnection, p: &Principal, invoice_id: &str, sink: &ExportSink) -> Result<Uuid, AppError> {
+    p.require_enterprise()?;
+    let id = id_arg("invoice_id", invoice_id)?;
+    let note = inv::invoice(&mut *conn, id).await?.ok_or_else(|| AppError::not_found("invoice"))?;
+    if note.kind != "credit_note" {
+        return Err(AppError::precondition("only a credit note is exported on its own; an invoice travels in its run's batch"));
+    }
+    let Some(number) = note.number.clone() else {
+        return Err(AppError::precondition("the credit note is not issued yet"));
+    };
+    let folder = format!("{}-{:02}-credit-{number}", note.year, note.month);
+    let period = (note.year, note.month);
+    write_batch(conn, p, sink, Source::CreditNote(id), &folder, period, std::slice::from_ref(&note)).await
+}
+
+async fn write_batch(
+    conn: &mut PgConnection,
+    p: &Principal,
+    sink: &ExportSink,
+    source: Source,
+    folder: &str,
+    (year, month): (i32, i32),
+    invoices: &[inv::InvoiceRow],
+) -> Result<Uuid, AppError> {
+    let (column, source_id) = match source {
+        Source::Run(id) => ("run_id", id),
+        Source::CreditNote(id) => ("credit_note_id", id),
+    };
+    let existing: Option<(Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id FROM export_batches WHERE {column} = $1")))
+        .bind(source_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let batch = existing.map_or_else(Uuid::now_v7, |(id,)| id);
+    let mut out = sink.open(folder).await?;
     let mut files: Vec<FileEntry> = Vec::new();
     let mut total = Decimal::ZERO;
-    for invoice in &invoices {
+    for invoice in invoices {
         let rows = inv::rows(&mut *conn, invoice.id, None).await?;
         let items = inv::items(&mut *conn, invoice.id).await?;
-        let c = Context { invoice, rows: &rows, items: &items, original: None };
+        let original = match invoice.credited_invoice_id {
+            Some(o) => inv::invoice(&mut *conn, o).await?.and_then(|o| Some((o.number?, o.issue_date?))),
+            None => None,
+        };
+        let c = Context { invoice, rows: &rows, items: &items, original };
         let e_invoice = if invoice.buyer().billing.peppol_id.is_empty() { Format::Finvoice } else { Format::Peppol };
         for format in [e_invoice, Format::Pdf] {
             let doc = documents::render(&c, format)?;
@@ -84,33 +129,34 @@ pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str, si
         }
         total += invoice.total;
     }
-    let manifest = serde_json::json!({
+    let mut manifest = serde_json::json!({
         "batch": batch,
-        "run": run,
-        "period": format!("{}-{:02}", r.year, r.month),
+        "period": format!("{year}-{month:02}"),
         "invoice_count": invoices.len(),
         "total": crate::domain::money::fmt_cents(total),
         "files": files.iter().map(|f| serde_json::json!({"name": f.name, "sha256": f.sha256, "bytes": f.bytes})).collect::<Vec<_>>(),
     });
+    manifest[if column == "run_id" { "run" } else { "credit_note" }] = serde_json::json!(source_id);
     let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| AppError::internal(e.to_string()))?;
     out.put("manifest.json", &bytes).await?;
     let location = out.location();
     out.finish().await;
     kumppani_platform::actors::remember_actor(&mut *conn, p).await?;
-    sqlx::query(
-        "INSERT INTO export_batches (id, run_id, location, files, exported_by) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (run_id) DO UPDATE SET location = $3, files = $4",
-    )
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO export_batches (id, {column}, location, files, exported_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT ({column}) DO UPDATE SET location = $3, files = $4"
+    )))
     .bind(batch)
-    .bind(run)
+    .bind(source_id)
     .bind(location)
     .bind(serde_json::to_value(&files).unwrap_or_default())
     .bind(&p.subject)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE invoices SET export_batch_id = $1, export_status = coalesce(export_status, 'exported') WHERE run_id = $2 AND status <> 'draft'")
+    let ids: Vec<Uuid> = invoices.iter().filter(|i| i.status != "draft").map(|i| i.id).collect();
+    sqlx::query("UPDATE invoices SET export_batch_id = $1, export_status = coalesce(export_status, 'exported') WHERE id = ANY($2)")
         .bind(batch)
-        .bind(run)
+        .bind(&ids)
         .execute(&mut *conn)
         .await?;
     Ok(batch)
@@ -119,7 +165,8 @@ pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str, si
 #[derive(sqlx::FromRow)]
 struct BatchRow {
     id: Uuid,
-    run_id: Uuid,
+    run_id: Option<Uuid>,
+    credit_note_id: Option<Uuid>,
     year: i32,
     month: i32,
     location: String,
@@ -169,7 +216,8 @@ async fn batch_proto(conn: &mut PgConnection, b: BatchRow) -> Result<pb::ExportB
     let total: Decimal = invoices.iter().map(|i| i.total).sum();
     Ok(pb::ExportBatch {
         id: b.id.to_string(),
-        run_id: b.run_id.to_string(),
+        run_id: b.run_id.map(|r| r.to_string()).unwrap_or_default(),
+        credit_note_id: b.credit_note_id.map(|r| r.to_string()).unwrap_or_default(),
         year: b.year,
         month: b.month,
         location: b.location,
@@ -202,26 +250,27 @@ async fn batch_proto(conn: &mut PgConnection, b: BatchRow) -> Result<pb::ExportB
     })
 }
 
-const BATCH_COLS: &str = "b.id, b.run_id, r.year, r.month, b.location, b.files, b.exported_at, b.exported_by";
+const BATCH_COLS: &str = "b.id, b.run_id, b.credit_note_id, coalesce(r.year, c.year) AS year, coalesce(r.month, c.month) AS month,
+     b.location, b.files, b.exported_at, b.exported_by";
+/// A batch with its period: from its run, or from its credit note.
+const BATCH_FROM: &str = "export_batches b LEFT JOIN runs r ON r.id = b.run_id LEFT JOIN invoices c ON c.id = b.credit_note_id";
 
 pub async fn get(conn: &mut PgConnection, p: &Principal, id: &str) -> Result<pb::ExportBatch, AppError> {
     check_reader(p)?;
     let id = id_arg("id", id)?;
-    let row: BatchRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {BATCH_COLS} FROM export_batches b JOIN runs r ON r.id = b.run_id WHERE b.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("export batch"))?;
+    let row: BatchRow = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {BATCH_COLS} FROM {BATCH_FROM} WHERE b.id = $1")))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("export batch"))?;
     batch_proto(conn, row).await
 }
 
 pub async fn list(conn: &mut PgConnection, p: &Principal, year: i32) -> Result<Vec<pb::ExportBatch>, AppError> {
     check_reader(p)?;
     let rows: Vec<BatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {BATCH_COLS} FROM export_batches b JOIN runs r ON r.id = b.run_id
-         WHERE $1::int = 0 OR r.year = $1 ORDER BY r.year DESC, r.month DESC, b.exported_at DESC LIMIT 500"
+        "SELECT {BATCH_COLS} FROM {BATCH_FROM}
+         WHERE $1::int = 0 OR coalesce(r.year, c.year) = $1 ORDER BY 4 DESC, 5 DESC, b.exported_at DESC LIMIT 500"
     )))
     .bind(year)
     .fetch_all(&mut *conn)
@@ -281,12 +330,10 @@ pub async fn acknowledge(tx: &mut PgConnection, p: &Principal, r: pb::Acknowledg
         }
     }
     v.finish()?;
-    let row: BatchRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {BATCH_COLS} FROM export_batches b JOIN runs r ON r.id = b.run_id WHERE b.id = $1"
-    )))
-    .bind(batch)
-    .fetch_one(&mut *tx)
-    .await?;
+    let row: BatchRow = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {BATCH_COLS} FROM {BATCH_FROM} WHERE b.id = $1")))
+        .bind(batch)
+        .fetch_one(&mut *tx)
+        .await?;
     let out = batch_proto(&mut *tx, row).await?;
     for (id, accepted, _) in &answers {
         let Some(id) = id.map(|u| u.to_string()) else { continue };

@@ -190,4 +190,10 @@ impl InvoicingService for InvoicingApi {
         let p = self.principal(&req).await?;
         ok(self.service().run_progress(&p, req.get_ref()).await)
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn export_credit_note(&self, req: Request<pb::ExportCreditNoteRequest>) -> R<pb::ExportBatch> {
+        let p = self.principal(&req).await?;
+        ok(self.service().export_credit_note(&p, &req.get_ref().invoice_id).await)
+    }
 }

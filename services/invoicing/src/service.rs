@@ -568,6 +568,15 @@ impl Invoicing {
         self.export_batch(p, &batch.to_string()).await
     }
 
+    #[tracing::instrument(skip_all)]
+    pub async fn export_credit_note(&self, p: &Principal, invoice_id: &str) -> Result<pb::ExportBatch, AppError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('invoicing.export'), hashtext($1))").bind(invoice_id).execute(&mut *tx).await?;
+        let batch = crate::export::export_credit_note(&mut tx, p, invoice_id, &self.export).await?;
+        tx.commit().await?;
+        self.export_batch(p, &batch.to_string()).await
+    }
+
     pub async fn export_batches(&self, p: &Principal, year: i32) -> Result<Vec<pb::ExportBatch>, AppError> {
         let mut conn = self.pool.acquire().await?;
         crate::export::list(&mut conn, p, year).await

@@ -649,3 +649,5 @@ inv-progress-none = No invoice run has been started for the month.
 inv-progress-customers = Customers done
 inv-progress-help = The page refreshes itself every two seconds and moves on to the draft when it is ready.
 inv-progress-again = To billing
+inv-credit-export-help = A credit note is issued on its own, so it travels to the group's billing in a batch of its own (e-invoice, PDF and file list).
+inv-credit-exported = Transferred to the group's billing

@@ -649,3 +649,5 @@ inv-progress-none = Kuukaudelle ei ole käynnistetty laskutusajoa.
 inv-progress-customers = Asiakkaita valmiina
 inv-progress-help = Sivu päivittyy itsestään kahden sekunnin välein ja siirtyy luonnokseen, kun se on valmis.
 inv-progress-again = Laskutukseen
+inv-credit-export-help = Hyvityslasku annetaan erikseen, joten se siirretään konsernin laskutukseen omana eränään (verkkolasku, PDF ja tiedostoluettelo).
+inv-credit-exported = Siirretty konsernin laskutukseen

@@ -649,3 +649,5 @@ inv-progress-none = Ingen faktureringskörning har startats för månaden.
 inv-progress-customers = Kunder klara
 inv-progress-help = Sidan uppdateras själv varannan sekund och går till utkastet när det är klart.
 inv-progress-again = Till faktureringen
+inv-credit-export-help = En kreditnota utfärdas separat och förs därför över till koncernens fakturering som en egen sats (e-faktura, PDF och fillista).
+inv-credit-exported = Överförd till koncernens fakturering

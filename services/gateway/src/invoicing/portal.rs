@@ -235,6 +235,8 @@ struct InvoicePage<'a> {
     /// A site user sees only their site.
     own_site_only: bool,
     can_credit: bool,
+    /// Staff on an issued credit note: `Some(location)` once exported, `Some("")` before.
+    credit_export: Option<String>,
     files: bool,
     error: Vec<String>,
     typed: CreditForm,
@@ -295,6 +297,14 @@ async fn invoice_page_with(
     let invalid = Invalid::of(&form);
     let (invalid, ask_invalid) = if ask_rejected { (Invalid::default(), invalid) } else { (invalid, Invalid::default()) };
     let issued = !inv.number.is_empty();
+    // A credit note travels to the group's billing in a batch of its own: staff see where, or export it.
+    let credit_export = if page.session.is_staff() && issued && inv.kind == pb::InvoiceKind::CreditNote as i32 {
+        let batches =
+            s.invoicing().list_export_batches(page.grpc(pb::ListExportBatchesRequest { year: inv.year })?).await?.into_inner().batches;
+        Some(batches.into_iter().find(|b| b.credit_note_id == inv.id).map(|b| b.location).unwrap_or_default())
+    } else {
+        None
+    };
     let questions = if issued {
         let request = pb::ListInvoiceQuestionsRequest { invoice_id: id.clone(), ..Default::default() };
         super::questions::shown(i, s.invoicing().list_invoice_questions(page.grpc(request)?).await?.into_inner().questions)
@@ -325,6 +335,7 @@ async fn invoice_page_with(
         can_credit: page.session.is_staff()
             && inv.status == pb::InvoiceStatus::Issued as i32
             && inv.kind == pb::InvoiceKind::Invoice as i32,
+        credit_export,
         files: !inv.number.is_empty() && !own_site_only,
         error: form.messages,
         typed,
@@ -355,6 +366,21 @@ async fn credit(State(s): State<AppState>, page: Page, Path(id): Path<String>, C
     let request = pb::CreditInvoiceRequest { id: id.clone(), reason: f.reason.clone() };
     match s.invoicing().credit_invoice(page.grpc(request)?).await {
         Ok(r) => Ok(Redirect::to(&format!("/portal/invoices/{}", r.into_inner().id)).into_response()),
+        Err(status) => invoice_page(&s, &page, id, String::new(), FormError::from_call(status, &page.i)?, f).await,
+    }
+}
+
+/// Exports an issued credit note to the group's billing (staff).
+#[tracing::instrument(skip_all)]
+async fn export_credit_note(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<CreditForm>,
+) -> PageResult {
+    page.require_staff()?;
+    match s.invoicing().export_credit_note(page.grpc(pb::ExportCreditNoteRequest { invoice_id: id.clone() })?).await {
+        Ok(_) => Ok(Redirect::to(&format!("/portal/invoices/{id}#export")).into_response()),
         Err(status) => invoice_page(&s, &page, id, String::new(), FormError::from_call(status, &page.i)?, f).await,
     }
 }
@@ -419,6 +445,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/invoices", get(invoices))
         .route("/portal/invoices/{id}", get(invoice))
         .route("/portal/invoices/{id}/credit", post(credit))
+        .route("/portal/invoices/{id}/export", post(export_credit_note))
         .route("/portal/invoices/{id}/files/{kind}", get(file))
         .route("/portal/month-to-date", get(month_to_date))
         .merge(super::billing::routes())
