@@ -778,6 +778,10 @@ async fn a_site_is_served_from_its_opening_day_and_cannot_close_before_it() {
     let before_opening =
         pb::UpdateSiteRequest { id: site.id.clone(), closed_on: Some(date(opens.pred_opt().unwrap())), ..Default::default() };
     assert_eq!(violations(env.client.update_site(env.req(before_opening, &t)).await), ["closed_on"]);
+    // Opening and closing on the same day (closed from that day) is refused the same way, never a 500.
+    let same_day =
+        pb::UpdateSiteRequest { id: site.id.clone(), opened_on: Some(date(opens)), closed_on: Some(date(opens)), ..Default::default() };
+    assert_eq!(violations(env.client.update_site(env.req(same_day, &t)).await), ["opened_on"]);
     // Moving the opening later is an update; an update without it keeps it.
     let later = opens.succ_opt().unwrap();
     let moved = pb::UpdateSiteRequest { id: site.id.clone(), opened_on: Some(date(later)), ..Default::default() };

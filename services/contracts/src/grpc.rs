@@ -302,9 +302,12 @@ impl ContractsService for ContractsApi {
         let opens = opened_on.or_else(|| before.opened_on.as_ref().and_then(pb::Date::to_naive));
         let closes = closed_on.or_else(|| before.closed_on.as_ref().and_then(pb::Date::to_naive));
         if let (Some(o), Some(c)) = (opens, closes) {
-            if o > c {
+            // Closed from `closed_on`: it must open on an earlier day (the table's CHECK says the same).
+            if o >= c {
                 let field = if opened_on.is_some() { "opened_on" } else { "closed_on" };
-                return Err(AppError::invalid(field, Reason::new("after_closing", "the site cannot open after it closes")).into());
+                return Err(
+                    AppError::invalid(field, Reason::new("not_before_closing", "the site must open before the day it closes")).into()
+                );
             }
         }
         let input = SiteInput {

@@ -153,11 +153,8 @@ fn year_bounds(v: &mut Violations, year: i32, as_of: Option<chrono::NaiveDate>) 
     let today = kumppani_platform::convert::today_helsinki();
     let last = chrono::NaiveDate::from_ymd_opt(year, 12, 31)?;
     let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1)?;
-    let as_of = as_of.unwrap_or_else(|| last.min(today));
-    if as_of < first || as_of > last {
-        v.add("as_of", Reason::new("outside_year", "must be a day of the year reconciled"));
-        return None;
-    }
+    // A day outside the year counts as its edge: after it, the whole year; before it, nothing yet.
+    let as_of = as_of.unwrap_or_else(|| last.min(today)).clamp(first, last);
     BudgetPeriod::new(year, as_of)
 }
 
