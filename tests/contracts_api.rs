@@ -790,3 +790,38 @@ async fn a_site_is_served_from_its_opening_day_and_cannot_close_before_it() {
     assert_eq!(env.client.update_site(env.req(renamed, &t)).await.unwrap().into_inner().opened_on, Some(date(later)));
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_new_contact_is_announced_and_answers_who_to_contact_at_its_site() {
+    let mut env = TestEnv::start(false).await;
+    let t = env.staff();
+    let customer = env.internal_customer("WHO").await;
+    let site = new_site(&mut env, &customer, "WHO-1").await;
+    let contact = |name: &str, site_id: &str, level: pb::ContactLevel, email: &str| pb::CreateContactRequest {
+        party: pb::Party::Enterprise as i32,
+        customer_id: customer.id.clone(),
+        site_id: site_id.into(),
+        name: name.into(),
+        title: "Ravintolapäällikkö".into(),
+        level: level as i32,
+        email: email.into(),
+        phone: "+358 40 123 4567".into(),
+        topics: vec![pb::Topic::Meals as i32],
+        ..Default::default()
+    };
+    // A bad e-mail names the field and announces nothing.
+    let bad = contact("Virhe", &site.id, pb::ContactLevel::Operational, "ei-osoite");
+    assert_eq!(violations(env.client.create_contact(env.req(bad, &t)).await), ["email"]);
+    assert_eq!(env.outbox_count("contracts", "contracts.contact.created").await, 0);
+    let kitchen =
+        env.client.create_contact(env.req(contact("Keittiö Kaija", &site.id, pb::ContactLevel::Operational, "kaija@example.fi"), &t)).await;
+    let kitchen = kitchen.unwrap().into_inner();
+    env.client.create_contact(env.req(contact("Sopimus Seppo", "", pb::ContactLevel::Contract, "seppo@example.fi"), &t)).await.unwrap();
+    // Both are announced (the feedback service routes by the same rule from its projection).
+    assert_eq!(env.outbox_count("contracts", "contracts.contact.created").await, 2);
+    // The site's own meals contact is the one to contact about meals at the site.
+    let who = pb::WhoToContactRequest { site_id: site.id.clone(), topic: pb::Topic::Meals as i32 };
+    let answer = env.client.who_to_contact(env.req(who, &t)).await.unwrap().into_inner();
+    assert_eq!(answer.enterprise_side.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [kitchen.id.as_str()]);
+    env.cleanup().await;
+}

@@ -424,7 +424,7 @@ impl ContractsService for ContractsApi {
         }
         v.finish()?;
         let customer_id = customer_id.ok_or_else(|| AppError::invalid("customer_id", Reason::required()))?;
-        let mut conn = self.conn().await?;
+        let mut conn = self.pool.begin().await.map_err(AppError::from)?;
         Self::customer_or_404(&mut conn, customer_id).await.map_err(no_such_customer)?;
         if let Some(u) = unit_id {
             if store::unit_customer(&mut conn, u).await.map_err(AppError::from)? != Some(customer_id) {
@@ -451,6 +451,10 @@ impl ContractsService for ContractsApi {
             topics: r.topics,
         };
         store::insert_contact(&mut conn, &contact, party, level, &topics).await.map_err(AppError::from)?;
+        emit(&mut conn, PRODUCER, "contracts.contact.created", &pb::ContactEvent { contact: Some(contact.clone()) })
+            .await
+            .map_err(AppError::from)?;
+        conn.commit().await.map_err(AppError::from)?;
         Ok(Response::new(contact))
     }
 

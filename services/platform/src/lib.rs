@@ -9,6 +9,7 @@ pub mod actors;
 pub mod auth;
 pub mod calendar;
 pub mod config;
+pub mod contacts;
 pub mod convert;
 pub mod db;
 pub mod error;
