@@ -3,7 +3,9 @@
 //! subcontractor) on October's invoice, one September invoice credited and
 //! invoiced again, a delivery of October corrected after October was invoiced
 //! (a correction row on November's invoice), an answered and an open invoice
-//! question, and November's run as a draft awaiting review.
+//! question, and November's run as a draft awaiting review. September and
+//! October are exported to the group's billing (the directory sink): September
+//! and the credit note accepted, one October invoice rejected with a reason.
 //!
 //! Runs after the platform has started (invoicing learns customers, sites,
 //! agreements and prices from events): waits until its projection has them,
@@ -103,19 +105,54 @@ pub async fn seed(admin_url: &str) -> anyhow::Result<()> {
     let october = api.start_run(&p, run(2026, 10)).await?;
     let october_date = kumppani_invoicing::domain::default_invoice_date(period(2026, 10)?);
     api.issue_run_on(&p, &october.id, Some(october_date)).await?;
-    // One September invoice went to the wrong cost centre: credited and invoiced again.
+    // The group's billing received September and accepted it all.
+    let batch = api.export_run(&p, &september.id).await?;
+    acknowledge(&api, &batch, None).await?;
+    // One September invoice went to the wrong cost centre: credited (its credit
+    // note travels on its own) and invoiced again.
     if let Some(first) = september.customers.first() {
         let credit =
             pb::CreditInvoiceRequest { id: first.invoice_id.clone(), reason: "Väärä kustannuspaikka; laskutetaan uudelleen".into() };
-        api.credit_invoice_on(&p, credit, Some(date(2026, 10, 14)?)).await?;
+        let note = api.credit_invoice_on(&p, credit, Some(date(2026, 10, 14)?)).await?;
+        let batch = api.export_credit_note(&p, &note.id).await?;
+        acknowledge(&api, &batch, None).await?;
         let again = api.start_run(&p, run(2026, 9)).await?;
         api.issue_run_on(&p, &again.id, Some(date(2026, 10, 14)?)).await?;
+        api.export_run(&p, &again.id).await?;
     }
+    // October: exported; the group rejected one invoice (the state shows on the run page).
+    let batch = api.export_run(&p, &october.id).await?;
+    acknowledge(&api, &batch, Some("Ostajan viite puuttuu: lisää kustannuspaikka ja lähetä uudelleen")).await?;
     ask_questions(&api, &october).await?;
     correct_an_october_delivery(admin_url, &pool).await?;
     // November: a draft for review (the calendar's date is the 5th working day of December).
     api.start_run(&p, run(2026, 11)).await?;
     pool.close().await;
+    Ok(())
+}
+
+/// The group's billing (`group-billing`, grant `billing:export`) answers a
+/// batch: every invoice accepted, or with `reject_first` the first rejected
+/// with that reason and the rest accepted.
+async fn acknowledge(api: &Invoicing, batch: &pb::ExportBatch, reject_first: Option<&str>) -> anyhow::Result<()> {
+    let group = Principal {
+        subject: "group-billing".into(),
+        name: "Konsernin laskutus".into(),
+        role: Role::SystemClient,
+        customer_id: None,
+        site_id: None,
+        grants: vec![kumppani_platform::auth::grants::BILLING_EXPORT.to_owned()],
+    };
+    let invoices = batch
+        .invoices
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            let reason = if k == 0 { reject_first.unwrap_or_default() } else { "" };
+            pb::InvoiceAcknowledgement { invoice_id: i.invoice_id.clone(), accepted: reason.is_empty(), reason: reason.to_owned() }
+        })
+        .collect();
+    api.acknowledge_export(&group, pb::AcknowledgeExportRequest { batch_id: batch.id.clone(), invoices }).await?;
     Ok(())
 }
 
