@@ -337,6 +337,24 @@ pub fn check_business_id(v: &mut Violations, business_id: &str, required: bool) 
     }
 }
 
+/// A site is closed from `closed_on`, so it must open on an earlier day (the
+/// table's CHECK says the same); the changed dates win over the stored ones.
+pub fn check_open_before_close(
+    before: &pb::Site,
+    opened_on: Option<chrono::NaiveDate>,
+    closed_on: Option<chrono::NaiveDate>,
+) -> Result<(), AppError> {
+    let opens = opened_on.or_else(|| before.opened_on.as_ref().and_then(pb::Date::to_naive));
+    let closes = closed_on.or_else(|| before.closed_on.as_ref().and_then(pb::Date::to_naive));
+    match (opens, closes) {
+        (Some(o), Some(c)) if o >= c => {
+            let field = if opened_on.is_some() { "opened_on" } else { "closed_on" };
+            Err(AppError::invalid(field, Reason::new("not_before_closing", "the site must open before the day it closes")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Finnish postal codes are five digits.
 pub fn check_postal_code(v: &mut Violations, postal: &str, required: bool) {
     let ok = (postal.is_empty() && !required) || (postal.len() == 5 && postal.chars().all(|c| c.is_ascii_digit()));

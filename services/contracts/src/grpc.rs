@@ -298,18 +298,7 @@ impl ContractsService for ContractsApi {
         let id = id.ok_or_else(|| AppError::invalid("id", Reason::required()))?;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
         let before = Self::site_or_404(&mut tx, id).await?;
-        // A site cannot close before it opens.
-        let opens = opened_on.or_else(|| before.opened_on.as_ref().and_then(pb::Date::to_naive));
-        let closes = closed_on.or_else(|| before.closed_on.as_ref().and_then(pb::Date::to_naive));
-        if let (Some(o), Some(c)) = (opens, closes) {
-            // Closed from `closed_on`: it must open on an earlier day (the table's CHECK says the same).
-            if o >= c {
-                let field = if opened_on.is_some() { "opened_on" } else { "closed_on" };
-                return Err(
-                    AppError::invalid(field, Reason::new("not_before_closing", "the site must open before the day it closes")).into()
-                );
-            }
-        }
+        domain::check_open_before_close(&before, opened_on, closed_on)?;
         let input = SiteInput {
             customer_id: Uuid::nil(),
             unit_id: None,

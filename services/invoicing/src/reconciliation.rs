@@ -111,15 +111,18 @@ pub fn compute(
     };
     let mut sites = Vec::with_capacity(figures.len());
     let mut amounts: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let mut to_dates: BTreeMap<&str, i64> = BTreeMap::new();
     let (mut over_use, mut under_use) = (Decimal::ZERO, Decimal::ZERO);
     for ((site, product), f) in figures {
         let price = average(f.invoiced_amount, f.invoiced)
             .or_else(|| per_product.get(product.as_str()).and_then(|t| average(t.invoiced_amount, t.invoiced)))
             .or_else(|| price_in_force(product, *site))
             .unwrap_or_default();
-        let difference = f.delivered - period.to_date(f.budgeted);
+        let to_date = period.to_date(f.budgeted);
+        let difference = f.delivered - to_date;
         let amount = round_cents(Decimal::from(difference) * price);
         *amounts.entry(product.as_str()).or_default() += amount;
+        *to_dates.entry(product.as_str()).or_default() += to_date;
         if amount.is_sign_positive() {
             over_use += amount;
         } else {
@@ -134,7 +137,7 @@ pub fn compute(
             let price = average(t.invoiced_amount, t.invoiced).unwrap_or_default();
             let mut r = row(None, product, t, price, amount);
             // The product's difference is the sum of its sites' (each pro-rated and rounded down on its own).
-            r.budgeted_to_date = figures.iter().filter(|((_, p), _)| p == product).map(|(_, f)| period.to_date(f.budgeted)).sum();
+            r.budgeted_to_date = to_dates.get(product).copied().unwrap_or_default();
             r.difference = t.delivered - r.budgeted_to_date;
             r.risk = risk(r.difference) as i32;
             r
