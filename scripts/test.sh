@@ -43,6 +43,7 @@ env "${env_db[@]}" KUMPPANI_HTTP_ADDR="127.0.0.1:${port_http}" \
   KUMPPANI_PRICING_GRPC_ADDR="127.0.0.1:$((port_http + 2))" \
   KUMPPANI_ORDERING_GRPC_ADDR="127.0.0.1:$((port_http + 3))" \
   KUMPPANI_INVOICING_GRPC_ADDR="127.0.0.1:$((port_http + 4))" \
+  KUMPPANI_FEEDBACK_GRPC_ADDR="127.0.0.1:$((port_http + 5))" \
   KUMPPANI_NATS_PREFIX="browser${suffix}" target/debug/kumppani dev >"$log" 2>&1 &
 dev_pid=$!
 cleanup() {

@@ -8,6 +8,7 @@ pub mod infra;
 
 use anyhow::Context;
 use kumppani_contracts as contracts;
+use kumppani_feedback as feedback;
 use kumppani_gateway as gateway;
 use kumppani_invoicing as invoicing;
 use kumppani_ordering as ordering;
@@ -26,19 +27,21 @@ pub enum ServiceKind {
     Contracts,
     Pricing,
     Ordering,
+    Feedback,
     Invoicing,
     Gateway,
 }
 
 impl ServiceKind {
     /// The gRPC backends in start order (registry first: the others learn it from its events).
-    pub const BACKENDS: [ServiceKind; 4] = [Self::Contracts, Self::Pricing, Self::Ordering, Self::Invoicing];
+    pub const BACKENDS: [ServiceKind; 5] = [Self::Contracts, Self::Pricing, Self::Ordering, Self::Feedback, Self::Invoicing];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Contracts => "contracts",
             Self::Pricing => "pricing",
             Self::Ordering => "ordering",
+            Self::Feedback => "feedback",
             Self::Invoicing => "invoicing",
             Self::Gateway => "gateway",
         }
@@ -50,6 +53,7 @@ impl ServiceKind {
             Self::Contracts => Some(contracts::SPEC),
             Self::Pricing => Some(pricing::SPEC),
             Self::Ordering => Some(ordering::SPEC),
+            Self::Feedback => Some(feedback::SPEC),
             Self::Invoicing => Some(invoicing::SPEC),
             Self::Gateway => None,
         }
@@ -76,6 +80,7 @@ impl ServiceKind {
             Self::Contracts => contracts::run(config, listener, shutdown).await,
             Self::Pricing => pricing::run(config, listener, shutdown).await,
             Self::Ordering => ordering::run(config, listener, shutdown).await,
+            Self::Feedback => feedback::run(config, listener, shutdown).await,
             Self::Invoicing => invoicing::run(config, invoicing_config, listener, shutdown).await,
             Self::Gateway => anyhow::bail!("the gateway is not a gRPC backend"),
         }

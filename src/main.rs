@@ -53,6 +53,7 @@ enum MigrateTarget {
     Contracts,
     Pricing,
     Ordering,
+    Feedback,
     Invoicing,
     All,
 }
@@ -63,6 +64,7 @@ impl MigrateTarget {
             Self::Contracts => vec![ServiceKind::Contracts],
             Self::Pricing => vec![ServiceKind::Pricing],
             Self::Ordering => vec![ServiceKind::Ordering],
+            Self::Feedback => vec![ServiceKind::Feedback],
             Self::Invoicing => vec![ServiceKind::Invoicing],
             Self::All => ServiceKind::BACKENDS.to_vec(),
         }

@@ -35,6 +35,7 @@ message_limits!(
     pricing::v1::pricing_service_server::PricingServiceServer<T>,
     ordering::v1::ordering_service_server::OrderingServiceServer<T>,
     invoicing::v1::invoicing_service_server::InvoicingServiceServer<T>,
+    feedback::v1::feedback_service_server::FeedbackServiceServer<T>,
 );
 
 pub mod r#type {
@@ -157,5 +158,13 @@ pub mod invoicing {
         pub use crate::r#type::v1::Date;
         tonic::include_proto!("kumppani.invoicing.v1");
         include!(concat!(env!("OUT_DIR"), "/kumppani.invoicing.v1.serde.rs"));
+    }
+}
+
+pub mod feedback {
+    pub mod v1 {
+        pub use crate::r#type::v1::Date;
+        tonic::include_proto!("kumppani.feedback.v1");
+        include!(concat!(env!("OUT_DIR"), "/kumppani.feedback.v1.serde.rs"));
     }
 }

@@ -425,6 +425,7 @@ mod tests {
         Principal {
             subject: "system".into(),
             name: "system".into(),
+            email: String::new(),
             role: Role::SystemClient,
             customer_id: customer,
             site_id: None,

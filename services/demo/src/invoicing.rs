@@ -26,6 +26,7 @@ fn staff() -> Principal {
     Principal {
         subject: crate::users::SEED_SUBJECT.to_owned(),
         name: crate::users::seed_actor_name("invoicing"),
+        email: String::new(),
         role: Role::EnterpriseAdmin,
         customer_id: None,
         site_id: None,
@@ -138,6 +139,7 @@ async fn acknowledge(api: &Invoicing, batch: &pb::ExportBatch, reject_first: Opt
     let group = Principal {
         subject: "group-billing".into(),
         name: "Konsernin laskutus".into(),
+        email: String::new(),
         role: Role::SystemClient,
         customer_id: None,
         site_id: None,
@@ -179,6 +181,7 @@ async fn ask_questions(api: &Invoicing, october: &pb::Run) -> anyhow::Result<()>
         let asker = Principal {
             subject: user.username.clone(),
             name: user.name.clone(),
+            email: user.email.clone(),
             role: user.role,
             customer_id: user.customer_id,
             site_id: user.site_id,

@@ -17,6 +17,7 @@ mod backend;
 mod config;
 mod contracts;
 mod error;
+mod feedback;
 mod headers;
 mod i18n;
 mod invoicing;

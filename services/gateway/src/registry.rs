@@ -6,7 +6,7 @@
 //! `templates/feedback/`), `mod feedback;` in `lib.rs`, and a line here.
 
 use crate::backend::Backend;
-use crate::{contracts, invoicing, ordering, pricing};
+use crate::{contracts, feedback, invoicing, ordering, pricing};
 
 /// In the order `/readyz` checks them and the OpenAPI document lists them.
-pub const BACKENDS: &[&Backend] = &[&contracts::BACKEND, &pricing::BACKEND, &ordering::BACKEND, &invoicing::BACKEND];
+pub const BACKENDS: &[&Backend] = &[&contracts::BACKEND, &pricing::BACKEND, &ordering::BACKEND, &invoicing::BACKEND, &feedback::BACKEND];

@@ -110,6 +110,10 @@ pub mod grants {
 pub struct Principal {
     pub subject: String,
     pub name: String,
+    /// The token's `email` claim ('' when absent): how a person of the producer
+    /// is matched to a contact person (feedback's handlers), and where their
+    /// notifications go.
+    pub email: String,
     pub role: Role,
     pub customer_id: Option<Uuid>,
     pub site_id: Option<Uuid>,
@@ -118,7 +122,15 @@ pub struct Principal {
 
 impl From<Claims> for Principal {
     fn from(c: Claims) -> Self {
-        Self { subject: c.sub, name: c.name, role: c.kumppani_role, customer_id: c.customer_id, site_id: c.site_id, grants: c.grants }
+        Self {
+            subject: c.sub,
+            name: c.name,
+            email: c.email,
+            role: c.kumppani_role,
+            customer_id: c.customer_id,
+            site_id: c.site_id,
+            grants: c.grants,
+        }
     }
 }
 

@@ -384,6 +384,7 @@ mod tests {
         let who = |role: Role| Principal {
             subject: "x".into(),
             name: "x".into(),
+            email: String::new(),
             role,
             customer_id: None,
             site_id: None,

@@ -18,6 +18,7 @@ fn principal(role: Role, customer: Option<Uuid>, site: Option<Uuid>, grants: &[&
     Principal {
         subject: "someone".into(),
         name: String::new(),
+        email: String::new(),
         role,
         customer_id: customer,
         site_id: site,

@@ -135,6 +135,7 @@ fn principal(role: Role, customer: Option<u128>, site: Option<u128>, grants: &[&
     Principal {
         subject: "test".into(),
         name: "Test".into(),
+        email: String::new(),
         role,
         customer_id: customer.map(Uuid::from_u128),
         site_id: site.map(Uuid::from_u128),

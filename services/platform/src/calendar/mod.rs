@@ -16,6 +16,8 @@
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Europe::Helsinki;
 
+pub mod sla;
+
 /// Today's date in Oulu (Europe/Helsinki local time).
 pub fn today() -> NaiveDate {
     crate::convert::today_helsinki()

@@ -1,0 +1,107 @@
+//! The feedback service's tonic adapter: authenticates the caller and hands
+//! the request to [`crate::service::Feedback`]. Only this module sees tonic.
+
+use crate::service::Feedback;
+use kumppani_platform::AppError;
+use kumppani_platform::auth::{self, Principal, Verifier};
+use kumppani_proto::feedback::v1 as pb;
+use kumppani_proto::feedback::v1::feedback_service_server::FeedbackService;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+
+#[derive(Clone)]
+pub struct FeedbackApi {
+    pub pool: PgPool,
+    pub verifier: Verifier,
+}
+
+type R<T> = Result<Response<T>, Status>;
+
+impl FeedbackApi {
+    fn service(&self) -> Feedback {
+        Feedback { pool: self.pool.clone() }
+    }
+
+    async fn principal<T>(&self, req: &Request<T>) -> Result<Principal, AppError> {
+        auth::authenticate(&self.verifier, req).await
+    }
+}
+
+fn ok<T>(r: Result<T, AppError>) -> R<T> {
+    r.map(Response::new).map_err(AppError::into_status)
+}
+
+#[tonic::async_trait]
+impl FeedbackService for FeedbackApi {
+    #[tracing::instrument(skip_all)]
+    async fn submit_feedback(&self, req: Request<pb::SubmitFeedbackRequest>) -> R<pb::FeedbackItem> {
+        let p = self.principal(&req).await?;
+        ok(self.service().submit(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_feedback(&self, req: Request<pb::GetFeedbackRequest>) -> R<pb::FeedbackItem> {
+        let p = self.principal(&req).await?;
+        ok(self.service().get(&p, &req.into_inner().id).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_feedback(&self, req: Request<pb::ListFeedbackRequest>) -> R<pb::ListFeedbackResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service().list(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn transition_feedback(&self, req: Request<pb::TransitionFeedbackRequest>) -> R<pb::FeedbackItem> {
+        let p = self.principal(&req).await?;
+        ok(self.service().transition(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn post_message(&self, req: Request<pb::PostMessageRequest>) -> R<pb::FeedbackItem> {
+        let p = self.principal(&req).await?;
+        ok(self.service().post_message(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reassign_feedback(&self, req: Request<pb::ReassignFeedbackRequest>) -> R<pb::FeedbackItem> {
+        let p = self.principal(&req).await?;
+        ok(self.service().reassign(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn rate_handling(&self, req: Request<pb::RateHandlingRequest>) -> R<pb::FeedbackItem> {
+        let p = self.principal(&req).await?;
+        ok(self.service().rate(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_sla_targets(&self, req: Request<pb::ListSlaTargetsRequest>) -> R<pb::ListSlaTargetsResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service().targets(&p, &req.into_inner().agreement_id).await.map(|targets| pb::ListSlaTargetsResponse { targets }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_sla_target(&self, req: Request<pb::SetSlaTargetRequest>) -> R<pb::SlaTarget> {
+        let p = self.principal(&req).await?;
+        ok(self.service().set_target(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_notifications(&self, req: Request<pb::ListNotificationsRequest>) -> R<pb::ListNotificationsResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service().notifications(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn mark_notifications_read(&self, req: Request<pb::MarkNotificationsReadRequest>) -> R<pb::MarkNotificationsReadResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service().mark_read(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_feedback_kpis(&self, req: Request<pb::GetFeedbackKpisRequest>) -> R<pb::FeedbackKpis> {
+        let p = self.principal(&req).await?;
+        ok(self.service().kpis(&p, req.into_inner()).await)
+    }
+}

@@ -1,0 +1,32 @@
+//! The feedback service (`kumppani.feedback.v1`): reclamations, feedback,
+//! praise, questions and ideas from the customers' sites, their handling with
+//! SLA clocks, the conversation, corrective actions and compensations, ratings
+//! and the portal's notifications — its REST routes and portal pages.
+
+mod item;
+mod portal;
+mod rest;
+mod view;
+
+use crate::backend::Backend;
+use crate::state::AppState;
+use kumppani_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;
+use tonic::transport::Channel;
+
+pub const BACKEND: Backend = Backend {
+    name: "feedback",
+    url_env: "KUMPPANI_FEEDBACK_URL",
+    default_url: "http://127.0.0.1:50054",
+    package: "kumppani.feedback.v1",
+    description: "feedback (reclamations, feedback, praise, questions and ideas from the sites; handling with SLA clocks in working hours, \
+                  escalation, corrective actions, compensations, ratings, notifications and handling KPIs)",
+    api: rest::API,
+    portal: portal::routes,
+};
+
+impl AppState {
+    /// The feedback service's client.
+    pub fn feedback(&self) -> FeedbackServiceClient<Channel> {
+        FeedbackServiceClient::new(self.channel(BACKEND.name))
+    }
+}

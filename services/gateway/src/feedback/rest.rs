@@ -1,0 +1,18 @@
+//! The feedback service's part of the REST API.
+
+use kumppani_proto::feedback::v1 as feedback;
+
+crate::rest::api! {
+    post "/feedback" => feedback.submit_feedback(feedback::SubmitFeedbackRequest) -> feedback::FeedbackItem, id = "", "Submit a reclamation, feedback, praise, question or idea for a site (the caller's own site or customer; staff enter a phone call or an e-mail with channel and contact). The same idempotencyKey again answers with the first item";
+    get "/feedback" => feedback.list_feedback(feedback::ListFeedbackRequest) -> feedback::ListFeedbackResponse, id = "", "Feedback items in the caller's scope, newest first: by customer, site and status (empty: every status); mine=true for the items the calling staff member handles";
+    get "/feedback/{id}" => feedback.get_feedback(feedback::GetFeedbackRequest) -> feedback::FeedbackItem, id = "id", "A feedback item with its SLA clocks, its thread (internal notes for staff only) and its history";
+    post "/feedback/{id}/transitions" => feedback.transition_feedback(feedback::TransitionFeedbackRequest) -> feedback::FeedbackItem, id = "id", "Move an item along its lifecycle: staff acknowledge, start, wait for the customer (note), resolve (corrective action, required for reclamations; optional compensation) and close; the submitter's side closes a resolved item or reopens it (note) within 14 days of resolution. expectedVersion guards against concurrent changes";
+    post "/feedback/{id}/messages" => feedback.post_message(feedback::PostMessageRequest) -> feedback::FeedbackItem, id = "id", "Post a message in the item's thread; internal=true is a staff-only internal note";
+    post "/feedback/{id}/reassign" => feedback.reassign_feedback(feedback::ReassignFeedbackRequest) -> feedback::FeedbackItem, id = "id", "Hand the item to another contact person of the producer (staff)";
+    post "/feedback/{id}/rating" => feedback.rate_handling(feedback::RateHandlingRequest) -> feedback::FeedbackItem, id = "id", "Rate the handling of a resolved or closed item, 1–5 with an optional comment (the submitter's side, once)";
+    get "/sla-targets" => feedback.list_sla_targets(feedback::ListSlaTargetsRequest) -> feedback::ListSlaTargetsResponse, id = "", "SLA targets (acknowledge and resolve, in minutes) per severity and topic: the defaults, and an agreement's own with agreementId";
+    put "/sla-targets" => feedback.set_sla_target(feedback::SetSlaTargetRequest) -> feedback::SlaTarget, id = "", "Set an SLA target for a severity and topic (unspecified topic: every topic), the default or an agreement's own (staff)";
+    get "/notifications" => feedback.list_notifications(feedback::ListNotificationsRequest) -> feedback::ListNotificationsResponse, id = "", "The caller's notifications (by the e-mail address of their token), newest first, with the count of unread ones";
+    post "/notifications/read" => feedback.mark_notifications_read(feedback::MarkNotificationsReadRequest) -> feedback::MarkNotificationsReadResponse, id = "", "Mark the caller's notifications read: the ids given, or all of them when none is given";
+    get "/feedback-kpis" => feedback.get_feedback_kpis(feedback::GetFeedbackKpisRequest) -> feedback::FeedbackKpis, id = "", "Handling KPIs of a year for a customer (or all): per month received, resolved, acknowledged and resolved in time, median handling time and average rating; open and breached open items now";
+}
