@@ -13,6 +13,7 @@ pub use fixtures::{date, today, wait_until};
 use kumppani::infra::Infra;
 use kumppani::{Listeners, Platform, PlatformOptions, ServiceKind};
 use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use kumppani_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;
 use kumppani_proto::invoicing::v1::invoicing_service_client::InvoicingServiceClient;
 use kumppani_proto::ordering::v1::ordering_service_client::OrderingServiceClient;
 use kumppani_proto::pricing::v1::pricing_service_client::PricingServiceClient;
@@ -39,6 +40,7 @@ pub struct TestEnv {
     pub pricing: PricingServiceClient<Channel>,
     pub ordering: OrderingServiceClient<Channel>,
     pub invoicing: InvoicingServiceClient<Channel>,
+    pub feedback: FeedbackServiceClient<Channel>,
 }
 
 impl TestEnv {
@@ -92,7 +94,8 @@ impl TestEnv {
             .await
             .unwrap()
             .max_decoding_message_size(64 * 1024 * 1024);
-        Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing, ordering, invoicing }
+        let feedback = FeedbackServiceClient::connect(format!("http://{}", platform.addr(ServiceKind::Feedback))).await.unwrap();
+        Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing, ordering, invoicing, feedback }
     }
 
     pub fn issuer(&self) -> &kumppani_platform::auth::dev_issuer::DevIssuer {
@@ -125,7 +128,7 @@ impl TestEnv {
         }
         drop_database(&self.db_name).await;
         let js = self.nats().await;
-        for s in ["contracts", "pricing", "ordering", "deadletter"] {
+        for s in ["contracts", "pricing", "ordering", "feedback", "invoicing", "deadletter"] {
             let _ = js.delete_stream(kumppani_platform::nats::stream_name(&self.prefix, s)).await;
         }
         let _ = js.delete_key_value(kumppani_gateway::session_store::bucket_name(&self.prefix)).await;

@@ -35,7 +35,17 @@ pub fn facts<'a>(r: &ItemRow, pauses: &'a [Pause]) -> (ClockFacts<'a>, ClockFact
 /// The acknowledgement and resolution clocks of an item at `now`.
 pub fn clocks(r: &ItemRow, pauses: &[Pause], now: DateTime<Utc>) -> (pb::SlaClock, pb::SlaClock) {
     let (ack, resolve) = facts(r, pauses);
-    (domain::sla_clock(&ack, now), domain::sla_clock(&resolve, now))
+    // A breach the SLA job recorded stands (the record and the clock agree but for a job's minute).
+    let recorded = |mut c: pb::SlaClock, breached: bool| {
+        if breached {
+            c.state = pb::SlaState::Breached as i32;
+        }
+        c
+    };
+    (
+        recorded(domain::sla_clock(&ack, now), r.acknowledge_breached_at.is_some()),
+        recorded(domain::sla_clock(&resolve, now), r.resolve_breached_at.is_some()),
+    )
 }
 
 /// When the SLA job must look at the item next.

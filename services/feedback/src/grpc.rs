@@ -19,7 +19,7 @@ type R<T> = Result<Response<T>, Status>;
 
 impl FeedbackApi {
     fn service(&self) -> Feedback {
-        Feedback { pool: self.pool.clone() }
+        Feedback::new(self.pool.clone())
     }
 
     async fn principal<T>(&self, req: &Request<T>) -> Result<Principal, AppError> {

@@ -20,6 +20,8 @@ type Result<T> = std::result::Result<T, AppError>;
 #[derive(Clone)]
 pub struct Feedback {
     pub pool: PgPool,
+    /// A fixed "now" (the demo's history, tests that move the clock); `None`: the wall clock.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// May the caller see this item? Staff: every item; a customer's contact:
@@ -74,13 +76,22 @@ fn first_words(s: &str) -> String {
 }
 
 impl Feedback {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool, at: None }
+    }
+
+    /// The service's "now".
+    pub fn now(&self) -> DateTime<Utc> {
+        self.at.unwrap_or_else(Utc::now)
+    }
+
     /// A new item: routed to the producer's person for the site and topic,
     /// its SLA target fixed, flagged when recurring; a critical item escalates
     /// to the manager at once.
     #[tracing::instrument(skip_all)]
     pub async fn submit(&self, p: &Principal, r: pb::SubmitFeedbackRequest) -> Result<pb::FeedbackItem> {
         let side = domain::side(p)?;
-        let now = Utc::now();
+        let now = self.now();
         let new = domain::validate_submit(p, &r, kumppani_platform::calendar::today())?;
         let mut tx = self.pool.begin().await?;
         if !new.idempotency_key.is_empty() {
@@ -121,6 +132,7 @@ impl Feedback {
             manager: manager.clone(),
             target,
             recurring,
+            at: now,
         };
         if !store::insert_item(&mut tx, insert).await? {
             // The same key won a race: answer with its item.
@@ -135,16 +147,16 @@ impl Feedback {
             "phone" | "email" => format!("{}: {}", new.channel, new.contact_name),
             _ => String::new(),
         };
-        store::add_history(&mut tx, id, "received", &detail, &p.subject).await?;
-        store::notify(&mut tx, &handler.email, "feedback_received", id, &first_words(&new.description)).await?;
+        store::add_history(&mut tx, id, "received", &detail, &p.subject, self.now()).await?;
+        store::notify(&mut tx, &handler.email, "feedback_received", id, &first_words(&new.description), self.now()).await?;
         if new.severity == "critical" {
             store::set_escalated(&mut tx, id).await?;
-            store::add_history(&mut tx, id, "escalated", &manager.name, "feedback-sla").await?;
-            store::notify(&mut tx, &manager.email, "escalated", id, &first_words(&new.description)).await?;
+            store::add_history(&mut tx, id, "escalated", &manager.name, "feedback-sla", self.now()).await?;
+            store::notify(&mut tx, &manager.email, "escalated", id, &first_words(&new.description), self.now()).await?;
         }
         if recurring {
-            store::add_history(&mut tx, id, "recurring_flagged", "", "feedback-sla").await?;
-            store::notify(&mut tx, &manager.email, "recurring", id, new.topic).await?;
+            store::add_history(&mut tx, id, "recurring_flagged", "", "feedback-sla", self.now()).await?;
+            store::notify(&mut tx, &manager.email, "recurring", id, new.topic, self.now()).await?;
         }
         let item = announce(&mut tx, id, "received", "").await?;
         if recurring {
@@ -207,7 +219,7 @@ impl Feedback {
         let next_page_token = next_page(&mut rows, limit, |r| (r.created_at, r.id));
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let pauses = store::pauses(&mut conn, &ids).await?;
-        let now = Utc::now();
+        let now = self.now();
         let items = rows.iter().map(|r| convert::item(r, pauses.get(&r.id).map(Vec::as_slice).unwrap_or(&[]), now)).collect();
         Ok(pb::ListFeedbackResponse { items, next_page_token })
     }
@@ -224,7 +236,7 @@ impl Feedback {
         let mut v = Violations::default();
         let note = v.text("note", &r.note, domain::MAX_TEXT, false);
         v.finish()?;
-        let now = Utc::now();
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let (row, pauses) = load(&mut tx, id, true).await?;
         if !may_see(p, &row) {
@@ -263,13 +275,13 @@ impl Feedback {
         };
         store::update_status(&mut tx, id, &update).await?;
         let detail = if t.resolves { corrective.clone() } else { note.clone() };
-        store::add_history(&mut tx, id, t.change, &detail, &p.subject).await?;
+        store::add_history(&mut tx, id, t.change, &detail, &p.subject, self.now()).await?;
         if !note.is_empty() {
-            store::add_message(&mut tx, id, &note, false, &p.subject, side == Side::Staff).await?;
+            store::add_message(&mut tx, id, &note, false, &p.subject, side == Side::Staff, self.now()).await?;
         }
         // Who hears of it: the customer's side of the producer's steps, the handler of the customer's.
         let recipient = if side == Side::Staff { row.contact_email.clone() } else { handler_of(&row).email };
-        store::notify(&mut tx, &recipient, "status", id, t.to).await?;
+        store::notify(&mut tx, &recipient, "status", id, t.to, self.now()).await?;
         let item = announce(&mut tx, id, t.change, &row.status).await?;
         if let Some((amount, reason)) = &compensation {
             let event = pb::CompensationEvent {
@@ -300,7 +312,7 @@ impl Feedback {
             v.add("internal", Reason::new("staff_only", "internal notes are the producer's staff's"));
         }
         v.finish()?;
-        let now = Utc::now();
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let (row, _) = load(&mut tx, id, true).await?;
         if !may_see(p, &row) {
@@ -310,7 +322,7 @@ impl Feedback {
             return Err(AppError::precondition("the item is closed: reopen it (within 14 days of its resolution) or give new feedback"));
         }
         kumppani_platform::actors::remember_actor(&mut tx, p).await?;
-        store::add_message(&mut tx, id, &body, r.internal, &p.subject, side == Side::Staff).await?;
+        store::add_message(&mut tx, id, &body, r.internal, &p.subject, side == Side::Staff, self.now()).await?;
         let mut change = "message";
         if side == Side::Customer && row.status == "waiting_for_customer" {
             store::end_pauses(&mut tx, id, now).await?;
@@ -324,7 +336,7 @@ impl Feedback {
                 compensation: None,
             };
             store::update_status(&mut tx, id, &update).await?;
-            store::add_history(&mut tx, id, "resumed", "", &p.subject).await?;
+            store::add_history(&mut tx, id, "resumed", "", &p.subject, self.now()).await?;
             change = "resumed";
         } else if side == Side::Staff && !r.internal && row.acknowledged_at.is_none() {
             // A public answer is the producer's first reaction: it acknowledges.
@@ -339,12 +351,12 @@ impl Feedback {
                 compensation: None,
             };
             store::update_status(&mut tx, id, &update).await?;
-            store::add_history(&mut tx, id, "acknowledged", "", &p.subject).await?;
+            store::add_history(&mut tx, id, "acknowledged", "", &p.subject, self.now()).await?;
             change = "acknowledged";
         }
         if !r.internal {
             let recipient = if side == Side::Staff { row.contact_email.clone() } else { handler_of(&row).email };
-            store::notify(&mut tx, &recipient, "message", id, &first_words(&body)).await?;
+            store::notify(&mut tx, &recipient, "message", id, &first_words(&body), self.now()).await?;
         }
         let item = if change == "message" { current(&mut tx, id).await? } else { announce(&mut tx, id, change, &row.status).await? };
         tx.commit().await?;
@@ -379,8 +391,8 @@ impl Feedback {
         kumppani_platform::actors::remember_actor(&mut tx, p).await?;
         store::set_handler(&mut tx, id, &handler).await?;
         let detail = if note.is_empty() { handler.name.clone() } else { format!("{}: {note}", handler.name) };
-        store::add_history(&mut tx, id, "reassigned", &detail, &p.subject).await?;
-        store::notify(&mut tx, &handler.email, "assigned", id, &first_words(&row.description)).await?;
+        store::add_history(&mut tx, id, "reassigned", &detail, &p.subject, self.now()).await?;
+        store::notify(&mut tx, &handler.email, "assigned", id, &first_words(&row.description), self.now()).await?;
         let item = announce(&mut tx, id, "reassigned", &row.status).await?;
         tx.commit().await?;
         Ok(item)
@@ -408,8 +420,8 @@ impl Feedback {
         }
         kumppani_platform::actors::remember_actor(&mut tx, p).await?;
         store::set_rating(&mut tx, id, r.rating, &comment).await?;
-        store::add_history(&mut tx, id, "rated", &r.rating.to_string(), &p.subject).await?;
-        store::notify(&mut tx, &handler_of(&row).email, "rated", id, &r.rating.to_string()).await?;
+        store::add_history(&mut tx, id, "rated", &r.rating.to_string(), &p.subject, self.now()).await?;
+        store::notify(&mut tx, &handler_of(&row).email, "rated", id, &r.rating.to_string(), self.now()).await?;
         let item = announce(&mut tx, id, "rated", &row.status).await?;
         tx.commit().await?;
         Ok(item)

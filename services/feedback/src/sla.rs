@@ -89,13 +89,13 @@ async fn raise(conn: &mut sqlx::PgConnection, row: &store::ItemRow, clock: &str,
     let (change, kind) = if breach { ("sla_breached", "sla_breached") } else { ("sla_warning", "sla_warning") };
     let handler = store::Person::from_json(&row.handler);
     let manager = store::Person::from_json(&row.manager);
-    store::add_history(&mut *conn, row.id, change, clock, ACTOR).await?;
-    store::notify(&mut *conn, &handler.email, kind, row.id, clock).await?;
+    store::add_history(&mut *conn, row.id, change, clock, ACTOR, now).await?;
+    store::notify(&mut *conn, &handler.email, kind, row.id, clock, now).await?;
     if breach && !row.escalated {
-        store::add_history(&mut *conn, row.id, "escalated", &manager.name, ACTOR).await?;
+        store::add_history(&mut *conn, row.id, "escalated", &manager.name, ACTOR, now).await?;
     }
     if breach {
-        store::notify(&mut *conn, &manager.email, "escalated", row.id, clock).await?;
+        store::notify(&mut *conn, &manager.email, "escalated", row.id, clock, now).await?;
     }
     let (fresh, p) = reload(&mut *conn, row.id).await?;
     let event = pb::SlaEvent { item: Some(convert::item(&fresh, &p, now)), clock: clock.to_owned() };

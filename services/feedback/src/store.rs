@@ -288,6 +288,7 @@ pub struct Insert<'a> {
     pub manager: Person,
     pub target: (i32, i32, bool),
     pub recurring: bool,
+    pub at: DateTime<Utc>,
 }
 
 /// Inserts an item; `false` when the same submitter's idempotency key was
@@ -298,8 +299,8 @@ pub async fn insert_item(conn: &mut PgConnection, x: Insert<'_>) -> Result<bool>
     let done = sqlx::query(
         "INSERT INTO items (id, kind, topic, severity, status, channel, customer_id, site_id, service_day, product_code, description,
                             submitted_by, contact_name, contact_email, handler, manager, acknowledge_minutes, resolve_minutes,
-                            around_the_clock, recurring, idempotency_key)
-         VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                            around_the_clock, recurring, idempotency_key, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
          ON CONFLICT (submitted_by, idempotency_key) DO NOTHING",
     )
     .bind(x.id)
@@ -322,6 +323,7 @@ pub async fn insert_item(conn: &mut PgConnection, x: Insert<'_>) -> Result<bool>
     .bind(x.target.2)
     .bind(x.recurring)
     .bind(key)
+    .bind(x.at)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -508,25 +510,35 @@ pub async fn due_items_locked(conn: &mut PgConnection, now: DateTime<Utc>, limit
 
 // ---------- thread and history ----------
 
-pub async fn add_history(conn: &mut PgConnection, item: Uuid, change: &str, detail: &str, by: &str) -> Result<()> {
-    sqlx::query("INSERT INTO history (item_id, change, detail, by_subject) VALUES ($1, $2, $3, $4)")
+pub async fn add_history(conn: &mut PgConnection, item: Uuid, change: &str, detail: &str, by: &str, at: DateTime<Utc>) -> Result<()> {
+    sqlx::query("INSERT INTO history (item_id, change, detail, by_subject, at) VALUES ($1, $2, $3, $4, $5)")
         .bind(item)
         .bind(change)
         .bind(detail)
         .bind(by)
+        .bind(at)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn add_message(conn: &mut PgConnection, item: Uuid, body: &str, internal: bool, author: &str, from_staff: bool) -> Result<()> {
-    sqlx::query("INSERT INTO messages (id, item_id, body, internal, author, from_staff) VALUES ($1, $2, $3, $4, $5, $6)")
+pub async fn add_message(
+    conn: &mut PgConnection,
+    item: Uuid,
+    body: &str,
+    internal: bool,
+    author: &str,
+    from_staff: bool,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO messages (id, item_id, body, internal, author, from_staff, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(Uuid::now_v7())
         .bind(item)
         .bind(body)
         .bind(internal)
         .bind(author)
         .bind(from_staff)
+        .bind(at)
         .execute(&mut *conn)
         .await?;
     sqlx::query("UPDATE items SET updated_at = now(), version = version + 1 WHERE id = $1").bind(item).execute(conn).await?;
@@ -578,17 +590,18 @@ pub async fn history(conn: &mut PgConnection, item: Uuid) -> Result<Vec<HistoryR
 
 // ---------- notifications ----------
 
-pub async fn notify(conn: &mut PgConnection, recipient: &str, kind: &str, item: Uuid, detail: &str) -> Result<()> {
+pub async fn notify(conn: &mut PgConnection, recipient: &str, kind: &str, item: Uuid, detail: &str, at: DateTime<Utc>) -> Result<()> {
     let recipient = recipient.trim().to_lowercase();
     if recipient.is_empty() {
         return Ok(());
     }
-    sqlx::query("INSERT INTO notifications (id, recipient, kind, item_id, detail) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO notifications (id, recipient, kind, item_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(Uuid::now_v7())
         .bind(recipient)
         .bind(kind)
         .bind(item)
         .bind(detail)
+        .bind(at)
         .execute(conn)
         .await?;
     Ok(())

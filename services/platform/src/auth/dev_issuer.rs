@@ -154,6 +154,33 @@ impl DevIssuer {
         })
     }
 
+    /// An access token for a named person with an e-mail address (tests:
+    /// notifications belong to the address).
+    pub fn token_for_person(
+        &self,
+        role: Role,
+        customer_id: Option<Uuid>,
+        site_id: Option<Uuid>,
+        name: &str,
+        email: &str,
+    ) -> anyhow::Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        self.sign(&Claims {
+            iss: self.issuer.clone(),
+            sub: format!("test-{email}"),
+            aud: self.audience.clone(),
+            exp: now + 3600,
+            iat: now,
+            name: name.to_owned(),
+            email: email.to_owned(),
+            kumppani_role: role,
+            customer_id,
+            site_id,
+            grants: Vec::new(),
+            nonce: None,
+        })
+    }
+
     fn client_token(&self, client: &DevClient) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         self.sign(&Claims {
