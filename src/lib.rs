@@ -3,6 +3,7 @@
 //! ([`ServiceKind`]) and finds the infrastructure ([`infra`]).
 
 pub mod bench;
+pub mod bench_feedback;
 pub mod bench_invoicing;
 pub mod infra;
 
@@ -144,6 +145,8 @@ pub struct Platform {
     pub seed_report: Option<kumppani_demo::SeedReport>,
     /// The invoicing demo (runs and invoices), seeded in the background.
     pub invoicing_demo: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// The feedback demo (three months of items), seeded in the background.
+    pub feedback_demo: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
@@ -199,7 +202,7 @@ impl Platform {
         };
         let state = gateway::AppState::new(gateway_config)?;
         tasks.push(tokio::spawn(gateway::serve(state, Some(issuer.clone()), o.listeners.http, shutdown.clone())));
-        // Invoicing's demo runs once its projection has learnt the city from the events.
+        // Invoicing's and feedback's demos run once their projections have learnt the city from the events.
         let invoicing_demo = o.seed.then(|| {
             let url = o.database_url.clone();
             tokio::spawn(async move {
@@ -210,7 +213,17 @@ impl Platform {
                 result
             })
         });
-        Ok(Self { shutdown, http_addr, grpc, issuer, seed_report, invoicing_demo, tasks })
+        let feedback_demo = o.seed.then(|| {
+            let url = o.database_url.clone();
+            tokio::spawn(async move {
+                let result = kumppani_demo::feedback::seed(&url).await;
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, "the feedback demo could not be seeded");
+                }
+                result
+            })
+        });
+        Ok(Self { shutdown, http_addr, grpc, issuer, seed_report, invoicing_demo, feedback_demo, tasks })
     }
 
     /// Where a backend's gRPC API listens.
@@ -240,7 +253,7 @@ impl Platform {
     /// Stops everything and waits for in-flight work to drain.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
-        if let Some(demo) = &self.invoicing_demo {
+        for demo in [&self.invoicing_demo, &self.feedback_demo].into_iter().flatten() {
             demo.abort();
         }
         for t in self.tasks {

@@ -88,7 +88,8 @@ async fn main() -> anyhow::Result<()> {
             "ordering" => kumppani::bench::ordering(runs.max(1) * 4).await,
             "relay" => kumppani::bench::relay(runs.max(1) * 20_000).await,
             "invoicing" => kumppani::bench_invoicing::invoicing().await,
-            other => anyhow::bail!("unknown benchmark {other:?}; available: pricing, ordering, relay, invoicing"),
+            "feedback" => kumppani::bench_feedback::feedback().await,
+            other => anyhow::bail!("unknown benchmark {other:?}; available: pricing, ordering, relay, invoicing, feedback"),
         },
         Command::Seed => {
             let url = var_or("DATABASE_URL", kumppani_platform::config::DEFAULT_DATABASE_URL);

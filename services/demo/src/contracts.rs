@@ -51,6 +51,15 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<SeedReport> {
     for c in &city.customers {
         seed_customer(&mut tx, c, &mut report).await?;
     }
+    // The contact persons travel as events too (feedback routes by them).
+    for c in &city.customers {
+        let contacts = store::list_contacts(&mut tx, demo_id("customer", &c.code), None).await?;
+        let events: Vec<(String, pb::ContactEvent)> = contacts
+            .into_iter()
+            .map(|contact| ("contracts.contact.created".to_owned(), pb::ContactEvent { contact: Some(contact) }))
+            .collect();
+        kumppani_platform::events::emit_many(&mut tx, PRODUCER, &events).await?;
+    }
     tx.commit().await?;
     Ok(report)
 }

@@ -17,6 +17,7 @@ pub mod billing;
 pub mod city;
 pub mod contracts;
 pub mod deliveries;
+pub mod feedback;
 pub mod ids;
 pub mod invoicing;
 pub mod ordering;

@@ -112,6 +112,9 @@ CREATE TABLE items (
     -- breach instant of a running clock not yet alarmed (NULL: none runs).
     -- Kept by every change of the item; the sweep reads only this index.
     next_alarm_at           timestamptz,
+    -- The staff queue's order: the earliest due time of a running clock
+    -- (past when breached; NULL when no clock runs: paused or stopped).
+    due_at                  timestamptz,
     escalated               boolean NOT NULL DEFAULT false,
     recurring               boolean NOT NULL DEFAULT false,
     corrective_action       text NOT NULL DEFAULT '',
@@ -128,6 +131,7 @@ CREATE TABLE items (
 CREATE INDEX items_customer ON items (customer_id, created_at DESC);
 CREATE INDEX items_site_topic ON items (site_id, topic, created_at);
 CREATE INDEX items_open ON items (status) WHERE status NOT IN ('resolved', 'closed');
+CREATE INDEX items_queue ON items ((COALESCE(due_at, 'infinity')), id) WHERE status NOT IN ('resolved', 'closed');
 CREATE INDEX items_next_alarm ON items (next_alarm_at) WHERE next_alarm_at IS NOT NULL;
 CREATE INDEX items_handler ON items (lower(handler->>'email'));
 

@@ -48,6 +48,13 @@ pub fn clocks(r: &ItemRow, pauses: &[Pause], now: DateTime<Utc>) -> (pb::SlaCloc
     )
 }
 
+/// When the item is due: the earliest due time of a clock still running
+/// (in the past when breached); `None` when none runs or it stands still.
+pub fn due_at(r: &ItemRow, pauses: &[Pause]) -> Option<DateTime<Utc>> {
+    let (ack, resolve) = facts(r, pauses);
+    [ack, resolve].iter().filter(|f| f.stopped.is_none()).filter_map(|f| f.clock.deadline(f.start, f.target, f.pauses)).min()
+}
+
 /// When the SLA job must look at the item next.
 pub fn next_alarm(r: &ItemRow, pauses: &[Pause]) -> Option<DateTime<Utc>> {
     let (ack, resolve) = facts(r, pauses);

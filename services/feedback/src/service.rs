@@ -56,7 +56,7 @@ async fn current(conn: &mut PgConnection, id: Uuid) -> Result<pb::FeedbackItem> 
 /// Every change ends here, so the SLA job's `next_alarm_at` is kept here too.
 async fn announce(conn: &mut PgConnection, id: Uuid, change: &str, previous: &str) -> Result<pb::FeedbackItem> {
     let (row, pauses) = load(&mut *conn, id, false).await?;
-    store::set_next_alarm(&mut *conn, id, convert::next_alarm(&row, &pauses)).await?;
+    store::set_clock_marks(&mut *conn, id, convert::next_alarm(&row, &pauses), convert::due_at(&row, &pauses)).await?;
     let item = convert::item(&row, &pauses, Utc::now());
     let event = pb::FeedbackEvent { item: Some(item.clone()), previous_status: domain::status_from(previous) };
     emit(&mut *conn, PRODUCER, &event_type(change), &event).await?;
@@ -212,11 +212,19 @@ impl Feedback {
             }
             _ => (customer, site),
         };
-        let filter =
-            ListFilter { customer, site, statuses, handler_email: r.mine.then(|| p.email.to_lowercase()), before, limit: limit + 1 };
+        let filter = ListFilter {
+            customer,
+            site,
+            statuses,
+            handler_email: r.mine.then(|| p.email.to_lowercase()),
+            before,
+            by_due: r.by_due,
+            limit: limit + 1,
+        };
         let mut conn = self.pool.acquire().await?;
         let mut rows = store::list(&mut conn, &filter).await?;
-        let next_page_token = next_page(&mut rows, limit, |r| (r.created_at, r.id));
+        let next_page_token =
+            next_page(&mut rows, limit, |r| (if filter.by_due { store::queue_key(r.due_at) } else { r.created_at }, r.id));
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let pauses = store::pauses(&mut conn, &ids).await?;
         let now = self.now();

@@ -70,7 +70,7 @@ pub async fn tick(pool: &PgPool, now: DateTime<Utc>) -> Result<Pass, AppError> {
             // A due time that has not moved past `now` would be looked at again at once: the
             // clock's facts say nothing is due, so the next look is a minute later.
             let next = convert::next_alarm(&fresh, &p).map(|at| if at <= now { now + chrono::Duration::minutes(1) } else { at });
-            store::set_next_alarm(&mut tx, row.id, next).await?;
+            store::set_clock_marks(&mut tx, row.id, next, convert::due_at(&fresh, &p)).await?;
         }
         tx.commit().await?;
     }

@@ -230,6 +230,7 @@ pub struct ItemRow {
     pub rating_comment: String,
     pub created_at: DateTime<Utc>,
     pub version: i32,
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 const ITEM_COLS: &str = concat!(
@@ -243,7 +244,7 @@ const ITEM_COLS: &str = concat!(
      i.acknowledge_minutes, i.resolve_minutes, i.around_the_clock, i.acknowledged_at, i.resolved_at,
      i.acknowledge_warned_at, i.acknowledge_breached_at, i.resolve_warned_at, i.resolve_breached_at,
      i.escalated, i.recurring, i.corrective_action, i.compensation_amount, i.compensation_reason,
-     i.rating, i.rating_comment, i.created_at, i.version"
+     i.rating, i.rating_comment, i.created_at, i.version, i.due_at"
 );
 
 /// A person as an item keeps them (handler, manager).
@@ -354,20 +355,36 @@ pub struct ListFilter {
     pub site: Option<Uuid>,
     pub statuses: Vec<&'static str>,
     pub handler_email: Option<String>,
-    /// Keyset: items older than this (created_at, id).
+    /// Keyset: items after this (created_at, id) newest first, or (due time, id) in the queue order.
     pub before: Option<(DateTime<Utc>, Uuid)>,
+    /// The staff queue's order: soonest due first, clocks that stand still last.
+    pub by_due: bool,
     pub limit: i64,
+}
+
+/// The queue's sort key of an item without a running clock (after every real due time).
+pub fn queue_key(due_at: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    due_at.unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<ItemRow>> {
     let (before_at, before_id) = f.before.map_or((None, None), |(a, b)| (Some(a), Some(b)));
+    // 'infinity' sorts after every time, as DateTime::MAX_UTC does for the page token.
+    let (after, order) = if f.by_due {
+        (
+            "(COALESCE(i.due_at, 'infinity'), i.id) > (CASE WHEN $5 >= '262142-12-31' THEN 'infinity' ELSE $5 END, $6)",
+            "COALESCE(i.due_at, 'infinity'), i.id",
+        )
+    } else {
+        ("(i.created_at, i.id) < ($5, $6)", "i.created_at DESC, i.id DESC")
+    };
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ITEM_COLS} FROM items i
          WHERE ($1::uuid IS NULL OR i.customer_id = $1) AND ($2::uuid IS NULL OR i.site_id = $2)
            AND (cardinality($3::text[]) = 0 OR i.status = ANY($3))
            AND ($4::text IS NULL OR lower(i.handler->>'email') = $4)
-           AND ($5::timestamptz IS NULL OR (i.created_at, i.id) < ($5, $6))
-         ORDER BY i.created_at DESC, i.id DESC LIMIT $7"
+           AND ($5::timestamptz IS NULL OR {after})
+         ORDER BY {order} LIMIT $7"
     )))
     .bind(f.customer)
     .bind(f.site)
@@ -485,9 +502,14 @@ pub async fn mark_alarm(conn: &mut PgConnection, id: Uuid, clock: &str, breach: 
     Ok(())
 }
 
-/// When the SLA job must look at the item next (`None`: no clock runs).
-pub async fn set_next_alarm(conn: &mut PgConnection, id: Uuid, at: Option<DateTime<Utc>>) -> Result<()> {
-    sqlx::query("UPDATE items SET next_alarm_at = $2 WHERE id = $1").bind(id).bind(at).execute(conn).await?;
+/// When the SLA job must look at the item next and when it is due (`None`: no clock runs).
+pub async fn set_clock_marks(
+    conn: &mut PgConnection,
+    id: Uuid,
+    next_alarm: Option<DateTime<Utc>>,
+    due: Option<DateTime<Utc>>,
+) -> Result<()> {
+    sqlx::query("UPDATE items SET next_alarm_at = $2, due_at = $3 WHERE id = $1").bind(id).bind(next_alarm).bind(due).execute(conn).await?;
     Ok(())
 }
 

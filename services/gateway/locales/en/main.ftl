@@ -693,7 +693,8 @@ feedback-choose = Choose
 feedback-critical-hint = Critical = an allergen or food-safety incident
 feedback-service-day-optional = Service day (optional)
 feedback-product-optional = Product (optional)
-feedback-product-hint = The product code, when the feedback is about a product.
+feedback-product-hint = The product, when the feedback is about a certain one.
+feedback-product-none = Not about one product
 feedback-contact-name = Contact person's name
 feedback-contact-email = Contact person's e-mail
 feedback-description = Description

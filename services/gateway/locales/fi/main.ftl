@@ -693,7 +693,8 @@ feedback-choose = Valitse
 feedback-critical-hint = Kriittinen = allergeeni- tai elintarviketurvallisuuspoikkeama
 feedback-service-day-optional = Palvelupäivä (valinnainen)
 feedback-product-optional = Tuote (valinnainen)
-feedback-product-hint = Tuotteen tunnus, jos palaute koskee tiettyä tuotetta.
+feedback-product-hint = Tuote, jos palaute koskee tiettyä tuotetta.
+feedback-product-none = Ei koske yksittäistä tuotetta
 feedback-contact-name = Yhteyshenkilön nimi
 feedback-contact-email = Yhteyshenkilön sähköposti
 feedback-description = Kuvaus

@@ -693,7 +693,8 @@ feedback-choose = Välj
 feedback-critical-hint = Kritisk = avvikelse gällande allergener eller livsmedelssäkerhet
 feedback-service-day-optional = Servicedag (valfri)
 feedback-product-optional = Produkt (valfri)
-feedback-product-hint = Produktkoden, om responsen gäller en viss produkt.
+feedback-product-hint = Produkten, om responsen gäller en viss produkt.
+feedback-product-none = Gäller ingen enskild produkt
 feedback-contact-name = Kontaktpersonens namn
 feedback-contact-email = Kontaktpersonens e-post
 feedback-description = Beskrivning

@@ -118,6 +118,8 @@ async fn list(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<Lis
         mine,
         page_size: 100,
         page_token: p.page.clone(),
+        // Staff's queue of open items: soonest due first.
+        by_due: staff && !all,
     };
     let r = s.feedback().list_feedback(page.grpc(request)?).await?.into_inner();
     let i = &page.i;
@@ -193,6 +195,8 @@ struct NewPage<'a> {
     sites: Vec<contracts::Site>,
     staff: bool,
     customers: Vec<contracts::Customer>,
+    /// The catalogue by name (code, name), for "which product".
+    products: Vec<(String, String)>,
 }
 
 async fn new_page(s: &AppState, page: &Page, mut f: NewForm, form: FormError) -> PageResult {
@@ -227,6 +231,16 @@ async fn new_page(s: &AppState, page: &Page, mut f: NewForm, form: FormError) ->
         .map(|c| ((*c as i32).to_string(), view::channel(i, *c as i32)))
         .collect();
     let customers = customers(s, page).await?;
+    let mut products: Vec<(String, String)> = s
+        .pricing()
+        .list_products(page.grpc(kumppani_proto::pricing::v1::ListProductsRequest {})?)
+        .await?
+        .into_inner()
+        .products
+        .into_iter()
+        .map(|p| (p.code, p.name))
+        .collect();
+    products.sort_by(|a, b| a.1.cmp(&b.1));
     let l = page.l.at("/portal/feedback");
     let p = NewPage {
         l: &l,
@@ -242,6 +256,7 @@ async fn new_page(s: &AppState, page: &Page, mut f: NewForm, form: FormError) ->
         sites,
         staff,
         customers,
+        products,
     };
     Ok(render(form.status, &p))
 }
