@@ -157,6 +157,9 @@ invoicing:
     sftp:
       url: sftp://kumppani@sftp.konserni.example/inbox/kumppani
       existingSecret: kumppani-export-sftp
+feedback:
+  mail:
+    smtpUrlSecret: {name: kumppani-smtp, key: url}
 YAML
 
 cat >"$WORK/bare.yaml" <<'YAML'
@@ -177,9 +180,9 @@ YAML
 
 # name | release | values file | expectations (JSON, read by the checker)
 SCENARIOS=(
-  "default|kumppani||{\"components\":[\"contracts\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"invoicing\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":false,\"cookieSecret\":true,\"exportSink\":\"dir\"}"
+  "default|kumppani||{\"components\":[\"contracts\",\"feedback\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"feedback\",\"invoicing\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":false,\"cookieSecret\":true,\"exportSink\":\"dir\"}"
   "all|kumppani|$WORK/all.yaml|{\"components\":[\"contracts\",\"feedback\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[\"contracts\",\"feedback\",\"invoicing\",\"ordering\",\"pricing\"],\"np\":true,\"pdb\":true,\"hpa\":true,\"sa\":true,\"ingress\":true,\"cookieSecret\":true,\"exportSink\":\"sftp\"}"
-  "bare|rel|$WORK/bare.yaml|{\"components\":[\"contracts\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[],\"np\":false,\"pdb\":false,\"hpa\":false,\"sa\":false,\"ingress\":false,\"cookieSecret\":false,\"exportSink\":\"dir\"}"
+  "bare|rel|$WORK/bare.yaml|{\"components\":[\"contracts\",\"feedback\",\"gateway\",\"invoicing\",\"ordering\",\"pricing\"],\"jobs\":[],\"np\":false,\"pdb\":false,\"hpa\":false,\"sa\":false,\"ingress\":false,\"cookieSecret\":false,\"exportSink\":\"dir\"}"
 )
 
 # --- helm lint ------------------------------------------------------------------
@@ -349,6 +352,12 @@ for i in range(0, len(rest), 3):
                 err(scen, f"{comp}: startup/liveness/readiness must be native gRPC probes")
             if "secretKeyRef" not in (env.get("DATABASE_URL") or {}).get("valueFrom", {}):
                 err(scen, f"{comp}: DATABASE_URL must come from a Secret")
+        if comp == "feedback" and scen == "all":
+            if "secretKeyRef" not in (env.get("KUMPPANI_SMTP_URL") or {}).get("valueFrom", {}):
+                err(scen, "feedback: KUMPPANI_SMTP_URL must come from a Secret")
+            nps = [n for n in by_kind.get("NetworkPolicy", []) if comp_of(n) == "feedback"]
+            if nps and not any(587 in [p.get("port") for p in r.get("ports", [])] for r in nps[0]["spec"].get("egress", [])):
+                err(scen, "feedback: the NetworkPolicy must allow egress to the SMTP server")
         if comp == "invoicing":
             sink = (env.get("KUMPPANI_EXPORT_SINK") or {}).get("value") or ""
             mounts = {m.get("mountPath") for m in c.get("volumeMounts") or []}

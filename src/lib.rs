@@ -65,6 +65,7 @@ impl ServiceKind {
     pub async fn run(self, config: ServiceConfig, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
         match self {
             Self::Invoicing => invoicing::run(config, invoicing::Config::from_env()?, listener, shutdown).await,
+            Self::Feedback => feedback::run(config, feedback::Config::from_env()?, listener, shutdown).await,
             _ => self.run_with(config, invoicing::Config::default(), listener, shutdown).await,
         }
     }
@@ -81,7 +82,7 @@ impl ServiceKind {
             Self::Contracts => contracts::run(config, listener, shutdown).await,
             Self::Pricing => pricing::run(config, listener, shutdown).await,
             Self::Ordering => ordering::run(config, listener, shutdown).await,
-            Self::Feedback => feedback::run(config, listener, shutdown).await,
+            Self::Feedback => feedback::run(config, feedback::Config::from_env()?, listener, shutdown).await,
             Self::Invoicing => invoicing::run(config, invoicing_config, listener, shutdown).await,
             Self::Gateway => anyhow::bail!("the gateway is not a gRPC backend"),
         }

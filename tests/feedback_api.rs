@@ -31,6 +31,11 @@ struct World {
     staff: String,
 }
 
+/// "Kaisa Keittiö" → "kaisa.keittio" (addresses are ASCII, as the city's are).
+fn slug(name: &str) -> String {
+    name.to_lowercase().replace(' ', ".").replace('ä', "a").replace('ö', "o")
+}
+
 async fn contact(
     env: &mut TestEnv,
     customer: &str,
@@ -39,7 +44,7 @@ async fn contact(
     topics: &[contracts::Topic],
 ) -> contracts::Contact {
     let t = env.staff();
-    let email = format!("{}@serviisi.example", name.to_lowercase().replace(' ', "."));
+    let email = format!("{}@serviisi.example", slug(name));
     let req = contracts::CreateContactRequest {
         party: contracts::Party::Enterprise as i32,
         customer_id: customer.into(),
@@ -54,7 +59,7 @@ async fn contact(
 }
 
 fn person(env: &TestEnv, role: Role, customer: &str, site: Option<&str>, name: &str) -> String {
-    let email = format!("{}@ouka.example", name.to_lowercase().replace(' ', "."));
+    let email = format!("{}@ouka.example", slug(name));
     let site = site.map(|s| Uuid::parse_str(s).unwrap());
     env.issuer().token_for_person(role, Some(Uuid::parse_str(customer).unwrap()), site, name, &email).unwrap()
 }
@@ -351,5 +356,111 @@ async fn recurring_problems_are_flagged_and_bad_input_writes_nothing() {
     assert_eq!(listed["items"].as_array().unwrap().len(), 3, "{listed}");
     let others = env.rest_json("/feedback", &w.other_site_user).await;
     assert!(others.get("items").and_then(|i| i.as_array()).is_none_or(|a| a.is_empty()), "{others}");
+    env.cleanup().await;
+}
+
+/// A real SMTP server on loopback (aiosmtpd from PyPI, in the virtualenv
+/// `scripts/smtp-venv.sh` makes) writing what it receives into a Maildir.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: std::path::PathBuf,
+    python: std::path::PathBuf,
+}
+
+impl SmtpServer {
+    fn python() -> std::path::PathBuf {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = std::process::Command::new("bash").arg(root.join("scripts/smtp-venv.sh")).output().unwrap();
+        assert!(
+            out.status.success(),
+            "scripts/smtp-venv.sh failed (python3 -m venv + pip install aiosmtpd):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim())
+    }
+
+    async fn start(port: u16, maildir: std::path::PathBuf) -> Self {
+        let python = Self::python();
+        let child = std::process::Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .spawn()
+            .unwrap();
+        support::wait_until("aiosmtpd listening", std::time::Duration::from_secs(30), || async move {
+            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+        })
+        .await;
+        Self { child, port, maildir, python }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Every message received: (to, subject, body), decoded by Python's email package.
+    fn received(&self) -> Vec<(String, String, String)> {
+        let script = "import mailbox, json, sys\n\
+            out = []\n\
+            for m in mailbox.Maildir(sys.argv[1], create=False):\n\
+            \x20   b = m.get_payload(decode=True).decode(m.get_content_charset() or 'utf-8')\n\
+            \x20   from email.header import decode_header, make_header\n\
+            \x20   out.append([m['To'], str(make_header(decode_header(m['Subject']))), b])\n\
+            print(json.dumps(out))";
+        let out = std::process::Command::new(&self.python).arg("-c").arg(script).arg(&self.maildir).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn notifications_are_emailed_once_through_a_real_smtp_server_and_retried_after_an_outage() {
+    let mut env = TestEnv::start(false).await;
+    let w = world(&mut env).await;
+    let pool = feedback_pool(&env).await;
+    let dir = std::env::temp_dir().join(format!("kumppani-smtp-{}", Uuid::now_v7()));
+    let port = free_port();
+    let mut server = SmtpServer::start(port, dir.clone()).await;
+    let mailer =
+        kumppani_platform::mail::Mailer::new(&format!("smtp://127.0.0.1:{}", server.port), "Kumppani <kumppani@serviisi.example>").unwrap();
+
+    let item = submit(&mut env, &w.site_user.clone(), reclamation(&w.site)).await;
+    let sent = kumppani_feedback::mail::send_pending(&pool, &mailer, "https://kumppani.example.fi", Utc::now()).await.unwrap();
+    assert_eq!(sent, 1);
+    let got = server.received();
+    assert_eq!(got.len(), 1);
+    let (to, subject, body) = &got[0];
+    assert_eq!(to, &w.kitchen.email);
+    assert!(subject.contains(&format!("#{}", item.number)) && subject.contains("Uusi palaute"), "{subject}");
+    assert!(body.contains(&format!("https://kumppani.example.fi/portal/feedback/{}", item.id)), "{body}");
+    assert!(body.contains("Kohde FB-1"), "{body}");
+    // Sent once: the next pass has nothing.
+    assert_eq!(kumppani_feedback::mail::send_pending(&pool, &mailer, "https://kumppani.example.fi", Utc::now()).await.unwrap(), 0);
+
+    // The server is down: nothing is stamped, and it goes once the server is back.
+    server.stop();
+    let staff = w.staff.clone();
+    act(&mut env, &staff, &item.id, fb::FeedbackAction::Acknowledge, |_| {}).await;
+    assert_eq!(kumppani_feedback::mail::send_pending(&pool, &mailer, "https://kumppani.example.fi", Utc::now()).await.unwrap(), 0);
+    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications WHERE emailed_at IS NULL").fetch_one(&pool).await.unwrap();
+    assert_eq!(unsent, 1, "the status notification to the submitter waits");
+    let server = SmtpServer::start(port, dir.clone()).await;
+    assert_eq!(kumppani_feedback::mail::send_pending(&pool, &mailer, "https://kumppani.example.fi", Utc::now()).await.unwrap(), 1);
+    let got = server.received();
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().any(|(to, s, _)| to == "paula.paivakoti@ouka.example" && s.contains("tila muuttui")), "{got:?}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
     env.cleanup().await;
 }

@@ -180,3 +180,4 @@ CREATE TABLE notifications (
     emailed_at timestamptz
 );
 CREATE INDEX notifications_recipient ON notifications (recipient, created_at DESC);
+CREATE INDEX notifications_unsent ON notifications (created_at) WHERE emailed_at IS NULL;

@@ -629,6 +629,38 @@ pub async fn notify(conn: &mut PgConnection, recipient: &str, kind: &str, item: 
     Ok(())
 }
 
+/// A notification waiting to be e-mailed.
+#[derive(sqlx::FromRow, Debug)]
+pub struct PendingMail {
+    pub id: Uuid,
+    pub recipient: String,
+    pub kind: String,
+    pub detail: String,
+    pub item_id: Uuid,
+    pub item_number: i64,
+    pub site_name: String,
+}
+
+/// Notifications since `since` not yet e-mailed, oldest first, locked.
+pub async fn pending_mail(conn: &mut PgConnection, since: DateTime<Utc>, limit: i64) -> Result<Vec<PendingMail>> {
+    Ok(sqlx::query_as(
+        "SELECT n.id, n.recipient, n.kind, n.detail, n.item_id, i.number AS item_number,
+                COALESCE((SELECT name FROM sites WHERE id = i.site_id), '') AS site_name
+         FROM notifications n JOIN items i ON i.id = n.item_id
+         WHERE n.emailed_at IS NULL AND n.created_at >= $1
+         ORDER BY n.created_at, n.id LIMIT $2 FOR UPDATE OF n SKIP LOCKED",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn mark_emailed(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE notifications SET emailed_at = $2 WHERE id = $1").bind(id).bind(at).execute(conn).await?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 pub struct NotificationRow {
     pub id: Uuid,

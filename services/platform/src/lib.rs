@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod mail;
 pub mod nats;
 pub mod service;
 pub mod telemetry;
