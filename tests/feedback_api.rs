@@ -360,7 +360,7 @@ async fn recurring_problems_are_flagged_and_bad_input_writes_nothing() {
 }
 
 /// A real SMTP server on loopback (aiosmtpd from PyPI, in the virtualenv
-/// `scripts/smtp-venv.sh` makes) writing what it receives into a Maildir.
+/// `scripts/test-venv.sh` makes) writing what it receives into a Maildir.
 struct SmtpServer {
     child: std::process::Child,
     port: u16,
@@ -371,10 +371,10 @@ struct SmtpServer {
 impl SmtpServer {
     fn python() -> std::path::PathBuf {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let out = std::process::Command::new("bash").arg(root.join("scripts/smtp-venv.sh")).output().unwrap();
+        let out = std::process::Command::new("bash").arg(root.join("scripts/test-venv.sh")).output().unwrap();
         assert!(
             out.status.success(),
-            "scripts/smtp-venv.sh failed (python3 -m venv + pip install aiosmtpd):\n{}",
+            "scripts/test-venv.sh failed (python3 -m venv + pip install aiosmtpd):\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
         std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim())

@@ -128,10 +128,28 @@ const MIX: &[(pb::FeedbackKind, pb::FeedbackTopic, u64)] = &[
 /// One step of the demo's timeline.
 #[derive(Debug, Clone)]
 enum Step {
-    Submit { request: pb::SubmitFeedbackRequest, by: Principal },
-    Act { action: pb::FeedbackAction, note: String, corrective: String, compensation: Option<(String, String)>, customer: bool },
-    Message { body: String, internal: bool, customer: bool },
-    Rate { rating: i32, comment: String },
+    Submit {
+        request: pb::SubmitFeedbackRequest,
+        by: Principal,
+    },
+    /// Through the city's common feedback channel (Open311), by a resident or a parent.
+    Open311(pb::Open311Submission),
+    Act {
+        action: pb::FeedbackAction,
+        note: String,
+        corrective: String,
+        compensation: Option<(String, String)>,
+        customer: bool,
+    },
+    Message {
+        body: String,
+        internal: bool,
+        customer: bool,
+    },
+    Rate {
+        rating: i32,
+        comment: String,
+    },
 }
 
 struct Planned {
@@ -431,9 +449,59 @@ fn plan(now: DateTime<Utc>) -> Vec<Planned> {
             by,
         );
     }
+    // The city's common feedback channel (Open311): residents and parents about schools and daycares.
+    let public: Vec<(&DemoCustomer, &DemoSite)> = sites.iter().filter(|(_, s)| matches!(s.kind, "school" | "daycare")).copied().collect();
+    let texts = [
+        (
+            pb::FeedbackTopic::Cleaning,
+            pb::FeedbackKind::Reclamation,
+            "Roskia koulun pääoven edessä",
+            "Koulun pääoven edusta on ollut roskainen koko viikon.",
+        ),
+        (pb::FeedbackTopic::Meals, pb::FeedbackKind::Praise, "Hyvä kouluruoka", "Lapsi kehui tämän viikon kasvisruokia, kiitos!"),
+        (pb::FeedbackTopic::Meals, pb::FeedbackKind::Question, "Ruokalista verkossa", "Missä näkee päiväkodin ruokalistan etukäteen?"),
+        (
+            pb::FeedbackTopic::SpecialDiets,
+            pb::FeedbackKind::Feedback,
+            "Erityisruokavaliot",
+            "Laktoosittomia vaihtoehtoja saisi olla enemmän välipaloilla.",
+        ),
+        (
+            pb::FeedbackTopic::Cleaning,
+            pb::FeedbackKind::Reclamation,
+            "Liikuntasalin pukuhuone",
+            "Pukuhuoneen suihkut olivat likaiset lauantain harrastusvuorolla.",
+        ),
+        (pb::FeedbackTopic::Other, pb::FeedbackKind::Idea, "Hävikkiruoka", "Voisiko koulun hävikkiruokaa myydä iltapäivällä asukkaille?"),
+    ];
+    for (n, (topic, kind, title, text)) in texts.into_iter().enumerate() {
+        let Some((_, s)) = public.get((n * 37) % public.len().max(1)).copied() else { continue };
+        let days_back = [40, 26, 15, 9, 3, 1][n];
+        let at = working_moment(now, days_back, 100 + 45 * i64::try_from(n).unwrap_or(0));
+        let request = pb::Open311Submission {
+            api_key: DEMO_OPEN311_KEY.into(),
+            topic: topic as i32,
+            kind: kind as i32,
+            address_id: s.code.clone(),
+            description: text.into(),
+            title: title.into(),
+            first_name: ["Veera", "Jussi", "Marja", "Pekka", "Sanna", "Timo"][n].into(),
+            email: format!("{}@example.fi", ["veera", "jussi", "marja", "pekka", "sanna", "timo"][n]),
+            ..Default::default()
+        };
+        out.push(Planned { at, item, step: Step::Open311(request) });
+        let id = item;
+        item += 1;
+        if days_back > 2 {
+            handling(&mut out, &mut rng, id, at, now, kind);
+        }
+    }
     out.sort_by_key(|p| p.at);
     out
 }
+
+/// The demo's Open311 client key (dev only; printed in the README), registered by the seed.
+pub const DEMO_OPEN311_KEY: &str = "dev-open311-key";
 
 /// How an item submitted at `at` is handled up to `now`.
 fn handling(out: &mut Vec<Planned>, rng: &mut Rng, item: usize, at: DateTime<Utc>, now: DateTime<Utc>, kind: pb::FeedbackKind) {
@@ -570,6 +638,24 @@ pub async fn seed(admin_url: &str) -> anyhow::Result<()> {
     let staff_email =
         crate::users::demo_users().into_iter().find(|u| u.username == "staff").map(|u| u.email.to_lowercase()).unwrap_or_default();
     let now = Utc::now();
+    let mut conn = pool.acquire().await?;
+    kumppani_feedback::store::add_open311_client(
+        &mut conn,
+        "Oulun palautekanava (demo)",
+        &kumppani_feedback::open311::key_hash(DEMO_OPEN311_KEY),
+    )
+    .await?;
+    drop(conn);
+    // Staff reading items back (the Open311 steps); the customer's side of those is the channel.
+    let reader = Principal {
+        subject: "demo:open311".into(),
+        name: "Oulun palautekanava".into(),
+        email: String::new(),
+        role: Role::EnterpriseStaff,
+        customer_id: None,
+        site_id: None,
+        grants: Vec::new(),
+    };
     let timeline = plan(now);
     // By the plan's item number (items are planned out of time order).
     let mut items: HashMap<usize, (pb::FeedbackItem, Principal)> = HashMap::new();
@@ -579,6 +665,13 @@ pub async fn seed(admin_url: &str) -> anyhow::Result<()> {
         if let Step::Submit { request, by } = p.step {
             let item = api.submit(&by, request).await?;
             items.insert(p.item, (item, by));
+            continue;
+        }
+        if let Step::Open311(request) = p.step {
+            let public = api.open311_submit(request).await?;
+            let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM items WHERE number = $1").bind(public.number).fetch_one(&pool).await?;
+            let item = api.get(&reader, &id.to_string()).await?;
+            items.insert(p.item, (item, reader.clone()));
             continue;
         }
         let Some((item, customer)) = items.get(&p.item).cloned() else { continue };
@@ -600,14 +693,16 @@ pub async fn seed(admin_url: &str) -> anyhow::Result<()> {
                 api.post_message(if by_customer { &customer } else { &staff }, pb::PostMessageRequest { id, body, internal }).await
             }
             Step::Rate { rating, comment } => api.rate(&customer, pb::RateHandlingRequest { id, rating, comment }).await,
-            Step::Submit { .. } => continue,
+            Step::Submit { .. } | Step::Open311(_) => continue,
         };
         // A step the lifecycle refuses (e.g. closing an item the plan reopened) is skipped, as a person would be told.
         match result {
             Ok(updated) => {
                 items.insert(p.item, (updated, customer));
             }
-            Err(e) if e.code == kumppani_platform::ErrorCode::FailedPrecondition => {}
+            // (and an Open311 item has no customer-side person to rate or reopen it).
+            Err(e)
+                if matches!(e.code, kumppani_platform::ErrorCode::FailedPrecondition | kumppani_platform::ErrorCode::PermissionDenied) => {}
             Err(e) => return Err(e.into()),
         }
     }

@@ -181,3 +181,14 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_recipient ON notifications (recipient, created_at DESC);
 CREATE INDEX notifications_unsent ON notifications (created_at) WHERE emailed_at IS NULL;
+
+-- ---------- Open311 clients ----------
+
+-- The city's feedback channels that post Open311 requests; only the SHA-256
+-- of each API key is kept.
+CREATE TABLE open311_clients (
+    name       text PRIMARY KEY,
+    key_sha256 bytea NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX items_open311 ON items (created_at DESC) WHERE channel = 'open311';

@@ -99,6 +99,24 @@ impl FeedbackService for FeedbackApi {
         ok(self.service().mark_read(&p, req.into_inner()).await)
     }
 
+    /// No bearer token: the service checks the request's api_key.
+    #[tracing::instrument(skip_all)]
+    async fn submit_open311_request(&self, req: Request<pb::Open311Submission>) -> R<pb::Open311Request> {
+        ok(self.service().open311_submit(req.into_inner()).await)
+    }
+
+    /// No bearer token: public fields only.
+    #[tracing::instrument(skip_all)]
+    async fn list_open311_requests(&self, req: Request<pb::ListOpen311RequestsRequest>) -> R<pb::ListOpen311RequestsResponse> {
+        ok(self.service().open311_list(req.into_inner()).await.map(|requests| pb::ListOpen311RequestsResponse { requests }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn register_open311_client(&self, req: Request<pb::RegisterOpen311ClientRequest>) -> R<pb::Open311Client> {
+        let p = self.principal(&req).await?;
+        ok(self.service().open311_register(&p, &req.into_inner().name).await)
+    }
+
     #[tracing::instrument(skip_all)]
     async fn get_feedback_kpis(&self, req: Request<pb::GetFeedbackKpisRequest>) -> R<pb::FeedbackKpis> {
         let p = self.principal(&req).await?;

@@ -10,6 +10,7 @@ pub mod convert;
 pub mod domain;
 pub mod grpc;
 pub mod mail;
+pub mod open311;
 pub mod projection;
 pub mod service;
 pub mod sla;

@@ -17,6 +17,13 @@ use uuid::Uuid;
 
 type Result<T> = std::result::Result<T, AppError>;
 
+/// Who an item is from: a person (subject and name as their token says) or an Open311 client.
+#[derive(Debug, Clone)]
+pub struct Submitter {
+    pub subject: String,
+    pub name: String,
+}
+
 #[derive(Clone)]
 pub struct Feedback {
     pub pool: PgPool,
@@ -91,15 +98,14 @@ impl Feedback {
     #[tracing::instrument(skip_all)]
     pub async fn submit(&self, p: &Principal, r: pb::SubmitFeedbackRequest) -> Result<pb::FeedbackItem> {
         let side = domain::side(p)?;
-        let now = self.now();
         let new = domain::validate_submit(p, &r, kumppani_platform::calendar::today())?;
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.pool.acquire().await?;
         if !new.idempotency_key.is_empty() {
-            if let Some(id) = store::item_by_key(&mut tx, &p.subject, &new.idempotency_key).await? {
-                return current(&mut tx, id).await;
+            if let Some(id) = store::item_by_key(&mut conn, &p.subject, &new.idempotency_key).await? {
+                return current(&mut conn, id).await;
             }
         }
-        let customer = store::site_customer(&mut tx, new.site).await?;
+        let customer = store::site_customer(&mut conn, new.site).await?;
         let mut v = Violations::default();
         match customer {
             None => v.add("site_id", Reason::unknown_reference("no such site")),
@@ -108,11 +114,23 @@ impl Feedback {
             }
             Some(_) => {}
         }
-        if !new.product_code.is_empty() && !store::product_exists(&mut tx, &new.product_code).await? {
+        if !new.product_code.is_empty() && !store::product_exists(&mut conn, &new.product_code).await? {
             v.add("product_code", Reason::unknown_reference("no such product"));
         }
         v.finish()?;
-        let customer = customer.ok_or_else(|| AppError::internal("checked site lost"))?;
+        drop(conn);
+        self.create(&Submitter { subject: p.subject.clone(), name: p.name.clone() }, new).await
+    }
+
+    /// Writes a validated new item (portal, staff or Open311): routed to the
+    /// producer's person for the site and topic, its SLA target fixed,
+    /// flagged when recurring; a critical item escalates to the manager at once.
+    pub(crate) async fn create(&self, by: &Submitter, new: domain::NewItem) -> Result<pb::FeedbackItem> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let Some(customer) = store::site_customer(&mut tx, new.site).await? else {
+            return Err(AppError::invalid("site_id", Reason::unknown_reference("no such site")));
+        };
         let contacts = store::contacts_of(&mut tx, customer).await?;
         let (handler, manager) = domain::route(&contacts, new.topic);
         let handler = handler.as_ref().map(Person::of).unwrap_or_default();
@@ -121,13 +139,13 @@ impl Feedback {
         let target = store::sla_target(&mut tx, new.severity, new.topic, customer, year).await?;
         let since = now - Duration::days(domain::RECURRING_WINDOW_DAYS);
         let recurring = domain::is_recurring(store::count_recent(&mut tx, new.site, new.topic, since).await? + 1);
-        kumppani_platform::actors::remember_actor(&mut tx, p).await?;
+        kumppani_platform::actors::remember_name(&mut tx, &by.subject, &by.name).await?;
         let id = Uuid::now_v7();
         let insert = store::Insert {
             id,
             item: &new,
             customer,
-            submitted_by: &p.subject,
+            submitted_by: &by.subject,
             handler: handler.clone(),
             manager: manager.clone(),
             target,
@@ -138,25 +156,26 @@ impl Feedback {
             // The same key won a race: answer with its item.
             drop(tx);
             let mut conn = self.pool.acquire().await?;
-            let id = store::item_by_key(&mut conn, &p.subject, &new.idempotency_key)
+            let id = store::item_by_key(&mut conn, &by.subject, &new.idempotency_key)
                 .await?
                 .ok_or_else(|| AppError::internal("keyed item lost"))?;
             return current(&mut conn, id).await;
         }
         let detail = match new.channel {
             "phone" | "email" => format!("{}: {}", new.channel, new.contact_name),
+            "open311" => "open311".to_owned(),
             _ => String::new(),
         };
-        store::add_history(&mut tx, id, "received", &detail, &p.subject, self.now()).await?;
-        store::notify(&mut tx, &handler.email, "feedback_received", id, &first_words(&new.description), self.now()).await?;
+        store::add_history(&mut tx, id, "received", &detail, &by.subject, now).await?;
+        store::notify(&mut tx, &handler.email, "feedback_received", id, &first_words(&new.description), now).await?;
         if new.severity == "critical" {
             store::set_escalated(&mut tx, id).await?;
-            store::add_history(&mut tx, id, "escalated", &manager.name, "feedback-sla", self.now()).await?;
-            store::notify(&mut tx, &manager.email, "escalated", id, &first_words(&new.description), self.now()).await?;
+            store::add_history(&mut tx, id, "escalated", &manager.name, "feedback-sla", now).await?;
+            store::notify(&mut tx, &manager.email, "escalated", id, &first_words(&new.description), now).await?;
         }
         if recurring {
-            store::add_history(&mut tx, id, "recurring_flagged", "", "feedback-sla", self.now()).await?;
-            store::notify(&mut tx, &manager.email, "recurring", id, new.topic, self.now()).await?;
+            store::add_history(&mut tx, id, "recurring_flagged", "", "feedback-sla", now).await?;
+            store::notify(&mut tx, &manager.email, "recurring", id, new.topic, now).await?;
         }
         let item = announce(&mut tx, id, "received", "").await?;
         if recurring {
@@ -192,10 +211,10 @@ impl Feedback {
         let limit = v.page_size("page_size", r.page_size);
         let before: Option<(DateTime<Utc>, Uuid)> = v.page_token("page_token", &r.page_token);
         let mut statuses = Vec::new();
-        for s in &r.statuses {
-            if let Some(t) = v.enumeration("statuses", *s, domain::status_text, true) {
-                statuses.push(t);
-            }
+        if r.status != 0 {
+            statuses.extend(v.enumeration("status", r.status, domain::status_text, true));
+        } else if r.open_only {
+            statuses.extend(["received", "acknowledged", "in_progress", "waiting_for_customer"]);
         }
         if r.mine && !p.is_enterprise() {
             v.add("mine", Reason::new("staff_only", "only the producer's staff handle items"));

@@ -97,6 +97,7 @@ pub fn router(state: AppState, dev_issuer: Option<Arc<DevIssuer>>) -> Router {
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
+        .merge(feedback::open311::routes())
         .route("/static/{*path}", get(portal::static_file))
         .merge(pages)
         .with_state(state);

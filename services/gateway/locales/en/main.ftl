@@ -806,3 +806,10 @@ field-name-topic = Topic
 field-name-severity = Severity
 field-name-channel = Channel
 param-action = Action
+
+# Open311 GeoReport v2
+open311-group-customer-service = Customer service
+open311-service-description = Feedback on the city's meal and cleaning services. The site is given as an address (address_string) or the site's code (address_id).
+open311-agency = The enterprise's customer service
+open311-received = The feedback was received and has gone to a named handler.
+open311-kind-help = The kind of feedback: reclamation, feedback, praise, question or idea.

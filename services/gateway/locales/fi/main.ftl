@@ -806,3 +806,10 @@ field-name-topic = Aihe
 field-name-severity = Kiireellisyys
 field-name-channel = Kanava
 param-action = Toiminto
+
+# Open311 GeoReport v2
+open311-group-customer-service = Asiakaspalvelu
+open311-service-description = Palaute kaupungin ateria- ja puhtauspalveluista. Kohde annetaan osoitteena (address_string) tai kohteen tunnuksena (address_id).
+open311-agency = Liikelaitoksen asiakaspalvelu
+open311-received = Palaute on vastaanotettu ja ohjattu nimetylle käsittelijälle.
+open311-kind-help = Palautteen laji: reklamaatio, palaute, kiitos, kysymys tai kehitysidea.

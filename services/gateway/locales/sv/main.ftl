@@ -806,3 +806,10 @@ field-name-topic = Ämne
 field-name-severity = Brådska
 field-name-channel = Kanal
 param-action = Åtgärd
+
+# Open311 GeoReport v2
+open311-group-customer-service = Kundtjänst
+open311-service-description = Respons om stadens mat- och städtjänster. Objektet anges som adress (address_string) eller objektets kod (address_id).
+open311-agency = Affärsverkets kundtjänst
+open311-received = Responsen har tagits emot och gått till en namngiven handläggare.
+open311-kind-help = Responsens typ: reklamation, respons, beröm, fråga eller utvecklingsidé.

@@ -4,6 +4,7 @@
 //! and the portal's notifications — its REST routes and portal pages.
 
 mod item;
+pub mod open311;
 mod portal;
 mod rest;
 mod view;

@@ -114,7 +114,8 @@ async fn list(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<Lis
     let request = pb::ListFeedbackRequest {
         customer_id: customer.clone(),
         site_id: String::new(),
-        statuses: if all { Vec::new() } else { view::OPEN.iter().map(|s| *s as i32).collect() },
+        status: 0,
+        open_only: !all,
         mine,
         page_size: 100,
         page_token: p.page.clone(),

@@ -55,14 +55,6 @@ pub(super) const TOPICS: &[&str] = &[
 ];
 pub(super) const SEVERITIES: &[&str] = &["SEVERITY_NORMAL", "SEVERITY_URGENT", "SEVERITY_CRITICAL"];
 
-/// The statuses of an open item (the list's default filter).
-pub(super) const OPEN: [pb::FeedbackStatus; 4] = [
-    pb::FeedbackStatus::Received,
-    pb::FeedbackStatus::Acknowledged,
-    pb::FeedbackStatus::InProgress,
-    pb::FeedbackStatus::WaitingForCustomer,
-];
-
 /// An instant as the Helsinki day and time ("3.12.2027 14:05"); "–" when absent.
 pub(super) fn at(t: &Option<Timestamp>) -> String {
     let local =

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Creates (or reuses) the Python virtualenv with aiosmtpd (a real SMTP server
-# from PyPI, pinned) under target/smtp-venv and prints the path of its python.
-# The feedback e-mail test starts `python -m aiosmtpd` on loopback with it.
+# Creates (or reuses) the Python virtualenv of the end-to-end tests under
+# target/test-venv and prints the path of its python: aiosmtpd (a real SMTP
+# server the feedback e-mail test starts on loopback) and jsonschema (the
+# Open311 responses are validated against the official schemas, date-times
+# checked by rfc3339-validator), pinned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-want="aiosmtpd==1.4.6"
-venv="target/smtp-venv"
-stamp="$venv/.kumppani-smtp-venv"
+want="aiosmtpd==1.4.6 jsonschema==4.26.0 rfc3339-validator==0.1.4"
+venv="target/test-venv"
+stamp="$venv/.kumppani-test-venv"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   command -v python3 >/dev/null || { echo "python3 is required (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
   mkdir -p target
