@@ -122,8 +122,9 @@ pub fn validate_submit(p: &Principal, r: &pb::SubmitFeedbackRequest, today: Naiv
         }
         (channel, name, email)
     } else {
+        let other_channel = r.channel != 0 && r.channel != pb::FeedbackChannel::Portal as i32;
         for (field, given) in
-            [("channel", r.channel != 0), ("contact_name", !r.contact_name.is_empty()), ("contact_email", !r.contact_email.is_empty())]
+            [("channel", other_channel), ("contact_name", !r.contact_name.is_empty()), ("contact_email", !r.contact_email.is_empty())]
         {
             if given {
                 v.add(field, Reason::new("staff_only", "only staff enter feedback on someone's behalf"));

@@ -88,6 +88,12 @@ fn every_bad_field_is_named_at_once() {
 }
 
 #[test]
+fn the_portal_may_say_its_channel() {
+    let r = pb::SubmitFeedbackRequest { channel: pb::FeedbackChannel::Portal as i32, ..submit() };
+    assert_eq!(validate_submit(&principal(Role::SiteUser), &r, today()).unwrap().channel, "portal");
+}
+
+#[test]
 fn only_staff_enter_feedback_on_someones_behalf() {
     let r = pb::SubmitFeedbackRequest { channel: pb::FeedbackChannel::Phone as i32, contact_name: "Maija".into(), ..submit() };
     let e = validate_submit(&principal(Role::CustomerContact), &r, today()).unwrap_err();

@@ -1,0 +1,103 @@
+// Feedback as its users meet it in the portal: a daycare director gives
+// feedback in three clicks from home and sees who handles it and by when; a
+// customer manager (staff, in Swedish) works the queue ordered by time left,
+// acknowledges an item and adds an internal note the customer never sees; a
+// bad form keeps what was typed and names the field — in Finnish and Swedish
+// without English developer text, at 320 px without sideways scrolling, axe
+// on every page.
+//
+//   KUMPPANI_URL=http://127.0.0.1:8080 node --test tests/browser/
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TEST_TIMEOUT, assertA11y, audit, clickAndWait, launch, login, newSession, setLanguage, visit } from './support.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const ENGLISH_DEV_TEXT = /Failed to|deserializ|missing field|invalid digit|Not Found|Bad Request|Forbidden|internal error|FAILED_PRECONDITION|INVALID_ARGUMENT|FEEDBACK_|SLA_STATE|undefined/;
+
+async function noSidewaysScroll(s, label) {
+  const width = await s.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 320, `${label}: the page is ${width}px wide at 320 px`);
+}
+
+async function plainText(s, label) {
+  const text = await s.page.locator('main').innerText();
+  assert.doesNotMatch(text, ENGLISH_DEV_TEXT, `${label}: developer text on the page`);
+  return text;
+}
+
+test('a daycare director gives feedback in three clicks and follows it, at 320 px', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    const { page } = s;
+    await login(s, 'paivakoti');
+    // 1: Palaute in the navigation, 2: Anna palautetta.
+    await clickAndWait(s, page.locator('nav a[href="/portal/feedback"]'));
+    await audit(s, 'feedback list');
+    await noSidewaysScroll(s, 'feedback list');
+    await plainText(s, 'feedback list');
+    await clickAndWait(s, page.locator('a[href="/portal/feedback/new"]'));
+    await audit(s, 'give feedback');
+    await noSidewaysScroll(s, 'give feedback');
+    assert.match(await plainText(s, 'form'), /Anna palautetta/);
+
+    // A form sent without a description keeps what was chosen and names the field.
+    await page.selectOption('#n-kind', { label: 'Reklamaatio' });
+    await page.selectOption('#n-topic', { label: 'Erityisruokavaliot' });
+    await page.locator('#n-description').evaluate((e) => e.removeAttribute('required'));
+    let resp = await clickAndWait(s, page.locator('form button[type="submit"]').last());
+    assert.equal(resp.status(), 422);
+    assert.equal(await page.locator('#n-kind').inputValue() !== '', true, 'the kind is kept');
+    assert.equal(await page.locator('#n-description').getAttribute('aria-invalid'), 'true');
+    await audit(s, 'form with an error');
+
+    // 3: send it.
+    await page.locator('#n-description').fill('Maidoton välipala puuttui tänään kahdelta lapselta.');
+    resp = await clickAndWait(s, page.locator('form button[type="submit"]').last());
+    assert.equal(resp.status(), 200);
+    const item = await plainText(s, 'item');
+    assert.match(item, /Vastaanotettu/, 'status shown in Finnish');
+    assert.match(item, /Käsittelijä/, 'a named handler');
+    assert.match(item, /Maidoton välipala puuttui/);
+    assert.match(item, /määräaika \d{1,2}\.\d{1,2}\.\d{4}/, 'the due time in Finnish form');
+    await audit(s, 'item');
+    await noSidewaysScroll(s, 'item');
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+});
+
+test('staff work the queue in Swedish: time left, acknowledge, an internal note', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(browser, t);
+  try {
+    const { page } = s;
+    await setLanguage(s, 'sv');
+    await login(s, 'staff');
+    await visit(s, '/portal/feedback');
+    await audit(s, 'queue');
+    const queue = await plainText(s, 'queue');
+    assert.match(queue, /Kvittering/);
+    // Time left is said in words, not only by colour.
+    assert.match(queue, /Försenad|Inom tid|I tid|Varning|Pausad/);
+    // An item still waiting for acknowledgement.
+    const received = page.locator('tr', { hasText: 'Mottagen' }).locator('a[href^="/portal/feedback/"]').first();
+    await clickAndWait(s, received);
+    await audit(s, 'item (staff)');
+    const before = await plainText(s, 'item (staff)');
+    assert.match(before, /Handläggare/);
+    await clickAndWait(s, page.locator('button[name="action"][value="acknowledge"]'));
+    assert.match(await plainText(s, 'acknowledged'), /Kvitterad/);
+    await page.locator('textarea[name="body"]').fill('Kontrollerat mot köksschemat.');
+    await page.locator('input[name="internal"]').check();
+    await clickAndWait(s, page.locator('form[action$="/messages"] button[type="submit"]'));
+    assert.match(await plainText(s, 'note'), /Kontrollerat mot köksschemat/);
+    await audit(s, 'item with a note');
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+});
