@@ -43,9 +43,23 @@ CREATE TABLE agreements (
 CREATE INDEX agreements_customer_year ON agreements (customer_id, year);
 
 CREATE TABLE products (
-    code text PRIMARY KEY,
-    name text NOT NULL
+    code         text PRIMARY KEY,
+    name         text NOT NULL,
+    -- meals / cleaning: reclamations per 1,000 meals count the meal products.
+    service_line text NOT NULL DEFAULT ''
 );
+
+-- Delivered quantities from ordering's delivery events (the highest version
+-- of each delivery): the denominator of "reclamations per 1,000 meals".
+CREATE TABLE deliveries (
+    id           uuid PRIMARY KEY,
+    customer_id  uuid NOT NULL,
+    service_day  date NOT NULL,
+    product_code text NOT NULL,
+    quantity     int NOT NULL,
+    version      int NOT NULL
+);
+CREATE INDEX deliveries_day ON deliveries (service_day, customer_id);
 
 -- ---------- SLA targets ----------
 

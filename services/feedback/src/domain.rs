@@ -357,6 +357,33 @@ pub fn next_alarm(f: &ClockFacts<'_>, warned: bool, breached: bool) -> Option<Da
     f.clock.deadline(f.start, at, f.pauses)
 }
 
+/// Open items by age in working days (8 working hours a day, Finnish
+/// holidays off): "0-1", "1-3", "3-10", "10-".
+pub fn backlog(received: &[DateTime<Utc>], now: DateTime<Utc>) -> Vec<(&'static str, i64)> {
+    let mut buckets = vec![("0-1", 0), ("1-3", 0), ("3-10", 0), ("10-", 0)];
+    let wh = clock(false);
+    for at in received {
+        let days = wh.elapsed(*at, now, &[]).num_minutes() / (8 * 60);
+        let b = match days {
+            0 => 0,
+            1..=2 => 1,
+            3..=9 => 2,
+            _ => 3,
+        };
+        buckets[b].1 += 1;
+    }
+    buckets
+}
+
+/// `part` per 1,000 of `whole`, two decimals, half up; empty when `whole` is 0.
+pub fn per_thousand(part: i64, whole: i64) -> String {
+    if whole <= 0 {
+        return String::new();
+    }
+    let v = Decimal::from(part) * Decimal::from(1000) / Decimal::from(whole);
+    format!("{:.2}", v.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
+}
+
 /// Is this the third (or later) item of a site and topic within the window?
 pub fn is_recurring(same_site_and_topic_in_window: i64) -> bool {
     same_site_and_topic_in_window >= RECURRING_COUNT

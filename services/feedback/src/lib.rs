@@ -57,6 +57,7 @@ pub async fn run(config: ServiceConfig, own: Config, listener: tokio::net::TcpLi
     let mut rt = Runtime::start(SPEC, config, shutdown).await?;
     rt.consume(projection::REGISTRY_CONSUMER, "contracts", projection::Registry);
     rt.consume(projection::CATALOGUE_CONSUMER, "pricing", projection::Catalogue);
+    rt.consume(projection::DELIVERIES_CONSUMER, "ordering", projection::Deliveries);
     rt.spawn("sla", sla::run(rt.pool.clone(), SLA_INTERVAL, rt.shutdown.clone()));
     match own.mail {
         Some(mailer) => rt.spawn("mail", mail::run(rt.pool.clone(), mailer, own.portal_url, MAIL_INTERVAL, rt.shutdown.clone())),

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 pub const REGISTRY_CONSUMER: &str = "feedback-registry";
 pub const CATALOGUE_CONSUMER: &str = "feedback-catalogue";
+pub const DELIVERIES_CONSUMER: &str = "feedback-deliveries";
 
 fn id(s: &str) -> anyhow::Result<Uuid> {
     Ok(Uuid::parse_str(s)?)
@@ -77,8 +78,37 @@ impl EventHandler for Catalogue {
             if envelope.event_type == "pricing.price_list.published" {
                 let e: pricing::PriceListEvent = decode_payload(envelope)?;
                 for p in &e.products {
-                    store::project_product(&mut *conn, &p.code, &p.name).await?;
+                    let line = kumppani_platform::convert::service_line_text(p.service_line).unwrap_or_default();
+                    store::project_product(&mut *conn, &p.code, &p.name, line).await?;
                 }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Delivered quantities (reclamations per 1,000 meals).
+pub struct Deliveries;
+
+#[allow(clippy::manual_async_fn)]
+impl EventHandler for Deliveries {
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        envelope: &'a Envelope,
+    ) -> impl std::future::Future<Output = HandlerResult> + Send + 'a {
+        async move {
+            if envelope.event_type.starts_with("ordering.delivery.") {
+                let e: kumppani_proto::ordering::v1::DeliveryEvent = decode_payload(envelope)?;
+                let d = e.delivery.ok_or_else(|| anyhow::anyhow!("no delivery"))?;
+                let line = d.line.ok_or_else(|| anyhow::anyhow!("a delivery without its line"))?;
+                let day = line
+                    .service_day
+                    .as_ref()
+                    .and_then(kumppani_proto::r#type::v1::Date::to_naive)
+                    .ok_or_else(|| anyhow::anyhow!("a delivery without a service day"))?;
+                store::project_delivery(&mut *conn, id(&d.id)?, id(&e.customer_id)?, day, &line.product_code, line.quantity, d.version)
+                    .await?;
             }
             Ok(())
         }

@@ -518,7 +518,13 @@ impl Feedback {
         let mut conn = self.pool.acquire().await?;
         let months = store::kpis(&mut conn, customer, year).await?;
         let (open, breached_open) = store::open_counts(&mut conn, customer).await?;
+        let since = store::open_since(&mut conn, customer).await?;
+        let backlog =
+            domain::backlog(&since, self.now()).into_iter().map(|(age, items)| pb::BacklogBucket { age: age.to_owned(), items }).collect();
         let share = |part: i64, all: i64| if all == 0 { String::new() } else { format!("{:.1}", part as f64 * 100.0 / all as f64) };
+        let hours = |m: Option<f64>| m.map(|x| format!("{:.1}", x / 60.0)).unwrap_or_default();
+        let stopped: i64 = months.iter().map(|m| m.acknowledged + m.resolved).sum();
+        let in_time: i64 = months.iter().map(|m| m.acknowledged_in_time + m.resolved_in_time).sum();
         Ok(pb::FeedbackKpis {
             year,
             customer_id: customer.map(|c| c.to_string()).unwrap_or_default(),
@@ -530,12 +536,20 @@ impl Feedback {
                     resolved: m.resolved,
                     acknowledged_in_time_percent: share(m.acknowledged_in_time, m.acknowledged),
                     resolved_in_time_percent: share(m.resolved_in_time, m.resolved),
-                    median_resolve_working_hours: m.median_resolve_minutes.map(|x| format!("{:.1}", x / 60.0)).unwrap_or_default(),
+                    median_resolve_working_hours: hours(m.median_resolve_minutes),
                     average_rating: m.average_rating.map(|a| format!("{a:.1}")).unwrap_or_default(),
+                    reclamations: m.reclamations,
+                    meals_delivered: m.meals,
+                    reclamations_per_1000_meals: domain::per_thousand(m.reclamations, m.meals),
+                    median_acknowledge_working_hours: hours(m.median_acknowledge_minutes),
+                    p90_acknowledge_working_hours: hours(m.p90_acknowledge_minutes),
+                    p90_resolve_working_hours: hours(m.p90_resolve_minutes),
                 })
                 .collect(),
             open,
             breached_open,
+            backlog,
+            sla_compliance_percent: share(in_time, stopped),
         })
     }
 }

@@ -82,12 +82,40 @@ pub async fn project_agreement(conn: &mut PgConnection, id: Uuid, customer: Uuid
     Ok(())
 }
 
-pub async fn project_product(conn: &mut PgConnection, code: &str, name: &str) -> Result<()> {
-    sqlx::query("INSERT INTO products (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = $2")
-        .bind(code)
-        .bind(name)
-        .execute(conn)
-        .await?;
+pub async fn project_product(conn: &mut PgConnection, code: &str, name: &str, service_line: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO products (code, name, service_line) VALUES ($1, $2, $3) ON CONFLICT (code) DO UPDATE SET name = $2, service_line = $3",
+    )
+    .bind(code)
+    .bind(name)
+    .bind(service_line)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A delivery as confirmed or corrected; an older version never overwrites a newer one.
+pub async fn project_delivery(
+    conn: &mut PgConnection,
+    id: Uuid,
+    customer: Uuid,
+    day: NaiveDate,
+    product: &str,
+    quantity: i32,
+    version: i32,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO deliveries (id, customer_id, service_day, product_code, quantity, version) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (id) DO UPDATE SET quantity = $5, version = $6 WHERE deliveries.version < $6",
+    )
+    .bind(id)
+    .bind(customer)
+    .bind(day)
+    .bind(product)
+    .bind(quantity)
+    .bind(version)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -721,40 +749,52 @@ pub async fn mark_read(conn: &mut PgConnection, recipient: &str, ids: &[Uuid]) -
 pub struct MonthRow {
     pub month: i32,
     pub received: i64,
-    pub resolved: i64,
+    pub reclamations: i64,
+    pub meals: i64,
     pub acknowledged: i64,
     pub acknowledged_in_time: i64,
+    pub median_acknowledge_minutes: Option<f64>,
+    pub p90_acknowledge_minutes: Option<f64>,
+    pub resolved: i64,
     pub resolved_in_time: i64,
     pub median_resolve_minutes: Option<f64>,
+    pub p90_resolve_minutes: Option<f64>,
     pub average_rating: Option<Decimal>,
 }
 
-/// Per month of `year` (Europe/Helsinki): received, resolved, in-time shares
-/// of the clocks that stopped that month, median resolve time, average rating.
+/// Per month of `year` (Europe/Helsinki): received items and reclamations,
+/// meals delivered (service days of the month), and of the clocks that
+/// stopped that month the in-time count, median and p90 (clock minutes:
+/// working minutes, or clock minutes for critical items), average rating.
 pub async fn kpis(conn: &mut PgConnection, customer: Option<Uuid>, year: i32) -> Result<Vec<MonthRow>> {
     Ok(sqlx::query_as(
-        "WITH m AS (SELECT generate_series(1, 12) AS month),
-              i AS (SELECT * FROM items WHERE $1::uuid IS NULL OR customer_id = $1)
-         SELECT m.month,
-           (SELECT count(*) FROM i WHERE date_part('year', created_at AT TIME ZONE 'Europe/Helsinki') = $2
-               AND date_part('month', created_at AT TIME ZONE 'Europe/Helsinki') = m.month) AS received,
-           (SELECT count(*) FROM i WHERE date_part('year', resolved_at AT TIME ZONE 'Europe/Helsinki') = $2
-               AND date_part('month', resolved_at AT TIME ZONE 'Europe/Helsinki') = m.month) AS resolved,
-           (SELECT count(*) FROM i WHERE date_part('year', acknowledged_at AT TIME ZONE 'Europe/Helsinki') = $2
-               AND date_part('month', acknowledged_at AT TIME ZONE 'Europe/Helsinki') = m.month) AS acknowledged,
-           (SELECT count(*) FROM i WHERE date_part('year', acknowledged_at AT TIME ZONE 'Europe/Helsinki') = $2
-               AND date_part('month', acknowledged_at AT TIME ZONE 'Europe/Helsinki') = m.month
-               AND acknowledge_elapsed_min <= acknowledge_minutes) AS acknowledged_in_time,
-           (SELECT count(*) FROM i WHERE date_part('year', resolved_at AT TIME ZONE 'Europe/Helsinki') = $2
-               AND date_part('month', resolved_at AT TIME ZONE 'Europe/Helsinki') = m.month
-               AND resolve_elapsed_min <= resolve_minutes) AS resolved_in_time,
-           (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve_elapsed_min) FROM i
-               WHERE date_part('year', resolved_at AT TIME ZONE 'Europe/Helsinki') = $2
-               AND date_part('month', resolved_at AT TIME ZONE 'Europe/Helsinki') = m.month) AS median_resolve_minutes,
-           (SELECT avg(rating)::numeric(4, 2) FROM i WHERE rating IS NOT NULL
-               AND date_part('year', resolved_at AT TIME ZONE 'Europe/Helsinki') = $2
-               AND date_part('month', resolved_at AT TIME ZONE 'Europe/Helsinki') = m.month) AS average_rating
-         FROM m ORDER BY m.month",
+        "WITH i AS (SELECT * FROM items WHERE $1::uuid IS NULL OR customer_id = $1),
+              rec AS (SELECT date_part('month', created_at AT TIME ZONE 'Europe/Helsinki')::int AS month, count(*) AS received,
+                             count(*) FILTER (WHERE kind = 'reclamation') AS reclamations
+                      FROM i WHERE date_part('year', created_at AT TIME ZONE 'Europe/Helsinki') = $2 GROUP BY 1),
+              ack AS (SELECT date_part('month', acknowledged_at AT TIME ZONE 'Europe/Helsinki')::int AS month, count(*) AS n,
+                             count(*) FILTER (WHERE acknowledge_elapsed_min <= acknowledge_minutes) AS in_time,
+                             percentile_cont(0.5) WITHIN GROUP (ORDER BY acknowledge_elapsed_min) AS median,
+                             percentile_cont(0.9) WITHIN GROUP (ORDER BY acknowledge_elapsed_min) AS p90
+                      FROM i WHERE date_part('year', acknowledged_at AT TIME ZONE 'Europe/Helsinki') = $2 GROUP BY 1),
+              res AS (SELECT date_part('month', resolved_at AT TIME ZONE 'Europe/Helsinki')::int AS month, count(*) AS n,
+                             count(*) FILTER (WHERE resolve_elapsed_min <= resolve_minutes) AS in_time,
+                             percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve_elapsed_min) AS median,
+                             percentile_cont(0.9) WITHIN GROUP (ORDER BY resolve_elapsed_min) AS p90,
+                             avg(rating)::numeric(4, 2) AS rating
+                      FROM i WHERE date_part('year', resolved_at AT TIME ZONE 'Europe/Helsinki') = $2 GROUP BY 1),
+              meals AS (SELECT date_part('month', d.service_day)::int AS month, sum(d.quantity)::bigint AS n
+                        FROM deliveries d JOIN products p ON p.code = d.product_code AND p.service_line = 'meals'
+                        WHERE ($1::uuid IS NULL OR d.customer_id = $1) AND date_part('year', d.service_day) = $2 GROUP BY 1)
+         SELECT m.month, COALESCE(rec.received, 0) AS received, COALESCE(rec.reclamations, 0) AS reclamations,
+                COALESCE(meals.n, 0) AS meals,
+                COALESCE(ack.n, 0) AS acknowledged, COALESCE(ack.in_time, 0) AS acknowledged_in_time,
+                ack.median AS median_acknowledge_minutes, ack.p90 AS p90_acknowledge_minutes,
+                COALESCE(res.n, 0) AS resolved, COALESCE(res.in_time, 0) AS resolved_in_time,
+                res.median AS median_resolve_minutes, res.p90 AS p90_resolve_minutes, res.rating AS average_rating
+         FROM generate_series(1, 12) AS m(month)
+         LEFT JOIN rec USING (month) LEFT JOIN ack USING (month) LEFT JOIN res USING (month) LEFT JOIN meals USING (month)
+         ORDER BY m.month",
     )
     .bind(customer)
     .bind(year)
@@ -762,7 +802,16 @@ pub async fn kpis(conn: &mut PgConnection, customer: Option<Uuid>, year: i32) ->
     .await?)
 }
 
-/// Open items and, of them, those with a breached clock.
+/// When the open items (of a customer, or all) were received.
+pub async fn open_since(conn: &mut PgConnection, customer: Option<Uuid>) -> Result<Vec<DateTime<Utc>>> {
+    Ok(sqlx::query_scalar(
+        "SELECT created_at FROM items WHERE status NOT IN ('resolved', 'closed') AND ($1::uuid IS NULL OR customer_id = $1)",
+    )
+    .bind(customer)
+    .fetch_all(conn)
+    .await?)
+}
+
 pub async fn open_counts(conn: &mut PgConnection, customer: Option<Uuid>) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE acknowledge_breached_at IS NOT NULL OR resolve_breached_at IS NOT NULL)

@@ -269,6 +269,21 @@ fn the_next_alarm_is_the_warning_then_the_breach() {
 }
 
 #[test]
+fn backlog_counts_working_days() {
+    // Now: Monday 30.11.2026 12:00. Friday 27.11 12:00 is one working day ago (Fri 12–16 + Mon 8–12).
+    let now = hel(2026, 11, 30, 12, 0);
+    let items = [hel(2026, 11, 30, 9, 0), hel(2026, 11, 27, 12, 0), hel(2026, 11, 23, 12, 0), hel(2026, 11, 2, 12, 0)];
+    assert_eq!(backlog(&items, now), vec![("0-1", 1), ("1-3", 1), ("3-10", 1), ("10-", 1)]);
+}
+
+#[test]
+fn reclamations_per_thousand_meals() {
+    assert_eq!(per_thousand(3, 12_000), "0.25");
+    assert_eq!(per_thousand(1, 3), "333.33");
+    assert_eq!(per_thousand(1, 0), "");
+}
+
+#[test]
 fn recurring_is_the_third_within_the_window() {
     assert!(!is_recurring(2));
     assert!(is_recurring(3));
