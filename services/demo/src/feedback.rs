@@ -707,5 +707,6 @@ pub async fn seed(admin_url: &str) -> anyhow::Result<()> {
         }
     }
     kumppani_feedback::sla::tick(&pool, Utc::now()).await?;
+    crate::survey::seed(&pool).await?;
     Ok(())
 }

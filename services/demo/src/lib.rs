@@ -23,6 +23,7 @@ pub mod invoicing;
 pub mod ordering;
 pub mod prices;
 pub mod pricing;
+pub mod survey;
 pub mod users;
 
 pub use contracts::SeedReport;

@@ -206,3 +206,39 @@ CREATE TABLE open311_clients (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX items_open311 ON items (created_at DESC) WHERE channel = 'open311';
+
+-- ---------- the annual 9E customer survey ----------
+
+-- One survey a year; its questions as they were when it was created.
+CREATE TABLE surveys (
+    id         uuid PRIMARY KEY,
+    year       int NOT NULL UNIQUE,
+    opens_on   date NOT NULL,
+    closes_on  date NOT NULL CHECK (closes_on >= opens_on),
+    questions  jsonb NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- The customers' contact persons of both levels when the survey was created.
+CREATE TABLE survey_recipients (
+    survey_id   uuid NOT NULL REFERENCES surveys (id),
+    customer_id uuid NOT NULL,
+    email       text NOT NULL,
+    name        text NOT NULL,
+    level       text NOT NULL,
+    PRIMARY KEY (survey_id, customer_id, email)
+);
+
+-- A respondent's answers; answering again replaces them.
+CREATE TABLE survey_answers (
+    survey_id   uuid NOT NULL REFERENCES surveys (id),
+    customer_id uuid NOT NULL,
+    respondent  text NOT NULL,
+    question    int NOT NULL,
+    dimension   text NOT NULL,
+    score       int NOT NULL CHECK (score BETWEEN 1 AND 5),
+    comment     text NOT NULL DEFAULT '',
+    answered_at timestamptz NOT NULL,
+    PRIMARY KEY (survey_id, customer_id, respondent, question)
+);

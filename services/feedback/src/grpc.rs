@@ -118,6 +118,36 @@ impl FeedbackService for FeedbackApi {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn create_survey(&self, req: Request<pb::CreateSurveyRequest>) -> R<pb::Survey> {
+        let p = self.principal(&req).await?;
+        ok(self.service().create_survey(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_surveys(&self, req: Request<pb::ListSurveysRequest>) -> R<pb::ListSurveysResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service().surveys(&p).await.map(|surveys| pb::ListSurveysResponse { surveys }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_survey(&self, req: Request<pb::GetSurveyRequest>) -> R<pb::Survey> {
+        let p = self.principal(&req).await?;
+        ok(self.service().survey(&p, &req.into_inner().id).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn answer_survey(&self, req: Request<pb::AnswerSurveyRequest>) -> R<pb::Survey> {
+        let p = self.principal(&req).await?;
+        ok(self.service().answer_survey(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_survey_results(&self, req: Request<pb::GetSurveyResultsRequest>) -> R<pb::SurveyResults> {
+        let p = self.principal(&req).await?;
+        ok(self.service().survey_results(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn get_feedback_kpis(&self, req: Request<pb::GetFeedbackKpisRequest>) -> R<pb::FeedbackKpis> {
         let p = self.principal(&req).await?;
         ok(self.service().kpis(&p, req.into_inner()).await)

@@ -15,6 +15,7 @@ pub mod projection;
 pub mod service;
 pub mod sla;
 pub mod store;
+pub mod survey;
 
 use kumppani_platform::Shutdown;
 use kumppani_platform::service::{Runtime, ServiceConfig, ServiceSpec};

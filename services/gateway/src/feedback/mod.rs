@@ -7,6 +7,7 @@ mod item;
 pub mod open311;
 mod portal;
 mod rest;
+mod survey;
 mod view;
 
 use crate::backend::Backend;

@@ -383,4 +383,5 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/notifications", get(notifications))
         .route("/portal/notifications/read", post(mark_read))
         .merge(super::item::routes())
+        .merge(super::survey::routes())
 }

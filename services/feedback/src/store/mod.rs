@@ -10,6 +10,14 @@ use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+mod kpi;
+mod open311;
+mod survey;
+
+pub use kpi::*;
+pub use open311::*;
+pub use survey::*;
+
 type Result<T> = std::result::Result<T, AppError>;
 pub type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
 
@@ -745,73 +753,6 @@ pub async fn mark_read(conn: &mut PgConnection, recipient: &str, ids: &[Uuid]) -
 
 // ---------- KPIs ----------
 
-#[derive(sqlx::FromRow)]
-pub struct MonthRow {
-    pub month: i32,
-    pub received: i64,
-    pub reclamations: i64,
-    pub meals: i64,
-    pub acknowledged: i64,
-    pub acknowledged_in_time: i64,
-    pub median_acknowledge_minutes: Option<f64>,
-    pub p90_acknowledge_minutes: Option<f64>,
-    pub resolved: i64,
-    pub resolved_in_time: i64,
-    pub median_resolve_minutes: Option<f64>,
-    pub p90_resolve_minutes: Option<f64>,
-    pub average_rating: Option<Decimal>,
-}
-
-/// Per month of `year` (Europe/Helsinki): received items and reclamations,
-/// meals delivered (service days of the month), and of the clocks that
-/// stopped that month the in-time count, median and p90 (clock minutes:
-/// working minutes, or clock minutes for critical items), average rating.
-pub async fn kpis(conn: &mut PgConnection, customer: Option<Uuid>, year: i32) -> Result<Vec<MonthRow>> {
-    Ok(sqlx::query_as(
-        "WITH i AS (SELECT * FROM items WHERE $1::uuid IS NULL OR customer_id = $1),
-              rec AS (SELECT date_part('month', created_at AT TIME ZONE 'Europe/Helsinki')::int AS month, count(*) AS received,
-                             count(*) FILTER (WHERE kind = 'reclamation') AS reclamations
-                      FROM i WHERE date_part('year', created_at AT TIME ZONE 'Europe/Helsinki') = $2 GROUP BY 1),
-              ack AS (SELECT date_part('month', acknowledged_at AT TIME ZONE 'Europe/Helsinki')::int AS month, count(*) AS n,
-                             count(*) FILTER (WHERE acknowledge_elapsed_min <= acknowledge_minutes) AS in_time,
-                             percentile_cont(0.5) WITHIN GROUP (ORDER BY acknowledge_elapsed_min) AS median,
-                             percentile_cont(0.9) WITHIN GROUP (ORDER BY acknowledge_elapsed_min) AS p90
-                      FROM i WHERE date_part('year', acknowledged_at AT TIME ZONE 'Europe/Helsinki') = $2 GROUP BY 1),
-              res AS (SELECT date_part('month', resolved_at AT TIME ZONE 'Europe/Helsinki')::int AS month, count(*) AS n,
-                             count(*) FILTER (WHERE resolve_elapsed_min <= resolve_minutes) AS in_time,
-                             percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve_elapsed_min) AS median,
-                             percentile_cont(0.9) WITHIN GROUP (ORDER BY resolve_elapsed_min) AS p90,
-                             avg(rating)::numeric(4, 2) AS rating
-                      FROM i WHERE date_part('year', resolved_at AT TIME ZONE 'Europe/Helsinki') = $2 GROUP BY 1),
-              meals AS (SELECT date_part('month', d.service_day)::int AS month, sum(d.quantity)::bigint AS n
-                        FROM deliveries d JOIN products p ON p.code = d.product_code AND p.service_line = 'meals'
-                        WHERE ($1::uuid IS NULL OR d.customer_id = $1) AND date_part('year', d.service_day) = $2 GROUP BY 1)
-         SELECT m.month, COALESCE(rec.received, 0) AS received, COALESCE(rec.reclamations, 0) AS reclamations,
-                COALESCE(meals.n, 0) AS meals,
-                COALESCE(ack.n, 0) AS acknowledged, COALESCE(ack.in_time, 0) AS acknowledged_in_time,
-                ack.median AS median_acknowledge_minutes, ack.p90 AS p90_acknowledge_minutes,
-                COALESCE(res.n, 0) AS resolved, COALESCE(res.in_time, 0) AS resolved_in_time,
-                res.median AS median_resolve_minutes, res.p90 AS p90_resolve_minutes, res.rating AS average_rating
-         FROM generate_series(1, 12) AS m(month)
-         LEFT JOIN rec USING (month) LEFT JOIN ack USING (month) LEFT JOIN res USING (month) LEFT JOIN meals USING (month)
-         ORDER BY m.month",
-    )
-    .bind(customer)
-    .bind(year)
-    .fetch_all(conn)
-    .await?)
-}
-
-/// When the open items (of a customer, or all) were received.
-pub async fn open_since(conn: &mut PgConnection, customer: Option<Uuid>) -> Result<Vec<DateTime<Utc>>> {
-    Ok(sqlx::query_scalar(
-        "SELECT created_at FROM items WHERE status NOT IN ('resolved', 'closed') AND ($1::uuid IS NULL OR customer_id = $1)",
-    )
-    .bind(customer)
-    .fetch_all(conn)
-    .await?)
-}
-
 pub async fn open_counts(conn: &mut PgConnection, customer: Option<Uuid>) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE acknowledge_breached_at IS NOT NULL OR resolve_breached_at IS NOT NULL)
@@ -819,72 +760,5 @@ pub async fn open_counts(conn: &mut PgConnection, customer: Option<Uuid>) -> Res
     )
     .bind(customer)
     .fetch_one(conn)
-    .await?)
-}
-
-// ---------- Open311 ----------
-
-#[derive(sqlx::FromRow)]
-pub struct Open311ClientRow {
-    pub name: String,
-}
-
-pub async fn open311_client(conn: &mut PgConnection, key_sha256: &[u8]) -> Result<Option<Open311ClientRow>> {
-    Ok(sqlx::query_as("SELECT name FROM open311_clients WHERE key_sha256 = $1").bind(key_sha256).fetch_optional(conn).await?)
-}
-
-/// `false` when the name is taken.
-pub async fn add_open311_client(conn: &mut PgConnection, name: &str, key_sha256: &[u8]) -> Result<bool> {
-    let done = sqlx::query("INSERT INTO open311_clients (name, key_sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(name)
-        .bind(key_sha256)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Sites still open: (id, code, name, address).
-pub async fn open_sites(conn: &mut PgConnection) -> Result<Vec<crate::open311::SiteRef>> {
-    Ok(sqlx::query_as("SELECT id, code, name, address FROM sites WHERE closed_on IS NULL OR closed_on >= current_date ORDER BY code")
-        .fetch_all(conn)
-        .await?)
-}
-
-#[derive(sqlx::FromRow)]
-pub struct Open311Row {
-    #[sqlx(flatten)]
-    pub item: ItemRow,
-    pub site_code: String,
-    pub site_address: String,
-    pub updated_at: DateTime<Utc>,
-}
-
-pub struct Open311Filter {
-    pub numbers: Vec<i64>,
-    pub topic: Option<&'static str>,
-    /// Some(true): open only; Some(false): closed (resolved or closed) only.
-    pub open: Option<bool>,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub limit: i64,
-}
-
-pub async fn open311_requests(conn: &mut PgConnection, f: &Open311Filter) -> Result<Vec<Open311Row>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ITEM_COLS}, COALESCE(s.code, '') AS site_code, COALESCE(s.address, '') AS site_address, i.updated_at
-         FROM items i LEFT JOIN sites s ON s.id = i.site_id
-         WHERE i.channel = 'open311' AND i.created_at >= $1 AND i.created_at <= $2
-           AND (cardinality($3::bigint[]) = 0 OR i.number = ANY($3))
-           AND ($4::text IS NULL OR i.topic = $4)
-           AND ($5::boolean IS NULL OR (i.status NOT IN ('resolved', 'closed')) = $5)
-         ORDER BY i.created_at DESC LIMIT $6"
-    )))
-    .bind(f.from)
-    .bind(f.to)
-    .bind(&f.numbers)
-    .bind(f.topic)
-    .bind(f.open)
-    .bind(f.limit)
-    .fetch_all(conn)
     .await?)
 }
