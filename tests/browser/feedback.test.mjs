@@ -101,3 +101,72 @@ test('staff work the queue in Swedish: time left, acknowledge, an internal note'
     await s.context.close();
   }
 });
+
+/** The demo's current survey, once the feedback demo (seeded in the background) has created it. */
+async function currentSurvey(s) {
+  for (let i = 0; i < 180; i++) {
+    await visit(s, '/portal/surveys');
+    const href = await s.page.locator('main a[href^="/portal/surveys/0"]').first().getAttribute('href', { timeout: 1000 }).catch(() => null);
+    if (href) return href;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error('no survey in the portal after three minutes');
+}
+
+test('a daycare director answers the 9E survey at 320 px; a skipped statement is named and the choices kept', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    const { page } = s;
+    await login(s, 'paivakoti');
+    const href = await currentSurvey(s);
+    await audit(s, 'surveys');
+    await noSidewaysScroll(s, 'surveys');
+    await visit(s, href);
+    assert.match(await plainText(s, 'survey'), /Asiakaskysely/);
+    await audit(s, 'survey');
+    await noSidewaysScroll(s, 'survey');
+    const groups = await page.locator('fieldset.kp-likert').count();
+    assert.equal(groups, 18, 'eighteen statements');
+    // Everything but the last statement: "4 – agree".
+    for (let q = 1; q < 18; q++) await page.locator(`#s${q}-4`).check();
+    await page.locator('#c1').fill('Lasku on nyt selkeä.');
+    let resp = await clickAndWait(s, page.locator('form.kp-survey button[type="submit"]'));
+    assert.equal(resp.status(), 422);
+    assert.equal(await page.locator('#s1-4').isChecked(), true, 'the choices are kept');
+    assert.equal(await page.locator('#c1').inputValue(), 'Lasku on nyt selkeä.');
+    assert.match(await plainText(s, 'survey with an error'), /Valitse yksi vaihtoehto/);
+    await audit(s, 'survey with an error');
+    await page.locator('#s18-5').check();
+    resp = await clickAndWait(s, page.locator('form.kp-survey button[type="submit"]'));
+    assert.equal(resp.status(), 200);
+    assert.match(await plainText(s, 'saved'), /Kiitos! Vastauksesi on tallennettu/);
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+});
+
+test('staff read the survey results in Swedish: per dimension with the trend, and CSV', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(browser, t);
+  try {
+    const { page } = s;
+    await setLanguage(s, 'sv');
+    await login(s, 'staff');
+    await currentSurvey(s);
+    await clickAndWait(s, page.locator('main a[href^="/portal/survey-results?year="]').first());
+    const text = await plainText(s, 'results');
+    assert.match(text, /Resultat per dimension/);
+    assert.match(text, /Ekonomi/);
+    assert.match(text, /Förbättrades|Försämrades|Oförändrad/, 'the trend in words');
+    assert.match(text, /Svarsprocent: \d+,\d %/);
+    await audit(s, 'results');
+    const csv = await page.locator('a[href^="/portal/survey-results.csv"]').getAttribute('href');
+    const r = await page.request.get(new URL(csv, page.url()).href);
+    assert.equal(r.status(), 200);
+    assert.match(r.headers()['content-type'], /text\/csv/);
+    assert.match(await r.text(), /Ekonomi;/);
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+});
