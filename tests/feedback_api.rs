@@ -210,6 +210,18 @@ async fn an_item_is_routed_scoped_and_handled_through_its_lifecycle() {
     assert_eq!(resolved.status, fb::FeedbackStatus::Resolved as i32);
     assert_eq!(resolved.resolve.unwrap().state, fb::SlaState::Met as i32);
     assert_eq!(env.outbox_count("feedback", "feedback.compensation.granted").await, 1);
+    // Invoicing turns it into a credit line on the customer's next invoice.
+    let staff_token = env.staff();
+    support::wait_until("invoicing's credit line from the compensation", std::time::Duration::from_secs(30), || {
+        let (mut c, r) = (env.invoicing.clone(), env.req(kumppani_proto::invoicing::v1::ListManualLinesRequest::default(), &staff_token));
+        let item_id = item.id.clone();
+        async move {
+            c.list_manual_lines(r).await.is_ok_and(|l| {
+                l.into_inner().lines.iter().any(|x| x.amount == "-12.40" && x.source == "feedback" && x.source_ref == item_id)
+            })
+        }
+    })
+    .await;
     // The customer's side reopens it within 14 days, staff resolve again, the customer closes and rates.
     let reopened =
         act(&mut env, &w.site_user.clone(), &item.id, fb::FeedbackAction::Reopen, |r| r.note = "Sama toistui tänään".into()).await;

@@ -320,6 +320,7 @@ impl Feedback {
                 amount: format!("{amount:.2}"),
                 reason: format!("#{} {reason}", row.number),
                 granted_by: p.subject.clone(),
+                topic: domain::topic_from(&row.topic),
             };
             emit(&mut tx, PRODUCER, "feedback.compensation.granted", &event).await?;
         }

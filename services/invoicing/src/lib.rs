@@ -5,6 +5,7 @@
 //! from contracts; price lists, overrides, VAT from pricing; deliveries from
 //! ordering), so a run never depends on another service being up.
 
+pub mod compensations;
 pub mod convert;
 pub mod documents;
 pub mod domain;
@@ -48,6 +49,7 @@ pub async fn run(config: ServiceConfig, own: Config, listener: tokio::net::TcpLi
     rt.consume(projection::REGISTRY_CONSUMER, "contracts", projection::Registry);
     rt.consume(projection::PRICES_CONSUMER, "pricing", projection::Prices);
     rt.consume(projection::DELIVERIES_CONSUMER, "ordering", projection::Deliveries);
+    rt.consume(compensations::CONSUMER, "feedback", compensations::Compensations);
     let api = grpc::InvoicingApi { pool: rt.pool.clone(), verifier: rt.verifier(), export: std::sync::Arc::new(own.export) };
     rt.serve(listener, InvoicingServiceServer::new(api)).await
 }

@@ -445,7 +445,7 @@ pub struct ItemRow {
 pub async fn items(conn: &mut PgConnection, invoice: Uuid) -> Result<Vec<ItemRow>> {
     sqlx::query_as(
         "SELECT line_no, delivery_id, delivery_version, service_day, diet, quantity, unit_price, billed_before, reason
-         FROM invoice_items WHERE invoice_id = $1 ORDER BY line_no, service_day, diet",
+         FROM invoice_items WHERE invoice_id = $1 ORDER BY line_no, service_day, diet, delivery_id",
     )
     .bind(invoice)
     .fetch_all(conn)
