@@ -77,7 +77,12 @@ test('staff work the queue in Swedish: time left, acknowledge, an internal note'
     const { page } = s;
     await setLanguage(s, 'sv');
     await login(s, 'staff');
-    await visit(s, '/portal/feedback');
+    // The demo's items are seeded in the background: wait for one still waiting for acknowledgement.
+    for (let i = 0; i < 180; i++) {
+      await visit(s, '/portal/feedback');
+      if (await page.locator('tr', { hasText: 'Mottagen' }).count()) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     await audit(s, 'queue');
     const queue = await plainText(s, 'queue');
     assert.match(queue, /Kvittering/);
@@ -96,21 +101,33 @@ test('staff work the queue in Swedish: time left, acknowledge, an internal note'
     await clickAndWait(s, page.locator('form[action$="/messages"] button[type="submit"]'));
     assert.match(await plainText(s, 'note'), /Kontrollerat mot köksschemat/);
     await audit(s, 'item with a note');
+    // The handling report: months, backlog by age, compliance, in words and numbers.
+    await visit(s, '/portal/feedback-report');
+    const report = await plainText(s, 'report');
+    assert.match(report, /Rapport om responsbehandlingen/);
+    assert.match(report, /Inom SLA-målen: \d+,\d %/);
+    assert.match(report, /under 1 arbetsdag/);
+    await audit(s, 'report');
     assertA11y(s);
   } finally {
     await s.context.close();
   }
 });
 
-/** The demo's current survey, once the feedback demo (seeded in the background) has created it. */
-async function currentSurvey(s) {
-  for (let i = 0; i < 180; i++) {
+/**
+ * The demo's current survey as the user's list shows it, once the feedback demo
+ * (seeded in the background, last year's survey first) has created it: the row
+ * in state `state` (a recipient's "waiting for your answer"), else the newest.
+ */
+async function currentSurvey(s, state) {
+  for (let i = 0; i < 240; i++) {
     await visit(s, '/portal/surveys');
-    const href = await s.page.locator('main a[href^="/portal/surveys/0"]').first().getAttribute('href', { timeout: 1000 }).catch(() => null);
+    const row = state ? s.page.locator('main tr', { hasText: state }) : s.page.locator('main tbody tr');
+    const href = await row.locator('a[href^="/portal/surveys/0"]').first().getAttribute('href', { timeout: 1000 }).catch(() => null);
     if (href) return href;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new Error('no survey in the portal after three minutes');
+  throw new Error('no survey in the portal after four minutes');
 }
 
 test('a daycare director answers the 9E survey at 320 px; a skipped statement is named and the choices kept', { timeout: TEST_TIMEOUT }, async (t) => {
@@ -118,7 +135,7 @@ test('a daycare director answers the 9E survey at 320 px; a skipped statement is
   try {
     const { page } = s;
     await login(s, 'paivakoti');
-    const href = await currentSurvey(s);
+    const href = await currentSurvey(s, 'Odottaa vastaustasi');
     await audit(s, 'surveys');
     await noSidewaysScroll(s, 'surveys');
     await visit(s, href);
@@ -153,8 +170,15 @@ test('staff read the survey results in Swedish: per dimension with the trend, an
     await setLanguage(s, 'sv');
     await login(s, 'staff');
     await currentSurvey(s);
-    await clickAndWait(s, page.locator('main a[href^="/portal/survey-results?year="]').first());
-    const text = await plainText(s, 'results');
+    // The newest year's results, once the demo's answers (seeded in the background) are in.
+    let text = '';
+    for (let i = 0; i < 240; i++) {
+      await visit(s, '/portal/surveys');
+      await clickAndWait(s, page.locator('main a[href^="/portal/survey-results?year="]').first());
+      text = await plainText(s, 'results');
+      if (/Förbättrades|Försämrades|Oförändrad/.test(text)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     assert.match(text, /Resultat per dimension/);
     assert.match(text, /Ekonomi/);
     assert.match(text, /Förbättrades|Försämrades|Oförändrad/, 'the trend in words');

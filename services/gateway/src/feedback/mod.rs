@@ -6,6 +6,7 @@
 mod item;
 pub mod open311;
 mod portal;
+mod report;
 mod rest;
 mod survey;
 mod view;

@@ -384,4 +384,5 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/notifications/read", post(mark_read))
         .merge(super::item::routes())
         .merge(super::survey::routes())
+        .merge(super::report::routes())
 }
