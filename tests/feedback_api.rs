@@ -226,6 +226,15 @@ async fn an_item_is_routed_scoped_and_handled_through_its_lifecycle() {
     let reopened =
         act(&mut env, &w.site_user.clone(), &item.id, fb::FeedbackAction::Reopen, |r| r.note = "Sama toistui tänään".into()).await;
     assert_eq!(reopened.status, fb::FeedbackStatus::InProgress as i32);
+    // A compensation is granted once: invoicing has credited the first one.
+    let twice = fb::TransitionFeedbackRequest {
+        id: item.id.clone(),
+        action: fb::FeedbackAction::Resolve as i32,
+        corrective_action: "Keittiön ohje päivitetty".into(),
+        compensation: Some(fb::Compensation { amount: "5.00".into(), reason: "Uudestaan".into() }),
+        ..Default::default()
+    };
+    assert_eq!(violations(env.feedback.transition_feedback(env.req(twice, &staff)).await), ["compensation.amount"]);
     act(&mut env, &staff, &item.id, fb::FeedbackAction::Resolve, |r| r.corrective_action = "Keittiön ohje päivitetty".into()).await;
     let closed = act(&mut env, &w.site_user.clone(), &item.id, fb::FeedbackAction::Close, |_| {}).await;
     assert_eq!(closed.status, fb::FeedbackStatus::Closed as i32);
@@ -249,6 +258,11 @@ async fn an_item_is_routed_scoped_and_handled_through_its_lifecycle() {
     let moved = env.feedback.reassign_feedback(env.req(r.clone(), &staff)).await.unwrap().into_inner();
     assert_eq!(moved.handler.unwrap().name, "Sami Siivous");
     assert_eq!(code(env.feedback.reassign_feedback(env.req(r, &w.contact)).await), tonic::Code::PermissionDenied);
+    // The reassignment's note is staff-only; the customer's side sees who handles it now.
+    let theirs =
+        env.feedback.get_feedback(env.req(fb::GetFeedbackRequest { id: second.id.clone() }, &w.contact)).await.unwrap().into_inner();
+    assert!(theirs.history.iter().any(|h| h.change == "reassigned" && h.detail == "Sami Siivous"));
+    assert!(!format!("{theirs:?}").contains("Koskee siivousta"));
     env.cleanup().await;
 }
 

@@ -78,6 +78,13 @@ pub fn route(contacts: &[contracts::Contact], topic: &str) -> (Option<contracts:
     (handler, by_name(managers).into_iter().next())
 }
 
+/// The contacts whose scope covers a site: customer-wide, the site's unit, or the site itself.
+pub fn covering(contacts: Vec<contracts::Contact>, site: uuid::Uuid, unit: Option<uuid::Uuid>) -> Vec<contracts::Contact> {
+    let site = site.to_string();
+    let unit = unit.map(|u| u.to_string()).unwrap_or_default();
+    contacts.into_iter().filter(|c| (c.site_id.is_empty() || c.site_id == site) && (c.unit_id.is_empty() || c.unit_id == unit)).collect()
+}
+
 /// A new item, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewItem {
@@ -172,7 +179,9 @@ pub enum Side {
 pub fn side(p: &Principal) -> Result<Side, AppError> {
     match p.role {
         Role::EnterpriseAdmin | Role::EnterpriseStaff => Ok(Side::Staff),
-        Role::CustomerContact | Role::SiteUser => Ok(Side::Customer),
+        Role::CustomerContact if p.customer_id.is_some() => Ok(Side::Customer),
+        Role::SiteUser if p.customer_id.is_some() && p.site_id.is_some() => Ok(Side::Customer),
+        Role::CustomerContact | Role::SiteUser => Err(AppError::denied("your sign-in carries no customer or site scope")),
         Role::SystemClient => Err(AppError::denied("feedback is given and handled by people")),
     }
 }

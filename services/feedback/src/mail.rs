@@ -61,6 +61,10 @@ pub async fn send_pending(pool: &PgPool, mailer: &Mailer, portal_url: &str, now:
                     store::mark_emailed(&mut tx, n.id, now).await?;
                     sent += 1;
                 }
+                Err(kumppani_platform::mail::MailError::Smtp(e)) if e.is_permanent() => {
+                    tracing::warn!(error = %e, "the SMTP server refused a notification for good; not tried again");
+                    store::mark_emailed(&mut tx, n.id, now).await?;
+                }
                 Err(kumppani_platform::mail::MailError::Address(a)) => {
                     // Never deliverable: stamped so it is not tried forever (the portal still lists it).
                     tracing::warn!(recipient = %a, "a notification's recipient is not an e-mail address");

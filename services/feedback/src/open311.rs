@@ -102,7 +102,8 @@ fn public(r: &store::Open311Row, pauses: &[store::Pause]) -> pb::Open311Request 
         requested_at: kumppani_platform::convert::timestamp(r.item.created_at),
         updated_at: kumppani_platform::convert::timestamp(r.updated_at),
         expected_at: expected.and_then(kumppani_platform::convert::timestamp),
-        resolution: if open { String::new() } else { r.item.corrective_action.clone() },
+        // The staff's corrective action is written for the customer, not for the public.
+        resolution: String::new(),
     }
 }
 
@@ -177,7 +178,8 @@ impl Feedback {
         };
         v.finish()?;
         let to = time(r.end.as_ref()).unwrap_or_else(|| self.now());
-        let from = time(r.start.as_ref()).unwrap_or(to - chrono::Duration::days(90));
+        let from =
+            time(r.start.as_ref()).unwrap_or_else(|| to.checked_sub_signed(chrono::Duration::days(90)).unwrap_or(DateTime::<Utc>::MIN_UTC));
         let limit = if (1..=1000).contains(&r.limit) { i64::from(r.limit) } else { 1000 };
         let filter = store::Open311Filter { numbers: r.numbers.clone(), topic, open: status, from, to, limit };
         let mut conn = self.pool.acquire().await?;

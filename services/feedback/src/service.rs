@@ -131,14 +131,16 @@ impl Feedback {
         let Some(customer) = store::site_customer(&mut tx, new.site).await? else {
             return Err(AppError::invalid("site_id", Reason::unknown_reference("no such site")));
         };
-        let contacts = store::contacts_of(&mut tx, customer).await?;
+        let unit = store::site_unit(&mut tx, new.site).await?;
+        let contacts = domain::covering(store::contacts_of(&mut tx, customer).await?, new.site, unit);
         let (handler, manager) = domain::route(&contacts, new.topic);
         let handler = handler.as_ref().map(Person::of).unwrap_or_default();
         let manager = manager.as_ref().map(Person::of).unwrap_or_default();
         let year = kumppani_platform::calendar::today().year();
         let target = store::sla_target(&mut tx, new.severity, new.topic, customer, year).await?;
         let since = now - Duration::days(domain::RECURRING_WINDOW_DAYS);
-        let recurring = domain::is_recurring(store::count_recent(&mut tx, new.site, new.topic, since).await? + 1);
+        let problem = matches!(new.kind, "reclamation" | "feedback");
+        let recurring = problem && domain::is_recurring(store::count_recent(&mut tx, new.site, new.topic, since).await? + 1);
         kumppani_platform::actors::remember_name(&mut tx, &by.subject, &by.name).await?;
         let id = Uuid::now_v7();
         let insert = store::Insert {
@@ -218,6 +220,8 @@ impl Feedback {
         }
         if r.mine && !p.is_enterprise() {
             v.add("mine", Reason::new("staff_only", "only the producer's staff handle items"));
+        } else if r.mine && p.email.trim().is_empty() {
+            v.add("mine", Reason::new("no_email", "your sign-in carries no e-mail address to find your items by"));
         }
         v.finish()?;
         let (customer, site) = match p.role {
@@ -274,6 +278,10 @@ impl Feedback {
         }
         let t = domain::transition(action, &row.status, side, row.resolved_at, now)?;
         let (corrective, compensation) = if t.resolves { domain::validate_resolution(&row.kind, &r)? } else { (String::new(), None) };
+        if compensation.is_some() && row.compensation_amount.is_some() {
+            // A reopened item was compensated at its first resolution: invoicing has credited it.
+            return Err(AppError::invalid("compensation.amount", Reason::new("already_granted", "this item has been compensated already")));
+        }
         kumppani_platform::actors::remember_actor(&mut tx, p).await?;
         let clock = domain::clock(row.around_the_clock);
         if t.resumes {
@@ -418,8 +426,11 @@ impl Feedback {
         }
         kumppani_platform::actors::remember_actor(&mut tx, p).await?;
         store::set_handler(&mut tx, id, &handler).await?;
-        let detail = if note.is_empty() { handler.name.clone() } else { format!("{}: {note}", handler.name) };
-        store::add_history(&mut tx, id, "reassigned", &detail, &p.subject, self.now()).await?;
+        // The history (which the customer's side reads) names the new handler; the note is an internal one.
+        store::add_history(&mut tx, id, "reassigned", &handler.name, &p.subject, self.now()).await?;
+        if !note.is_empty() {
+            store::add_message(&mut tx, id, &note, true, &p.subject, true, self.now()).await?;
+        }
         store::notify(&mut tx, &handler.email, "assigned", id, &first_words(&row.description), self.now()).await?;
         let item = announce(&mut tx, id, "reassigned", &row.status).await?;
         tx.commit().await?;
@@ -461,6 +472,11 @@ impl Feedback {
         let agreement = v.uuid("agreement_id", agreement_id, false);
         v.finish()?;
         let mut conn = self.pool.acquire().await?;
+        if let (Some(a), Some(own)) = (agreement, p.customer_scope()) {
+            if store::agreement_customer(&mut conn, a).await? != Some(own) {
+                return Err(AppError::not_found("agreement"));
+            }
+        }
         Ok(store::targets(&mut conn, agreement).await?.into_iter().map(convert::target).collect())
     }
 
@@ -555,8 +571,9 @@ impl Feedback {
     }
 }
 
+/// Clock time in whole minutes, rounded up (240 min 1 s is over a 240-minute target, as the clock says).
 fn minutes(d: Duration) -> i32 {
-    i32::try_from(d.num_minutes()).unwrap_or(i32::MAX)
+    i32::try_from((d.num_seconds() + 59).div_euclid(60)).unwrap_or(i32::MAX)
 }
 
 /// Notifications belong to the e-mail address of the caller's token.

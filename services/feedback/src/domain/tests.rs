@@ -147,6 +147,34 @@ fn routing_prefers_the_topic_person_and_escalates_to_the_contract_level() {
 }
 
 #[test]
+fn only_contacts_covering_the_site_route_it() {
+    use contracts::{ContactLevel as L, Party as P, Topic as T};
+    let (site, other, unit) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(9), uuid::Uuid::from_u128(5));
+    let mut here = contact("here", "Hanna Täällä", P::Enterprise, L::Operational, &[T::Meals]);
+    here.site_id = site.to_string();
+    let mut there = contact("there", "Aino Muualla", P::Enterprise, L::Operational, &[T::Meals]);
+    there.site_id = other.to_string();
+    let mut unit_wide = contact("unit", "Ulla Yksikkö", P::Enterprise, L::Operational, &[T::Meals]);
+    unit_wide.unit_id = unit.to_string();
+    let wide = contact("wide", "Ville Laaja", P::Enterprise, L::Contract, &[]);
+    let kept: Vec<String> =
+        covering(vec![here, there, unit_wide.clone(), wide.clone()], site, Some(unit)).into_iter().map(|c| c.id).collect();
+    assert_eq!(kept, ["here", "unit", "wide"]);
+    let kept: Vec<String> = covering(vec![unit_wide, wide], site, None).into_iter().map(|c| c.id).collect();
+    assert_eq!(kept, ["wide"]);
+}
+
+#[test]
+fn a_customers_person_needs_the_scope_of_their_token() {
+    let mut p = principal(Role::SiteUser);
+    p.site_id = None;
+    assert_eq!(side(&p).unwrap_err().code, ErrorCode::PermissionDenied);
+    let mut p = principal(Role::CustomerContact);
+    p.customer_id = None;
+    assert_eq!(side(&p).unwrap_err().code, ErrorCode::PermissionDenied);
+}
+
+#[test]
 fn the_lifecycle() {
     use pb::FeedbackAction as A;
     let now = hel(2026, 12, 2, 10, 0);

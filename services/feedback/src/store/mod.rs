@@ -129,6 +129,16 @@ pub async fn project_delivery(
 
 // ---------- reads of the projection ----------
 
+/// An agreement's customer, if the projection knows the agreement.
+pub async fn agreement_customer(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar("SELECT customer_id FROM agreements WHERE id = $1").bind(id).fetch_optional(conn).await?)
+}
+
+/// A site's unit, if it has one.
+pub async fn site_unit(conn: &mut PgConnection, site: Uuid) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar::<_, Option<Uuid>>("SELECT unit_id FROM sites WHERE id = $1").bind(site).fetch_optional(conn).await?.flatten())
+}
+
 /// A site's customer, if the projection knows the site.
 pub async fn site_customer(conn: &mut PgConnection, site: Uuid) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar("SELECT customer_id FROM sites WHERE id = $1").bind(site).fetch_optional(conn).await?)
@@ -368,12 +378,14 @@ pub async fn insert_item(conn: &mut PgConnection, x: Insert<'_>) -> Result<bool>
 
 /// Items of a site and topic since `since` (the new one included once inserted).
 pub async fn count_recent(conn: &mut PgConnection, site: Uuid, topic: &str, since: DateTime<Utc>) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM items WHERE site_id = $1 AND topic = $2 AND created_at >= $3")
-        .bind(site)
-        .bind(topic)
-        .bind(since)
-        .fetch_one(conn)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM items WHERE site_id = $1 AND topic = $2 AND created_at >= $3 AND kind IN ('reclamation', 'feedback')",
+    )
+    .bind(site)
+    .bind(topic)
+    .bind(since)
+    .fetch_one(conn)
+    .await?)
 }
 
 pub async fn item(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<ItemRow>> {

@@ -232,16 +232,20 @@ impl Feedback {
     pub async fn survey_results(&self, p: &Principal, r: pb::GetSurveyResultsRequest) -> Result<pb::SurveyResults> {
         let side = crate::domain::side(p)?;
         let mut v = Violations::default();
-        let year = v.year("year", r.year, true);
+        // 0: the newest survey's year.
+        let year = if r.year == 0 { None } else { v.year("year", r.year, true) };
         let asked = v.uuid("customer_id", &r.customer_id, false);
         v.finish()?;
-        let year = year.unwrap_or_default();
         let customer = match p.customer_scope() {
             Some(own) if asked.is_some_and(|c| c != own) => return Err(AppError::not_found("customer")),
             Some(own) => Some(own),
             None => asked,
         };
         let mut conn = self.pool.acquire().await?;
+        let year = match year {
+            Some(y) => y,
+            None => store::surveys(&mut conn, None).await?.first().map(|s| s.year).ok_or_else(|| AppError::not_found("survey"))?,
+        };
         let row = store::survey_of_year(&mut conn, year, customer).await?.ok_or_else(|| AppError::not_found("survey"))?;
         let previous = store::survey_of_year(&mut conn, year - 1, customer).await?;
         let sums = store::dimension_sums(&mut conn, row.id, customer).await?;

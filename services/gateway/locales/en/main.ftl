@@ -903,3 +903,23 @@ report-median-resolve = Resolve, median (h)
 report-p90-resolve = Resolve, p90 (h)
 report-rating = Rating (1–5)
 nav-feedback-report = Handling report
+
+# Feedback's field errors and names
+feedback-notification-rated = Handling rated
+field-error-staff-only = staff only
+field-error-not-your-site = is not a site of yours
+field-error-positive = must be more than zero
+field-error-decimals = at most two decimals (cents)
+field-error-decimal = is not an amount in euros, e.g. 25.50
+field-error-below-acknowledge = must not be shorter than the acknowledgement target
+field-error-incomplete = not every statement is answered
+field-error-taken = is taken already
+field-error-ambiguous = several sites share the address; give the site's code
+field-error-email = is not an e-mail address
+field-error-before-opening = is before the opening day
+field-error-already-granted = a compensation has been granted already
+field-error-no-email = your sign-in carries no e-mail address
+field-name-opens-on = Opens
+field-name-closes-on = Closes
+field-name-answers = Answers
+field-name-score = Score

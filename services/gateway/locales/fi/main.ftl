@@ -903,3 +903,23 @@ report-median-resolve = Ratkaisu, mediaani (h)
 report-p90-resolve = Ratkaisu, p90 (h)
 report-rating = Arvio (1–5)
 nav-feedback-report = Käsittelyraportti
+
+# Feedback's field errors and names
+feedback-notification-rated = Käsittely arvioitu
+field-error-staff-only = vain henkilökunta
+field-error-not-your-site = ei ole oma kohteesi
+field-error-positive = täytyy olla suurempi kuin nolla
+field-error-decimals = enintään kaksi desimaalia (sentit)
+field-error-decimal = ei ole euromäärä, esim. 25,50
+field-error-below-acknowledge = ei voi olla lyhyempi kuin kuittauksen tavoite
+field-error-incomplete = kaikkiin väittämiin ei ole vastattu
+field-error-taken = on jo käytössä
+field-error-ambiguous = useampi kohde samassa osoitteessa; anna kohteen tunnus
+field-error-email = ei ole sähköpostiosoite
+field-error-before-opening = on ennen avautumispäivää
+field-error-already-granted = hyvitys on jo myönnetty
+field-error-no-email = kirjautumisessasi ei ole sähköpostiosoitetta
+field-name-opens-on = Avautuu
+field-name-closes-on = Sulkeutuu
+field-name-answers = Vastaukset
+field-name-score = Arvio

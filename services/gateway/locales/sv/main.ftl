@@ -903,3 +903,23 @@ report-median-resolve = Lösning, median (h)
 report-p90-resolve = Lösning, p90 (h)
 report-rating = Bedömning (1–5)
 nav-feedback-report = Behandlingsrapport
+
+# Feedback's field errors and names
+feedback-notification-rated = Behandlingen bedömd
+field-error-staff-only = endast personalen
+field-error-not-your-site = är inte ditt verksamhetsställe
+field-error-positive = måste vara större än noll
+field-error-decimals = högst två decimaler (cent)
+field-error-decimal = är inte ett belopp i euro, t.ex. 25,50
+field-error-below-acknowledge = får inte vara kortare än målet för kvittering
+field-error-incomplete = alla påståenden är inte besvarade
+field-error-taken = används redan
+field-error-ambiguous = flera objekt på samma adress; ange objektets kod
+field-error-email = är inte en e-postadress
+field-error-before-opening = är före öppningsdagen
+field-error-already-granted = gottgörelsen har redan beviljats
+field-error-no-email = din inloggning saknar e-postadress
+field-name-opens-on = Öppnas
+field-name-closes-on = Stängs
+field-name-answers = Svar
+field-name-score = Bedömning

@@ -345,7 +345,11 @@ async fn results(State(s): State<AppState>, page: Page, PageQuery(p): PageQuery<
         customers,
         comments,
         staff: page.session.is_staff(),
-        csv: format!("/portal/survey-results.csv?year={year}"),
+        csv: if page.session.is_staff() && !p.customer.is_empty() {
+            format!("/portal/survey-results.csv?year={year}&customer={}", p.customer)
+        } else {
+            format!("/portal/survey-results.csv?year={year}")
+        },
     };
     Ok(render(StatusCode::OK, &p))
 }
