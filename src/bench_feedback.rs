@@ -4,6 +4,7 @@
 //! marks (`next_alarm_at`, `due_at`) are computed by the service's own code.
 //! Figures, not assertions: compare the ratios measured in one run.
 
+use crate::bench::percentile;
 use crate::infra::Infra;
 use crate::{Listeners, Platform, PlatformOptions};
 use chrono::{Duration as Span, Utc};
@@ -66,14 +67,6 @@ async fn marks(pool: &sqlx::PgPool) -> anyhow::Result<usize> {
     .await?;
     sqlx::query("ANALYZE items").execute(&mut *conn).await?;
     Ok(rows.len())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 pub async fn feedback() -> anyhow::Result<()> {

@@ -53,24 +53,31 @@ pub async fn tick(pool: &PgPool, now: DateTime<Utc>) -> Result<Pass, AppError> {
                 ("acknowledge", domain::alarm(&ack, row.acknowledge_warned_at.is_some(), row.acknowledge_breached_at.is_some(), now)),
                 ("resolve", domain::alarm(&resolve, row.resolve_warned_at.is_some(), row.resolve_breached_at.is_some(), now)),
             ];
+            // The item as the last alarm left it (unchanged when none fired).
+            let mut latest: Option<(store::ItemRow, Vec<store::Pause>)> = None;
             for (clock, alarm) in alarms {
-                match alarm {
-                    Alarm::None => {}
-                    Alarm::Warn => {
-                        pass.warnings += 1;
-                        raise(&mut tx, row, clock, false, now).await?;
-                    }
-                    Alarm::Breach => {
-                        pass.breaches += 1;
-                        raise(&mut tx, row, clock, true, now).await?;
-                    }
+                let breach = match alarm {
+                    Alarm::None => continue,
+                    Alarm::Warn => false,
+                    Alarm::Breach => true,
+                };
+                if breach {
+                    pass.breaches += 1
+                } else {
+                    pass.warnings += 1
                 }
+                // A second alarm of the same pass sees the first one's escalation.
+                let current = latest.as_ref().map_or(row, |l| &l.0).clone();
+                latest = Some(raise(&mut tx, &current, clock, breach, now).await?);
             }
-            let (fresh, p) = reload(&mut tx, row.id).await?;
+            let (fresh, p) = match &latest {
+                Some((fresh, p)) => (fresh, p.as_slice()),
+                None => (row, p.as_slice()),
+            };
             // A due time that has not moved past `now` would be looked at again at once: the
             // clock's facts say nothing is due, so the next look is a minute later.
-            let next = convert::next_alarm(&fresh, &p).map(|at| if at <= now { now + chrono::Duration::minutes(1) } else { at });
-            store::set_clock_marks(&mut tx, row.id, next, convert::due_at(&fresh, &p)).await?;
+            let next = convert::next_alarm(fresh, p).map(|at| if at <= now { now + chrono::Duration::minutes(1) } else { at });
+            store::set_clock_marks(&mut tx, row.id, next, convert::due_at(fresh, p)).await?;
         }
         tx.commit().await?;
     }
@@ -83,8 +90,14 @@ async fn reload(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<(store:
     Ok((row, p))
 }
 
-/// Marks, records, notifies and announces one warning or breach.
-async fn raise(conn: &mut sqlx::PgConnection, row: &store::ItemRow, clock: &str, breach: bool, now: DateTime<Utc>) -> Result<(), AppError> {
+/// Marks, records, notifies and announces one warning or breach; the item as it is after.
+async fn raise(
+    conn: &mut sqlx::PgConnection,
+    row: &store::ItemRow,
+    clock: &str,
+    breach: bool,
+    now: DateTime<Utc>,
+) -> Result<(store::ItemRow, Vec<store::Pause>), AppError> {
     store::mark_alarm(&mut *conn, row.id, clock, breach, now).await?;
     let (change, kind) = if breach { ("sla_breached", "sla_breached") } else { ("sla_warning", "sla_warning") };
     let handler = store::Person::from_json(&row.handler);
@@ -101,7 +114,7 @@ async fn raise(conn: &mut sqlx::PgConnection, row: &store::ItemRow, clock: &str,
     let event = pb::SlaEvent { item: Some(convert::item(&fresh, &p, now)), clock: clock.to_owned() };
     let event_type = if breach { "feedback.sla.breached" } else { "feedback.sla.warning" };
     emit(&mut *conn, PRODUCER, event_type, &event).await?;
-    Ok(())
+    Ok((fresh, p))
 }
 
 /// Runs [`tick`] every `every` until shutdown; a failed pass is logged and

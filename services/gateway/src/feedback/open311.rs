@@ -385,26 +385,27 @@ async fn definition(Path(file): Path<String>, RawQuery(q): RawQuery) -> Response
 #[tracing::instrument(skip_all)]
 async fn one(State(s): State<AppState>, Path(file): Path<String>, RawQuery(q): RawQuery) -> Response {
     let Some((id, format)) = split(&file) else { return error(Format::Json, StatusCode::NOT_FOUND, "not an Open311 resource") };
-    let mut p = params(q.unwrap_or_default().as_bytes());
-    p.retain(|(k, _)| k != "service_request_id");
-    p.push(("service_request_id".into(), id.to_owned()));
+    let p = params(q.unwrap_or_default().as_bytes());
     let i = locale(&p);
-    let listed = list(&s, format, &p, &i).await;
-    // One id that matches nothing is a 404, as the spec's errors say.
-    if listed.status() == StatusCode::OK {
-        if let Ok(n) = id.parse::<i64>() {
-            let request = pb::ListOpen311RequestsRequest {
-                numbers: vec![n],
-                start: kumppani_platform::convert::timestamp(DateTime::UNIX_EPOCH),
-                limit: 1,
-                ..Default::default()
-            };
-            if s.feedback().list_open311_requests(request).await.is_ok_and(|r| r.into_inner().requests.is_empty()) {
-                return error(format, StatusCode::NOT_FOUND, &format!("service_request_id: no request {id}"));
-            }
+    let Ok(number) = id.parse::<i64>() else {
+        return error(format, StatusCode::BAD_REQUEST, &format!("service_request_id: {id} is not a request id"));
+    };
+    let request = pb::ListOpen311RequestsRequest {
+        numbers: vec![number],
+        start: kumppani_platform::convert::timestamp(DateTime::UNIX_EPOCH),
+        limit: 1,
+        ..Default::default()
+    };
+    match s.feedback().list_open311_requests(request).await {
+        // One id that matches nothing is a 404, as the spec's errors say.
+        Ok(r) if r.get_ref().requests.is_empty() => error(format, StatusCode::NOT_FOUND, &format!("service_request_id: no request {id}")),
+        Ok(r) => {
+            let ext = param(&p, "extensions") == "true";
+            let records: Vec<Record> = r.into_inner().requests.iter().map(|x| record(&i, x, ext)).collect();
+            answer(StatusCode::OK, format, "service_requests", "request", &records)
         }
+        Err(e) => from_status(format, &e),
     }
-    listed
 }
 
 pub fn routes() -> Router<AppState> {
