@@ -44,10 +44,15 @@ async fn the_order_week_says_per_service_line_whether_a_change_is_normal_or_a_re
     let mut ordering = env.ordering.clone();
     let site_user =
         env.issuer().token_for(Role::SiteUser, uuid::Uuid::parse_str(&customer).ok(), uuid::Uuid::parse_str(&site).ok(), vec![]).unwrap();
-    // A day whose meal cut-off (2 working days at 12:00) has passed while cleaning's (1 working day) has not.
+    // A day the daycare is open (a working day) whose meal cut-off (2 working days at 12:00) has
+    // passed while cleaning's (1 working day) has not. (A weekend day qualified on Thursday
+    // afternoons, and a closed day shows no cut-offs at all.)
     let (meals, cleaning) = (CutoffRule { working_days: 2, hour: 12 }, CutoffRule { working_days: 1, hour: 12 });
     let now = chrono::Utc::now();
-    let day = (1..30).map(|k| today() + chrono::Duration::days(k)).find(|x| !meals.is_open(*x, now) && cleaning.is_open(*x, now)).unwrap();
+    let day = (1..30)
+        .map(|k| today() + chrono::Duration::days(k))
+        .find(|x| kumppani_platform::calendar::is_working_day(*x) && !meals.is_open(*x, now) && cleaning.is_open(*x, now))
+        .unwrap();
     let week_of = |token: &str| env.req(pb::GetOrderWeekRequest { site_id: site.clone(), day: Some(d(day)) }, token);
     let week = ordering.get_order_week(week_of(&site_user)).await.unwrap().into_inner();
     let shown = week_day(&week, day);
