@@ -60,7 +60,13 @@ async fn budgets_deliveries_and_invoices_reconcile_per_site_with_the_risk_named(
     // Budgets: A far below what it gets (over-use), B far above (under-use).
     for (site, quantity) in [(&a, 100), (&b, 36_500)] {
         let budget = ord::Budget { site_id: site.clone(), product_code: "LOUNAS-PK".into(), year, quantity, ..Default::default() };
-        env.ordering.set_budget(env.req(ord::SetBudgetRequest { budget: Some(budget) }, &t)).await.unwrap();
+        // Ordering learns the site from contracts' events: retry until it has.
+        let request = ord::SetBudgetRequest { budget: Some(budget) };
+        support::wait_until("ordering knows the site", std::time::Duration::from_secs(30), || {
+            let (mut c, r) = (env.ordering.clone(), env.req(request.clone(), &t));
+            async move { c.set_budget(r).await.is_ok() }
+        })
+        .await;
     }
     // Deliveries: A 10 a working day, B 5 on the first three working days.
     let line = |site: &str, day: NaiveDate, q: i32| ord::OrderLine {
