@@ -98,13 +98,17 @@ function isOpen(day, workingDays, now) {
   return `${iso(workingDaysBefore(day, workingDays))}T12:00` > now;
 }
 
-/** The first day after today whose meal cut-off has passed while cleaning's has not. */
+/**
+ * The first working day after today (the daycare is open; a closed day shows no
+ * cut-offs) whose meal cut-off has passed while cleaning's has not. On Thursday
+ * afternoons a Saturday qualifies by cut-off alone.
+ */
 function mealsClosedCleaningOpen() {
   const now = helsinkiNow();
   const today = civil(now.slice(0, 10));
   for (let k = 1; k < 30; k += 1) {
     const day = today + k * DAY;
-    if (!isOpen(day, 2, now) && isOpen(day, 1, now)) return iso(day);
+    if (isWorkingDay(day) && !isOpen(day, 2, now) && isOpen(day, 1, now)) return iso(day);
   }
   throw new Error('no such day within 30 days');
 }
