@@ -18,6 +18,9 @@ after(async () => { await browser?.close(); });
 
 const ENGLISH_DEV_TEXT = /Failed to|deserializ|missing field|invalid digit|Not Found|Bad Request|Forbidden|internal error|FAILED_PRECONDITION|INVALID_ARGUMENT|FEEDBACK_|SLA_STATE|undefined/;
 
+/** A 1×1 PNG. */
+const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
 async function noSidewaysScroll(s, label) {
   const width = await s.page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 320, `${label}: the page is ${width}px wide at 320 px`);
@@ -44,20 +47,31 @@ test('a daycare director gives feedback in three clicks and follows it, at 320 p
     await noSidewaysScroll(s, 'give feedback');
     assert.match(await plainText(s, 'form'), /Anna palautetta/);
 
-    // A form sent without a description keeps what was chosen and names the field.
+    // A form sent without a description, with a receipt (a PDF) called .jpg as its photo:
+    // it keeps what was chosen, names both fields and asks for the photos again.
     await page.selectOption('#n-kind', { label: 'Reklamaatio' });
     await page.selectOption('#n-topic', { label: 'Erityisruokavaliot' });
     await page.locator('#n-description').evaluate((e) => e.removeAttribute('required'));
+    await page.setInputFiles('#n-photos', { name: 'kuitti.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('%PDF-1.7 kuitti') });
     let resp = await clickAndWait(s, page.locator('form button[type="submit"]').last());
     assert.equal(resp.status(), 422);
     assert.equal(await page.locator('#n-kind').inputValue() !== '', true, 'the kind is kept');
     assert.equal(await page.locator('#n-description').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#n-photos').getAttribute('aria-invalid'), 'true');
+    const summary = await page.locator('.hds-notification--error[role="alert"]').innerText();
+    assert.match(summary, /kuva 1 \(kuitti\.jpg\) ei ole JPEG-, PNG- tai HEIC-kuva/, summary);
+    assert.match(summary, /Valitse kuvat uudelleen/, summary);
     await audit(s, 'form with an error');
 
-    // 3: send it.
+    // 3: send it, with a photo of the plate.
     await page.locator('#n-description').fill('Maidoton välipala puuttui tänään kahdelta lapselta.');
+    await page.setInputFiles('#n-photos', { name: 'lautanen.png', mimeType: 'image/png', buffer: Buffer.from(PNG_1X1, 'base64') });
     resp = await clickAndWait(s, page.locator('form button[type="submit"]').last());
     assert.equal(resp.status(), 200);
+    const img = page.locator('img.kp-photo');
+    assert.equal(await img.getAttribute('alt'), 'Kuva 1: lautanen.png');
+    await img.evaluate((e) => (e.complete ? null : new Promise((r) => { e.onload = r; e.onerror = r; })));
+    assert.ok(await img.evaluate((e) => e.naturalWidth) > 0, 'the photo is shown');
     const item = await plainText(s, 'item');
     assert.match(item, /Vastaanotettu/, 'status shown in Finnish');
     assert.match(item, /Käsittelijä/, 'a named handler');

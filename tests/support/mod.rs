@@ -94,7 +94,11 @@ impl TestEnv {
             .await
             .unwrap()
             .max_decoding_message_size(64 * 1024 * 1024);
-        let feedback = FeedbackServiceClient::connect(format!("http://{}", platform.addr(ServiceKind::Feedback))).await.unwrap();
+        let feedback = FeedbackServiceClient::connect(format!("http://{}", platform.addr(ServiceKind::Feedback)))
+            .await
+            .unwrap()
+            .max_decoding_message_size(64 * 1024 * 1024)
+            .max_encoding_message_size(64 * 1024 * 1024);
         Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing, ordering, invoicing, feedback }
     }
 

@@ -102,6 +102,7 @@ pub fn item(r: &ItemRow, pauses: &[Pause], now: DateTime<Utc>) -> pb::FeedbackIt
         version: r.version,
         messages: Vec::new(),
         history: Vec::new(),
+        photos: Vec::new(),
     }
 }
 
@@ -114,6 +115,18 @@ pub fn message(m: MessageRow) -> pb::Message {
         author_name: m.author_name,
         from_staff: m.from_staff,
         created_at: timestamp(m.created_at),
+    }
+}
+
+pub fn photo(p: crate::store::photo::PhotoRow) -> pb::Photo {
+    pb::Photo {
+        id: p.id.to_string(),
+        filename: p.filename,
+        content_type: p.content_type,
+        size_bytes: i64::from(p.size_bytes),
+        added_by: p.added_by,
+        added_by_name: p.added_by_name,
+        added_at: timestamp(p.added_at),
     }
 }
 

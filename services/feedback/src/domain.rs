@@ -99,13 +99,21 @@ pub struct NewItem {
     pub contact_name: String,
     pub contact_email: String,
     pub idempotency_key: String,
+    /// Checked photos, stored with the item.
+    pub photos: Vec<crate::photo::NewPhoto>,
 }
 
 /// Validates a submission; every bad field at once. Staff may enter a phone
 /// call or an e-mail for someone (channel + that person's name and e-mail);
 /// customers' people submit through the portal as themselves.
-pub fn validate_submit(p: &Principal, r: &pb::SubmitFeedbackRequest, today: NaiveDate) -> Result<NewItem, AppError> {
+pub fn validate_submit(
+    p: &Principal,
+    r: &pb::SubmitFeedbackRequest,
+    photos: Vec<pb::PhotoUpload>,
+    today: NaiveDate,
+) -> Result<NewItem, AppError> {
     let mut v = Violations::default();
+    let photos = crate::photo::check(&mut v, photos, 0);
     let kind = v.enumeration("kind", r.kind, kind_text, true);
     let topic = v.enumeration("topic", r.topic, topic_text, true);
     let severity = if r.severity == 0 { Some("normal") } else { v.enumeration("severity", r.severity, severity_text, true) };
@@ -155,6 +163,7 @@ pub fn validate_submit(p: &Principal, r: &pb::SubmitFeedbackRequest, today: Naiv
         contact_name,
         contact_email: contact_email.to_lowercase(),
         idempotency_key,
+        photos,
     })
 }
 

@@ -40,6 +40,18 @@ impl FeedbackService for FeedbackApi {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn add_photos(&self, req: Request<pb::AddPhotosRequest>) -> R<pb::FeedbackItem> {
+        let p = self.principal(&req).await?;
+        ok(self.service().add_photos(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_photo(&self, req: Request<pb::GetPhotoRequest>) -> R<pb::PhotoFile> {
+        let p = self.principal(&req).await?;
+        ok(self.service().photo(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn get_feedback(&self, req: Request<pb::GetFeedbackRequest>) -> R<pb::FeedbackItem> {
         let p = self.principal(&req).await?;
         ok(self.service().get(&p, &req.into_inner().id).await)

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod grpc;
 pub mod mail;
 pub mod open311;
+pub mod photo;
 pub mod projection;
 pub mod service;
 pub mod sla;
@@ -27,6 +28,9 @@ pub const PRODUCER: &str = "feedback";
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const SPEC: ServiceSpec = ServiceSpec { name: SCHEMA, migrator: &MIGRATOR, default_port: 50054, relay_batch: 200, min_connections: 2 };
+
+/// The largest request feedback takes: five photos of 10 MiB with the rest of the item.
+pub const MAX_MESSAGE_BYTES: usize = photo::MAX_PHOTOS * photo::MAX_BYTES + 1024 * 1024;
 
 /// How often the SLA job looks for due warnings and breaches.
 pub const SLA_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -65,5 +69,5 @@ pub async fn run(config: ServiceConfig, own: Config, listener: tokio::net::TcpLi
         None => tracing::info!("no KUMPPANI_SMTP_URL: notifications are shown in the portal only, not e-mailed"),
     }
     let api = grpc::FeedbackApi { pool: rt.pool.clone(), verifier: rt.verifier() };
-    rt.serve(listener, FeedbackServiceServer::new(api)).await
+    rt.serve(listener, FeedbackServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES)).await
 }

@@ -157,6 +157,7 @@ impl Feedback {
             contact_name: format!("{first} {last}").trim().to_owned(),
             contact_email: email.to_lowercase(),
             idempotency_key: String::new(),
+            photos: Vec::new(),
         };
         let by = Submitter { subject: format!("open311:{}", client.name), name: client.name.clone() };
         let item = self.create(&by, new).await?;

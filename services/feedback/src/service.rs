@@ -70,6 +70,18 @@ async fn announce(conn: &mut PgConnection, id: Uuid, change: &str, previous: &st
     Ok(item)
 }
 
+/// An item the caller may see and still talk about (not closed), locked for a change.
+async fn open_item(conn: &mut PgConnection, p: &Principal, id: Uuid) -> Result<ItemRow> {
+    let (row, _) = load(conn, id, true).await?;
+    if !may_see(p, &row) {
+        return Err(AppError::not_found("feedback item"));
+    }
+    if row.status == "closed" {
+        return Err(AppError::precondition("the item is closed: reopen it (within 14 days of its resolution) or give new feedback"));
+    }
+    Ok(row)
+}
+
 fn handler_of(r: &ItemRow) -> Person {
     Person::from_json(&r.handler)
 }
@@ -98,7 +110,9 @@ impl Feedback {
     #[tracing::instrument(skip_all)]
     pub async fn submit(&self, p: &Principal, r: pb::SubmitFeedbackRequest) -> Result<pb::FeedbackItem> {
         let side = domain::side(p)?;
-        let new = domain::validate_submit(p, &r, kumppani_platform::calendar::today())?;
+        let mut r = r;
+        let photos = std::mem::take(&mut r.photos);
+        let new = domain::validate_submit(p, &r, photos, kumppani_platform::calendar::today())?;
         let mut conn = self.pool.acquire().await?;
         if !new.idempotency_key.is_empty() {
             if let Some(id) = store::item_by_key(&mut conn, &p.subject, &new.idempotency_key).await? {
@@ -169,6 +183,9 @@ impl Feedback {
             _ => String::new(),
         };
         store::add_history(&mut tx, id, "received", &detail, &by.subject, now).await?;
+        for photo in &new.photos {
+            store::photo::insert(&mut tx, id, photo, &by.subject, now).await?;
+        }
         store::notify(&mut tx, &handler.email, "feedback_received", id, &first_words(&new.description), now).await?;
         if new.severity == "critical" {
             store::set_escalated(&mut tx, id).await?;
@@ -201,7 +218,52 @@ impl Feedback {
         let mut item = convert::item(&row, &pauses, Utc::now());
         item.messages = store::messages(&mut conn, id, side == Side::Staff).await?.into_iter().map(convert::message).collect();
         item.history = store::history(&mut conn, id).await?.into_iter().map(convert::history).collect();
+        item.photos = store::photo::list(&mut conn, id).await?.into_iter().map(convert::photo).collect();
         Ok(item)
+    }
+
+    /// Adds photos to an item: whoever may see it (the submitter's side,
+    /// staff) while it is not closed; at most five per item in all.
+    #[tracing::instrument(skip_all)]
+    pub async fn add_photos(&self, p: &Principal, r: pb::AddPhotosRequest) -> Result<pb::FeedbackItem> {
+        domain::side(p)?;
+        let id = id_arg("id", &r.id)?;
+        if r.photos.is_empty() {
+            return Err(AppError::invalid("photos", Reason::required()));
+        }
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        open_item(&mut tx, p, id).await?;
+        let mut v = Violations::default();
+        let photos = crate::photo::check(&mut v, r.photos, store::photo::count(&mut tx, id).await?);
+        v.finish()?;
+        kumppani_platform::actors::remember_actor(&mut tx, p).await?;
+        for photo in &photos {
+            store::photo::insert(&mut tx, id, photo, &p.subject, now).await?;
+        }
+        let names = photos.iter().map(|x| x.filename.as_str()).collect::<Vec<_>>().join(", ");
+        store::add_history(&mut tx, id, "photos_added", &names, &p.subject, now).await?;
+        store::touch(&mut tx, id).await?;
+        tx.commit().await?;
+        self.get(p, &r.id).await
+    }
+
+    /// A photo of an item with its bytes, for whoever may see the item.
+    #[tracing::instrument(skip_all)]
+    pub async fn photo(&self, p: &Principal, r: pb::GetPhotoRequest) -> Result<pb::PhotoFile> {
+        domain::side(p)?;
+        let mut v = Violations::default();
+        let id = v.uuid("id", &r.id, true);
+        let photo = v.uuid("photo_id", &r.photo_id, true);
+        v.finish()?;
+        let (Some(id), Some(photo)) = (id, photo) else { return Err(AppError::internal("validated fields missing")) };
+        let mut conn = self.pool.acquire().await?;
+        let (row, _) = load(&mut conn, id, false).await?;
+        if !may_see(p, &row) {
+            return Err(AppError::not_found("feedback item"));
+        }
+        let (photo, content) = store::photo::get(&mut conn, id, photo).await?.ok_or_else(|| AppError::not_found("photo"))?;
+        Ok(pb::PhotoFile { photo: Some(convert::photo(photo)), content })
     }
 
     #[tracing::instrument(skip_all)]
@@ -350,13 +412,7 @@ impl Feedback {
         v.finish()?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let (row, _) = load(&mut tx, id, true).await?;
-        if !may_see(p, &row) {
-            return Err(AppError::not_found("feedback item"));
-        }
-        if row.status == "closed" {
-            return Err(AppError::precondition("the item is closed: reopen it (within 14 days of its resolution) or give new feedback"));
-        }
+        let row = open_item(&mut tx, p, id).await?;
         kumppani_platform::actors::remember_actor(&mut tx, p).await?;
         store::add_message(&mut tx, id, &body, r.internal, &p.subject, side == Side::Staff, self.now()).await?;
         let mut change = "message";

@@ -22,4 +22,9 @@ pub struct Backend {
     pub api: &'static [ApiRoute],
     /// Its portal pages.
     pub portal: fn() -> Router<AppState>,
+    /// The largest REST request body it takes (bytes); [`DEFAULT_MAX_BODY`] unless it takes files.
+    pub max_body: usize,
 }
+
+/// The REST request body limit of a backend that takes no files (axum's default).
+pub const DEFAULT_MAX_BODY: usize = 2 * 1024 * 1024;

@@ -187,6 +187,19 @@ impl I18n {
         self.number(&n.to_string())
     }
 
+    /// A file's size for people: "850 kt", "2,4 Mt" (fi), "2,4 MB" (sv), "2.4 MB" (en);
+    /// kilobytes whole, megabytes to one decimal (1 MB = 1,000,000 bytes, as files are labelled).
+    pub fn file_size(&self, bytes: i64) -> String {
+        let (kb, mb) = if self.lang == "fi" { ("kt", "Mt") } else { ("kB", "MB") };
+        let sep = if self.lang == "en" { " " } else { "\u{a0}" };
+        if bytes < 1_000_000 {
+            format!("{}{sep}{kb}", self.count((bytes + 999) / 1000))
+        } else {
+            let tenths = (bytes + 50_000) / 100_000;
+            format!("{}{sep}{mb}", self.number(&format!("{}.{}", tenths / 10, tenths % 10)))
+        }
+    }
+
     /// A price as customers see it: to the cent ("3.8560" → "3,86"), grouped; "" → "–".
     /// Cost components keep their four decimals ([`I18n::money`]).
     pub fn cents(&self, v: &str) -> String {

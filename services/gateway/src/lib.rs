@@ -83,7 +83,8 @@ pub fn router(state: AppState, dev_issuer: Option<Arc<DevIssuer>>) -> Router {
     // Each backend's REST routes behind its own admission gate (load shedding, see `shed`).
     let api = BACKENDS.iter().fold(Router::new().route("/openapi.json", get(openapi::serve)), |api, b| {
         let gate = shed::Gate::new(b.name, state.api_limit);
-        api.merge(rest::router(b.api).layer(axum::middleware::from_fn_with_state(gate, shed::admit)))
+        let routes = rest::router(b.api).layer(axum::extract::DefaultBodyLimit::max(b.max_body));
+        api.merge(routes.layer(axum::middleware::from_fn_with_state(gate, shed::admit)))
     });
     // Portal and sign-in pages: the page context is read once per request, and error pages render in it.
     let pages = BACKENDS

@@ -98,6 +98,7 @@ const REQUIRED_QUERY: &[(&str, &[&str])] = &[
     ("GetMonthToDateRequest", &["customerId"]),
     ("GetReconciliationRequest", &["customerId", "year"]),
     ("GetRunProgressRequest", &["year", "month"]),
+    ("GetPhotoRequest", &["photoId"]),
 ];
 
 /// Text without control characters other than tab, LF and CR (what `Violations::text` accepts).
@@ -117,6 +118,7 @@ const UUID_PARAMETERS: &[&str] = &[
     "invoiceId",
     "runId",
     "batchId",
+    "photoId",
 ];
 
 /// A query parameter of a read, as precise as the service's validation: ids are

@@ -66,7 +66,7 @@ fn contact(
 
 #[test]
 fn a_site_user_submits_as_themselves() {
-    let new = validate_submit(&principal(Role::SiteUser), &submit(), today()).unwrap();
+    let new = validate_submit(&principal(Role::SiteUser), &submit(), Vec::new(), today()).unwrap();
     assert_eq!((new.kind, new.topic, new.severity, new.channel), ("reclamation", "special_diets", "normal", "portal"));
     assert_eq!(new.contact_name, "Tiina Tuominen");
     assert_eq!(new.contact_email, "tiina.tuominen@oulu.example");
@@ -82,7 +82,7 @@ fn every_bad_field_is_named_at_once() {
         service_day: Some(pb::Date::from_naive(NaiveDate::from_ymd_opt(2026, 12, 3).unwrap())),
         ..Default::default()
     };
-    let e = validate_submit(&principal(Role::SiteUser), &r, today()).unwrap_err();
+    let e = validate_submit(&principal(Role::SiteUser), &r, Vec::new(), today()).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidArgument);
     assert_eq!(fields(&e), ["description", "kind", "service_day", "site_id", "topic"]);
 }
@@ -90,22 +90,28 @@ fn every_bad_field_is_named_at_once() {
 #[test]
 fn the_portal_may_say_its_channel() {
     let r = pb::SubmitFeedbackRequest { channel: pb::FeedbackChannel::Portal as i32, ..submit() };
-    assert_eq!(validate_submit(&principal(Role::SiteUser), &r, today()).unwrap().channel, "portal");
+    assert_eq!(validate_submit(&principal(Role::SiteUser), &r, Vec::new(), today()).unwrap().channel, "portal");
 }
 
 #[test]
 fn only_staff_enter_feedback_on_someones_behalf() {
     let r = pb::SubmitFeedbackRequest { channel: pb::FeedbackChannel::Phone as i32, contact_name: "Maija".into(), ..submit() };
-    let e = validate_submit(&principal(Role::CustomerContact), &r, today()).unwrap_err();
+    let e = validate_submit(&principal(Role::CustomerContact), &r, Vec::new(), today()).unwrap_err();
     assert_eq!(fields(&e), ["channel", "contact_name"]);
     let staff = principal(Role::EnterpriseStaff);
-    let new =
-        validate_submit(&staff, &pb::SubmitFeedbackRequest { contact_email: "maija@oulu.example".into(), ..r.clone() }, today()).unwrap();
+    let new = validate_submit(
+        &staff,
+        &pb::SubmitFeedbackRequest { contact_email: "maija@oulu.example".into(), ..r.clone() },
+        Vec::new(),
+        today(),
+    )
+    .unwrap();
     assert_eq!((new.channel, new.contact_name.as_str()), ("phone", "Maija"));
-    let e =
-        validate_submit(&staff, &pb::SubmitFeedbackRequest { contact_email: "maija at oulu".into(), ..r.clone() }, today()).unwrap_err();
+    let e = validate_submit(&staff, &pb::SubmitFeedbackRequest { contact_email: "maija at oulu".into(), ..r.clone() }, Vec::new(), today())
+        .unwrap_err();
     assert_eq!(fields(&e), ["contact_email"]);
-    let e = validate_submit(&staff, &pb::SubmitFeedbackRequest { channel: pb::FeedbackChannel::Open311 as i32, ..r }, today()).unwrap_err();
+    let e = validate_submit(&staff, &pb::SubmitFeedbackRequest { channel: pb::FeedbackChannel::Open311 as i32, ..r }, Vec::new(), today())
+        .unwrap_err();
     assert_eq!(fields(&e), ["channel"]);
 }
 

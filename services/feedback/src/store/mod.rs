@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 mod kpi;
 mod open311;
+pub mod photo;
 mod survey;
 
 pub use kpi::*;
@@ -611,6 +612,12 @@ pub async fn add_message(
         .bind(at)
         .execute(&mut *conn)
         .await?;
+    sqlx::query("UPDATE items SET updated_at = now(), version = version + 1 WHERE id = $1").bind(item).execute(conn).await?;
+    Ok(())
+}
+
+/// A change that is not a status change (photos added): the item's version moves on.
+pub async fn touch(conn: &mut PgConnection, item: Uuid) -> Result<()> {
     sqlx::query("UPDATE items SET updated_at = now(), version = version + 1 WHERE id = $1").bind(item).execute(conn).await?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub const BACKEND: Backend = Backend {
     description: "the customer registry (customers, units, sites, contacts) and the annual service agreements",
     api: rest::API,
     portal: portal::routes,
+    max_body: crate::backend::DEFAULT_MAX_BODY,
 };
 
 impl AppState {

@@ -7,7 +7,7 @@
 
 use super::view::{self, Allowed, Clock};
 use crate::i18n::I18n;
-use crate::page::{CsrfForm, FormError, Invalid, Layout, Page, PageError, PageResult, render};
+use crate::page::{CsrfForm, CsrfUpload, FormError, Invalid, Layout, Page, PageError, PageResult, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -54,6 +54,7 @@ enum Which {
     Reopen,
     Reassign,
     Rate,
+    Photos,
     /// A button without fields (acknowledge, start, close): the summary says why.
     Button,
 }
@@ -67,6 +68,7 @@ struct PerForm<T> {
     reopen: T,
     reassign: T,
     rate: T,
+    photos: T,
 }
 
 impl<T> PerForm<T> {
@@ -78,6 +80,7 @@ impl<T> PerForm<T> {
             Which::Reopen => self.reopen = v,
             Which::Reassign => self.reassign = v,
             Which::Rate => self.rate = v,
+            Which::Photos => self.photos = v,
             Which::Button => {}
         }
     }
@@ -89,6 +92,18 @@ struct MessageView {
     at: String,
     internal: bool,
     from_staff: bool,
+}
+
+struct PhotoView {
+    href: String,
+    filename: String,
+    /// What the photo is, for a screen reader: "Kuva 1: IMG_0042.jpg".
+    alt: String,
+    /// Who added it, when, and its size.
+    caption: String,
+    inline: bool,
+    /// The link text of a photo browsers do not show (HEIC).
+    download: String,
 }
 
 struct HistoryView {
@@ -129,6 +144,9 @@ struct ItemPage<'a> {
     reopen_help: String,
     messages: Vec<MessageView>,
     history: Vec<HistoryView>,
+    photos: Vec<PhotoView>,
+    /// The add-photos form: while the conversation is open and fewer than five photos.
+    can_add_photos: bool,
     can: Allowed,
     staff_actions: bool,
     /// Producer contact persons to hand the item to: (contact id, "name, title").
@@ -195,6 +213,20 @@ async fn item_page(s: &AppState, page: &Page, id: String, form: FormError, which
             at: view::at(&h.at),
         })
         .collect();
+    let photos = x
+        .photos
+        .iter()
+        .enumerate()
+        .map(|(n, p)| PhotoView {
+            href: format!("/portal/feedback/{}/photos/{}", x.id, p.id),
+            filename: p.filename.clone(),
+            alt: i.t_args("feedback-photo-alt", &[("number", (n + 1).to_string()), ("filename", p.filename.clone())]),
+            caption: format!("{}, {} ({})", i.person(&p.added_by_name), view::at(&p.added_at), i.file_size(p.size_bytes)),
+            inline: super::photos::shown_inline(&p.content_type),
+            download: i.t_args("feedback-photo-download", &[("filename", p.filename.clone())]),
+        })
+        .collect();
+    let can_add_photos = can.message && x.photos.len() < MAX_PHOTOS;
     let mut typed = PerForm::<ActionForm>::default();
     let mut invalid = PerForm::<Invalid>::default();
     invalid.set(which, Invalid::of(&form));
@@ -226,6 +258,8 @@ async fn item_page(s: &AppState, page: &Page, id: String, form: FormError, which
         reopen_help: i.t_args("feedback-reopen-help", &[("until", view::at(&x.reopen_until))]),
         messages,
         history,
+        photos,
+        can_add_photos,
         staff_actions: can.any_staff_action(),
         can,
         contacts,
@@ -268,6 +302,25 @@ async fn message(State(s): State<AppState>, page: Page, Path(id): Path<String>, 
     let request = pb::PostMessageRequest { id: id.clone(), body: f.body.clone(), internal };
     let r = s.feedback().post_message(page.grpc(request)?).await;
     after(&s, &page, id, r, Which::Message, f, "#thread").await
+}
+
+/// At most this many photos per item (the service's rule; the form is hidden at it).
+const MAX_PHOTOS: usize = 5;
+
+#[tracing::instrument(skip_all)]
+async fn add_photos(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    CsrfUpload(f, files): CsrfUpload<ActionForm>,
+) -> PageResult {
+    let photos = super::photos::uploads(files);
+    if photos.is_empty() {
+        let form = FormError::field("photos", format!("{}: {}", page.i.t("field-name-photos"), page.i.t("field-error-required")));
+        return item_page(&s, &page, id, form, Which::Photos, f).await;
+    }
+    let r = s.feedback().add_photos(page.grpc(pb::AddPhotosRequest { id: id.clone(), photos })?).await;
+    after(&s, &page, id, r, Which::Photos, f, "#photos").await
 }
 
 /// Money as typed in the user's language ("25,50") as the service reads it ("25.50").
@@ -321,6 +374,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/feedback/{id}/transitions", post(transition))
         .route("/portal/feedback/{id}/reassign", post(reassign))
         .route("/portal/feedback/{id}/rating", post(rate))
+        .route("/portal/feedback/{id}/photos", post(add_photos).layer(axum::extract::DefaultBodyLimit::max(super::photos::MAX_FORM_BYTES)))
 }
 
 #[cfg(test)]

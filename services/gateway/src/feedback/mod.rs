@@ -5,6 +5,7 @@
 
 mod item;
 pub mod open311;
+mod photos;
 mod portal;
 mod report;
 mod rest;
@@ -16,6 +17,9 @@ use crate::state::AppState;
 use kumppani_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;
 use tonic::transport::Channel;
 
+/// The largest answer of feedback: a photo of 10 MiB and its description.
+const PHOTO_MESSAGE_BYTES: usize = 11 * 1024 * 1024;
+
 pub const BACKEND: Backend = Backend {
     name: "feedback",
     url_env: "KUMPPANI_FEEDBACK_URL",
@@ -25,11 +29,14 @@ pub const BACKEND: Backend = Backend {
                   escalation, corrective actions, compensations, ratings, notifications and handling KPIs)",
     api: rest::API,
     portal: portal::routes,
+    // Five photos of 10 MiB, base64 in JSON (4/3), and the rest of the request.
+    max_body: 5 * 10 * 1024 * 1024 / 3 * 4 + 1024 * 1024,
 };
 
 impl AppState {
     /// The feedback service's client.
     pub fn feedback(&self) -> FeedbackServiceClient<Channel> {
-        FeedbackServiceClient::new(self.channel(BACKEND.name))
+        // A photo (up to 10 MiB) comes back in one message; axum's 4 MiB default is too small.
+        FeedbackServiceClient::new(self.channel(BACKEND.name)).max_decoding_message_size(PHOTO_MESSAGE_BYTES)
     }
 }

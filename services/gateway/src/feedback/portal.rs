@@ -6,7 +6,7 @@
 
 use super::view;
 use crate::i18n::I18n;
-use crate::page::{CsrfForm, FormError, Invalid, Layout, Page, PageError, PageQuery, PageResult, render};
+use crate::page::{CsrfForm, CsrfUpload, FormError, Invalid, Layout, Page, PageError, PageQuery, PageResult, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -273,7 +273,7 @@ fn number(v: &str) -> i32 {
 }
 
 #[tracing::instrument(skip_all)]
-async fn submit(State(s): State<AppState>, page: Page, CsrfForm(mut f): CsrfForm<NewForm>) -> PageResult {
+async fn submit(State(s): State<AppState>, page: Page, CsrfUpload(mut f, files): CsrfUpload<NewForm>) -> PageResult {
     let staff = page.session.is_staff();
     if page.session.role == Role::SiteUser {
         f.site_id = page.session.site_id.map(|x| x.to_string()).unwrap_or_default();
@@ -294,11 +294,17 @@ async fn submit(State(s): State<AppState>, page: Page, CsrfForm(mut f): CsrfForm
         contact_name: if staff { f.contact_name.trim().to_owned() } else { String::new() },
         contact_email: if staff { f.contact_email.trim().to_owned() } else { String::new() },
         idempotency_key: f.idempotency_key.clone(),
+        photos: super::photos::uploads(files),
     };
+    let attached = !request.photos.is_empty();
     match s.feedback().submit_feedback(page.grpc(request)?).await {
         Ok(r) => Ok(Redirect::to(&format!("/portal/feedback/{}", r.into_inner().id)).into_response()),
         Err(status) => {
-            let form = FormError::from_call(status, &page.i)?;
+            let mut form = FormError::from_call(status, &page.i)?;
+            if attached {
+                // A browser does not keep the files of a form that comes back.
+                form.messages.push(page.i.t("feedback-photos-choose-again"));
+            }
             new_page(&s, &page, f, form).await
         }
     }
@@ -379,10 +385,14 @@ async fn mark_read(State(s): State<AppState>, page: Page, CsrfForm(_): CsrfForm<
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/portal/feedback", get(list))
-        .route("/portal/feedback/new", get(new_form).post(submit))
+        .route(
+            "/portal/feedback/new",
+            get(new_form).post(submit).layer(axum::extract::DefaultBodyLimit::max(super::photos::MAX_FORM_BYTES)),
+        )
         .route("/portal/notifications", get(notifications))
         .route("/portal/notifications/read", post(mark_read))
         .merge(super::item::routes())
+        .merge(super::photos::routes())
         .merge(super::survey::routes())
         .merge(super::report::routes())
 }

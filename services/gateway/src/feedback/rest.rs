@@ -9,6 +9,8 @@ crate::rest::api! {
     post "/feedback/{id}/transitions" => feedback.transition_feedback(feedback::TransitionFeedbackRequest) -> feedback::FeedbackItem, id = "id", "Move an item along its lifecycle: staff acknowledge, start, wait for the customer (note), resolve (corrective action, required for reclamations; optional compensation) and close; the submitter's side closes a resolved item or reopens it (note) within 14 days of resolution. expectedVersion guards against concurrent changes";
     post "/feedback/{id}/messages" => feedback.post_message(feedback::PostMessageRequest) -> feedback::FeedbackItem, id = "id", "Post a message in the item's thread; internal=true is a staff-only internal note";
     post "/feedback/{id}/reassign" => feedback.reassign_feedback(feedback::ReassignFeedbackRequest) -> feedback::FeedbackItem, id = "id", "Hand the item to another contact person of the producer (staff)";
+    post "/feedback/{id}/photos" => feedback.add_photos(feedback::AddPhotosRequest) -> feedback::FeedbackItem, id = "id", "Add photos to an item (the submitter's side or staff, while it is not closed): JPEG, PNG or HEIC by their bytes, base64 in content, at most 10 MiB each and 5 per item";
+    get "/feedback/{id}/photo" => feedback.get_photo(feedback::GetPhotoRequest) -> feedback::PhotoFile, id = "id", file = "image/*", "One photo of an item (photoId) as its bytes, with its own media type (image/jpeg, image/png or image/heic)";
     post "/feedback/{id}/rating" => feedback.rate_handling(feedback::RateHandlingRequest) -> feedback::FeedbackItem, id = "id", "Rate the handling of a resolved or closed item, 1–5 with an optional comment (the submitter's side, once)";
     get "/sla-targets" => feedback.list_sla_targets(feedback::ListSlaTargetsRequest) -> feedback::ListSlaTargetsResponse, id = "", "SLA targets (acknowledge and resolve, in minutes) per severity and topic: the defaults, and an agreement's own with agreementId";
     put "/sla-targets" => feedback.set_sla_target(feedback::SetSlaTargetRequest) -> feedback::SlaTarget, id = "", "Set an SLA target for a severity and topic (unspecified topic: every topic), the default or an agreement's own (staff)";
@@ -20,4 +22,16 @@ crate::rest::api! {
     post "/surveys/{id}/answers" => feedback.answer_survey(feedback::AnswerSurveyRequest) -> feedback::Survey, id = "survey_id", "Answer every question 1–5 with optional comments (a recipient, while the survey is open); answering again replaces the answers";
     get "/survey-results" => feedback.get_survey_results(feedback::GetSurveyResultsRequest) -> feedback::SurveyResults, id = "", "A year's results per 9E dimension with last year's averages for the trend, the response rate and per customer; open answers for staff";
     get "/feedback-kpis" => feedback.get_feedback_kpis(feedback::GetFeedbackKpisRequest) -> feedback::FeedbackKpis, id = "", "Handling KPIs of a year for a customer (or all): per month received, resolved, acknowledged and resolved in time, median handling time and average rating; open and breached open items now";
+}
+
+impl crate::rest::FileBody for feedback::PhotoFile {
+    fn file_name(&self) -> &str {
+        self.photo.as_ref().map(|p| p.filename.as_str()).unwrap_or("photo")
+    }
+    fn content_type(&self) -> &str {
+        self.photo.as_ref().map(|p| p.content_type.as_str()).unwrap_or("application/octet-stream")
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        self.content
+    }
 }

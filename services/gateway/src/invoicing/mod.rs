@@ -23,6 +23,7 @@ pub const BACKEND: Backend = Backend {
     description: "invoicing (monthly invoices with their specification, runs, billing calendar, pass-through and credit lines, credit notes, e-invoices)",
     api: rest::API,
     portal: portal::routes,
+    max_body: crate::backend::DEFAULT_MAX_BODY,
 };
 
 impl AppState {

@@ -20,6 +20,7 @@ pub const BACKEND: Backend = Backend {
     description: "ordering (orders and cut-offs, late changes, deliveries, budgets, production day, ordering rate)",
     api: rest::API,
     portal: portal::routes,
+    max_body: crate::backend::DEFAULT_MAX_BODY,
 };
 
 impl AppState {

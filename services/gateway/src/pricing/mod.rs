@@ -19,6 +19,7 @@ pub const BACKEND: Backend = Backend {
     description: "cost-based pricing (catalogue, price lists explained by cost components, site and customer prices, mid-year changes, VAT, benchmarks)",
     api: rest::API,
     portal: portal::routes,
+    max_body: crate::backend::DEFAULT_MAX_BODY,
 };
 
 impl AppState {
