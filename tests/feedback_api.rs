@@ -10,7 +10,7 @@
 
 mod support;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use kumppani_platform::auth::Role;
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::feedback::v1 as fb;
@@ -488,5 +488,50 @@ async fn notifications_are_emailed_once_through_a_real_smtp_server_and_retried_a
     assert!(got.iter().any(|(to, s, _)| to == "paula.paivakoti@ouka.example" && s.contains("tila muuttui")), "{got:?}");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+    env.cleanup().await;
+}
+
+/// An agreement's own SLA target binds once the agreement is in force: a
+/// signed agreement's 30-minute acknowledgement applies to its customer's
+/// items, one still in negotiation leaves its customer on the default.
+#[tokio::test]
+async fn an_agreement_in_force_sets_its_own_sla_targets() {
+    use kumppani_proto::r#type::v1::ServiceLine;
+    let mut env = TestEnv::start(false).await;
+    let staff = env.staff();
+    let year = support::today().year();
+    let mut sites = Vec::new();
+    for (code, sign) in [("SLA-A", true), ("SLA-B", false)] {
+        let customer = env.internal_customer(code).await.id;
+        let site = env.site(&customer, &format!("{code}-1"), contracts::SiteKind::Daycare).await.id;
+        let agreement = env.agreement(&customer, year, &[&site], &[ServiceLine::Meals], sign).await;
+        let target = fb::SetSlaTargetRequest {
+            severity: fb::Severity::Normal as i32,
+            topic: fb::FeedbackTopic::Meals as i32,
+            agreement_id: agreement.id.clone(),
+            acknowledge_minutes: 30,
+            resolve_minutes: 480,
+            around_the_clock: false,
+        };
+        env.feedback.set_sla_target(env.req(target, &staff)).await.unwrap();
+        sites.push((customer, site, agreement.id));
+    }
+    let pool = feedback_pool(&env).await;
+    support::wait_until("feedback's projection of the agreements", std::time::Duration::from_secs(30), || {
+        let pool = pool.clone();
+        async move { count(&pool, "SELECT count(*) FROM agreements WHERE status IN ('signed', 'negotiation')").await >= 2 }
+    })
+    .await;
+    let mut acknowledge = Vec::new();
+    for (customer, site, _) in &sites {
+        let user = person(&env, Role::SiteUser, customer, Some(site), "Paula Päiväkoti");
+        let r = fb::SubmitFeedbackRequest { topic: fb::FeedbackTopic::Meals as i32, ..reclamation(site) };
+        acknowledge.push(submit(&mut env, &user, r).await.acknowledge.unwrap().target_minutes);
+    }
+    assert_eq!(acknowledge, [30, 240], "the signed agreement's own target; the default while negotiating");
+    // Both agreements list their own target for staff.
+    let listed = fb::ListSlaTargetsRequest { agreement_id: sites[1].2.clone() };
+    let targets = env.feedback.list_sla_targets(env.req(listed, &staff)).await.unwrap().into_inner().targets;
+    assert!(targets.iter().any(|t| t.agreement_id == sites[1].2 && t.acknowledge_minutes == 30), "{targets:?}");
     env.cleanup().await;
 }

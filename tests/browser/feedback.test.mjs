@@ -208,3 +208,61 @@ test('staff read the survey results in Swedish: per dimension with the trend, an
     await s.context.close();
   }
 });
+
+test('SLA targets: staff give an agreement its own target in hours; its contract contact reads it', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(browser, t);
+  try {
+    const { page } = s;
+    await login(s, 'staff');
+    await visit(s, '/portal/feedback');
+    await clickAndWait(s, page.locator('main a[href="/portal/sla-targets"]'));
+    const defaults = await plainText(s, 'SLA targets');
+    assert.match(defaults, /Kuittaus/);
+    assert.match(defaults, /4\u00a0h/, 'the default acknowledgement in hours');
+    assert.match(defaults, /Ympäri vuorokauden|ympäri vuorokauden/i, 'critical runs around the clock');
+    await audit(s, 'SLA targets (defaults)');
+    // The education division's agreement of the current year.
+    await page.selectOption('#t-customer', { label: 'Sivistys- ja kulttuuripalvelut' });
+    await clickAndWait(s, page.locator('form.kp-search button[type="submit"]'));
+    const year = String(new Date().getFullYear());
+    const option = page.locator('#t-agreement option', { hasText: year }).first();
+    await page.selectOption('#t-agreement', await option.getAttribute('value'));
+    await clickAndWait(s, page.locator('form.kp-search button[type="submit"]'));
+    // Hours that are not a number: named, and what was typed stays.
+    await page.selectOption('#t-topic', { label: 'Erityisruokavaliot' });
+    await page.locator('#t-ack').fill('puoli');
+    await page.locator('#t-resolve').fill('8');
+    let resp = await clickAndWait(s, page.locator('form.kp-components button[type="submit"]'));
+    assert.equal(resp.status(), 422);
+    assert.equal(await page.locator('#t-ack').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#t-ack').inputValue(), 'puoli');
+    assert.match(await plainText(s, 'bad hours'), /Kuittausaika \(tuntia\): anna tunteina positiivinen luku/);
+    await audit(s, 'SLA target form with an error');
+    await page.locator('#t-ack').fill('0,5');
+    resp = await clickAndWait(s, page.locator('form.kp-components button[type="submit"]'));
+    assert.equal(resp.status(), 200);
+    const own = page.locator('main tr', { hasText: 'Erityisruokavaliot' });
+    assert.match(await own.innerText(), /0,5\u00a0h/);
+    assert.match(await own.innerText(), /8\u00a0h/);
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+  // The customer's contract contact sees the same agreement's targets, without the form.
+  const c = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    await login(c, 'sopimus.sivistys');
+    await visit(c, '/portal/sla-targets');
+    const year = String(new Date().getFullYear());
+    const option = c.page.locator('#t-agreement option', { hasText: year }).first();
+    await c.page.selectOption('#t-agreement', await option.getAttribute('value'));
+    await clickAndWait(c, c.page.locator('form.kp-search button[type="submit"]'));
+    assert.match(await c.page.locator('main tr', { hasText: 'Erityisruokavaliot' }).innerText(), /0,5\u00a0h/);
+    assert.equal(await c.page.locator('#t-ack').count(), 0, 'no form for the customer');
+    await noSidewaysScroll(c, 'SLA targets (contract contact)');
+    await audit(c, 'SLA targets (contract contact)');
+    assertA11y(c);
+  } finally {
+    await c.context.close();
+  }
+});

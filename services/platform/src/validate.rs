@@ -231,7 +231,14 @@ impl Violations {
         if token.is_empty() {
             return None;
         }
-        let parsed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        // A forged token may carry a time beyond what PostgreSQL stores (chrono
+        // writes years past 9999 as `+200000-…`): refused here, not a 500 later.
+        let parsed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .filter(|v| !has_extended_year(v))
+            .and_then(|v| serde_json::from_value(v).ok());
         if parsed.is_none() {
             self.add(field, Reason::new("invalid_page_token", "is not a token returned by this list"));
         }
@@ -248,6 +255,23 @@ impl Violations {
     /// `Ok(())` when nothing was added.
     pub fn finish(self) -> Result<(), AppError> {
         if self.0.is_empty() { Ok(()) } else { Err(self.into_error()) }
+    }
+}
+
+/// Does a page token's JSON hold a date or time with a signed, extended year
+/// (`+200000-01-01T00:00:00Z`, `-0001-…`)? Those are outside what the lists
+/// ever return and what PostgreSQL's `date`/`timestamptz` hold.
+fn has_extended_year(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => {
+            let unsigned = s.trim_start_matches(['+', '-']);
+            unsigned.len() != s.len()
+                && unsigned.split('-').count() >= 3
+                && unsigned.split('-').next().is_some_and(|y| !y.is_empty() && y.chars().all(|c| c.is_ascii_digit()))
+        }
+        serde_json::Value::Array(a) => a.iter().any(has_extended_year),
+        serde_json::Value::Object(o) => o.values().any(has_extended_year),
+        _ => false,
     }
 }
 
@@ -345,5 +369,20 @@ mod tests {
         let mut v = Violations::default();
         assert_eq!(v.page_token::<(String, i32)>("page_token", &token), Some(("Koulu".to_owned(), 7)));
         assert!(v.is_empty());
+    }
+
+    #[test]
+    fn a_forged_page_token_with_a_time_postgres_cannot_hold_is_refused() {
+        use chrono::{DateTime, Utc};
+        let now: DateTime<Utc> = "2026-12-03T10:00:00Z".parse().unwrap();
+        let mut v = Violations::default();
+        let real = encode_page_token(&(now, "a"));
+        assert_eq!(v.page_token::<(DateTime<Utc>, String)>("page_token", &real), Some((now, "a".to_owned())));
+        let far = now + chrono::Duration::days(365 * 198_000);
+        let forged = encode_page_token(&(far, "a"));
+        assert!(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&forged).unwrap().starts_with(b"[\"+"));
+        assert_eq!(v.page_token::<(DateTime<Utc>, String)>("page_token", &forged), None);
+        assert_eq!(v.len(), 1);
+        assert!(!has_extended_year(&serde_json::json!(["Koulu", "-5.00", 7, "2026-12-03"])));
     }
 }

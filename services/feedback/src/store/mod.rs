@@ -165,13 +165,15 @@ pub async fn contact(conn: &mut PgConnection, id: Uuid) -> Result<Option<contrac
     Ok(decode_contacts(row.into_iter().collect()).pop())
 }
 
-/// The SLA target for an item: the customer's agreement of that year's own
-/// target before the default, a topic's before "every topic".
+/// The SLA target for an item: the own target of the customer's agreement in
+/// force that year (signed or active; a draft or one still being negotiated
+/// binds nobody yet) before the default, a topic's before "every topic".
 pub async fn sla_target(conn: &mut PgConnection, severity: &str, topic: &str, customer: Uuid, year: i32) -> Result<(i32, i32, bool)> {
     let row: Option<(i32, i32, bool)> = sqlx::query_as(
         "SELECT t.acknowledge_minutes, t.resolve_minutes, t.around_the_clock FROM sla_targets t
          WHERE t.severity = $1 AND (t.topic IS NULL OR t.topic = $2)
-           AND (t.agreement_id IS NULL OR t.agreement_id IN (SELECT id FROM agreements WHERE customer_id = $3 AND year = $4))
+           AND (t.agreement_id IS NULL OR t.agreement_id IN (
+                SELECT id FROM agreements WHERE customer_id = $3 AND year = $4 AND status IN ('signed', 'active')))
          ORDER BY (t.agreement_id IS NOT NULL) DESC, (t.topic IS NOT NULL) DESC LIMIT 1",
     )
     .bind(severity)

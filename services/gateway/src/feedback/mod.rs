@@ -10,6 +10,7 @@ mod portal;
 mod report;
 mod rest;
 mod survey;
+mod targets;
 mod view;
 
 use crate::backend::Backend;

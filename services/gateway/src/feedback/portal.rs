@@ -393,6 +393,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/notifications/read", post(mark_read))
         .merge(super::item::routes())
         .merge(super::photos::routes())
+        .merge(super::targets::routes())
         .merge(super::survey::routes())
         .merge(super::report::routes())
 }
