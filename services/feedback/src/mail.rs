@@ -38,9 +38,41 @@ pub fn compose(n: &store::PendingMail, portal_url: &str) -> (String, String) {
          Tämä on automaattinen ilmoitus Kumppani-palvelusta. / Detta är en automatisk avisering från tjänsten Kumppani.\n",
         number = n.item_number,
         site = n.site_name,
-        detail = n.detail,
+        detail = detail_words(&n.kind, &n.detail),
     );
     (subject, body)
+}
+
+/// A notification's detail in Finnish and Swedish where the service stores a
+/// code (a status, a topic, which clock, a rating); free text as it is. The
+/// words are the portal's (`locales/{fi,sv}/main.ftl`).
+fn detail_words(kind: &str, detail: &str) -> String {
+    const STATUSES: [(&str, &str, &str); 6] = [
+        ("received", "Vastaanotettu", "Mottagen"),
+        ("acknowledged", "Kuitattu", "Kvitterad"),
+        ("in_progress", "Käsittelyssä", "Under behandling"),
+        ("waiting_for_customer", "Odottaa asiakasta", "Väntar på kunden"),
+        ("resolved", "Ratkaistu", "Löst"),
+        ("closed", "Suljettu", "Stängd"),
+    ];
+    const TOPICS: [(&str, &str, &str); 7] = [
+        ("meals", "Ateriat", "Måltider"),
+        ("special_diets", "Erityisruokavaliot", "Specialkost"),
+        ("cleaning", "Siivous", "Städning"),
+        ("ordering", "Tilaaminen", "Beställning"),
+        ("invoicing", "Laskutus", "Fakturering"),
+        ("agreement", "Sopimus", "Avtal"),
+        ("other", "Muu", "Övrigt"),
+    ];
+    let table: &[(&str, &str, &str)] = match (kind, detail) {
+        (_, "acknowledge") => &[("acknowledge", "Kuittaus", "Kvittering")],
+        (_, "resolve") => &[("resolve", "Ratkaisu", "Lösning")],
+        ("status", _) => &STATUSES,
+        ("recurring", _) => &TOPICS,
+        ("rated", r) => return format!("{r}/5"),
+        _ => &[],
+    };
+    table.iter().find(|(code, _, _)| *code == detail).map(|(_, fi, sv)| format!("{fi} / {sv}")).unwrap_or_else(|| detail.to_owned())
 }
 
 /// One pass at `now`: how many were sent.
@@ -100,5 +132,17 @@ pub async fn run(pool: PgPool, mailer: Mailer, portal_url: String, every: std::t
             }
             () = shutdown.cancelled() => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_in_an_email_are_words() {
+        assert_eq!(super::detail_words("status", "waiting_for_customer"), "Odottaa asiakasta / Väntar på kunden");
+        assert_eq!(super::detail_words("recurring", "special_diets"), "Erityisruokavaliot / Specialkost");
+        assert_eq!(super::detail_words("sla_warning", "resolve"), "Ratkaisu / Lösning");
+        assert_eq!(super::detail_words("rated", "4"), "4/5");
+        assert_eq!(super::detail_words("message", "Kiitos nopeasta vastauksesta"), "Kiitos nopeasta vastauksesta");
     }
 }

@@ -208,7 +208,7 @@ async fn item_page(s: &AppState, page: &Page, id: String, form: FormError, which
         .iter()
         .map(|h| HistoryView {
             change: view::change(i, &h.change),
-            detail: h.detail.clone(),
+            detail: view::detail_text(i, &h.change, &h.detail),
             by: i.person(&h.by_name),
             at: view::at(&h.at),
         })

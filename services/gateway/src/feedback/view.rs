@@ -128,14 +128,32 @@ pub(super) fn notification(i: &I18n, kind: &str, detail: &str) -> (String, Strin
     let key = format!("feedback-notification-{}", kind.replace('_', "-"));
     let text = i.t(&key);
     let text = if text == key { kind.to_owned() } else { text };
-    let detail = if kind == "status" {
-        let key = format!("feedback-status-{}", detail.replace('_', "-"));
-        let worded = i.t(&key);
-        if worded == key { detail.to_owned() } else { worded }
-    } else {
-        detail.to_owned()
+    (text, detail_text(i, kind, detail))
+}
+
+/// A notification's or a history entry's detail in words: what the service
+/// stores as codes (a status, a topic, the clock, a channel, a rating) is
+/// worded; free text (a name, a note, the first words) stays as it is.
+pub(super) fn detail_text(i: &I18n, kind: &str, detail: &str) -> String {
+    let worded = |key: String| {
+        let t = i.t(&key);
+        if t == key { detail.to_owned() } else { t }
     };
-    (text, detail)
+    match (kind, detail) {
+        ("status", d) => worded(format!("feedback-status-{}", d.replace('_', "-"))),
+        ("recurring", d) => worded(enum_key(&format!("FEEDBACK_TOPIC_{}", d.to_uppercase()))),
+        (_, "acknowledge") => i.t("feedback-sla-acknowledge"),
+        (_, "resolve") => i.t("feedback-sla-resolve"),
+        ("rated", d) => i.t_args("feedback-rating-of-five", &[("rating", d.to_owned())]),
+        ("received", d) => match d.split_once(": ") {
+            Some((channel @ ("phone" | "email"), who)) => {
+                format!("{}: {who}", label(i, &format!("FEEDBACK_CHANNEL_{}", channel.to_uppercase())))
+            }
+            _ if d == "open311" => label(i, "FEEDBACK_CHANNEL_OPEN311"),
+            _ => d.to_owned(),
+        },
+        _ => detail.to_owned(),
+    }
 }
 
 /// What an item offers the signed-in person: the staff's lifecycle buttons by
@@ -220,6 +238,25 @@ pub(super) fn date_field(s: &str) -> Result<Option<kumppani_proto::r#type::v1::D
 mod tests {
     use super::*;
     use pb::FeedbackStatus as S;
+
+    #[test]
+    fn stored_codes_are_worded_free_text_is_not() {
+        let fi = I18n::new("fi");
+        assert_eq!(detail_text(&fi, "recurring", "special_diets"), "Erityisruokavaliot");
+        assert_eq!(detail_text(&fi, "sla_warning", "acknowledge"), "Kuittaus");
+        assert_eq!(detail_text(&fi, "sla_breached", "resolve"), "Ratkaisu");
+        assert_eq!(detail_text(&fi, "received", "phone: Maija Meikäläinen"), "puhelin: Maija Meikäläinen");
+        assert_eq!(detail_text(&fi, "status", "in_progress"), i_t(&fi, "feedback-status-in-progress"));
+        assert_eq!(detail_text(&fi, "escalated", "Anna Asiakkuus"), "Anna Asiakkuus");
+        assert_eq!(detail_text(&fi, "recurring", "unknown_topic"), "unknown_topic");
+        let sv = I18n::new("sv");
+        assert_eq!(detail_text(&sv, "recurring", "meals"), i_t(&sv, "feedback-topic-meals"));
+        assert!(!detail_text(&sv, "rated", "4").contains("rating"));
+    }
+
+    fn i_t(i: &I18n, key: &str) -> String {
+        i.t(key)
+    }
 
     #[test]
     fn staff_move_an_item_along_its_lifecycle() {
