@@ -318,6 +318,7 @@ pub fn unique_to_field(e: sqlx::Error, map: &[(&str, &str, &str)]) -> AppError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
