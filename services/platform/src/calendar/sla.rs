@@ -164,6 +164,10 @@ impl Clock {
     /// `None` when an open pause starts before that (the due time is not
     /// known while the clock stands still).
     pub fn deadline(&self, start: DateTime<Utc>, target: Duration, pauses: &[Pause]) -> Option<DateTime<Utc>> {
+        // Nothing to use up: due at the start, even while a pause stands open.
+        if target <= Duration::zero() {
+            return Some(start);
+        }
         let mut cur = start;
         let mut left = target;
         for (s, e) in merged(pauses) {
