@@ -15,8 +15,8 @@
 //! and EXIF stripping (the photos stay between the customer and the producer;
 //! revisit if photos ever become public through Open311).
 
+use kumppani_platform::Reason;
 use kumppani_platform::validate::Violations;
-use kumppani_platform::{AppError, Reason};
 use kumppani_proto::feedback::v1 as pb;
 
 /// At most this many photos per item.
@@ -102,14 +102,6 @@ pub fn check(v: &mut Violations, uploads: Vec<pb::PhotoUpload>, stored: usize) -
         }
     }
     out
-}
-
-/// Checks uploads on their own (no item yet).
-pub fn check_new(uploads: Vec<pb::PhotoUpload>) -> Result<Vec<NewPhoto>, AppError> {
-    let mut v = Violations::default();
-    let photos = check(&mut v, uploads, 0);
-    v.finish()?;
-    Ok(photos)
 }
 
 #[cfg(test)]

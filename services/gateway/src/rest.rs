@@ -106,13 +106,21 @@ where
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
     let file = call_backend(headers, params, query, body, id_field, call).await?;
-    let name: String = file.file_name().chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    let name = header_file_name(file.file_name(), "file");
     let content_type = file.content_type().to_owned();
     Ok((
         [(http::header::CONTENT_TYPE, content_type), (http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
         file.into_bytes(),
     )
         .into_response())
+}
+
+/// A file's name for a `Content-Disposition` header: ASCII letters, digits,
+/// dots, dashes and underscores only (nothing to quote or escape); `fallback`
+/// when none is left.
+pub fn header_file_name(name: &str, fallback: &str) -> String {
+    let clean: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    if clean.is_empty() { fallback.to_owned() } else { clean }
 }
 
 /// The JSON names of a request message's boolean fields (from the descriptor set).

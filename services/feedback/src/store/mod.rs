@@ -614,11 +614,10 @@ pub async fn add_message(
         .bind(at)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE items SET updated_at = now(), version = version + 1 WHERE id = $1").bind(item).execute(conn).await?;
-    Ok(())
+    touch(conn, item).await
 }
 
-/// A change that is not a status change (photos added): the item's version moves on.
+/// A change that is not a status change (a message, photos added): the item's version moves on.
 pub async fn touch(conn: &mut PgConnection, item: Uuid) -> Result<()> {
     sqlx::query("UPDATE items SET updated_at = now(), version = version + 1 WHERE id = $1").bind(item).execute(conn).await?;
     Ok(())

@@ -28,11 +28,9 @@ pub fn shown_inline(content_type: &str) -> bool {
     matches!(content_type, "image/jpeg" | "image/png")
 }
 
-/// A photo's file name for a `Content-Disposition` header: ASCII letters,
-/// digits, dots, dashes and underscores only.
+/// A photo's file name for a `Content-Disposition` header.
 fn header_name(name: &str) -> String {
-    let clean: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
-    if clean.is_empty() { "photo".to_owned() } else { clean }
+    crate::rest::header_file_name(name, "photo")
 }
 
 #[tracing::instrument(skip_all)]

@@ -38,7 +38,7 @@ pub(super) async fn customer_scope(s: &AppState, page: &Page, asked: &str) -> Re
 
 /// A file from the invoicing service as a download (the name kept to safe characters).
 pub(super) fn download(doc: pb::InvoiceDocument) -> axum::response::Response {
-    let name: String = doc.file_name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    let name = crate::rest::header_file_name(&doc.file_name, "invoice");
     ([(header::CONTENT_TYPE, doc.content_type), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], doc.content)
         .into_response()
 }
