@@ -79,7 +79,7 @@ impl ServiceKind {
         shutdown: Shutdown,
     ) -> anyhow::Result<()> {
         match self {
-            Self::Contracts => contracts::run(config, listener, shutdown).await,
+            Self::Contracts => contracts::run(config, contracts::Config::from_env()?, listener, shutdown).await,
             Self::Pricing => pricing::run(config, listener, shutdown).await,
             Self::Ordering => ordering::run(config, listener, shutdown).await,
             Self::Feedback => feedback::run(config, feedback::Config::from_env()?, listener, shutdown).await,

@@ -32,6 +32,7 @@ macro_rules! message_limits {
 
 message_limits!(
     contracts::v1::contracts_service_server::ContractsServiceServer<T>,
+    contracts::v1::partnership_service_server::PartnershipServiceServer<T>,
     pricing::v1::pricing_service_server::PricingServiceServer<T>,
     ordering::v1::ordering_service_server::OrderingServiceServer<T>,
     invoicing::v1::invoicing_service_server::InvoicingServiceServer<T>,

@@ -18,6 +18,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 mod billing;
+pub mod partnership;
 
 /// A customer id that names no customer, as a field error.
 fn no_such_customer(_: AppError) -> AppError {

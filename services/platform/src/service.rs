@@ -151,9 +151,21 @@ impl Runtime {
         S::Response: axum::response::IntoResponse,
         S::Future: Send + 'static,
     {
+        self.serve_with(listener, |limit, server| server.service(api.with_message_limit(limit))).await
+    }
+
+    /// Serves the services `add` puts on the server (each with the message
+    /// limit given, see [`kumppani_proto::MessageLimits`]) on `listener` until
+    /// shutdown, then waits for every task to drain: a service with more than
+    /// one gRPC service (contracts: ContractsService and PartnershipService).
+    pub async fn serve_with(
+        self,
+        listener: tokio::net::TcpListener,
+        add: impl FnOnce(usize, crate::grpc::GrpcServer) -> crate::grpc::GrpcServer,
+    ) -> anyhow::Result<()> {
         let limit = self.config.common.grpc_max_message_bytes;
         tracing::info!(service = self.spec.name, addr = %listener.local_addr()?, "gRPC listening");
-        let result = crate::grpc::GrpcServer::new().service(api.with_message_limit(limit)).serve(listener, self.shutdown.clone()).await;
+        let result = add(limit, crate::grpc::GrpcServer::new()).serve(listener, self.shutdown.clone()).await;
         self.shutdown.cancel();
         for (what, task) in self.tasks {
             if let Err(e) = task.await {
