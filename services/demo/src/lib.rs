@@ -21,6 +21,7 @@ pub mod feedback;
 pub mod ids;
 pub mod invoicing;
 pub mod ordering;
+pub mod partnership;
 pub mod prices;
 pub mod pricing;
 pub mod survey;
@@ -48,6 +49,7 @@ pub async fn seed_all(admin_url: &str) -> anyhow::Result<SeedReport> {
     let pool = connect_as_service(admin_url, kumppani_contracts::SCHEMA, true, 2).await?;
     name_seed_actor(&pool, kumppani_contracts::SCHEMA).await?;
     let report = contracts::seed(&pool).await?;
+    partnership::seed(&pool, &kumppani_platform::config::var_or("KUMPPANI_PUBLIC_URL", "http://127.0.0.1:8080")).await?;
     pool.close().await;
     let pool = connect_as_service(admin_url, kumppani_pricing::SCHEMA, true, 2).await?;
     name_seed_actor(&pool, kumppani_pricing::SCHEMA).await?;

@@ -202,7 +202,7 @@ pub fn validate_settlement(
     v.check(
         settled_on >= opened_on,
         "settled_on",
-        Reason::new("before_opening", "must not be before the dispute was opened").with("opened_on", opened_on),
+        Reason::new("before_dispute_opened", "must not be before the dispute was opened").with("opened_on", opened_on),
     );
     v.check(r.expected_version > 0, "expected_version", Reason::required());
     v.finish()?;

@@ -192,4 +192,6 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/sites/{id}", get(site))
         .route("/portal/agreements/{id}", get(agreement))
         .route("/portal/contact", get(contact))
+        .merge(super::calendar::routes())
+        .merge(super::disputes::routes())
 }

@@ -224,14 +224,7 @@ pub(super) fn action(name: &str) -> Option<pb::FeedbackAction> {
     })
 }
 
-/// A form's date field (`2027-03-01`) as the proto date; `Ok(None)` when empty.
-pub(super) fn date_field(s: &str) -> Result<Option<kumppani_proto::r#type::v1::Date>, ()> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| Some(d.into())).map_err(|_| ())
-}
+pub(super) use crate::page::date_field;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -204,15 +204,26 @@ pub fn violation_text(v: &FieldViolation, i: &I18n) -> String {
         v.params.iter().map(|(k, p)| (k.as_str(), if p.contains('.') { i.decimal(p) } else { p.clone() })).collect();
     let key = |code: &str| format!("field-error-{}", code.replace('_', "-"));
     let reason = i.try_t_args(&key(&v.code), &args).unwrap_or_else(|| i.t(&key("invalid")));
+    // The whole path first ("title.fi" → field-name-title-fi), then its last segment.
+    let whole = format!("field-name-{}", v.field.split('[').next().unwrap_or_default().replace(['_', '.'], "-"));
     let segment = v.field.rsplit('.').next().unwrap_or_default();
     let segment = segment.split('[').next().unwrap_or_default();
-    match i.try_t_args(&format!("field-name-{}", segment.replace('_', "-")), &[]) {
+    match i.try_t_args(&whole, &[]).or_else(|| i.try_t_args(&format!("field-name-{}", segment.replace('_', "-")), &[])) {
         Some(label) => format!("{label}: {reason}"),
         None => {
             let mut chars = reason.chars();
             chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
         }
     }
+}
+
+/// A form's date field (`2027-03-01`) as the proto date; `Ok(None)` when empty.
+pub fn date_field(s: &str) -> Result<Option<kumppani_proto::r#type::v1::Date>, ()> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| Some(d.into())).map_err(|_| ())
 }
 
 #[cfg(test)]

@@ -23,6 +23,6 @@ pub mod query;
 pub use context::Page;
 pub use error::{PageError, PageResult};
 pub use fields::Invalid;
-pub use form::{CsrfForm, CsrfUpload, FormError, FormPairs, Upload};
+pub use form::{CsrfForm, CsrfUpload, FormError, FormPairs, Upload, date_field};
 pub use layout::{Layout, render};
 pub use query::PageQuery;

@@ -1,0 +1,150 @@
+//! The partnership's demo: the annual calendar of 2026 (prepared in 2025, all
+//! done, a few late) and of 2027 in progress for every customer (the steps due
+//! so far mostly done, some customers late with a step, the signing step done
+//! where the 2027 agreement is signed), and two disputes on 2026 agreements:
+//! one between the parties, one escalated by the clock. Written through the
+//! contracts service's own partnership layer, so every rule holds.
+
+use crate::city::demo_city;
+use crate::ids::demo_id;
+use crate::users::SEED_SUBJECT;
+use chrono::{Days, NaiveDate};
+use kumppani_contracts::partnership::{Partnership, mail};
+use kumppani_platform::auth::{Principal, Role};
+use kumppani_proto::contracts::v1 as pb;
+use sqlx::PgPool;
+
+fn staff() -> Principal {
+    Principal {
+        subject: SEED_SUBJECT.into(),
+        name: String::new(),
+        email: String::new(),
+        role: Role::EnterpriseStaff,
+        customer_id: None,
+        site_id: None,
+        grants: Vec::new(),
+    }
+}
+
+fn outcome(title: &str, late: bool) -> String {
+    if late {
+        format!("{title}: käsitelty, viivästyi asiakkaan budjettiaikataulun vuoksi.")
+    } else {
+        format!("{title}: käsitelty asiakkuusryhmän kokouksessa, muistio jaettu.")
+    }
+}
+
+/// What happened to task `step` (its place in the year) of customer `c` by `today`.
+fn fate(
+    c: usize,
+    step: usize,
+    due: NaiveDate,
+    today: NaiveDate,
+    signed_on: Option<NaiveDate>,
+    last: bool,
+) -> (pb::TaskStatus, Option<NaiveDate>, bool) {
+    if last {
+        // The signing step is done when the agreement is.
+        return match signed_on {
+            Some(d) if d <= today => (pb::TaskStatus::Done, Some(d), d > due),
+            _ => (pb::TaskStatus::InProgress, None, false),
+        };
+    }
+    if due >= today {
+        return (if due <= today + Days::new(45) { pb::TaskStatus::InProgress } else { pb::TaskStatus::Planned }, None, false);
+    }
+    // Every fourth customer is late with the latest step due; every fifth did its third step late.
+    let latest_due = today - Days::new(45) < due;
+    if c % 4 == 1 && latest_due {
+        return (pb::TaskStatus::InProgress, None, false);
+    }
+    if c % 5 == 2 && step == 2 {
+        let done = (due + Days::new(9)).min(today);
+        return (pb::TaskStatus::Done, Some(done), done > due);
+    }
+    (pb::TaskStatus::Done, Some(due - Days::new(u64::try_from(c % 6).unwrap_or(0) + 1)), false)
+}
+
+/// Seeds once (the first customer's 2027 tasks not yet touched); idempotent.
+pub async fn seed(pool: &PgPool, portal_url: &str) -> anyhow::Result<()> {
+    let city = demo_city();
+    let service = Partnership::new(pool.clone(), portal_url);
+    let p = staff();
+    let today = service.today();
+    let first = city.customers.first().map(|c| demo_id("customer", &c.code)).unwrap_or_default();
+    let touched: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM calendar_tasks WHERE customer_id = $1 AND version > 1)")
+        .bind(first)
+        .fetch_one(pool)
+        .await?;
+    if touched {
+        return Ok(());
+    }
+    for year in [2026, 2027] {
+        service.plan(&p, pb::PlanCalendarRequest { year, customer_id: String::new() }).await?;
+    }
+    for (c, customer) in city.customers.iter().enumerate() {
+        let customer_id = demo_id("customer", &customer.code);
+        for year in [2026, 2027] {
+            let request = pb::ListCalendarTasksRequest { year, customer_id: customer_id.to_string(), page_size: 100, ..Default::default() };
+            let mut tasks = service.tasks(&p, request).await?.tasks;
+            tasks.sort_by_key(|t| t.position);
+            let signed_on = if year == 2027 {
+                customer.agreement_2027.signed_on.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+            } else {
+                NaiveDate::from_ymd_opt(2025, 12, 12)
+            };
+            let count = tasks.len();
+            for (n, t) in tasks.iter().enumerate() {
+                let Some(due) = t.due_on.as_ref().and_then(|d| d.to_naive()) else { continue };
+                let (status, done_on, late) = fate(c, n, due, today, signed_on, n + 1 == count);
+                if status == pb::TaskStatus::Planned {
+                    continue;
+                }
+                let title = t.title.as_ref().map(|x| x.fi.clone()).unwrap_or_default();
+                let request = pb::UpdateCalendarTaskRequest {
+                    id: t.id.clone(),
+                    expected_version: t.version,
+                    enterprise_owner_contact_id: t.enterprise_owner.as_ref().map(|o| o.contact_id.clone()).unwrap_or_default(),
+                    customer_owner_contact_id: t.customer_owner.as_ref().map(|o| o.contact_id.clone()).unwrap_or_default(),
+                    due_on: t.due_on,
+                    status: status as i32,
+                    outcome: if status == pb::TaskStatus::Done { outcome(&title, late) } else { String::new() },
+                    done_on: done_on.map(pb::Date::from_naive),
+                };
+                service.update_task(&p, request).await?;
+            }
+        }
+    }
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM disputes)").fetch_one(pool).await?;
+    if !exists {
+        let mut customers = city.customers.iter();
+        if let Some(c) = customers.next() {
+            let request = pb::OpenDisputeRequest {
+                agreement_id: demo_id("agreement", &format!("{}:2026", c.code)).to_string(),
+                topic: "Erityisruokavalioiden lisähinta".into(),
+                description: "Asiakas katsoo, että erityisruokavalioiden lisähinta sisältyy sovittuun ateriahintaan; \
+                              liikelaitoksen mukaan lisähinnasta sovittiin palvelusopimuksen liitteessä."
+                    .into(),
+                opened_on: Some(pb::Date::from_naive(today - Days::new(20))),
+                escalation_name: "Apulaiskaupunginjohtaja (sivistys- ja kulttuuripalvelut)".into(),
+                escalation_email: "apulaiskaupunginjohtaja.sivistys@kaupunki.example".into(),
+            };
+            service.open_dispute(&p, request).await?;
+        }
+        if let Some(c) = customers.next() {
+            let request = pb::OpenDisputeRequest {
+                agreement_id: demo_id("agreement", &format!("{}:2026", c.code)).to_string(),
+                topic: "Puhtauspalvelun laatutaso".into(),
+                description: "Osapuolet ovat eri mieltä siitä, täyttääkö ylläpitosiivous sovitun laatutason \
+                              kolmessa kohteessa; laatukierrosten tulokset on kirjattu kummankin osapuolen muistioihin."
+                    .into(),
+                opened_on: Some(pb::Date::from_naive(today - Days::new(75))),
+                escalation_name: "Apulaiskaupunginjohtaja (hyvinvointipalvelut)".into(),
+                escalation_email: "apulaiskaupunginjohtaja.hyvinvointi@kaupunki.example".into(),
+            };
+            service.open_dispute(&p, request).await?;
+        }
+        mail::tick(&service).await?;
+    }
+    Ok(())
+}
