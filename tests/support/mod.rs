@@ -6,6 +6,7 @@
 pub mod export;
 pub mod fixtures;
 pub mod portal;
+pub mod smtp;
 
 #[allow(unused_imports)]
 pub use fixtures::{date, today, wait_until};
@@ -13,6 +14,7 @@ pub use fixtures::{date, today, wait_until};
 use kumppani::infra::Infra;
 use kumppani::{Listeners, Platform, PlatformOptions, ServiceKind};
 use kumppani_proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use kumppani_proto::contracts::v1::partnership_service_client::PartnershipServiceClient;
 use kumppani_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;
 use kumppani_proto::invoicing::v1::invoicing_service_client::InvoicingServiceClient;
 use kumppani_proto::ordering::v1::ordering_service_client::OrderingServiceClient;
@@ -41,6 +43,8 @@ pub struct TestEnv {
     pub ordering: OrderingServiceClient<Channel>,
     pub invoicing: InvoicingServiceClient<Channel>,
     pub feedback: FeedbackServiceClient<Channel>,
+    /// The contracts service's partnership API (annual calendar, disputes).
+    pub partnership: PartnershipServiceClient<Channel>,
 }
 
 impl TestEnv {
@@ -99,7 +103,8 @@ impl TestEnv {
             .unwrap()
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);
-        Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing, ordering, invoicing, feedback }
+        let partnership = PartnershipServiceClient::connect(format!("http://{}", platform.addr(ServiceKind::Contracts))).await.unwrap();
+        Self { platform: Some(platform), db_name, db_url, prefix, http, client, pricing, ordering, invoicing, feedback, partnership }
     }
 
     pub fn issuer(&self) -> &kumppani_platform::auth::dev_issuer::DevIssuer {

@@ -117,8 +117,9 @@ pub async fn seed(pool: &PgPool, portal_url: &str) -> anyhow::Result<()> {
     }
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM disputes)").fetch_one(pool).await?;
     if !exists {
-        let mut customers = city.customers.iter();
-        if let Some(c) = customers.next() {
+        let customer = |code: &str| city.customers.iter().find(|c| c.code == code);
+        // The education division's dispute is between the parties; the welfare division's has escalated.
+        if let Some(c) = customer("SIVI") {
             let request = pb::OpenDisputeRequest {
                 agreement_id: demo_id("agreement", &format!("{}:2026", c.code)).to_string(),
                 topic: "Erityisruokavalioiden lisähinta".into(),
@@ -131,7 +132,7 @@ pub async fn seed(pool: &PgPool, portal_url: &str) -> anyhow::Result<()> {
             };
             service.open_dispute(&p, request).await?;
         }
-        if let Some(c) = customers.next() {
+        if let Some(c) = customer("HYVI") {
             let request = pb::OpenDisputeRequest {
                 agreement_id: demo_id("agreement", &format!("{}:2026", c.code)).to_string(),
                 topic: "Puhtauspalvelun laatutaso".into(),

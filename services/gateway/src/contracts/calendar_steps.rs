@@ -90,7 +90,7 @@ async fn steps_page(s: &AppState, page: &Page, p: Params, f: Option<StepForm>, f
         .iter()
         .map(|st| Row {
             id: st.id.clone(),
-            due: i.t_args("calendar-step-due", &[("day", st.day.to_string()), ("month", month_name(i, st.month))]),
+            due: i.t_args("calendar-step-due", &[("day", st.day.to_string()), ("month", st.month.to_string())]),
             title: local(i, &st.title),
             description: local(i, &st.description),
             responsible: st.responsible.clone(),

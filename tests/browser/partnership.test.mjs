@@ -1,0 +1,157 @@
+// The partnership as its people meet it: the annual calendar (staff see which
+// customers are late with which step and record a step; a customer's contract
+// contact reads their own calendar on a phone) and disputes (the two-month
+// clock, an escalated one, a contract contact opening one, staff settling it),
+// in Finnish and Swedish, checked with axe.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TEST_TIMEOUT, UUID, assertA11y, audit, clickAndWait, launch, login, newSession, setLanguage, visit } from './support.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const ENGLISH_DEV_TEXT = /Failed to|deserializ|missing field|invalid digit|Not Found|Bad Request|Forbidden|internal error|FAILED_PRECONDITION|INVALID_ARGUMENT|TASK_STATUS|DISPUTE_STATUS|OWNER_PARTY|undefined/;
+
+async function plainText(s, label) {
+  const text = await s.page.locator('main').innerText();
+  assert.doesNotMatch(text, ENGLISH_DEV_TEXT, `${label}: developer text on the page`);
+  return text;
+}
+
+async function noSidewaysScroll(s, label) {
+  const width = await s.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 320, `${label}: the page is ${width}px wide at 320 px`);
+}
+
+function isoDay(offsetDays) {
+  const d = new Date(Date.now() + offsetDays * 86_400_000);
+  return d.toISOString().slice(0, 10);
+}
+
+test('annual calendar: staff see who is late and record a step; the contract contact reads their own at 320 px', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(browser, t);
+  try {
+    const { page } = s;
+    await login(s, 'staff');
+    await clickAndWait(s, page.locator('nav a[href="/portal/calendar"]'));
+    const timeline = await plainText(s, 'calendar timeline');
+    assert.match(timeline, /Vuosikello/);
+    assert.match(timeline, /Myöhässä: [1-9]\d* \/ \d+ asiakasta/, 'the late customers are counted');
+    assert.ok(await page.locator('main table td', { hasText: 'Myöhässä' }).count() > 0, 'a late step is marked in the timeline');
+    assert.match(timeline, /Sopimukset allekirjoitettu 31\.12\.\d{4} mennessä/);
+    await audit(s, 'calendar timeline (staff)');
+    // One customer's year: its steps with owners by name.
+    await clickAndWait(s, page.locator('main th a', { hasText: 'Sivistys- ja kulttuuripalvelut' }));
+    const year = await plainText(s, 'customer calendar');
+    assert.match(year, /Palvelusopimus allekirjoitettu/);
+    assert.match(year, /Vastuuhenkilöt/);
+    await clickAndWait(s, page.locator('main a', { hasText: 'Palvelusopimus allekirjoitettu' }));
+    assert.match(page.url(), new RegExp(`/portal/calendar/tasks/${UUID}$`));
+    // Skipping a step needs a reason: named at the field, nothing saved.
+    await page.selectOption('#k-status', { label: 'Ohitettu' });
+    await page.locator('#k-outcome').fill('');
+    let resp = await clickAndWait(s, page.locator('form.kp-components button[type="submit"]'));
+    assert.equal(resp.status(), 422);
+    assert.equal(await page.locator('#k-outcome').getAttribute('aria-invalid'), 'true');
+    assert.match(await plainText(s, 'skip without reason'), /Toteuma tai ratkaisu: kerro, miksi vaihe ohitetaan/);
+    await audit(s, 'calendar task with an error');
+    await page.selectOption('#k-status', { label: 'Tehty' });
+    await page.locator('#k-outcome').fill('Sopimus allekirjoitettu sähköisesti.');
+    resp = await clickAndWait(s, page.locator('form.kp-components button[type="submit"]'));
+    assert.equal(resp.status(), 200);
+    const row = page.locator('main tr', { hasText: 'Palvelusopimus allekirjoitettu' });
+    assert.match(await row.innerText(), /Tehty/);
+    assert.match(await row.innerText(), /Sopimus allekirjoitettu sähköisesti\./);
+    // The template, in Swedish.
+    await setLanguage(s, 'sv');
+    await visit(s, '/portal/calendar/steps');
+    const steps = await plainText(s, 'calendar steps (sv)');
+    assert.match(steps, /Årshjulets steg/);
+    assert.match(steps, /Serviceavtalet undertecknat/);
+    assert.match(steps, /31\.12\./);
+    await audit(s, 'calendar template (sv)');
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+  const c = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    await login(c, 'sopimus.sivistys');
+    await clickAndWait(c, c.page.locator('nav a[href="/portal/calendar"]'));
+    const own = await plainText(c, 'own calendar');
+    assert.match(own, /Vuosikello: Sivistys- ja kulttuuripalvelut/);
+    assert.match(own, /Sopimusvalmistelu 1: palvelupyyntö/);
+    assert.equal(await c.page.locator('#p-year').count(), 0, 'no planning form for the customer');
+    assert.equal(await c.page.locator('#c-customer').count(), 0, 'no other customers to choose');
+    await noSidewaysScroll(c, 'calendar (contract contact)');
+    await audit(c, 'calendar (contract contact)');
+    assertA11y(c);
+  } finally {
+    await c.context.close();
+  }
+});
+
+test('disputes: the clock shows; a contract contact opens one on their agreement; staff settle it', { timeout: TEST_TIMEOUT }, async (t) => {
+  const c = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  let disputeUrl;
+  try {
+    const { page } = c;
+    await login(c, 'sopimus.sivistys');
+    await clickAndWait(c, page.locator('nav a[href="/portal/disputes"]'));
+    const list = await plainText(c, 'own disputes');
+    assert.match(list, /Erityisruokavalioiden lisähinta/);
+    assert.match(list, /siirtyy apulaiskaupunginjohtajalle \d+\.\d+\.\d{4} \(aikaa \d+ pv\)/);
+    assert.doesNotMatch(list, /Puhtauspalvelun laatutaso/, 'another customer\'s dispute is not shown');
+    await noSidewaysScroll(c, 'disputes (contract contact)');
+    await audit(c, 'disputes (contract contact)');
+    // A day in the future is refused, named at its field; what was typed stays.
+    const agreement = page.locator('#o-agreement option', { hasText: '2026' }).first();
+    await page.selectOption('#o-agreement', await agreement.getAttribute('value'));
+    await page.locator('#o-topic').fill('Laskutusaikataulu');
+    await page.locator('#o-description').fill('Laskut saapuvat liian myöhään kuukauden kirjanpitoon.');
+    await page.locator('#o-opened').fill(isoDay(3));
+    let resp = await clickAndWait(c, page.locator('form.kp-components button[type="submit"]'));
+    assert.equal(resp.status(), 422);
+    assert.equal(await page.locator('#o-opened').getAttribute('aria-invalid'), 'true');
+    assert.match(await plainText(c, 'future day'), /Todettu päivänä: ei voi olla tulevaisuudessa/);
+    assert.equal(await page.locator('#o-topic').inputValue(), 'Laskutusaikataulu');
+    await audit(c, 'dispute form with an error');
+    await page.locator('#o-opened').fill('');
+    resp = await clickAndWait(c, page.locator('form.kp-components button[type="submit"]'));
+    assert.equal(resp.status(), 200);
+    assert.match(page.url(), new RegExp(`/portal/disputes/${UUID}$`));
+    disputeUrl = new URL(page.url()).pathname;
+    const opened = await plainText(c, 'opened dispute');
+    assert.match(opened, /Osapuolten neuvoteltavana/);
+    assert.match(opened, /aikaa (59|60|61|62) pv/, 'two months from today');
+    assert.equal(await page.locator('#s-outcome').count(), 0, 'only staff record a settlement');
+    await noSidewaysScroll(c, 'dispute (contract contact)');
+    assertA11y(c);
+  } finally {
+    await c.context.close();
+  }
+  const s = await newSession(browser, t);
+  try {
+    const { page } = s;
+    await login(s, 'staff');
+    await visit(s, '/portal/disputes');
+    const all = await plainText(s, 'all disputes');
+    assert.match(all, /Apulaiskaupunginjohtajan ratkaistavana/, 'the escalated one');
+    assert.match(all, /Laskutusaikataulu/);
+    await visit(s, disputeUrl);
+    await page.locator('#s-outcome').fill('Laskutuspäivä siirretään kuukauden 5. arkipäivään.');
+    const resp = await clickAndWait(s, page.locator('form.kp-components button[type="submit"]'));
+    assert.equal(resp.status(), 200);
+    const settled = await plainText(s, 'settled');
+    assert.match(settled, /Ratkaistu/);
+    assert.match(settled, /Laskutuspäivä siirretään/);
+    await setLanguage(s, 'sv');
+    await visit(s, disputeUrl);
+    assert.match(await plainText(s, 'settled (sv)'), /Löst/);
+    await audit(s, 'settled dispute (sv)');
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+});
