@@ -596,17 +596,17 @@ async fn reflection_lists_only_what_each_port_serves() {
     let env = TestEnv::start(false).await;
     let platform = env.platform.as_ref().unwrap();
     for (kind, own) in [
-        (ServiceKind::Contracts, "kumppani.contracts.v1.ContractsService"),
-        (ServiceKind::Pricing, "kumppani.pricing.v1.PricingService"),
-        (ServiceKind::Ordering, "kumppani.ordering.v1.OrderingService"),
+        (ServiceKind::Contracts, &["kumppani.contracts.v1.ContractsService", "kumppani.contracts.v1.PartnershipService"][..]),
+        (ServiceKind::Pricing, &["kumppani.pricing.v1.PricingService"][..]),
+        (ServiceKind::Ordering, &["kumppani.ordering.v1.OrderingService"][..]),
     ] {
         let channel = tonic::transport::Channel::from_shared(format!("http://{}", platform.addr(kind))).unwrap().connect().await.unwrap();
-        let mut expected = vec![
-            own.to_owned(),
+        let mut expected: Vec<String> = own.iter().map(|s| s.to_string()).collect();
+        expected.extend([
             "grpc.health.v1.Health".into(),
             "grpc.reflection.v1.ServerReflection".into(),
             "grpc.reflection.v1alpha.ServerReflection".into(),
-        ];
+        ]);
         expected.sort();
 
         let mut alpha = v1alpha::server_reflection_client::ServerReflectionClient::new(channel.clone());
