@@ -155,3 +155,119 @@ test('disputes: the clock shows; a contract contact opens one on their agreement
     await s.context.close();
   }
 });
+
+test('home: a contract contact sees steps due, disputes and their own action items; staff see what is late; a site user their next order', { timeout: TEST_TIMEOUT }, async (t) => {
+  const c = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    await login(c, 'sopimus.sivistys');
+    await visit(c, '/portal/');
+    const home = await plainText(c, 'contact home');
+    assert.match(home, /Vuosikello: erääntyvät ja myöhässä olevat vaiheet/);
+    assert.match(home, /Asiakaskyselyn tulokset ja laatumittaukset\n[\d.]+ · Myöhässä/, 'the demo customer is late with its latest step');
+    assert.match(home, /Avoimet erimielisyydet/);
+    assert.match(home, /Erityisruokavalioiden lisähinta/);
+    assert.match(home, /Omat toimenpiteet/);
+    assert.match(home, /Viedään asiakaskyselyn tulokset yksiköiden esihenkilöille/, 'their own open action item');
+    assert.doesNotMatch(home, /Toimitetaan erityisruokavalioiden hinnoitteluperusteet/, 'the producer\'s item is not theirs');
+    assert.match(home, /Vuosikellon vaiheet ajallaan \(\d{4}\)/);
+    assert.match(home, /Hankkeiden välitavoitteet ajallaan \(\d{4}\)\n\d+\s%/);
+    assert.doesNotMatch(home, /Tieto ei ole juuri nyt saatavilla/);
+    await noSidewaysScroll(c, 'home (contract contact)');
+    await audit(c, 'home (contract contact)');
+    assertA11y(c);
+  } finally {
+    await c.context.close();
+  }
+  const s = await newSession(browser, t);
+  try {
+    await login(s, 'staff');
+    await visit(s, '/portal/');
+    const home = await plainText(s, 'staff home');
+    assert.match(home, /Myöhässä olevat vuosikellon vaiheet/);
+    assert.match(home, /Asiakaskyselyn tulokset ja laatumittaukset/, 'a late step, with its customer');
+    assert.match(home, /Aikataulusta myöhässä olevat hankkeet/);
+    assert.match(home, /Ruokahävikin puolittaminen kouluissa/);
+    assert.match(home, /Toimitetaan erityisruokavalioiden hinnoitteluperusteet/, 'staff\'s own late action item');
+    await setLanguage(s, 'sv');
+    await visit(s, '/portal/');
+    assert.match(await plainText(s, 'staff home (sv)'), /Försenade steg i årshjulet/);
+    await audit(s, 'home (staff, sv)');
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+  const d = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    await login(d, 'paivakoti');
+    await visit(d, '/portal/');
+    const home = await plainText(d, 'site home');
+    assert.match(home, /Seuraavan arkipäivän tilaus/);
+    assert.match(home, /Avoin palaute/);
+    assert.doesNotMatch(home, /Vuosikello|Erimielisyydet/, 'the partnership is the contract level\'s');
+    assert.equal(await d.page.locator('nav a[href="/portal/calendar"]').count(), 0);
+    await noSidewaysScroll(d, 'home (site user)');
+    await audit(d, 'home (site user)');
+    assertA11y(d);
+  } finally {
+    await d.context.close();
+  }
+});
+
+test('meetings and projects: staff record an action item and a milestone; the contract contact reads them', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(browser, t);
+  try {
+    const { page } = s;
+    await login(s, 'staff');
+    await clickAndWait(s, page.locator('nav a[href="/portal/meetings"]'));
+    await clickAndWait(s, page.locator('main a', { hasText: 'Syksyn tilannekatsaus' }).first());
+    const meeting = await plainText(s, 'meeting');
+    assert.match(meeting, /Asiakaskyselyn tulokset paranivat/);
+    assert.match(meeting, /Myöhässä/, 'a late action item');
+    await audit(s, 'meeting (staff)');
+    // An action item without a description: named at its field.
+    await page.locator('#a-description').fill(' ');
+    let resp = await clickAndWait(s, page.locator('form[action$="/action-items"] button[type="submit"]'));
+    assert.equal(resp.status(), 422);
+    assert.equal(await page.locator('#a-description').getAttribute('aria-invalid'), 'true');
+    assert.match(await plainText(s, 'empty action'), /Kuvaus: pakollinen tieto puuttuu/);
+    await page.locator('#a-description').fill('Sovitaan seuraava tilannekatsaus');
+    resp = await clickAndWait(s, page.locator('form[action$="/action-items"] button[type="submit"]'));
+    assert.equal(resp.status(), 200);
+    assert.match(await plainText(s, 'action added'), /Sovitaan seuraava tilannekatsaus/);
+    // Projects: one behind schedule; a milestone reached.
+    await clickAndWait(s, page.locator('nav a[href="/portal/projects"]'));
+    const projects = await plainText(s, 'projects');
+    assert.match(projects, /Myöhässä aikataulusta/);
+    assert.match(projects, /Aikataulussa/);
+    await clickAndWait(s, page.locator('main a', { hasText: 'Sähköinen tilaaminen kaikkiin hoivakoteihin' }));
+    assert.match(await plainText(s, 'project'), /96,5 \/ 240 h/);
+    await audit(s, 'project (staff)');
+    await page.locator('#m-title').fill('Koulutus hoivakodeille');
+    await page.locator('#m-planned').fill(isoDay(-2));
+    await clickAndWait(s, page.locator('form[action$="/milestones"].kp-components button[type="submit"]'));
+    assert.match(await plainText(s, 'milestone added'), /Myöhässä aikataulusta/, 'a milestone past its day puts the project behind');
+    const row = page.locator('main tr', { hasText: 'Koulutus hoivakodeille' });
+    await row.locator('input[type="date"]').fill(isoDay(-1));
+    await clickAndWait(s, row.locator('button[type="submit"]'));
+    assert.match(await page.locator('main tr', { hasText: 'Koulutus hoivakodeille' }).innerText(), /Tehty myöhässä/);
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+  const c = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    await login(c, 'sopimus.sivistys');
+    await clickAndWait(c, c.page.locator('nav a[href="/portal/projects"]'));
+    const list = await plainText(c, 'projects (contact)');
+    assert.match(list, /Ruokahävikin puolittaminen kouluissa/);
+    assert.doesNotMatch(list, /hoivakoteihin/, 'another customer\'s project');
+    assert.equal(await c.page.locator('#n-title').count(), 0, 'no form for the customer');
+    await visit(c, '/portal/meetings');
+    assert.match(await plainText(c, 'meetings (contact)'), /Syksyn tilannekatsaus/);
+    await noSidewaysScroll(c, 'meetings (contract contact)');
+    await audit(c, 'meetings (contract contact)');
+    assertA11y(c);
+  } finally {
+    await c.context.close();
+  }
+});

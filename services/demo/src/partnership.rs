@@ -34,7 +34,8 @@ fn outcome(title: &str, late: bool) -> String {
     }
 }
 
-/// What happened to task `step` (its place in the year) of customer `c` by `today`.
+/// What happened to task `step` (its place in the year) of customer `c` by
+/// `today`; `latest` marks the last step (before signing) already due.
 fn fate(
     c: usize,
     step: usize,
@@ -42,6 +43,7 @@ fn fate(
     today: NaiveDate,
     signed_on: Option<NaiveDate>,
     last: bool,
+    latest: bool,
 ) -> (pb::TaskStatus, Option<NaiveDate>, bool) {
     if last {
         // The signing step is done when the agreement is.
@@ -54,8 +56,7 @@ fn fate(
         return (if due <= today + Days::new(45) { pb::TaskStatus::InProgress } else { pb::TaskStatus::Planned }, None, false);
     }
     // Every fourth customer is late with the latest step due; every fifth did its third step late.
-    let latest_due = today - Days::new(45) < due;
-    if c % 4 == 1 && latest_due {
+    if c % 4 == 1 && latest {
         return (pb::TaskStatus::InProgress, None, false);
     }
     if c % 5 == 2 && step == 2 {
@@ -94,9 +95,12 @@ pub async fn seed(pool: &PgPool, portal_url: &str) -> anyhow::Result<()> {
                 NaiveDate::from_ymd_opt(2025, 12, 12)
             };
             let count = tasks.len();
+            let dues: Vec<Option<NaiveDate>> = tasks.iter().map(|t| t.due_on.as_ref().and_then(|d| d.to_naive())).collect();
+            // The last step (signing aside) whose day has come: the one a late customer is late with.
+            let latest = dues.iter().take(count.saturating_sub(1)).flatten().filter(|d| **d < today).max().copied();
             for (n, t) in tasks.iter().enumerate() {
-                let Some(due) = t.due_on.as_ref().and_then(|d| d.to_naive()) else { continue };
-                let (status, done_on, late) = fate(c, n, due, today, signed_on, n + 1 == count);
+                let Some(due) = dues[n] else { continue };
+                let (status, done_on, late) = fate(c, n, due, today, signed_on, n + 1 == count, Some(due) == latest && year == 2027);
                 if status == pb::TaskStatus::Planned {
                     continue;
                 }
@@ -146,6 +150,149 @@ pub async fn seed(pool: &PgPool, portal_url: &str) -> anyhow::Result<()> {
             service.open_dispute(&p, request).await?;
         }
         mail::tick(&service).await?;
+    }
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM meetings)").fetch_one(pool).await?;
+    if !exists {
+        for c in city.customers.iter().filter(|c| c.code == "SIVI" || c.code == "HYVI") {
+            meetings_and_projects(&service, pool, c, today).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The id of the customer's contact person with `email` (the demo logins'
+/// people: `staff` is the first enterprise contact, `sopimus.sivistys` the
+/// first contract-level customer contact), as the registry has it.
+async fn contact_by_email(pool: &PgPool, customer: uuid::Uuid, email: Option<&str>) -> anyhow::Result<String> {
+    let id: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM contacts WHERE customer_id = $1 AND email = $2 ORDER BY id LIMIT 1")
+        .bind(customer)
+        .bind(email.unwrap_or_default())
+        .fetch_optional(pool)
+        .await?;
+    Ok(id.map(|i| i.to_string()).unwrap_or_default())
+}
+
+/// A status review with minutes and action items (one late, one open for the
+/// customer's contract contact, one done), an earlier customer meeting, and a
+/// development project with milestones (the education division's behind
+/// schedule, the welfare division's on it).
+async fn meetings_and_projects(
+    service: &Partnership,
+    pool: &PgPool,
+    c: &crate::city::DemoCustomer,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let p = staff();
+    let customer = demo_id("customer", &c.code);
+    let ours = contact_by_email(pool, customer, c.enterprise_contacts.first().map(|x| x.email.as_str())).await?;
+    let theirs = contact_by_email(pool, customer, c.contacts.iter().find(|x| x.level == "contract").map(|x| x.email.as_str())).await?;
+    let day = |offset: i64| {
+        pb::Date::from_naive(if offset < 0 { today - Days::new(offset.unsigned_abs()) } else { today + Days::new(offset.unsigned_abs()) })
+    };
+    let earlier = service
+        .save_meeting(
+            &p,
+            pb::SaveMeetingRequest {
+                customer_id: customer.to_string(),
+                kind: pb::MeetingKind::CustomerMeeting as i32,
+                held_on: Some(day(-62)),
+                title: "Asiakaskokous: palvelutarpeet 2027".into(),
+                participants: "Asiakkuuspäällikkö, palvelualueen talouspäällikkö, tuotantopäällikkö".into(),
+                agenda: "1. Palvelupyynnön muutokset\n2. Hinnoitteluesitys\n3. Kehittämishankkeet".into(),
+                minutes: "Käytiin läpi kohteiden palvelutarpeet vuodelle 2027 ja hinnoitteluesityksen perusteet.".into(),
+                decisions: "Palvelupyyntö täydennetään kolmen uuden kohteen osalta.".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    service
+        .save_action(
+            &p,
+            pb::SaveActionItemRequest {
+                meeting_id: earlier.id.clone(),
+                description: "Täydennetään palvelupyyntö uusien kohteiden osalta".into(),
+                owner_contact_id: theirs.clone(),
+                due_on: Some(day(-40)),
+                done_on: Some(day(-45)),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let review = service
+        .save_meeting(
+            &p,
+            pb::SaveMeetingRequest {
+                customer_id: customer.to_string(),
+                kind: pb::MeetingKind::StatusReview as i32,
+                held_on: Some(day(-15)),
+                title: "Syksyn tilannekatsaus".into(),
+                participants: "Asiakkuuspäällikkö, sopimusvastaava, palvelupäällikkö".into(),
+                agenda: "1. Asiakaskyselyn tulokset\n2. Reklamaatiot ja niiden käsittelyajat\n3. Kehittämishankkeiden tilanne".into(),
+                minutes: "Asiakaskyselyn tulokset paranivat viime vuodesta; reklamaatioiden käsittelyajat ovat tavoitteessa. \
+                      Hävikkihankkeen pilotti viivästyi kahdella viikolla."
+                    .into(),
+                decisions: "Erityisruokavalioiden hinnoitteluperusteet toimitetaan asiakkaalle ennen sopimuksen allekirjoitusta.".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    for (description, owner, due, done) in [
+        ("Toimitetaan erityisruokavalioiden hinnoitteluperusteet", &ours, -3, None),
+        ("Viedään asiakaskyselyn tulokset yksiköiden esihenkilöille", &theirs, 10, None),
+        ("Päivitetään kohteiden yhteyshenkilölista", &ours, -5, Some(-8)),
+    ] {
+        service
+            .save_action(
+                &p,
+                pb::SaveActionItemRequest {
+                    meeting_id: review.id.clone(),
+                    description: description.into(),
+                    owner_contact_id: owner.clone(),
+                    due_on: Some(day(due)),
+                    done_on: done.map(day),
+                    ..Default::default()
+                },
+            )
+            .await?;
+    }
+    let (title, goal, late) = if c.code == "SIVI" {
+        ("Ruokahävikin puolittaminen kouluissa", "Koulujen ruokahävikki puolitetaan lukuvuoden aikana (mittaus, pilotti, laajennus).", true)
+    } else {
+        ("Sähköinen tilaaminen kaikkiin hoivakoteihin", "Kaikki hoivakodit tilaavat ateriat sähköisesti (Liite 4, 1.3).", false)
+    };
+    let project = service
+        .save_project(
+            &p,
+            pb::SaveProjectRequest {
+                customer_id: customer.to_string(),
+                title: title.into(),
+                goal: goal.into(),
+                enterprise_responsible_contact_id: ours.clone(),
+                customer_responsible_contact_id: theirs.clone(),
+                status: pb::ProjectStatus::Active as i32,
+                hours_planned: "240".into(),
+                hours_used: "96.5".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    for (title, planned, done) in [
+        ("Lähtötaso mitattu", -120, Some(-122)),
+        ("Pilotti", -30, if late { Some(-16) } else { Some(-31) }),
+        ("Laajennus kaikkiin kohteisiin", 90, None),
+    ] {
+        service
+            .save_milestone(
+                &p,
+                pb::SaveMilestoneRequest {
+                    project_id: project.id.clone(),
+                    title: title.into(),
+                    planned_on: Some(day(planned)),
+                    done_on: done.map(day),
+                    ..Default::default()
+                },
+            )
+            .await?;
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ mod contracts;
 mod error;
 mod feedback;
 mod headers;
+mod home;
 mod i18n;
 mod invoicing;
 mod oidc;

@@ -1,11 +1,10 @@
-//! The portal's shared pages: home, the language switch, unknown paths and the
+//! The portal's shared pages: the language switch, unknown paths and the
 //! vendored static assets. Each backend's pages are in its folder (`portal.rs`);
 //! what they share is in [`crate::page`].
 
 use crate::i18n::{I18n, LANG_COOKIE};
-use crate::page::{CsrfForm, Layout, Page, PageError, render};
+use crate::page::{CsrfForm, PageError};
 use crate::state::AppState;
-use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -13,18 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    l: &'a Layout,
-    i: &'a I18n,
-}
-
-#[tracing::instrument(skip_all)]
-async fn home(page: Page) -> Response {
-    render(StatusCode::OK, &HomePage { l: &page.l, i: &page.i })
-}
 
 #[derive(Deserialize)]
 struct LanguageForm {
@@ -58,7 +45,7 @@ pub async fn not_found() -> PageError {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/portal", get(|| async { Redirect::to("/portal/") }))
-        .route("/portal/", get(home))
+        .route("/portal/", get(crate::home::home))
         .route("/portal/language", post(set_language))
 }
 

@@ -93,4 +93,58 @@ impl PartnershipService for PartnershipApi {
         let p = self.principal(&req).await?;
         ok(self.service.settle(&p, req.into_inner()).await)
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn save_meeting(&self, req: Request<pb::SaveMeetingRequest>) -> R<pb::Meeting> {
+        let p = self.principal(&req).await?;
+        ok(self.service.save_meeting(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_meeting(&self, req: Request<pb::GetMeetingRequest>) -> R<pb::Meeting> {
+        let p = self.principal(&req).await?;
+        ok(self.service.meeting(&p, &req.into_inner().id).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_meetings(&self, req: Request<pb::ListMeetingsRequest>) -> R<pb::ListMeetingsResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service.meetings(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn save_action_item(&self, req: Request<pb::SaveActionItemRequest>) -> R<pb::ActionItem> {
+        let p = self.principal(&req).await?;
+        ok(self.service.save_action(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_action_items(&self, req: Request<pb::ListActionItemsRequest>) -> R<pb::ListActionItemsResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service.actions(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn save_project(&self, req: Request<pb::SaveProjectRequest>) -> R<pb::Project> {
+        let p = self.principal(&req).await?;
+        ok(self.service.save_project(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_project(&self, req: Request<pb::GetProjectRequest>) -> R<pb::Project> {
+        let p = self.principal(&req).await?;
+        ok(self.service.project(&p, &req.into_inner().id).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_projects(&self, req: Request<pb::ListProjectsRequest>) -> R<pb::ListProjectsResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service.projects(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn save_milestone(&self, req: Request<pb::SaveMilestoneRequest>) -> R<pb::Project> {
+        let p = self.principal(&req).await?;
+        ok(self.service.save_milestone(&p, req.into_inner()).await)
+    }
 }

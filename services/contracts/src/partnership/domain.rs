@@ -209,6 +209,137 @@ pub fn validate_settlement(
     Ok((outcome, settled_on))
 }
 
+kumppani_platform::text_enum!(meeting_kind_text, meeting_kind_from, pb::MeetingKind, {
+    CustomerMeeting => "customer_meeting", StatusReview => "status_review",
+});
+kumppani_platform::text_enum!(project_status_text, project_status_from, pb::ProjectStatus, {
+    Planned => "planned", Active => "active", Completed => "completed", Cancelled => "cancelled",
+});
+
+/// A meeting as validated.
+#[derive(Debug, Clone)]
+pub struct MeetingInput {
+    pub customer_id: uuid::Uuid,
+    pub kind: &'static str,
+    pub held_on: NaiveDate,
+    pub title: String,
+    pub participants: String,
+    pub agenda: String,
+    pub minutes: String,
+    pub decisions: String,
+}
+
+pub fn validate_meeting(r: &pb::SaveMeetingRequest) -> Result<MeetingInput, kumppani_platform::AppError> {
+    let mut v = Violations::default();
+    let customer_id = v.uuid("customer_id", &r.customer_id, true);
+    let kind = v.enumeration("kind", r.kind, meeting_kind_text, true);
+    let held_on = v.date("held_on", r.held_on.as_ref(), true);
+    let title = v.text("title", &r.title, TITLE_MAX, true);
+    let participants = v.text("participants", &r.participants, 2000, false);
+    let agenda = v.text("agenda", &r.agenda, DISPUTE_TEXT_MAX, false);
+    let minutes = v.text("minutes", &r.minutes, 20_000, false);
+    let decisions = v.text("decisions", &r.decisions, DISPUTE_TEXT_MAX, false);
+    v.finish()?;
+    Ok(MeetingInput {
+        customer_id: customer_id.unwrap_or_default(),
+        kind: kind.unwrap_or("customer_meeting"),
+        held_on: held_on.unwrap_or_default(),
+        title,
+        participants,
+        agenda,
+        minutes,
+        decisions,
+    })
+}
+
+/// An action item as validated.
+#[derive(Debug, Clone)]
+pub struct ActionInput {
+    pub description: String,
+    pub owner: Option<uuid::Uuid>,
+    pub due_on: Option<NaiveDate>,
+    pub done_on: Option<NaiveDate>,
+}
+
+pub fn validate_action(r: &pb::SaveActionItemRequest, today: NaiveDate) -> Result<ActionInput, kumppani_platform::AppError> {
+    let mut v = Violations::default();
+    let description = v.text("description", &r.description, 2000, true);
+    let owner = v.uuid("owner_contact_id", &r.owner_contact_id, false);
+    let due_on = v.date("due_on", r.due_on.as_ref(), false);
+    let done_on = v.date("done_on", r.done_on.as_ref(), false);
+    v.check(done_on.is_none_or(|d| d <= today), "done_on", Reason::in_future());
+    v.finish()?;
+    Ok(ActionInput { description, owner, due_on, done_on })
+}
+
+/// A project as validated.
+#[derive(Debug, Clone)]
+pub struct ProjectInput {
+    pub customer_id: uuid::Uuid,
+    pub title: String,
+    pub goal: String,
+    pub enterprise_responsible: Option<uuid::Uuid>,
+    pub customer_responsible: Option<uuid::Uuid>,
+    pub status: &'static str,
+    pub hours_planned: Decimal,
+    pub hours_used: Decimal,
+}
+
+/// Hours: empty is 0; otherwise at least 0, at most 999 999.9, one decimal.
+fn hours(v: &mut Violations, field: &str, raw: &str) -> Decimal {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Decimal::ZERO;
+    }
+    match raw.parse::<Decimal>() {
+        Err(_) => v.add(field, Reason::new("not_a_number", "is not a number (e.g. 12.5)")),
+        Ok(h) if h.is_sign_negative() && !h.is_zero() => v.add(field, Reason::negative()),
+        Ok(h) if h.scale() > 1 && h.normalize().scale() > 1 => {
+            v.add(field, Reason::new("too_many_decimals", "has at most 1 decimal").with("max", 1))
+        }
+        Ok(h) if h >= Decimal::from(1_000_000) => v.add(field, Reason::out_of_range(0, "999999.9")),
+        Ok(h) => return h.normalize(),
+    }
+    Decimal::ZERO
+}
+
+pub fn validate_project(r: &pb::SaveProjectRequest) -> Result<ProjectInput, kumppani_platform::AppError> {
+    let mut v = Violations::default();
+    let customer_id = v.uuid("customer_id", &r.customer_id, true);
+    let title = v.text("title", &r.title, TITLE_MAX, true);
+    let goal = v.text("goal", &r.goal, 4000, false);
+    let enterprise_responsible = v.uuid("enterprise_responsible_contact_id", &r.enterprise_responsible_contact_id, false);
+    let customer_responsible = v.uuid("customer_responsible_contact_id", &r.customer_responsible_contact_id, false);
+    let status = v.enumeration("status", r.status, project_status_text, true);
+    let hours_planned = hours(&mut v, "hours_planned", &r.hours_planned);
+    let hours_used = hours(&mut v, "hours_used", &r.hours_used);
+    v.finish()?;
+    Ok(ProjectInput {
+        customer_id: customer_id.unwrap_or_default(),
+        title,
+        goal,
+        enterprise_responsible,
+        customer_responsible,
+        status: status.unwrap_or("planned"),
+        hours_planned,
+        hours_used,
+    })
+}
+
+/// A milestone as validated: a title, a planned day, a done day not in the future.
+pub fn validate_milestone(
+    r: &pb::SaveMilestoneRequest,
+    today: NaiveDate,
+) -> Result<(String, NaiveDate, Option<NaiveDate>), kumppani_platform::AppError> {
+    let mut v = Violations::default();
+    let title = v.text("title", &r.title, TITLE_MAX, true);
+    let planned_on = v.date("planned_on", r.planned_on.as_ref(), true);
+    let done_on = v.date("done_on", r.done_on.as_ref(), false);
+    v.check(done_on.is_none_or(|d| d <= today), "done_on", Reason::in_future());
+    v.finish()?;
+    Ok((title, planned_on.unwrap_or_default(), done_on))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -247,6 +378,24 @@ mod tests {
         assert!(reminder_due(d(2026, 12, 31), d(2026, 12, 24)));
         assert!(!reminder_due(d(2026, 12, 31), d(2026, 12, 23)));
         assert!(!reminder_due(d(2026, 12, 31), d(2027, 1, 1)));
+    }
+
+    #[test]
+    fn hours_are_decimals_with_one_decimal() {
+        let r = |planned: &str, used: &str| pb::SaveProjectRequest {
+            customer_id: uuid::Uuid::nil().to_string(),
+            title: "Hävikki".into(),
+            status: pb::ProjectStatus::Active as i32,
+            hours_planned: planned.into(),
+            hours_used: used.into(),
+            ..Default::default()
+        };
+        let p = validate_project(&r("120.5", "")).unwrap();
+        assert_eq!((p.hours_planned.to_string(), p.hours_used.to_string()), ("120.5".into(), "0".into()));
+        let e = validate_project(&r("1.25", "-3")).unwrap_err();
+        let codes: Vec<(&str, &str)> = e.violations.iter().map(|v| (v.field.as_str(), v.code.as_str())).collect();
+        assert_eq!(codes, [("hours_planned", "too_many_decimals"), ("hours_used", "negative")]);
+        assert!(validate_project(&r("kymmenen", "")).is_err());
     }
 
     #[test]

@@ -10,6 +10,8 @@
 
 pub mod domain;
 pub mod mail;
+mod meetings;
+mod projects;
 pub mod store;
 
 use crate::PRODUCER;
@@ -57,6 +59,34 @@ fn scoped(p: &Principal, field: &str, asked: &str) -> Result<Option<Uuid>> {
         (Some(own), _) => Ok(Some(own)),
         (None, asked) => Ok(asked),
     }
+}
+
+/// Adds a violation unless `contact` (when given) is a contact person of
+/// `customer`, of `party` when one is named.
+async fn check_contact(
+    conn: &mut PgConnection,
+    v: &mut Violations,
+    field: &str,
+    contact: Option<Uuid>,
+    customer: Uuid,
+    party: Option<&'static str>,
+) -> Result<()> {
+    let Some(contact) = contact else { return Ok(()) };
+    match store::contact(conn, contact).await? {
+        Some((c, p)) if c == customer && party.is_none_or(|party| p == party) => {}
+        Some((c, _)) if c == customer => {
+            let party = party.unwrap_or_default();
+            v.add(field, Reason::new("wrong_party", format!("must be a contact person of the {party}")).with("party", party))
+        }
+        _ => v.add(field, Reason::unknown_reference("is not a contact person of this customer")),
+    }
+    Ok(())
+}
+
+/// The customer of a write: it must exist (else a field error on `customer_id`).
+async fn existing_customer(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)").bind(id).fetch_one(conn).await?;
+    if exists { Ok(()) } else { Err(AppError::invalid("customer_id", Reason::unknown_reference("no such customer"))) }
 }
 
 fn expect_version(field: &str, expected: i32, actual: i32) -> Result<()> {
@@ -230,6 +260,7 @@ impl Partnership {
         let mut years = Vec::new();
         for y in (year - r.years_back..=year).rev() {
             let c = store::year_counts(&mut conn, y, customer, today).await?;
+            let w = store::projects::year_counts(&mut conn, y, customer, today).await?;
             let n = |x: i64| i32::try_from(x).unwrap_or(i32::MAX);
             years.push(pb::PartnershipYearKpis {
                 year: y,
@@ -242,6 +273,11 @@ impl Partnership {
                 signed_by_deadline_percent: domain::percent(c.agreements_signed_by_deadline, c.agreements),
                 disputes_opened: n(c.disputes_opened),
                 disputes_escalated: n(c.disputes_escalated),
+                milestones_due: n(w.milestones_due),
+                milestones_on_time: n(w.milestones_on_time),
+                milestones_on_time_percent: domain::percent(w.milestones_on_time, w.milestones_due),
+                projects: n(w.projects),
+                projects_on_schedule: n(w.projects_on_schedule),
             });
         }
         Ok(pb::PartnershipKpis { customer_id: customer.map(|c| c.to_string()).unwrap_or_default(), years })

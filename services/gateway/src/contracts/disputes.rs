@@ -15,7 +15,7 @@ use kumppani_proto::contracts::v1 as pb;
 use serde::Deserialize;
 
 /// The status as worded, with its HDS status-label tone.
-pub(super) fn status(i: &I18n, d: &pb::Dispute) -> (String, &'static str) {
+pub(crate) fn status(i: &I18n, d: &pb::Dispute) -> (String, &'static str) {
     use pb::DisputeStatus as S;
     match S::try_from(d.status).unwrap_or(S::Unspecified) {
         S::Escalated => (i.t("dispute-status-escalated"), "hds-status-label--error"),
@@ -25,7 +25,7 @@ pub(super) fn status(i: &I18n, d: &pb::Dispute) -> (String, &'static str) {
 }
 
 /// The clock as people read it: "escalates 3.2.2027 (62 days left)", "escalated 3.2.2027", "settled 5.1.2027".
-pub(super) fn clock(i: &I18n, d: &pb::Dispute) -> String {
+pub(crate) fn clock(i: &I18n, d: &pb::Dispute) -> String {
     use pb::DisputeStatus as S;
     let on = i.date(&d.escalates_on);
     match S::try_from(d.status).unwrap_or(S::Unspecified) {

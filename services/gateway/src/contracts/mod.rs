@@ -6,7 +6,10 @@ mod billing;
 mod calendar;
 mod calendar_steps;
 mod disputes;
+pub(crate) mod home;
+mod meetings;
 mod portal;
+mod projects;
 mod rest;
 
 use crate::backend::Backend;
@@ -20,7 +23,7 @@ pub const BACKEND: Backend = Backend {
     url_env: "KUMPPANI_CONTRACTS_URL",
     default_url: "http://127.0.0.1:50051",
     package: "kumppani.contracts.v1",
-    description: "the customer registry (customers, units, sites, contacts), the annual service agreements and the partnership (annual calendar, disputes)",
+    description: "the customer registry (customers, units, sites, contacts), the annual service agreements and the partnership (annual calendar, disputes, meetings, development projects)",
     api: rest::API,
     portal: portal::routes,
     max_body: crate::backend::DEFAULT_MAX_BODY,

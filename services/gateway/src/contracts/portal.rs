@@ -194,4 +194,6 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/contact", get(contact))
         .merge(super::calendar::routes())
         .merge(super::disputes::routes())
+        .merge(super::meetings::routes())
+        .merge(super::projects::routes())
 }

@@ -38,4 +38,13 @@ crate::rest::api! {
     post "/disputes" => partnership.open_dispute(pb::OpenDisputeRequest) -> pb::Dispute, id = "", "Open a dispute on an agreement (staff, or a contact person of the agreement's customer); not settled within two months of openedOn it escalates to the deputy mayor responsible by itself";
     get "/disputes/{id}" => partnership.get_dispute(pb::GetDisputeRequest) -> pb::Dispute, id = "id", "A dispute with its clock, escalation and settlement";
     post "/disputes/{id}/settlement" => partnership.settle_dispute(pb::SettleDisputeRequest) -> pb::Dispute, id = "id", "Record a dispute's outcome and settlement date (staff)";
+    get "/meetings" => partnership.list_meetings(pb::ListMeetingsRequest) -> pb::ListMeetingsResponse, id = "", "Customer meetings and status reviews, newest first, with their action items (a customer's contact persons: their own)";
+    post "/meetings" => partnership.save_meeting(pb::SaveMeetingRequest) -> pb::Meeting, id = "", "Record a meeting (no id), or its minutes and decisions (id with expectedVersion) (staff)";
+    get "/meetings/{id}" => partnership.get_meeting(pb::GetMeetingRequest) -> pb::Meeting, id = "id", "A meeting with its minutes, decisions and action items";
+    get "/action-items" => partnership.list_action_items(pb::ListActionItemsRequest) -> pb::ListActionItemsResponse, id = "", "Meetings' action items by due date: of a customer, only open ones, or mine=true for the caller's own (the contact person with the token's e-mail)";
+    post "/action-items" => partnership.save_action_item(pb::SaveActionItemRequest) -> pb::ActionItem, id = "", "Add an action item to a meeting (meetingId), or change one (id with expectedVersion): owner (a contact person of the meeting's customer), due date, done date (staff)";
+    get "/projects" => partnership.list_projects(pb::ListProjectsRequest) -> pb::ListProjectsResponse, id = "", "Development projects with milestones and whether each is on schedule (a customer's contact persons: their own)";
+    post "/projects" => partnership.save_project(pb::SaveProjectRequest) -> pb::Project, id = "", "Start a development project (no id) or change one (id with expectedVersion): goal, responsible persons of both sides, status, hours planned and used (staff)";
+    get "/projects/{id}" => partnership.get_project(pb::GetProjectRequest) -> pb::Project, id = "id", "A development project with its milestones";
+    post "/projects/{id}/milestones" => partnership.save_milestone(pb::SaveMilestoneRequest) -> pb::Project, id = "projectId", "Add a milestone to a project, or change one (id with expectedVersion): planned day and the day it was reached (staff)";
 }

@@ -41,3 +41,13 @@ impl AppState {
         FeedbackServiceClient::new(self.channel(BACKEND.name)).max_decoding_message_size(PHOTO_MESSAGE_BYTES)
     }
 }
+
+/// A feedback topic in the user's language (the home page's panel).
+pub fn topic_word(i: &crate::i18n::I18n, v: i32) -> String {
+    view::topic(i, v)
+}
+
+/// A feedback status in the user's language (the home page's panel).
+pub fn status_word(i: &crate::i18n::I18n, v: i32) -> String {
+    view::status(i, v)
+}

@@ -2,6 +2,9 @@
 //! disputes, the KPIs' counts and the mail outbox. Every function takes a
 //! connection so the caller composes one transaction with the outbox event.
 
+pub mod meetings;
+pub mod projects;
+
 use super::domain::{self, StepInput, TaskChange};
 use chrono::{DateTime, NaiveDate, Utc};
 use kumppani_platform::actor_name_sql;
@@ -143,7 +146,7 @@ pub struct TaskRow {
     pub updated_at: DateTime<Utc>,
 }
 
-fn owner(id: Option<Uuid>, name: Option<String>, email: Option<String>) -> Option<pb::TaskOwner> {
+pub(crate) fn owner(id: Option<Uuid>, name: Option<String>, email: Option<String>) -> Option<pb::TaskOwner> {
     id.map(|id| pb::TaskOwner { contact_id: id.to_string(), name: name.unwrap_or_default(), email: email.unwrap_or_default() })
 }
 
