@@ -16,6 +16,7 @@ mod auth;
 mod backend;
 mod config;
 mod contracts;
+mod dashboard;
 mod error;
 mod feedback;
 mod headers;
@@ -90,7 +91,7 @@ pub fn router(state: AppState, dev_issuer: Option<Arc<DevIssuer>>) -> Router {
     // Portal and sign-in pages: the page context is read once per request, and error pages render in it.
     let pages = BACKENDS
         .iter()
-        .fold(portal::routes().merge(auth::routes()), |pages, b| pages.merge((b.portal)()))
+        .fold(portal::routes().merge(auth::routes()).merge(dashboard::routes()), |pages, b| pages.merge((b.portal)()))
         .fallback(portal::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), page::context::layer));
     let pages = headers::portal(pages, state.csp.clone());
