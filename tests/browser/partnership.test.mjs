@@ -271,3 +271,52 @@ test('meetings and projects: staff record an action item and a milestone; the co
     await c.context.close();
   }
 });
+
+test('KPI dashboard: every figure as a chart and a table, also as CSV; the contract contact sees their own at 320 px', { timeout: TEST_TIMEOUT }, async (t) => {
+  const s = await newSession(browser, t);
+  try {
+    const { page } = s;
+    await login(s, 'staff');
+    await clickAndWait(s, page.locator('nav a[href="/portal/kpis"]'));
+    const text = await plainText(s, 'dashboard');
+    for (const title of ['Sähköisen tilaamisen osuus', 'Oman tuotannon osuus', 'Sopimukset allekirjoitettu 31.12. mennessä',
+      'Vuosikellon vaiheet ajallaan', 'Kehittämishankkeet aikataulussa', 'Palautteen käsittely ajallaan', 'Laskukysymykset kuukausittain']) {
+      assert.match(text, new RegExp(title.replace(/[.()]/g, '\\$&')), title);
+    }
+    assert.doesNotMatch(text, /Tieto ei ole juuri nyt saatavilla/, 'every service answers');
+    // A chart for each figure, named for screen readers, and the same figures in a table.
+    const charts = await page.locator('svg.kp-chart[role="img"]').count();
+    assert.ok(charts >= 7, `${charts} charts`);
+    assert.ok(await page.locator('svg.kp-chart title').count() >= 7);
+    assert.ok(await page.locator('main table caption', { hasText: 'luvut taulukkona' }).count() >= 7);
+    // The own production share is a real share of the demo's sites (not empty, at most 100 %).
+    const production = await page.locator('section[aria-labelledby="h-production"] tbody tr').first().innerText();
+    assert.match(production, /Ateriat päivässä\t\d+\t\d+\t\d+(,\d)?\s%/);
+    await audit(s, 'KPI dashboard (staff)');
+    // The CSV: the same figures, a row per table row.
+    const csvUrl = await page.locator('a[href^="/portal/kpis.csv"]').getAttribute('href');
+    const csv = await page.evaluate(async (u) => (await fetch(u)).text(), csvUrl);
+    assert.match(csv, /Sähköisen tilaamisen osuus;Kuukausi;Sähköisesti;Tilausrivejä;Osuus/);
+    assert.match(csv, /Oman tuotannon osuus;Ateriat päivässä;\d+;\d+;/);
+    await setLanguage(s, 'sv');
+    await visit(s, '/portal/kpis');
+    assert.match(await plainText(s, 'dashboard (sv)'), /Andel elektroniska beställningar/);
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+  const c = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    await login(c, 'sopimus.sivistys');
+    await clickAndWait(c, c.page.locator('nav a[href="/portal/kpis"]'));
+    const own = await plainText(c, 'dashboard (contact)');
+    assert.match(own, /Tunnusluvut: Sivistys- ja kulttuuripalvelut/);
+    assert.doesNotMatch(own, /Tieto ei ole juuri nyt saatavilla/, 'their own figures, every one');
+    assert.equal(await c.page.locator('#k-customer').count(), 0);
+    await noSidewaysScroll(c, 'dashboard (contract contact)');
+    await audit(c, 'KPI dashboard (contract contact)');
+    assertA11y(c);
+  } finally {
+    await c.context.close();
+  }
+});
