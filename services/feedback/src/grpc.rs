@@ -164,4 +164,22 @@ impl FeedbackService for FeedbackApi {
         let p = self.principal(&req).await?;
         ok(self.service().kpis(&p, req.into_inner()).await)
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn publish_announcement(&self, req: Request<pb::PublishAnnouncementRequest>) -> R<pb::Announcement> {
+        let p = self.principal(&req).await?;
+        ok(self.service().publish_announcement(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_announcements(&self, req: Request<pb::ListAnnouncementsRequest>) -> R<pb::ListAnnouncementsResponse> {
+        let p = self.principal(&req).await?;
+        ok(self.service().announcements(&p, req.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn mark_announcement_read(&self, req: Request<pb::MarkAnnouncementReadRequest>) -> R<pb::Announcement> {
+        let p = self.principal(&req).await?;
+        ok(self.service().mark_announcement_read(&p, req.into_inner()).await)
+    }
 }

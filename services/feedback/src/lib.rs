@@ -6,6 +6,7 @@
 //! notifications. It learns sites, contact persons and agreements from
 //! contracts' events and product names from pricing's.
 
+pub mod announcements;
 pub mod convert;
 pub mod domain;
 pub mod grpc;

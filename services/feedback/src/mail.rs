@@ -117,6 +117,38 @@ pub async fn send_pending(pool: &PgPool, mailer: &Mailer, portal_url: &str, now:
     Ok(sent)
 }
 
+/// Writes the e-mail of announcements published by now, then sends the
+/// unsent ones (the last day's), each stamped in the sending transaction; a
+/// failed send stops the pass (tried again next time).
+pub async fn send_announcements(pool: &PgPool, mailer: &Mailer, portal_url: &str, now: DateTime<Utc>) -> Result<usize, AppError> {
+    use crate::store::announcements as sql;
+    crate::service::Feedback { pool: pool.clone(), at: Some(now) }.write_announcement_mail().await?;
+    let mut sent = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let batch = sql::unsent_mail(&mut tx, now - Duration::hours(MAX_AGE_HOURS), BATCH).await?;
+        if batch.is_empty() {
+            return Ok(sent);
+        }
+        for (id, recipient) in &batch {
+            let Some(a) = sql::get(&mut tx, *id, "").await? else { continue };
+            let (subject, body) = crate::announcements::compose(&a, portal_url);
+            match mailer.send(recipient, &subject, &body).await {
+                Ok(()) => sent += 1,
+                Err(kumppani_platform::mail::MailError::Address(_)) => {}
+                Err(kumppani_platform::mail::MailError::Smtp(e)) if e.is_permanent() => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "announcement e-mail not sent; tried again at the next pass");
+                    tx.commit().await?;
+                    return Ok(sent);
+                }
+            }
+            sql::mail_sent(&mut tx, *id, recipient).await?;
+        }
+        tx.commit().await?;
+    }
+}
+
 /// Sends every `every` until shutdown.
 pub async fn run(pool: PgPool, mailer: Mailer, portal_url: String, every: std::time::Duration, shutdown: Shutdown) {
     let mut interval = tokio::time::interval(every);
@@ -128,6 +160,11 @@ pub async fn run(pool: PgPool, mailer: Mailer, portal_url: String, every: std::t
                     Ok(n) if n > 0 => tracing::info!(sent = n, "notifications e-mailed"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "e-mail pass failed"),
+                }
+                match send_announcements(&pool, &mailer, &portal_url, Utc::now()).await {
+                    Ok(n) if n > 0 => tracing::info!(sent = n, "announcements e-mailed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "announcement e-mail pass failed"),
                 }
             }
             () = shutdown.cancelled() => break,

@@ -51,6 +51,7 @@ impl EventHandler for Registry {
                     name: &s.name,
                     address: &address,
                     closed_on: s.closed_on.as_ref().and_then(kumppani_proto::r#type::v1::Date::to_naive),
+                    kind: s.kind,
                 };
                 store::project_site(conn, &facts).await?;
             } else if t.starts_with("contracts.contact.") {

@@ -2,8 +2,8 @@
 //! backends (each panel asks its own service; a service that does not answer
 //! shows as unavailable, never as "nothing to do").
 //!
-//! - a site user: the next working day's order, the site's open feedback and unread notifications;
-//! - a customer's contact person: calendar steps late or due within a month,
+//! - a site user: new announcements, the next working day's order, the site's open feedback and unread notifications;
+//! - a customer's contact person: new announcements, calendar steps late or due within a month,
 //!   disputes not settled, their own open action items, and the customer's
 //!   partnership figures;
 //! - staff: what is late across customers (calendar steps, disputes near or
@@ -146,6 +146,27 @@ async fn site_panels(s: &AppState, page: &Page, site: &str) -> Vec<Panel> {
     vec![order, feedback, notes]
 }
 
+/// The announcements aimed at the person that they have not read (site users and contact persons).
+pub async fn announcements_panel(s: &AppState, page: &Page) -> Panel {
+    let i = &page.i;
+    let panel = Panel::new(i, "home-announcements", "/portal/announcements", "nav-announcements", "home-no-announcements");
+    let rows = async {
+        let request = fb::ListAnnouncementsRequest { unread_only: true, page_size: 5, ..Default::default() };
+        let list = s.feedback().list_announcements(page.grpc(request)?).await?.into_inner().announcements;
+        Ok::<_, PageError>(
+            list.iter()
+                .map(|a| PanelRow {
+                    text: crate::feedback::announcements::local(i, &a.title),
+                    href: "/portal/announcements".into(),
+                    note: i.t("announcement-new"),
+                    tone: "hds-status-label--info",
+                })
+                .collect(),
+        )
+    };
+    panel.fill(rows.await)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn home(State(s): State<AppState>, page: Page) -> Response {
     let mut panels = Vec::new();
@@ -154,8 +175,10 @@ pub async fn home(State(s): State<AppState>, page: Page) -> Response {
         panels = partnership::staff_panels(&s, &page).await;
     } else if let Some(site) = page.session.site_id {
         panels = site_panels(&s, &page, &site.to_string()).await;
+        panels.insert(0, announcements_panel(&s, &page).await);
     } else if page.session.customer_id.is_some() {
         (panels, figures) = partnership::contact_panels(&s, &page).await;
+        panels.insert(0, announcements_panel(&s, &page).await);
     }
     render(StatusCode::OK, &HomePage { l: &page.l, i: &page.i, panels, figures })
 }

@@ -10,6 +10,7 @@ use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+pub mod announcements;
 mod kpi;
 mod open311;
 pub mod photo;
@@ -42,12 +43,14 @@ pub struct SiteFacts<'a> {
     pub name: &'a str,
     pub address: &'a str,
     pub closed_on: Option<NaiveDate>,
+    /// contracts' SiteKind number.
+    pub kind: i32,
 }
 
 pub async fn project_site(conn: &mut PgConnection, s: &SiteFacts<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sites (id, customer_id, unit_id, code, name, address, closed_on) VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (id) DO UPDATE SET customer_id = $2, unit_id = $3, code = $4, name = $5, address = $6, closed_on = $7",
+        "INSERT INTO sites (id, customer_id, unit_id, code, name, address, closed_on, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET customer_id = $2, unit_id = $3, code = $4, name = $5, address = $6, closed_on = $7, kind = $8",
     )
     .bind(s.id)
     .bind(s.customer)
@@ -56,6 +59,7 @@ pub async fn project_site(conn: &mut PgConnection, s: &SiteFacts<'_>) -> Result<
     .bind(s.name)
     .bind(s.address)
     .bind(s.closed_on)
+    .bind(s.kind)
     .execute(conn)
     .await?;
     Ok(())

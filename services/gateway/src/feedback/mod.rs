@@ -3,6 +3,7 @@
 //! SLA clocks, the conversation, corrective actions and compensations, ratings
 //! and the portal's notifications — its REST routes and portal pages.
 
+pub(crate) mod announcements;
 mod item;
 pub mod open311;
 mod photos;

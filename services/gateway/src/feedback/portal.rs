@@ -396,4 +396,5 @@ pub fn routes() -> Router<AppState> {
         .merge(super::targets::routes())
         .merge(super::survey::routes())
         .merge(super::report::routes())
+        .merge(super::announcements::routes())
 }

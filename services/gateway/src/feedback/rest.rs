@@ -22,6 +22,9 @@ crate::rest::api! {
     post "/surveys/{id}/answers" => feedback.answer_survey(feedback::AnswerSurveyRequest) -> feedback::Survey, id = "survey_id", "Answer every question 1–5 with optional comments (a recipient, while the survey is open); answering again replaces the answers";
     get "/survey-results" => feedback.get_survey_results(feedback::GetSurveyResultsRequest) -> feedback::SurveyResults, id = "", "A year's results per 9E dimension with last year's averages for the trend, the response rate and per customer; open answers for staff";
     get "/feedback-kpis" => feedback.get_feedback_kpis(feedback::GetFeedbackKpisRequest) -> feedback::FeedbackKpis, id = "", "Handling KPIs of a year for a customer (or all): per month received, resolved, acknowledged and resolved in time, median handling time and average rating; open and breached open items now";
+    get "/announcements" => feedback.list_announcements(feedback::ListAnnouncementsRequest) -> feedback::ListAnnouncementsResponse, id = "", "Announcements, newest first: staff every one with its read count and reach; others those aimed at them and in their publish window, with the unread count";
+    post "/announcements" => feedback.publish_announcement(feedback::PublishAnnouncementRequest) -> feedback::Announcement, id = "", "Publish an announcement in fi/sv/en to everybody or to customers, units, site kinds or sites at a contact level, within a publish window; e-mailed to the contact persons it reaches once published (staff)";
+    post "/announcements/{id}/read" => feedback.mark_announcement_read(feedback::MarkAnnouncementReadRequest) -> feedback::Announcement, id = "id", "Record that the caller has read an announcement aimed at them";
 }
 
 impl crate::rest::FileBody for feedback::PhotoFile {
