@@ -320,3 +320,65 @@ test('KPI dashboard: every figure as a chart and a table, also as CSV; the contr
     await c.context.close();
   }
 });
+
+test('announcements: staff publish to daycares; the daycare director sees it on the home page and marks it read', { timeout: TEST_TIMEOUT }, async (t) => {
+  const title = `Joulun aukioloajat ${Date.now()}`;
+  const s = await newSession(browser, t);
+  try {
+    const { page } = s;
+    await login(s, 'staff');
+    await clickAndWait(s, page.locator('nav a[href="/portal/announcements"]'));
+    await audit(s, 'announcements (staff)');
+    // Without a text: named at its field, what was typed stays.
+    await page.locator('#p-tfi').fill(title);
+    await page.locator('#p-bfi').fill(' ');
+    await page.locator('#p-bfi').evaluate((el) => el.removeAttribute('required'));
+    await page.check(`input[name="site_kinds"][value="2"]`);
+    let resp = await clickAndWait(s, page.locator('form.kp-components button[type="submit"]'));
+    assert.equal(resp.status(), 422);
+    assert.equal(await page.locator('#p-bfi').getAttribute('aria-invalid'), 'true');
+    assert.match(await plainText(s, 'announcement without text'), /Teksti suomeksi: pakollinen tieto puuttuu/);
+    assert.equal(await page.locator('#p-tfi').inputValue(), title);
+    assert.ok(await page.locator('input[name="site_kinds"][value="2"]').isChecked(), 'the chosen site kind stays');
+    await page.locator('#p-bfi').fill('Päiväkotien keittiöt ovat kiinni 24.–26.12.');
+    await page.selectOption('#p-level', { label: 'Operatiivinen taso (kohteiden henkilöt)' });
+    resp = await clickAndWait(s, page.locator('form.kp-components button[type="submit"]'));
+    assert.equal(resp.status(), 200);
+    const listed = await plainText(s, 'published');
+    assert.match(listed, new RegExp(title));
+    assert.match(listed, /Päiväkoti · Operatiivinen taso/);
+    assert.match(listed, /Luettu 0 \/ \d+/);
+    assertA11y(s);
+  } finally {
+    await s.context.close();
+  }
+  const d = await newSession(browser, t, { viewport: { width: 320, height: 800 } });
+  try {
+    const { page } = d;
+    await login(d, 'paivakoti');
+    await visit(d, '/portal/');
+    const home = await plainText(d, 'site home with an announcement');
+    assert.match(home, /Uudet tiedotteet/);
+    assert.match(home, new RegExp(title));
+    await clickAndWait(d, page.locator('main a', { hasText: title }));
+    const article = page.locator('article', { hasText: title });
+    await clickAndWait(d, article.locator('button[type="submit"]'));
+    assert.equal(await page.locator('article', { hasText: title }).locator('button').count(), 0, 'read');
+    await visit(d, '/portal/');
+    assert.doesNotMatch(await plainText(d, 'home after reading'), new RegExp(title));
+    await noSidewaysScroll(d, 'announcements (site user)');
+    await audit(d, 'home (site user, after reading)');
+    assertA11y(d);
+  } finally {
+    await d.context.close();
+  }
+  // The school-less contract contact: not their level.
+  const c = await newSession(browser, t);
+  try {
+    await login(c, 'sopimus.sivistys');
+    await visit(c, '/portal/announcements');
+    assert.doesNotMatch(await plainText(c, 'contract contact announcements'), new RegExp(title));
+  } finally {
+    await c.context.close();
+  }
+});

@@ -99,6 +99,7 @@ const REQUIRED_QUERY: &[(&str, &[&str])] = &[
     ("GetReconciliationRequest", &["customerId", "year"]),
     ("GetRunProgressRequest", &["year", "month"]),
     ("GetPhotoRequest", &["photoId"]),
+    ("GetPartnershipKpisRequest", &["year"]),
 ];
 
 /// Text without control characters other than tab, LF and CR (what `Violations::text` accepts).
@@ -141,6 +142,7 @@ fn query_parameter(request: &str, name: &str, schema: &Value) -> Value {
         let (min, max) = match name {
             "year" => (i64::from(*kumppani_platform::validate::YEARS.start()), i64::from(*kumppani_platform::validate::YEARS.end())),
             "month" => (1, 12),
+            "yearsBack" => (0, 10),
             "pageSize" => (0, kumppani_platform::validate::MAX_PAGE),
             _ => (i64::MIN, i64::MIN),
         };
