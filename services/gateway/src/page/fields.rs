@@ -15,8 +15,11 @@ impl Invalid {
 
     /// Whether a violation's field (`items[0].unit_price`, `price.components[1].amount`,
     /// `customer_ids[0]`, `reason`) is, or is inside, the form field `name`.
+    /// A dotted `name` (`title.fi`, `audience.level`) matches that path and what is inside it.
     fn is(field: &str, name: &str) -> bool {
-        field.split('.').any(|segment| segment.split('[').next() == Some(name))
+        field == name
+            || field.strip_prefix(name).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            || field.split('.').any(|segment| segment.split('[').next() == Some(name))
     }
 
     /// The messages of the field `name`, joined; empty when it is valid.
@@ -66,5 +69,16 @@ mod tests {
         assert_eq!(invalid.attrs("reason", "pc-reason"), "");
         assert_eq!(invalid.note("components", "pc-parts"), r#"<p id="pc-parts-error" class="kp-field-error">&lt;c&gt;</p>"#);
         assert_eq!(invalid.note("reason", "pc-reason"), "");
+    }
+
+    #[test]
+    fn a_dotted_name_marks_that_path_only() {
+        let mut form = FormError::invalid(vec!["a".into()]);
+        form.fields = vec![("title.fi".into(), "a".into()), ("audience.site_kinds[0]".into(), "k".into())];
+        let invalid = Invalid::of(&form);
+        assert_eq!(invalid.msg("title.fi"), "a");
+        assert_eq!(invalid.msg("title.sv"), "");
+        assert_eq!(invalid.msg("audience.site_kinds"), "k");
+        assert_eq!(invalid.msg("audience.level"), "");
     }
 }
