@@ -708,5 +708,6 @@ pub async fn seed(admin_url: &str) -> anyhow::Result<()> {
     }
     kumppani_feedback::sla::tick(&pool, Utc::now()).await?;
     crate::survey::seed(&pool).await?;
+    crate::announcements::seed(&pool).await?;
     Ok(())
 }

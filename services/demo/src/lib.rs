@@ -13,6 +13,7 @@
 //! the demo city from events exactly as they learn real data.
 
 pub mod annexes;
+pub mod announcements;
 pub mod billing;
 pub mod city;
 pub mod contracts;
