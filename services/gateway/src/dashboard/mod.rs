@@ -104,9 +104,20 @@ async fn ordering_rate(s: &AppState, page: &Page, year: i32, customer: &str) -> 
     let i = &page.i;
     let mut sec = Section::new("ordering", i.t("kpi-ordering"), i.t("kpi-ordering-target"));
     let mut bars = Vec::new();
+    // The months asked at once (one call each), then read in order.
+    let mut calls = tokio::task::JoinSet::new();
     for m in 1..=months(year) {
-        let request = ord::GetOrderingRateRequest { year, month: i32::try_from(m).unwrap_or(1) };
-        let rates = s.ordering().get_ordering_rate(page.grpc(request)?).await?.into_inner().rates;
+        let request = page.grpc(ord::GetOrderingRateRequest { year, month: i32::try_from(m).unwrap_or(1) })?;
+        let mut client = s.ordering();
+        calls.spawn(async move { (m, client.get_ordering_rate(request).await) });
+    }
+    let mut answers = Vec::new();
+    while let Some(joined) = calls.join_next().await {
+        let (m, answer) = joined.map_err(|e| PageError::Call(kumppani_platform::AppError::internal(e.to_string())))?;
+        answers.push((m, answer?.into_inner().rates));
+    }
+    answers.sort_by_key(|(m, _)| *m);
+    for (m, rates) in answers {
         let rates: Vec<&ord::OrderingRate> = rates.iter().filter(|r| customer.is_empty() || r.customer_id == customer).collect();
         let electronic: i64 = rates.iter().map(|r| i64::from(r.portal) + i64::from(r.ordering_system)).sum();
         let all: i64 = electronic + rates.iter().map(|r| i64::from(r.staff)).sum::<i64>();
@@ -279,20 +290,29 @@ async fn sections(s: &AppState, page: &Page, year: i32, customer: &str) -> Vec<S
     let or_unavailable = |r: Result<Section, PageError>, id: &str, title: String| {
         r.unwrap_or_else(|e| Section::new(id, title, String::new()).unavailable(&e))
     };
+    // Every service asked at once; each answer (or its failure) stands alone.
+    let (ordering, production, partners, handling, survey, questions) = tokio::join!(
+        ordering_rate(s, page, year, customer),
+        own_production(s, page, customer),
+        partnership(s, page, year, customer),
+        feedback(s, page, year, customer),
+        survey(s, page, year, customer),
+        questions(s, page, year, customer),
+    );
     let mut out = vec![
-        or_unavailable(ordering_rate(s, page, year, customer).await, "ordering", i.t("kpi-ordering")),
-        or_unavailable(own_production(s, page, customer).await, "production", i.t("kpi-own-production")),
+        or_unavailable(ordering, "ordering", i.t("kpi-ordering")),
+        or_unavailable(production, "production", i.t("kpi-own-production")),
     ];
-    match partnership(s, page, year, customer).await {
+    match partners {
         Ok(secs) => out.extend(secs),
         Err(e) => out.extend(
             [("signed", "kpi-signed"), ("calendar", "kpi-calendar"), ("projects", "kpi-projects")]
                 .map(|(id, t)| Section::new(id, i.t(t), String::new()).unavailable(&e)),
         ),
     }
-    out.push(or_unavailable(feedback(s, page, year, customer).await, "feedback", i.t("kpi-feedback")));
-    out.push(or_unavailable(survey(s, page, year, customer).await, "survey", i.t_args("kpi-survey", &[("year", year.to_string())])));
-    out.push(or_unavailable(questions(s, page, year, customer).await, "questions", i.t("kpi-questions")));
+    out.push(or_unavailable(handling, "feedback", i.t("kpi-feedback")));
+    out.push(or_unavailable(survey, "survey", i.t_args("kpi-survey", &[("year", year.to_string())])));
+    out.push(or_unavailable(questions, "questions", i.t("kpi-questions")));
     out
 }
 
