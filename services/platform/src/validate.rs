@@ -237,7 +237,7 @@ impl Violations {
             .decode(token)
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .filter(|v| !has_extended_year(v))
+            .filter(|v| !unstorable(v))
             .and_then(|v| serde_json::from_value(v).ok());
         if parsed.is_none() {
             self.add(field, Reason::new("invalid_page_token", "is not a token returned by this list"));
@@ -258,19 +258,21 @@ impl Violations {
     }
 }
 
-/// Does a page token's JSON hold a date or time with a signed, extended year
-/// (`+200000-01-01T00:00:00Z`, `-0001-…`)? Those are outside what the lists
-/// ever return and what PostgreSQL's `date`/`timestamptz` hold.
-fn has_extended_year(v: &serde_json::Value) -> bool {
+/// Does a page token's JSON hold what no list ever returns and PostgreSQL
+/// cannot take: a date or time with a signed, extended year
+/// (`+200000-01-01T00:00:00Z`, `-0001-…`), or text with control characters
+/// (a NUL in a keyset name would be a server error, not a field error).
+fn unstorable(v: &serde_json::Value) -> bool {
     match v {
         serde_json::Value::String(s) => {
             let unsigned = s.trim_start_matches(['+', '-']);
-            unsigned.len() != s.len()
-                && unsigned.split('-').count() >= 3
-                && unsigned.split('-').next().is_some_and(|y| !y.is_empty() && y.chars().all(|c| c.is_ascii_digit()))
+            has_control(s)
+                || (unsigned.len() != s.len()
+                    && unsigned.split('-').count() >= 3
+                    && unsigned.split('-').next().is_some_and(|y| !y.is_empty() && y.chars().all(|c| c.is_ascii_digit())))
         }
-        serde_json::Value::Array(a) => a.iter().any(has_extended_year),
-        serde_json::Value::Object(o) => o.values().any(has_extended_year),
+        serde_json::Value::Array(a) => a.iter().any(unstorable),
+        serde_json::Value::Object(o) => o.values().any(unstorable),
         _ => false,
     }
 }
@@ -384,6 +386,9 @@ mod tests {
         assert!(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&forged).unwrap().starts_with(b"[\"+"));
         assert_eq!(v.page_token::<(DateTime<Utc>, String)>("page_token", &forged), None);
         assert_eq!(v.len(), 1);
-        assert!(!has_extended_year(&serde_json::json!(["Koulu", "-5.00", 7, "2026-12-03"])));
+        assert!(!unstorable(&serde_json::json!(["Koulu", "-5.00", 7, "2026-12-03"])));
+        let nul = encode_page_token(&(now, "Asiakas\u{0}"));
+        assert_eq!(v.page_token::<(DateTime<Utc>, String)>("page_token", &nul), None, "a NUL PostgreSQL cannot take");
+        assert_eq!(v.len(), 2);
     }
 }
