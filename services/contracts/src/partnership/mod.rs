@@ -154,11 +154,7 @@ impl Partnership {
         let mut tx = self.pool.begin().await?;
         remember_actor(&mut tx, p).await?;
         if let Some(c) = customer {
-            let exists: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)").bind(c).fetch_one(&mut *tx).await?;
-            if !exists {
-                return Err(AppError::invalid("customer_id", Reason::unknown_reference("no such customer")));
-            }
+            existing_customer(&mut tx, c).await?;
         }
         let steps: Vec<(Uuid, NaiveDate)> = store::steps(&mut tx, false)
             .await?
@@ -226,19 +222,8 @@ impl Partnership {
         let row = self.visible_task(&mut tx, p, id, true).await?;
         expect_version("expected_version", r.expected_version, row.version)?;
         let mut v = Violations::default();
-        for (field, contact, party) in [
-            ("enterprise_owner_contact_id", change.enterprise_owner, "enterprise"),
-            ("customer_owner_contact_id", change.customer_owner, "customer"),
-        ] {
-            let Some(contact) = contact else { continue };
-            match store::contact(&mut tx, contact).await? {
-                Some((customer, p)) if customer == row.customer_id && p == party => {}
-                Some((customer, _)) if customer == row.customer_id => {
-                    v.add(field, Reason::new("wrong_party", format!("must be a contact person of the {party}")).with("party", party))
-                }
-                _ => v.add(field, Reason::unknown_reference("is not a contact person of the task's customer")),
-            }
-        }
+        check_contact(&mut tx, &mut v, "enterprise_owner_contact_id", change.enterprise_owner, row.customer_id, Some("enterprise")).await?;
+        check_contact(&mut tx, &mut v, "customer_owner_contact_id", change.customer_owner, row.customer_id, Some("customer")).await?;
         v.finish()?;
         let due_on = change.due_on.unwrap_or(row.due_on);
         store::update_task(&mut tx, id, &change, due_on, &p.subject).await?;
