@@ -79,6 +79,28 @@ pub fn reaches(a: &AnnouncementRow, c: &contracts::Contact, sites: &[(Uuid, Uuid
         .any(|(id, _, u, kind)| a.site_ids.contains(id) || u.is_some_and(|u| a.unit_ids.contains(&u)) || a.site_kinds.contains(kind))
 }
 
+/// The projected sites and customer-side contact persons, read once for any number of audiences.
+struct Registry {
+    sites: Vec<(Uuid, Uuid, Option<Uuid>, i32)>,
+    contacts: Vec<contracts::Contact>,
+}
+
+impl Registry {
+    async fn load(conn: &mut sqlx::PgConnection) -> Result<Self> {
+        let sites = sql::sites(&mut *conn).await?;
+        let contacts = sql::customer_contacts(conn).await?.iter().filter_map(|b| contracts::Contact::decode(b.as_slice()).ok()).collect();
+        Ok(Self { sites, contacts })
+    }
+
+    /// The e-mail addresses (lower case, once each) of the contact persons `a` reaches.
+    fn recipients(&self, a: &AnnouncementRow) -> Vec<String> {
+        let mut out: Vec<String> = self.contacts.iter().filter(|c| reaches(a, c, &self.sites)).map(|c| c.email.to_lowercase()).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
 fn uuids(v: &mut Violations, field: &str, raw: &[String]) -> Vec<Uuid> {
     raw.iter().enumerate().filter_map(|(n, s)| v.uuid(&format!("{field}[{n}]"), s, true)).collect()
 }
@@ -145,17 +167,7 @@ impl Feedback {
 
     /// The e-mail addresses of the contact persons an announcement reaches.
     async fn recipients(&self, conn: &mut sqlx::PgConnection, a: &AnnouncementRow) -> Result<Vec<String>> {
-        let sites = sql::sites(&mut *conn).await?;
-        let mut out: Vec<String> = sql::customer_contacts(conn)
-            .await?
-            .iter()
-            .filter_map(|b| contracts::Contact::decode(b.as_slice()).ok())
-            .filter(|c| reaches(a, c, &sites))
-            .map(|c| c.email.to_lowercase())
-            .collect();
-        out.sort();
-        out.dedup();
-        Ok(out)
+        Ok(Registry::load(conn).await?.recipients(a))
     }
 
     /// Staff: every announcement with its read count and reach. Others: those aimed at them, in their window.
@@ -169,11 +181,8 @@ impl Feedback {
         if p.is_enterprise() {
             let mut rows = sql::all(&mut conn, after, limit).await?;
             let next_page_token = next_page(&mut rows, limit, |a| (a.publish_from, a.id));
-            let mut out = Vec::new();
-            for row in &rows {
-                let recipients = self.recipients(&mut conn, row).await?.len() as i64;
-                out.push(to_proto(row, recipients));
-            }
+            let registry = Registry::load(&mut conn).await?;
+            let out = rows.iter().map(|row| to_proto(row, registry.recipients(row).len() as i64)).collect();
             return Ok(pb::ListAnnouncementsResponse { announcements: out, next_page_token, unread: 0 });
         }
         let reader = reader(p)?;
