@@ -327,27 +327,37 @@ struct TaskPage<'a> {
     invalid: Invalid,
 }
 
-fn iso(d: &Option<kumppani_proto::r#type::v1::Date>) -> String {
+/// A date as a date input's value (`2027-03-01`), "" when none.
+pub(super) fn iso(d: &Option<kumppani_proto::r#type::v1::Date>) -> String {
     d.as_ref().and_then(|d| d.to_naive()).map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// Staff's choices of owners on each side: the customer-level contact persons
+/// of the customer, (enterprise, customer), by name and title; nothing for others.
+pub(super) async fn owner_choices(
+    s: &AppState,
+    page: &Page,
+    customer: &str,
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>), PageError> {
+    if !page.session.is_staff() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let request = pb::ListContactsRequest { customer_id: customer.to_owned(), site_id: String::new() };
+    let contacts = s.contracts().list_contacts(page.grpc(request)?).await?.into_inner().contacts;
+    let of = |party: pb::Party| -> Vec<(String, String)> {
+        contacts
+            .iter()
+            .filter(|c| c.party == party as i32 && c.unit_id.is_empty() && c.site_id.is_empty())
+            .map(|c| (c.id.clone(), if c.title.is_empty() { c.name.clone() } else { format!("{} ({})", c.name, c.title) }))
+            .collect()
+    };
+    Ok((of(pb::Party::Enterprise), of(pb::Party::Customer)))
 }
 
 async fn task_page(s: &AppState, page: &Page, id: &str, f: Option<TaskForm>, form: FormError) -> PageResult {
     let i = &page.i;
     let t = s.partnership().get_calendar_task(page.grpc(pb::GetCalendarTaskRequest { id: id.to_owned() })?).await?.into_inner();
-    let (enterprise_contacts, customer_contacts) = if page.session.is_staff() {
-        let request = pb::ListContactsRequest { customer_id: t.customer_id.clone(), site_id: String::new() };
-        let contacts = s.contracts().list_contacts(page.grpc(request)?).await?.into_inner().contacts;
-        let of = |party: pb::Party| -> Vec<(String, String)> {
-            contacts
-                .iter()
-                .filter(|c| c.party == party as i32 && c.unit_id.is_empty() && c.site_id.is_empty())
-                .map(|c| (c.id.clone(), if c.title.is_empty() { c.name.clone() } else { format!("{} ({})", c.name, c.title) }))
-                .collect()
-        };
-        (of(pb::Party::Enterprise), of(pb::Party::Customer))
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (enterprise_contacts, customer_contacts) = owner_choices(s, page, &t.customer_id).await?;
     let f = f.unwrap_or_else(|| TaskForm {
         version: t.version.to_string(),
         status: t.status.to_string(),

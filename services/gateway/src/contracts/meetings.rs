@@ -226,8 +226,7 @@ async fn meeting_page(s: &AppState, page: &Page, id: &str, f: Option<MeetingForm
     } else {
         Vec::new()
     };
-    let iso =
-        |d: &Option<kumppani_proto::r#type::v1::Date>| d.as_ref().and_then(|d| d.to_naive()).map(|d| d.to_string()).unwrap_or_default();
+    let iso = super::calendar::iso;
     let f = f.unwrap_or_else(|| MeetingForm {
         id: m.id.clone(),
         version: m.version.to_string(),

@@ -218,23 +218,9 @@ struct ProjectPage<'a> {
 async fn project_page(s: &AppState, page: &Page, id: &str, f: Option<ProjectForm>, m: MilestoneForm, form: FormError) -> PageResult {
     let i = &page.i;
     let x = s.partnership().get_project(page.grpc(pb::GetProjectRequest { id: id.to_owned() })?).await?.into_inner();
-    let (enterprise_contacts, customer_contacts) = if page.session.is_staff() {
-        let request = pb::ListContactsRequest { customer_id: x.customer_id.clone(), site_id: String::new() };
-        let contacts = s.contracts().list_contacts(page.grpc(request)?).await?.into_inner().contacts;
-        let of = |party: pb::Party| -> Vec<(String, String)> {
-            contacts
-                .iter()
-                .filter(|c| c.party == party as i32 && c.unit_id.is_empty() && c.site_id.is_empty())
-                .map(|c| (c.id.clone(), c.name.clone()))
-                .collect()
-        };
-        (of(pb::Party::Enterprise), of(pb::Party::Customer))
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (enterprise_contacts, customer_contacts) = super::calendar::owner_choices(s, page, &x.customer_id).await?;
     let name = |o: &Option<pb::TaskOwner>| o.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| i.t("calendar-no-owner"));
-    let iso =
-        |d: &Option<kumppani_proto::r#type::v1::Date>| d.as_ref().and_then(|d| d.to_naive()).map(|d| d.to_string()).unwrap_or_default();
+    let iso = super::calendar::iso;
     let f = f.unwrap_or_else(|| ProjectForm {
         id: x.id.clone(),
         version: x.version.to_string(),
