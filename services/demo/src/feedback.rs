@@ -213,6 +213,10 @@ async fn wait_for_projection(pool: &sqlx::PgPool, customers: i64, sites: i64) ->
 }
 
 /// The timeline: who gives what feedback when, and how it is handled.
+/// The photo of the recurring-problem item: a gym floor with sand and
+/// footprints (480 × 320 PNG, drawn for the demo, no people in it).
+const GYM_FLOOR_PNG: &[u8] = include_bytes!("../assets/liikuntasali.png");
+
 fn plan(now: DateTime<Utc>) -> Vec<Planned> {
     let city = demo_city();
     let paivakoti = crate::users::demo_users()
@@ -342,6 +346,12 @@ fn plan(now: DateTime<Utc>) -> Vec<Planned> {
                     "Kolmas kerta: liikuntasali on siivoamatta.",
                 ][n]
                     .into(),
+                // The third time the caretaker took a photo (drawn for the demo: a floor with sand and footprints).
+                photos: if n == 2 {
+                    vec![pb::PhotoUpload { filename: "liikuntasali.png".into(), content: GYM_FLOOR_PNG.to_vec() }]
+                } else {
+                    Vec::new()
+                },
                 ..Default::default()
             };
             let id = add_item(&mut out, at, request, site_person(c, s, None));
