@@ -15,7 +15,7 @@ use crate::store;
 use chrono::{DateTime, Utc};
 use kumppani_platform::AppError;
 use kumppani_platform::Shutdown;
-use kumppani_platform::events::emit;
+use kumppani_platform::events::emit_many;
 use kumppani_proto::feedback::v1 as pb;
 use sqlx::PgPool;
 
@@ -33,7 +33,11 @@ pub struct Pass {
     pub breaches: usize,
 }
 
-/// One pass at `now`: every due item, in batches, each batch one transaction.
+/// One pass at `now`: every due item, in batches, each batch one transaction
+/// of a fixed number of statements whatever the number of alarms (the
+/// marks, the history, the notifications and the events each written
+/// set-based), so a pass that catches up after an outage is not one round
+/// trip per alarm.
 #[tracing::instrument(skip(pool))]
 pub async fn tick(pool: &PgPool, now: DateTime<Utc>) -> Result<Pass, AppError> {
     let mut pass = Pass::default();
@@ -45,16 +49,18 @@ pub async fn tick(pool: &PgPool, now: DateTime<Utc>) -> Result<Pass, AppError> {
         }
         let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
         let mut pauses = store::pauses(&mut tx, &ids).await?;
-        for row in &rows {
+        let mut out = store::SlaWrites::default();
+        let mut events = Vec::new();
+        for row in rows {
             pass.due += 1;
             let p = pauses.remove(&row.id).unwrap_or_default();
-            let (ack, resolve) = convert::facts(row, &p);
+            let (ack, resolve) = convert::facts(&row, &p);
             let alarms = [
                 ("acknowledge", domain::alarm(&ack, row.acknowledge_warned_at.is_some(), row.acknowledge_breached_at.is_some(), now)),
                 ("resolve", domain::alarm(&resolve, row.resolve_warned_at.is_some(), row.resolve_breached_at.is_some(), now)),
             ];
-            // The item as the last alarm left it (unchanged when none fired).
-            let mut latest: Option<(store::ItemRow, Vec<store::Pause>)> = None;
+            // The item as the alarms leave it (a second alarm of the same pass sees the first one's escalation).
+            let mut fresh = row.clone();
             for (clock, alarm) in alarms {
                 let breach = match alarm {
                     Alarm::None => continue,
@@ -66,55 +72,50 @@ pub async fn tick(pool: &PgPool, now: DateTime<Utc>) -> Result<Pass, AppError> {
                 } else {
                     pass.warnings += 1
                 }
-                // A second alarm of the same pass sees the first one's escalation.
-                let current = latest.as_ref().map_or(row, |l| &l.0).clone();
-                latest = Some(raise(&mut tx, &current, clock, breach, now).await?);
+                raise(&mut out, &mut fresh, clock, breach, now);
+                let event = pb::SlaEvent { item: Some(convert::item(&fresh, &p, now)), clock: clock.to_owned() };
+                events.push((if breach { "feedback.sla.breached" } else { "feedback.sla.warning" }.to_owned(), event));
             }
-            let (fresh, p) = match &latest {
-                Some((fresh, p)) => (fresh, p.as_slice()),
-                None => (row, p.as_slice()),
-            };
             // A due time that has not moved past `now` would be looked at again at once: the
             // clock's facts say nothing is due, so the next look is a minute later.
-            let next = convert::next_alarm(fresh, p).map(|at| if at <= now { now + chrono::Duration::minutes(1) } else { at });
-            store::set_clock_marks(&mut tx, row.id, next, convert::due_at(fresh, p)).await?;
+            let next = convert::next_alarm(&fresh, &p).map(|at| if at <= now { now + chrono::Duration::minutes(1) } else { at });
+            let due = convert::due_at(&fresh, &p);
+            out.marks.push(store::ClockMarks { changed: fresh.version != row.version, item: fresh, next_alarm: next, due });
         }
+        store::write_sla(&mut tx, &out, ACTOR, now).await?;
+        emit_many(&mut tx, PRODUCER, &events).await?;
         tx.commit().await?;
     }
     Ok(pass)
 }
 
-async fn reload(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<(store::ItemRow, Vec<store::Pause>), AppError> {
-    let row = store::item(&mut *conn, id, false).await?.ok_or_else(|| AppError::internal("locked item lost"))?;
-    let p = store::pauses(&mut *conn, &[id]).await?.remove(&id).unwrap_or_default();
-    Ok((row, p))
-}
-
-/// Marks, records, notifies and announces one warning or breach; the item as it is after.
-async fn raise(
-    conn: &mut sqlx::PgConnection,
-    row: &store::ItemRow,
-    clock: &str,
-    breach: bool,
-    now: DateTime<Utc>,
-) -> Result<(store::ItemRow, Vec<store::Pause>), AppError> {
-    store::mark_alarm(&mut *conn, row.id, clock, breach, now).await?;
-    let (change, kind) = if breach { ("sla_breached", "sla_breached") } else { ("sla_warning", "sla_warning") };
-    let handler = store::Person::from_json(&row.handler);
-    let manager = store::Person::from_json(&row.manager);
-    store::add_history(&mut *conn, row.id, change, clock, ACTOR, now).await?;
-    store::notify(&mut *conn, &handler.email, kind, row.id, clock, now).await?;
-    if breach && !row.escalated {
-        store::add_history(&mut *conn, row.id, "escalated", &manager.name, ACTOR, now).await?;
+/// Marks one warning or breach on `item` (what [`store::write_sla`] stores) and writes its history and notifications: the handler is warned or
+/// told of the breach; at a breach the manager is notified and, the first
+/// time, the item is escalated to them.
+fn raise(out: &mut store::SlaWrites, item: &mut store::ItemRow, clock: &str, breach: bool, now: DateTime<Utc>) {
+    let (warned, breached) = match clock {
+        "acknowledge" => (&mut item.acknowledge_warned_at, &mut item.acknowledge_breached_at),
+        _ => (&mut item.resolve_warned_at, &mut item.resolve_breached_at),
+    };
+    if breach {
+        warned.get_or_insert(now);
+        *breached = Some(now);
+    } else {
+        *warned = Some(now);
+    }
+    item.version += 1;
+    let kind = if breach { "sla_breached" } else { "sla_warning" };
+    let handler = store::Person::from_json(&item.handler);
+    let manager = store::Person::from_json(&item.manager);
+    out.history.push((item.id, kind.to_owned(), clock.to_owned()));
+    out.notify(&handler.email, kind, item.id, clock);
+    if breach && !item.escalated {
+        out.history.push((item.id, "escalated".to_owned(), manager.name.clone()));
     }
     if breach {
-        store::notify(&mut *conn, &manager.email, "escalated", row.id, clock, now).await?;
+        item.escalated = true;
+        out.notify(&manager.email, "escalated", item.id, clock);
     }
-    let (fresh, p) = reload(&mut *conn, row.id).await?;
-    let event = pb::SlaEvent { item: Some(convert::item(&fresh, &p, now)), clock: clock.to_owned() };
-    let event_type = if breach { "feedback.sla.breached" } else { "feedback.sla.warning" };
-    emit(&mut *conn, PRODUCER, event_type, &event).await?;
-    Ok((fresh, p))
 }
 
 /// Runs [`tick`] every `every` until shutdown; a failed pass is logged and
