@@ -31,6 +31,19 @@ async fn customer_contact(env: &mut TestEnv, customer: &str, name: &str, email: 
     env.client.create_contact(env.req(req, &t)).await.unwrap();
 }
 
+/// A customer's contact person as the service sees them (for calls at a moved clock).
+fn contact_person(name: &str, email: &str, customer: &str) -> Principal {
+    Principal {
+        subject: name.to_lowercase().replace(' ', "."),
+        name: name.into(),
+        email: email.into(),
+        role: Role::CustomerContact,
+        customer_id: Some(customer.parse().unwrap()),
+        site_id: None,
+        grants: Vec::new(),
+    }
+}
+
 fn all(score: i32) -> Vec<fb::SurveyAnswer> {
     (1..=18).map(|q| fb::SurveyAnswer { question: q, score, comment: String::new() }).collect()
 }
@@ -63,15 +76,7 @@ async fn recipients_answer_once_and_results_show_the_trend() {
         site_id: None,
         grants: Vec::new(),
     };
-    let riitta = Principal {
-        subject: "riitta".into(),
-        name: "Riitta Rehtori".into(),
-        email: "Riitta.Rehtori@ouka.example".into(),
-        role: Role::CustomerContact,
-        customer_id: Some(a.parse().unwrap()),
-        site_id: None,
-        grants: Vec::new(),
-    };
+    let riitta = contact_person("Riitta Rehtori", "Riitta.Rehtori@ouka.example", &a);
     let past = Feedback { pool: pool.clone(), at: Some(then) };
     let last_year = past
         .create_survey(
@@ -169,5 +174,93 @@ async fn recipients_answer_once_and_results_show_the_trend() {
     // REST as documented.
     let rest = env.rest_json(&format!("/survey-results?year={year}"), &staff).await;
     assert_eq!(rest["responseRatePercent"], "33.3", "{rest}");
+    env.cleanup().await;
+}
+
+/// The survey's e-mail through a real SMTP server: every recipient is
+/// invited once the survey is open (in their own language when the registry
+/// has one, else in Finnish and Swedish), and in its last week those who have
+/// not answered are reminded once; nobody gets anything twice.
+#[tokio::test]
+async fn recipients_are_invited_and_reminded_once_in_their_own_language() {
+    use support::smtp::{SmtpServer, free_port};
+    let mut env = TestEnv::start(false).await;
+    let a = env.internal_customer("SMA").await.id;
+    let staff = env.staff();
+    for (name, email, language) in
+        [("Sara Svensson", "sara.svensson@ouka.example", "sv"), ("Teemu Toimisto", "teemu.toimisto@ouka.example", "")]
+    {
+        let req = contracts::CreateContactRequest {
+            party: contracts::Party::Customer as i32,
+            customer_id: a.clone(),
+            name: name.into(),
+            level: contracts::ContactLevel::Contract as i32,
+            email: email.into(),
+            language: language.into(),
+            ..Default::default()
+        };
+        env.client.create_contact(env.req(req, &staff)).await.unwrap();
+    }
+    // A language the portal does not speak is refused by name.
+    let german = contracts::CreateContactRequest {
+        party: contracts::Party::Customer as i32,
+        customer_id: a.clone(),
+        name: "Dieter Deutsch".into(),
+        level: contracts::ContactLevel::Contract as i32,
+        email: "dieter@ouka.example".into(),
+        language: "de".into(),
+        ..Default::default()
+    };
+    assert_eq!(violations(env.client.create_contact(env.req(german, &staff)).await), ["language"]);
+    let pool = kumppani_platform::db::connect_as_service(&env.db_url, kumppani_feedback::SCHEMA, true, 2).await.unwrap();
+    support::wait_until("feedback knows the contact persons", std::time::Duration::from_secs(30), || {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM contacts").fetch_one(&pool).await.unwrap() >= 2 }
+    })
+    .await;
+    let year = today().year() + 2;
+    let create = fb::CreateSurveyRequest {
+        year,
+        opens_on: Some(date(today() + Duration::days(1))),
+        closes_on: Some(date(today() + Duration::days(12))),
+    };
+    let survey = env.feedback.create_survey(env.req(create, &staff)).await.unwrap().into_inner();
+    assert_eq!(survey.recipients, 2);
+
+    let dir = std::env::temp_dir().join(format!("kumppani-smtp-{}", uuid::Uuid::now_v7()));
+    let server = SmtpServer::start(free_port(), dir.clone()).await;
+    let mailer =
+        kumppani_platform::mail::Mailer::new(&format!("smtp://127.0.0.1:{}", server.port), "Kumppani <kumppani@serviisi.example>").unwrap();
+    let send = |at: chrono::DateTime<Utc>| kumppani_feedback::survey::mail::send(&pool, &mailer, "https://kumppani.example.fi", at);
+
+    // Not open yet: nothing.
+    assert_eq!(send(Utc::now()).await.unwrap(), 0);
+    // Open: both invited, once.
+    let opened = Utc::now() + Duration::days(1);
+    assert_eq!(send(opened).await.unwrap(), 2);
+    assert_eq!(send(opened + Duration::hours(1)).await.unwrap(), 0);
+    let got = server.received();
+    let to_sara = got.iter().find(|(to, ..)| to == "sara.svensson@ouka.example").unwrap();
+    assert_eq!(to_sara.1, format!("Kumppani: Kundenkät {year} – svara senast {}", (today() + Duration::days(12)).format("%-d.%-m.%Y")));
+    assert!(to_sara.2.starts_with("Hej Sara Svensson,") && !to_sara.2.contains("Hei "), "Swedish only: {}", to_sara.2);
+    assert!(to_sara.2.contains(&format!("https://kumppani.example.fi/portal/surveys/{}", survey.id)), "{}", to_sara.2);
+    let to_teemu = got.iter().find(|(to, ..)| to == "teemu.toimisto@ouka.example").unwrap();
+    assert!(to_teemu.2.contains("Hei Teemu Toimisto,") && to_teemu.2.contains("Hej Teemu Toimisto,"), "both languages: {}", to_teemu.2);
+
+    // Sara answers; in the last week only Teemu is reminded, once.
+    let later = Feedback { pool: pool.clone(), at: Some(opened + Duration::hours(2)) };
+    let sara = contact_person("Sara Svensson", "sara.svensson@ouka.example", &a);
+    later.answer_survey(&sara, fb::AnswerSurveyRequest { survey_id: survey.id.clone(), answers: all(4) }).await.unwrap();
+    let last_week = Utc::now() + Duration::days(6);
+    assert_eq!(send(last_week).await.unwrap(), 1);
+    assert_eq!(send(last_week + Duration::days(1)).await.unwrap(), 0);
+    let got = server.received();
+    assert_eq!(got.len(), 3);
+    let reminder = got.iter().find(|(to, s, _)| to == "teemu.toimisto@ouka.example" && s.contains("Muistutus")).unwrap();
+    assert!(reminder.1.contains("Påminnelse"), "{}", reminder.1);
+    // Closed: nothing more.
+    assert_eq!(send(Utc::now() + Duration::days(14)).await.unwrap(), 0);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
     env.cleanup().await;
 }

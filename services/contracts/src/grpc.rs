@@ -405,6 +405,12 @@ impl ContractsService for ContractsApi {
         }
         let phone = v.text("phone", &r.phone, 32, false);
         v.check(domain::valid_phone(&phone), "phone", Reason::new("invalid_phone", "must be a phone number such as +358 40 123 4567"));
+        let language = r.language.trim().to_ascii_lowercase();
+        v.check(
+            language.is_empty() || kumppani_platform::mail::Lang::of(&language).is_some(),
+            "language",
+            Reason::new("unknown_value", "must be fi, sv or en"),
+        );
         let mut topics = Vec::new();
         for (i, t) in r.topics.iter().enumerate() {
             match domain::topic_text(*t) {
@@ -439,6 +445,7 @@ impl ContractsService for ContractsApi {
             email,
             phone,
             topics: r.topics,
+            language,
         };
         store::insert_contact(&mut conn, &contact, party, level, &topics).await.map_err(AppError::from)?;
         emit(&mut conn, PRODUCER, "contracts.contact.created", &pb::ContactEvent { contact: Some(contact.clone()) })

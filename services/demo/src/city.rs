@@ -86,6 +86,9 @@ pub struct DemoContact {
     pub phone: String,
     /// Subset of "orders", "meals", "cleaning", "invoices", "agreement".
     pub topics: Vec<&'static str>,
+    /// The person's own e-mail language: mostly Finnish, one in twenty Swedish,
+    /// one in twenty not recorded (e-mail in both).
+    pub language: &'static str,
 }
 
 /// The 2027 service agreement (palvelusopimus) of a customer.
@@ -628,6 +631,7 @@ impl Gen {
             email: String::new(),
             phone: String::new(),
             topics: Vec::new(),
+            language: "",
         };
         let mut g = Self {
             rng: Rng::new(SEED),
@@ -688,7 +692,13 @@ impl Gen {
                 self.used_emails.insert(email.clone());
                 self.used_names.insert(name.clone());
                 let phone = self.phone();
-                return DemoContact { name, title: title.to_string(), level, email, phone, topics: topics.to_vec() };
+                // Counted, not drawn: the people drawn so far stay who they were.
+                let language = match self.used_emails.len() % 20 {
+                    7 => "sv",
+                    13 => "",
+                    _ => "fi",
+                };
+                return DemoContact { name, title: title.to_string(), level, email, phone, topics: topics.to_vec(), language };
             }
         }
     }

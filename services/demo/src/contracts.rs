@@ -74,8 +74,8 @@ async fn insert_contact(
     let party = party_override.unwrap_or(if is_enterprise(c) { "enterprise" } else { "customer" });
     let scope_key = format!("{customer_id}:{:?}:{:?}:{}", scope.0, scope.1, c.email);
     sqlx::query(
-        "INSERT INTO contacts (id, party, customer_id, unit_id, site_id, name, title, level, email, phone, topics)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO contacts (id, party, customer_id, unit_id, site_id, name, title, level, email, phone, topics, language)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO NOTHING",
     )
     .bind(demo_id("contact", &scope_key))
     .bind(party)
@@ -88,6 +88,7 @@ async fn insert_contact(
     .bind(&c.email)
     .bind(&c.phone)
     .bind(c.topics.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>())
+    .bind(c.language)
     .execute(conn)
     .await?;
     Ok(())

@@ -222,19 +222,27 @@ impl Feedback {
     }
 }
 
-/// Subject and body of an announcement's e-mail: its Finnish and Swedish texts and a link to the portal.
-pub fn compose(a: &AnnouncementRow, portal_url: &str) -> (String, String) {
-    let sv_title = if a.title_sv.is_empty() { &a.title_fi } else { &a.title_sv };
-    let sv_body = if a.body_sv.is_empty() { &a.body_fi } else { &a.body_sv };
-    let subject = format!("Kumppani: Tiedote / Meddelande: {}", a.title_fi);
-    let body = format!(
-        "{}\n\n{}\n\n---\n\n{sv_title}\n\n{sv_body}\n\nAvaa / Öppna: {}/portal/announcements\n\n\
-         Tämä on automaattinen ilmoitus Kumppani-palvelusta. / Detta är en automatisk avisering från tjänsten Kumppani.\n",
-        a.title_fi,
-        a.body_fi,
-        portal_url.trim_end_matches('/'),
-    );
-    (subject, body)
+/// Subject and body of an announcement's e-mail in `language` (a contact's
+/// own; empty: Finnish and Swedish); a text not written in a language is the
+/// Finnish one.
+pub fn compose(a: &AnnouncementRow, portal_url: &str, language: &str) -> (String, String) {
+    use kumppani_platform::mail::{Lang, localized};
+    localized(language, |l| {
+        let or_fi = |text: &str, fi: &str| if text.is_empty() { fi.to_owned() } else { text.to_owned() };
+        let (title, body) = match l {
+            Lang::Fi => (a.title_fi.clone(), a.body_fi.clone()),
+            Lang::Sv => (or_fi(&a.title_sv, &a.title_fi), or_fi(&a.body_sv, &a.body_fi)),
+            Lang::En => (or_fi(&a.title_en, &a.title_fi), or_fi(&a.body_en, &a.body_fi)),
+        };
+        let subject = format!("Kumppani: {}: {title}", l.pick("Tiedote", "Meddelande", "Announcement"));
+        let body = format!(
+            "{title}\n\n{body}\n\n{open}: {}/portal/announcements\n\n{footer}\n",
+            portal_url.trim_end_matches('/'),
+            open = l.pick("Avaa", "Öppna", "Open"),
+            footer = crate::mail::footer(l),
+        );
+        (subject, body)
+    })
 }
 
 #[cfg(test)]
@@ -286,7 +294,15 @@ mod tests {
         assert!(!reaches(&other, &manager, &sites));
         let unit = AnnouncementRow { unit_ids: vec![u1], ..row("all") };
         assert!(reaches(&unit, &manager, &sites) && !reaches(&unit, &school, &sites));
-        let (subject, body) = compose(&row("all"), "https://k.example/");
+        let (subject, body) = compose(&row("all"), "https://k.example/", "");
         assert!(subject.contains("Joulun aukioloajat") && body.contains("https://k.example/portal/announcements"), "{body}");
+        assert!(
+            subject.starts_with("Kumppani: Tiedote: ") && body.contains("Öppna"),
+            "both languages, Swedish falling back to Finnish: {subject}"
+        );
+        let swedish = AnnouncementRow { title_sv: "Julens öppettider".into(), ..row("all") };
+        let (subject, body) = compose(&swedish, "https://k.example/", "sv");
+        assert_eq!(subject, "Kumppani: Meddelande: Julens öppettider");
+        assert!(!body.contains("Avaa"), "{body}");
     }
 }

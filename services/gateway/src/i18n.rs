@@ -98,6 +98,13 @@ impl I18n {
     pub fn topic(&self, v: &i32) -> String {
         self.enum_label(contracts::Topic::try_from(*v).unwrap_or_default().as_str_name())
     }
+    /// A person's e-mail language by its code (`fi`, `sv`, `en`; empty: both official languages).
+    pub fn email_language(&self, code: &str) -> String {
+        match code {
+            "fi" | "sv" | "en" => self.t(&format!("invoice-language-{code}")),
+            _ => self.t("email-language-both"),
+        }
+    }
     pub fn level(&self, v: &i32) -> String {
         self.enum_label(contracts::ContactLevel::try_from(*v).unwrap_or_default().as_str_name())
     }

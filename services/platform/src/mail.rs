@@ -68,3 +68,76 @@ impl Mailer {
         Ok(())
     }
 }
+
+/// The language of one person's e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Fi,
+    Sv,
+    En,
+}
+
+impl Lang {
+    /// A person's own language as the contact registry keeps it (`fi`, `sv`,
+    /// `en`); `None` when it is not known.
+    pub fn of(language: &str) -> Option<Self> {
+        match language.trim().to_ascii_lowercase().as_str() {
+            "fi" => Some(Self::Fi),
+            "sv" => Some(Self::Sv),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// One of three words by this language.
+    pub fn pick<'a>(self, fi: &'a str, sv: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Self::Fi => fi,
+            Self::Sv => sv,
+            Self::En => en,
+        }
+    }
+}
+
+/// A message's subject and body in a person's own language (`language` as
+/// the contact registry keeps it), or, when that is not known, in Finnish and
+/// Swedish one after the other: the city's two official languages, as its
+/// bilingual letters are. `compose` writes the message in one language.
+pub fn localized(language: &str, compose: impl Fn(Lang) -> (String, String)) -> (String, String) {
+    if let Some(lang) = Lang::of(language) {
+        return compose(lang);
+    }
+    let (subject_fi, body_fi) = compose(Lang::Fi);
+    let (subject_sv, body_sv) = compose(Lang::Sv);
+    // "Kumppani #12: Uusi palaute" and "Kumppani #12: Ny respons" share their
+    // "Kumppani #12: ", which is said once.
+    let shared = match (subject_fi.find(": "), subject_sv.find(": ")) {
+        (Some(a), Some(b)) if subject_fi[..a] == subject_sv[..b] => a + 2,
+        _ => 0,
+    };
+    let subject = format!("{subject_fi} / {}", &subject_sv[shared..]);
+    (subject, format!("{body_fi}\n---\n\n{body_sv}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letter(l: Lang) -> (String, String) {
+        (format!("Kumppani #7: {}", l.pick("Uusi palaute", "Ny respons", "New feedback")), l.pick("Avaa", "Öppna", "Open").to_owned())
+    }
+
+    #[test]
+    fn a_known_language_is_the_only_one() {
+        assert_eq!(localized("sv", letter), ("Kumppani #7: Ny respons".to_owned(), "Öppna".to_owned()));
+        assert_eq!(localized(" EN ", letter).0, "Kumppani #7: New feedback");
+    }
+
+    #[test]
+    fn an_unknown_language_is_finnish_then_swedish_with_the_shared_prefix_once() {
+        let (subject, body) = localized("", letter);
+        assert_eq!(subject, "Kumppani #7: Uusi palaute / Ny respons");
+        assert_eq!(body, "Avaa\n---\n\nÖppna");
+        assert_eq!(localized("de", letter).0, subject, "a language the portal does not speak is not known");
+    }
+}

@@ -3,14 +3,15 @@
 //! writes the calendar's reminders (a week before a step is due) and lateness
 //! notices (the day after) to the task owners; [`send_pending`] sends what is
 //! written through SMTP, stamping each message as sent, so nothing is lost
-//! while SMTP is down and nothing is sent twice. The text is Finnish and
-//! Swedish (a person's own language is not known here), with a link to the portal.
+//! while SMTP is down and nothing is sent twice. Each message is in its
+//! recipient's own language (`contacts.language`), or in Finnish and Swedish
+//! when that is not known, with a link to the portal.
 
 use super::{Partnership, store};
 use chrono::{DateTime, Duration, Utc};
 use kumppani_platform::AppError;
 use kumppani_platform::Shutdown;
-use kumppani_platform::mail::Mailer;
+use kumppani_platform::mail::{Lang, Mailer, localized};
 use kumppani_proto::contracts::v1 as pb;
 use sqlx::PgConnection;
 
@@ -25,42 +26,67 @@ fn link(portal_url: &str, path: &str) -> String {
     format!("{}{path}", portal_url.trim_end_matches('/'))
 }
 
-const FOOTER: &str = "Tämä on automaattinen ilmoitus Kumppani-palvelusta. / Detta är en automatisk avisering från tjänsten Kumppani.";
+fn footer(l: Lang) -> &'static str {
+    l.pick(
+        "Tämä on automaattinen ilmoitus Kumppani-palvelusta.",
+        "Detta är en automatisk avisering från tjänsten Kumppani.",
+        "This is an automatic notification from the Kumppani service.",
+    )
+}
 
-/// Subject and body telling of a dispute's opening or escalation.
-pub fn compose_dispute(d: &pb::Dispute, portal_url: &str) -> (String, String) {
+/// Subject and body telling of a dispute's opening or escalation, in
+/// `language` (a contact's own; empty: Finnish and Swedish).
+pub fn compose_dispute(d: &pb::Dispute, portal_url: &str, language: &str) -> (String, String) {
     let escalated = d.status == pb::DisputeStatus::Escalated as i32;
-    let (fi, sv) = if escalated {
-        ("Erimielisyys siirtyi apulaiskaupunginjohtajan ratkaistavaksi", "Meningsskiljaktigheten överförd till biträdande stadsdirektören")
-    } else {
-        ("Uusi erimielisyys kirjattu", "Ny meningsskiljaktighet registrerad")
-    };
     let day = |date: &Option<kumppani_proto::r#type::v1::Date>| {
         date.as_ref().and_then(|x| x.to_naive()).map(|x| x.format("%-d.%-m.%Y").to_string()).unwrap_or_default()
     };
-    let subject = format!("Kumppani: {fi} / {sv} – {} {}", d.customer_name, d.agreement_year);
     let escalates = day(&d.escalates_on);
-    let clock = if escalated {
-        let to = if d.escalation_name.is_empty() { String::new() } else { format!(" ({})", d.escalation_name) };
-        format!(
-            "Osapuolet eivät ratkaisseet erimielisyyttä kahdessa kuukaudessa ({escalates}); sen ratkaisee vastuullinen apulaiskaupunginjohtaja{to}.\n\
-             Parterna löste inte meningsskiljaktigheten inom två månader ({escalates}); den avgörs av den ansvariga biträdande stadsdirektören{to}."
-        )
-    } else {
-        format!(
-            "Ellei osapuolet ratkaise asiaa {escalates} mennessä, se siirtyy apulaiskaupunginjohtajan ratkaistavaksi.\n\
-             Om parterna inte löser ärendet senast {escalates}, överförs det till biträdande stadsdirektören."
-        )
-    };
-    let body = format!(
-        "{fi} / {sv}\n\n#{number} {topic}\n{customer}, sopimus / avtal {year}\n\n{clock}\n\nAvaa / Öppna: {link}\n\n{FOOTER}\n",
-        number = d.number,
-        topic = d.topic,
-        customer = d.customer_name,
-        year = d.agreement_year,
-        link = link(portal_url, &format!("/portal/disputes/{}", d.id)),
-    );
-    (subject, body)
+    let to = if d.escalation_name.is_empty() { String::new() } else { format!(" ({})", d.escalation_name) };
+    localized(language, |l| {
+        let what = if escalated {
+            l.pick(
+                "Erimielisyys siirtyi apulaiskaupunginjohtajan ratkaistavaksi",
+                "Meningsskiljaktigheten överförd till biträdande stadsdirektören",
+                "The dispute has passed to the deputy mayor",
+            )
+        } else {
+            l.pick("Uusi erimielisyys kirjattu", "Ny meningsskiljaktighet registrerad", "A new dispute was recorded")
+        };
+        let clock = match (escalated, l) {
+            (true, Lang::Fi) => format!(
+                "Osapuolet eivät ratkaisseet erimielisyyttä kahdessa kuukaudessa ({escalates}); sen ratkaisee vastuullinen apulaiskaupunginjohtaja{to}."
+            ),
+            (true, Lang::Sv) => format!(
+                "Parterna löste inte meningsskiljaktigheten inom två månader ({escalates}); den avgörs av den ansvariga biträdande stadsdirektören{to}."
+            ),
+            (true, Lang::En) => {
+                format!(
+                    "The parties did not settle the dispute within two months ({escalates}); the deputy mayor in charge decides it{to}."
+                )
+            }
+            (false, Lang::Fi) => {
+                format!("Ellei osapuolet ratkaise asiaa {escalates} mennessä, se siirtyy apulaiskaupunginjohtajan ratkaistavaksi.")
+            }
+            (false, Lang::Sv) => {
+                format!("Om parterna inte löser ärendet senast {escalates}, överförs det till biträdande stadsdirektören.")
+            }
+            (false, Lang::En) => format!("Unless the parties settle it by {escalates}, it passes to the deputy mayor to decide."),
+        };
+        let subject = format!("Kumppani: {what} – {} {}", d.customer_name, d.agreement_year);
+        let body = format!(
+            "{what}\n\n#{number} {topic}\n{customer}, {agreement} {year}\n\n{clock}\n\n{open}: {link}\n\n{footer}\n",
+            number = d.number,
+            topic = d.topic,
+            customer = d.customer_name,
+            agreement = l.pick("sopimus", "avtal", "agreement"),
+            year = d.agreement_year,
+            open = l.pick("Avaa", "Öppna", "Open"),
+            link = link(portal_url, &format!("/portal/disputes/{}", d.id)),
+            footer = footer(l),
+        );
+        (subject, body)
+    })
 }
 
 /// Writes the dispute's e-mail to both parties' contract-level contacts and the escalation contact.
@@ -72,32 +98,46 @@ pub async fn dispute_mail(conn: &mut PgConnection, d: &pb::Dispute, portal_url: 
     }
     to.sort();
     to.dedup();
-    let (subject, body) = compose_dispute(d, portal_url);
+    let languages = store::languages(&mut *conn, &to).await?;
     for r in &to {
+        let (subject, body) = compose_dispute(d, portal_url, languages.get(&r.to_lowercase()).map_or("", String::as_str));
         store::enqueue_mail(&mut *conn, r, &subject, &body).await?;
     }
     Ok(to.len())
 }
 
-/// Subject and body of a task's reminder (`late`: its lateness notice).
-pub fn compose_task(t: &store::TaskRow, late: bool, portal_url: &str) -> (String, String) {
-    let (fi, sv) = if late {
-        ("Vuosikellon vaihe on myöhässä", "Årshjulets steg är försenat")
-    } else {
-        ("Vuosikellon vaihe erääntyy viikon kuluttua", "Årshjulets steg förfaller om en vecka")
-    };
+/// Subject and body of a task's reminder (`late`: its lateness notice), in
+/// `language` (a contact's own; empty: Finnish and Swedish).
+pub fn compose_task(t: &store::TaskRow, late: bool, portal_url: &str, language: &str) -> (String, String) {
     let due = t.due_on.format("%-d.%-m.%Y");
-    let sv_title = if t.title_sv.is_empty() { &t.title_fi } else { &t.title_sv };
-    let subject = format!("Kumppani: {fi} / {sv} – {}", t.title_fi);
-    let body = format!(
-        "{fi}: {title_fi}\n{customer}, sopimusvuosi {year}, määräpäivä {due}\n\n{sv}: {sv_title}\n{customer}, avtalsår {year}, förfallodag {due}\n\n\
-         Avaa / Öppna: {link}\n\n{FOOTER}\n",
-        title_fi = t.title_fi,
-        customer = t.customer_name,
-        year = t.year,
-        link = link(portal_url, &format!("/portal/calendar?year={}&customer={}", t.year, t.customer_id)),
-    );
-    (subject, body)
+    localized(language, |l| {
+        let what = if late {
+            l.pick("Vuosikellon vaihe on myöhässä", "Årshjulets steg är försenat", "A step of the annual calendar is late")
+        } else {
+            l.pick(
+                "Vuosikellon vaihe erääntyy viikon kuluttua",
+                "Årshjulets steg förfaller om en vecka",
+                "A step of the annual calendar is due in a week",
+            )
+        };
+        let title = match l {
+            Lang::Sv if !t.title_sv.is_empty() => &t.title_sv,
+            Lang::En if !t.title_en.is_empty() => &t.title_en,
+            _ => &t.title_fi,
+        };
+        let subject = format!("Kumppani: {what} – {title}");
+        let body = format!(
+            "{what}: {title}\n{customer}, {year_word} {year}, {due_word} {due}\n\n{open}: {link}\n\n{footer}\n",
+            customer = t.customer_name,
+            year_word = l.pick("sopimusvuosi", "avtalsår", "agreement year"),
+            year = t.year,
+            due_word = l.pick("määräpäivä", "förfallodag", "due"),
+            open = l.pick("Avaa", "Öppna", "Open"),
+            link = link(portal_url, &format!("/portal/calendar?year={}&customer={}", t.year, t.customer_id)),
+            footer = footer(l),
+        );
+        (subject, body)
+    })
 }
 
 /// What one pass of the clock did.
@@ -122,11 +162,17 @@ pub async fn tick(service: &Partnership) -> Result<Tick, AppError> {
     }
     for task in store::tasks_to_remind(&mut tx, today, NOTICE_WINDOW_DAYS).await? {
         let late = task.due_on < today;
-        let (subject, body) = compose_task(&task, late, &service.portal_url);
-        let mut to: Vec<&str> =
-            [task.eo_email.as_deref(), task.co_email.as_deref()].into_iter().flatten().filter(|e| !e.is_empty()).collect();
+        let mut to: Vec<String> = [task.eo_email.as_deref(), task.co_email.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect();
         to.dedup();
-        for r in to {
+        let languages = store::languages(&mut tx, &to).await?;
+        for r in &to {
+            let (subject, body) =
+                compose_task(&task, late, &service.portal_url, languages.get(&r.to_lowercase()).map_or("", String::as_str));
             store::enqueue_mail(&mut tx, r, &subject, &body).await?;
         }
         store::stamp_reminder(&mut tx, task.id, late, now).await?;
@@ -202,9 +248,13 @@ mod tests {
             escalation_name: "Apulaiskaupunginjohtaja Aino Aalto".into(),
             ..Default::default()
         };
-        let (subject, body) = compose_dispute(&d, "https://kumppani.example/");
+        let (subject, body) = compose_dispute(&d, "https://kumppani.example/", "");
         assert!(subject.contains("apulaiskaupunginjohtajan") && subject.contains("biträdande"), "{subject}");
         assert!(body.contains("28.2.2027") && body.contains("Aino Aalto"), "{body}");
         assert!(body.contains("https://kumppani.example/portal/disputes/d1"), "{body}");
+        // A Swedish-speaking contact gets it in Swedish only.
+        let (subject, body) = compose_dispute(&d, "https://kumppani.example/", "sv");
+        assert!(subject.contains("biträdande") && !subject.contains("apulais"), "{subject}");
+        assert!(body.contains("inom två månader (28.2.2027)") && !body.contains("Osapuolet"), "{body}");
     }
 }

@@ -223,6 +223,7 @@ pub struct ContactRow {
     pub email: String,
     pub phone: String,
     pub topics: Vec<String>,
+    pub language: String,
 }
 
 impl From<ContactRow> for pb::Contact {
@@ -239,11 +240,12 @@ impl From<ContactRow> for pb::Contact {
             email: r.email,
             phone: r.phone,
             topics: r.topics.iter().map(|t| domain::topic_from(t)).collect(),
+            language: r.language,
         }
     }
 }
 
-const CONTACT_COLS: &str = "id, party, customer_id, unit_id, site_id, name, title, level, email, phone, topics";
+const CONTACT_COLS: &str = "id, party, customer_id, unit_id, site_id, name, title, level, email, phone, topics, language";
 
 /// Contacts of a customer; with `site`, only those whose scope covers that site
 /// (customer-wide, the site's unit, or the site itself).

@@ -150,8 +150,8 @@ pub async fn insert_contact(
 ) -> Result<(), sqlx::Error> {
     let opt = |s: &str| Uuid::parse_str(s).ok();
     sqlx::query(
-        "INSERT INTO contacts (id, party, customer_id, unit_id, site_id, name, title, level, email, phone, topics)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+        "INSERT INTO contacts (id, party, customer_id, unit_id, site_id, name, title, level, email, phone, topics, language)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
     )
     .bind(opt(&c.id))
     .bind(party)
@@ -164,6 +164,7 @@ pub async fn insert_contact(
     .bind(&c.email)
     .bind(&c.phone)
     .bind(topics)
+    .bind(&c.language)
     .execute(conn)
     .await?;
     Ok(())

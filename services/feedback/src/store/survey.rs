@@ -198,3 +198,76 @@ pub async fn comments(conn: &mut PgConnection, survey: Uuid, customer: Option<Uu
 pub async fn customer_contacts(conn: &mut PgConnection) -> Result<Vec<(Uuid, Vec<u8>)>> {
     Ok(sqlx::query_as("SELECT customer_id, contact FROM contacts WHERE party = 'customer' ORDER BY customer_id").fetch_all(conn).await?)
 }
+
+/// A survey message due to one recipient.
+#[derive(sqlx::FromRow, Debug, Clone)]
+pub struct SurveyMailDue {
+    pub survey_id: Uuid,
+    pub year: i32,
+    pub closes_on: NaiveDate,
+    pub questions: i32,
+    pub customer_id: Uuid,
+    pub email: String,
+    pub name: String,
+    /// `invitation` or `reminder`.
+    pub kind: String,
+}
+
+/// The survey mail due on `today`: an invitation to every recipient of an
+/// open survey who has neither had one nor answered; a reminder in the last
+/// `reminder_days` before closing to those invited at least two days ago who
+/// have not answered and had no reminder.
+pub async fn survey_mail_due(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    reminder_days: i32,
+    limit: i64,
+) -> Result<Vec<SurveyMailDue>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id AS survey_id, s.year, s.closes_on, jsonb_array_length(s.questions) AS questions,
+                r.customer_id, r.email, r.name,
+                CASE WHEN inv.sent_at IS NULL THEN 'invitation' ELSE 'reminder' END AS kind
+         FROM surveys s
+         JOIN survey_recipients r ON r.survey_id = s.id
+         LEFT JOIN survey_mail inv
+                ON inv.survey_id = r.survey_id AND inv.customer_id = r.customer_id AND inv.email = r.email AND inv.kind = 'invitation'
+         WHERE $1 BETWEEN s.opens_on AND s.closes_on
+           AND NOT EXISTS (SELECT 1 FROM survey_answers a
+                           WHERE a.survey_id = r.survey_id AND a.customer_id = r.customer_id AND a.respondent = r.email)
+           AND (inv.sent_at IS NULL
+                OR ($1 >= s.closes_on - $3::int AND inv.sent_at < $2 - interval '2 days'
+                    AND NOT EXISTS (SELECT 1 FROM survey_mail m
+                                    WHERE m.survey_id = r.survey_id AND m.customer_id = r.customer_id
+                                      AND m.email = r.email AND m.kind = 'reminder')))
+         ORDER BY s.year, r.customer_id, r.email
+         LIMIT $4",
+    )
+    .bind(today)
+    .bind(now)
+    .bind(reminder_days)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Stamps a survey message as sent.
+pub async fn survey_mail_sent(conn: &mut PgConnection, m: &SurveyMailDue, at: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO survey_mail (survey_id, customer_id, email, kind, sent_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(m.survey_id)
+    .bind(m.customer_id)
+    .bind(&m.email)
+    .bind(&m.kind)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes the survey mail pass for this transaction; `false` when another
+/// replica has it (it sends, this one does not).
+pub async fn lock_survey_mail(conn: &mut PgConnection) -> Result<bool> {
+    Ok(sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext('feedback.survey_mail'))").fetch_one(conn).await?)
+}

@@ -5,6 +5,7 @@
 //! answers); results per dimension with last year's for the trend, the
 //! response rate, per customer, and the open answers for staff.
 
+pub mod mail;
 pub mod template;
 
 use crate::service::Feedback;

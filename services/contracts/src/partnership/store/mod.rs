@@ -539,6 +539,19 @@ pub async fn contract_contacts(conn: &mut PgConnection, customer_id: Uuid) -> Re
     .await
 }
 
+/// The e-mail language of each address the registry knows one for (keyed by
+/// the lower-cased address).
+pub async fn languages(conn: &mut PgConnection, emails: &[String]) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+    let emails: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT lower(email), max(language) FROM contacts WHERE lower(email) = ANY($1) AND language <> '' GROUP BY lower(email)",
+    )
+    .bind(&emails)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 // ---------- mail ----------
 
 pub async fn enqueue_mail(conn: &mut PgConnection, to: &str, subject: &str, body: &str) -> Result<(), sqlx::Error> {
