@@ -101,7 +101,7 @@ async fn the_city_channel_posts_and_reads_requests_as_open311_says() {
         vec![
             ("api_key", key),
             ("service_code", "cleaning"),
-            ("description", "Koulun pääoven edusta on siivoamatta, roskia maassa."),
+            ("description", "Koulun pääoven edusta on siivoamatta, roskia maassa. Soita 040 123 4567."),
             ("title", "Roskia pääoven edessä"),
             ("attribute[kind]", "reclamation"),
             ("email", "veera.vanhempi@example.fi"),
@@ -167,7 +167,9 @@ async fn the_city_channel_posts_and_reads_requests_as_open311_says() {
     assert_eq!(r["service_object_id"], "OS-1");
     assert_eq!(r["zipcode"], "90100");
     assert!(r["expected_datetime"].is_string());
-    for private in ["veera", "Veera", "Vanhempi", "Sami", "serviisi.example"] {
+    // A phone number written into the text is not public.
+    assert_eq!(r["description"], "Koulun pääoven edusta on siivoamatta, roskia maassa. Soita [poistettu / borttaget].", "{body}");
+    for private in ["veera", "Veera", "Vanhempi", "Sami", "serviisi.example", "040 123 4567"] {
         assert!(!body.contains(private), "public Open311 answer shows {private}: {body}");
     }
     let (status, _, one) = get(&env, &format!("/open311/v2/requests/{id}.json")).await;

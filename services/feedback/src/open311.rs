@@ -5,6 +5,13 @@
 //! status, topic, description, the site's code and address, times; never the
 //! submitter's name, e-mail or phone, and never items given in the portal
 //! (those are between the city's units and the producer).
+//!
+//! The description is public as the channel's users are told it is (the
+//! city's feedback form publishes what is written), with two limits, see
+//! [`public_description`]: e-mail addresses and phone numbers written into
+//! the text are blanked out, and a special-diet or critical (allergen,
+//! food-safety) request's text is not shown at all, as it tends to carry
+//! health data of a named child or resident.
 
 use crate::domain::{self, NewItem};
 use crate::service::{Feedback, Submitter};
@@ -95,7 +102,7 @@ fn public(r: &store::Open311Row, pauses: &[store::Pause]) -> pb::Open311Request 
         status_notes: status_notes(&r.item.status).to_owned(),
         topic: domain::topic_from(&r.item.topic),
         kind: domain::kind_from(&r.item.kind),
-        description: r.item.description.clone(),
+        description: public_description(&r.item.topic, &r.item.severity, &r.item.description),
         site_code: r.site_code.clone(),
         site_name: r.item.site_name.clone(),
         address: r.site_address.clone(),
@@ -104,6 +111,23 @@ fn public(r: &store::Open311Row, pauses: &[store::Pause]) -> pb::Open311Request 
         expected_at: expected.and_then(kumppani_platform::convert::timestamp),
         // The staff's corrective action is written for the customer, not for the public.
         resolution: String::new(),
+    }
+}
+
+/// What the public sees of a request's description: nothing for a special
+/// diet or a critical case (health data), else the text with e-mail addresses
+/// and phone numbers (seven digits or more, spaces, dashes and a leading +
+/// allowed) replaced by "[poistettu / borttaget]".
+pub fn public_description(topic: &str, severity: &str, text: &str) -> String {
+    static CONTACT: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\+?\d(?:[\s-]?\d){6,}").ok());
+    if topic == "special_diets" || severity == "critical" {
+        return String::new();
+    }
+    match CONTACT.as_ref() {
+        Some(re) => re.replace_all(text, "[poistettu / borttaget]").into_owned(),
+        // The pattern is a constant that compiles; were it ever not to, nothing of the text is shown.
+        None => String::new(),
     }
 }
 
@@ -254,6 +278,18 @@ mod tests {
         assert_eq!((field, reason.code), ("address_string", "ambiguous"));
         assert_eq!(locate(&all, "", "Torikatu 1").unwrap_err().0, "address_string");
         assert_eq!(locate(&all, "", " ,. ").unwrap_err().1.code, "required");
+    }
+
+    #[test]
+    fn the_public_description_has_no_contact_details_and_no_health_data() {
+        let text = "Piha siivoamatta. Soittakaa: 040 123 4567 tai +358-40-765 4321, matti.m@example.fi. Portti 3, klo 14.30.";
+        assert_eq!(
+            public_description("cleaning", "normal", text),
+            "Piha siivoamatta. Soittakaa: [poistettu / borttaget] tai [poistettu / borttaget], [poistettu / borttaget]. Portti 3, klo 14.30."
+        );
+        assert_eq!(public_description("special_diets", "normal", "Lapsella (Aino, 4 v) maitoallergia"), "");
+        assert_eq!(public_description("meals", "critical", "Lasinsiru ruoassa"), "");
+        assert_eq!(public_description("meals", "urgent", "Lounas 20.11.2026 myöhässä"), "Lounas 20.11.2026 myöhässä", "dates stay");
     }
 
     #[test]
