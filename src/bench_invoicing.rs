@@ -162,6 +162,22 @@ pub async fn invoicing() -> anyhow::Result<()> {
         totals.len()
     );
 
+    // The floor of any run that prices each delivery in the service (the shared
+    // pure rule) and keeps a per-delivery specification: reading the month's
+    // delivered lines into the service once, as the run does.
+    let t = Instant::now();
+    let period = kumppani_invoicing::domain::Period::new(last_month.year(), i32::try_from(last_month.month())?)
+        .ok_or_else(|| anyhow::anyhow!("no such month"))?;
+    let (read, _) = kumppani_invoicing::store::deliveries(&mut *pool.acquire().await?, period, None).await?;
+    let reading = t.elapsed();
+    println!(
+        "  reading the month's {} delivered lines into the service (what every run must do at least once): {:.2} s = {:.1} × the statement",
+        read.len(),
+        reading.as_secs_f64(),
+        reading.as_secs_f64() / statement.as_secs_f64()
+    );
+    drop(read);
+
     let token = platform.issuer.token_for(kumppani_platform::auth::Role::EnterpriseAdmin, None, None, vec![])?;
     let mut client =
         inv::invoicing_service_client::InvoicingServiceClient::connect(format!("http://{}", platform.addr(ServiceKind::Invoicing)))

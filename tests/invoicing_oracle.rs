@@ -351,7 +351,8 @@ async fn every_invoice_equals_the_recomputation_and_every_unit_is_billed_once() 
     }
     // Every delivered unit billed exactly once across the three months' invoices.
     let sums: Vec<(Uuid, i64)> = sqlx::query_as(
-        "SELECT i.delivery_id, sum(i.quantity) FROM invoice_items i JOIN invoices v ON v.id = i.invoice_id AND v.status = 'issued' GROUP BY 1",
+        "SELECT x.delivery_id, sum(x.quantity) FROM invoice_item_sets s JOIN invoices v ON v.id = s.invoice_id AND v.status = 'issued'
+         CROSS JOIN LATERAL unnest(s.delivery_ids, s.quantities) AS x(delivery_id, quantity) GROUP BY 1",
     )
     .fetch_all(&mut conn)
     .await

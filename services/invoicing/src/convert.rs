@@ -156,11 +156,17 @@ pub async fn invoice(conn: &mut PgConnection, id: Uuid, site: Option<Uuid>, days
         out.changes.clear();
     }
     if days {
+        // The items come ordered by line: each row takes its own run of them.
         let items = inv::items(&mut *conn, id).await?;
+        let mut by_line: std::collections::HashMap<i32, Vec<&inv::ItemRow>> = std::collections::HashMap::new();
+        for i in &items {
+            by_line.entry(i.line_no).or_default().push(i);
+        }
         for row in &mut out.rows {
-            row.days = items
-                .iter()
-                .filter(|i| i.line_no == row.line_no)
+            row.days = by_line
+                .remove(&row.line_no)
+                .unwrap_or_default()
+                .into_iter()
                 .map(|i| pb::SpecDay {
                     service_day: Some(i.service_day.into()),
                     quantity: i.quantity.to_string(),

@@ -326,12 +326,14 @@ impl Invoicing {
         v.finish()?;
         let Some(per) = per else { return Err(AppError::invalid("month", Reason::required())) };
         let mut progress = crate::progress::Progress::start(&self.pool, per.year, r.month, &p.subject).await;
+        let started = std::time::Instant::now();
         let mut tx = self.pool.begin().await?;
         kumppani_platform::actors::remember_actor(&mut tx, p).await?;
         let run = inv::start_run(&mut tx, per, &p.subject).await?;
         let registry = store::registry(&mut tx, None).await?;
         let (drafts, problems) = compute(&mut tx, &registry, per, None, None).await?;
         let previous = store::issued_rows(&mut tx, per.prev()).await?;
+        let computed = started.elapsed();
         progress.writing(drafts.len()).await;
         for (k, (party, draft)) in drafts.iter().enumerate() {
             progress.advance(k).await;
@@ -345,7 +347,13 @@ impl Invoicing {
         emit(&mut tx, PRODUCER, "invoicing.run.completed", &pb::RunEvent { run: Some(out.clone()) }).await?;
         tx.commit().await?;
         progress.done(run).await;
-        tracing::info!(invoices = drafts.len(), problems = problems.len(), "draft run computed");
+        tracing::info!(
+            invoices = drafts.len(),
+            problems = problems.len(),
+            read_and_computed_ms = computed.as_millis(),
+            written_ms = (started.elapsed() - computed).as_millis(),
+            "draft run computed"
+        );
         Ok(out)
     }
 
@@ -371,13 +379,21 @@ impl Invoicing {
             None => store::invoice_date(&mut tx, per).await?.max(kumppani_platform::convert::today_helsinki()),
         };
         let numbering = inv::Numbering { issue_date, reference: references };
+        let started = std::time::Instant::now();
         let issued = inv::issue_run(&mut tx, id, &p.subject, &numbering).await?.ok_or_else(|| AppError::not_found("run"))?;
+        let numbered = started.elapsed();
         for invoice in &issued {
             let out = convert::invoice(&mut tx, *invoice, None, false).await?;
             emit(&mut tx, PRODUCER, "invoicing.invoice.issued", &pb::InvoiceEvent { invoice: Some(out) }).await?;
         }
         let out = convert::run(&mut tx, id).await?;
         tx.commit().await?;
+        tracing::info!(
+            invoices = issued.len(),
+            numbered_ms = numbered.as_millis(),
+            announced_ms = (started.elapsed() - numbered).as_millis(),
+            "run issued"
+        );
         Ok(out)
     }
 

@@ -128,33 +128,35 @@ async fn insert_rows(tx: &mut PgConnection, invoice: Uuid, rows: &[Row]) -> Resu
     Ok(())
 }
 
+/// The items of an invoice, one `invoice_item_sets` row per invoice row
+/// (its items as parallel arrays, ordered by day, diet and delivery), in
+/// statements of at most 4,000 rows (12 parameters each).
 async fn insert_items(tx: &mut PgConnection, invoice: Uuid, items: &[Item]) -> Result<()> {
-    for chunk in items.chunks(20_000) {
-        let line: Vec<i32> = chunk.iter().map(|i| i.line_no).collect();
-        let delivery: Vec<Uuid> = chunk.iter().map(|i| i.delivery).collect();
-        let version: Vec<i32> = chunk.iter().map(|i| i.version).collect();
-        let day: Vec<NaiveDate> = chunk.iter().map(|i| i.day).collect();
-        let diet: Vec<&str> = chunk.iter().map(|i| i.diet.as_str()).collect();
-        let quantity: Vec<i32> = chunk.iter().map(|i| i.quantity).collect();
-        let price: Vec<Decimal> = chunk.iter().map(|i| i.unit_price).collect();
-        let before: Vec<i32> = chunk.iter().map(|i| i.billed_before).collect();
-        let reason: Vec<&str> = chunk.iter().map(|i| i.reason.as_str()).collect();
-        sqlx::query(
-            "INSERT INTO invoice_items (invoice_id, line_no, delivery_id, delivery_version, service_day, diet, quantity, unit_price, billed_before, reason)
-             SELECT $1, * FROM unnest($2::int[], $3::uuid[], $4::int[], $5::date[], $6::text[], $7::int[], $8::numeric[], $9::int[], $10::text[])",
-        )
-        .bind(invoice)
-        .bind(&line)
-        .bind(&delivery)
-        .bind(&version)
-        .bind(&day)
-        .bind(&diet)
-        .bind(&quantity)
-        .bind(&price)
-        .bind(&before)
-        .bind(&reason)
-        .execute(&mut *tx)
-        .await?;
+    let mut sorted: Vec<&Item> = items.iter().collect();
+    sorted.sort_by(|a, b| (a.line_no, a.day, &a.diet, a.delivery).cmp(&(b.line_no, b.day, &b.diet, b.delivery)));
+    let sets: Vec<&[&Item]> = sorted.chunk_by(|a, b| a.line_no == b.line_no).collect();
+    for chunk in sets.chunks(4000) {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO invoice_item_sets (invoice_id, line_no, first_day, last_day, delivery_ids, delivery_versions, service_days, diets,
+             quantities, unit_prices, billed_before, reasons) ",
+        );
+        qb.push_values(chunk, |mut b, set| {
+            let first = set.iter().map(|i| i.day).min();
+            let last = set.iter().map(|i| i.day).max();
+            b.push_bind(invoice)
+                .push_bind(set[0].line_no)
+                .push_bind(first)
+                .push_bind(last)
+                .push_bind(set.iter().map(|i| i.delivery).collect::<Vec<_>>())
+                .push_bind(set.iter().map(|i| i.version).collect::<Vec<_>>())
+                .push_bind(set.iter().map(|i| i.day).collect::<Vec<_>>())
+                .push_bind(set.iter().map(|i| i.diet.clone()).collect::<Vec<_>>())
+                .push_bind(set.iter().map(|i| i.quantity).collect::<Vec<_>>())
+                .push_bind(set.iter().map(|i| i.unit_price).collect::<Vec<_>>())
+                .push_bind(set.iter().map(|i| i.billed_before).collect::<Vec<_>>())
+                .push_bind(set.iter().map(|i| i.reason.clone()).collect::<Vec<_>>());
+        });
+        qb.build().execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -444,8 +446,12 @@ pub struct ItemRow {
 
 pub async fn items(conn: &mut PgConnection, invoice: Uuid) -> Result<Vec<ItemRow>> {
     sqlx::query_as(
-        "SELECT line_no, delivery_id, delivery_version, service_day, diet, quantity, unit_price, billed_before, reason
-         FROM invoice_items WHERE invoice_id = $1 ORDER BY line_no, service_day, diet, delivery_id",
+        "SELECT s.line_no, x.delivery_id, x.delivery_version, x.service_day, x.diet, x.quantity, x.unit_price, x.billed_before, x.reason
+         FROM invoice_item_sets s
+         CROSS JOIN LATERAL unnest(s.delivery_ids, s.delivery_versions, s.service_days, s.diets, s.quantities, s.unit_prices,
+                                   s.billed_before, s.reasons)
+                    AS x(delivery_id, delivery_version, service_day, diet, quantity, unit_price, billed_before, reason)
+         WHERE s.invoice_id = $1 ORDER BY s.line_no, x.service_day, x.diet, x.delivery_id",
     )
     .bind(invoice)
     .fetch_all(conn)

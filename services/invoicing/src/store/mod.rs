@@ -165,10 +165,13 @@ pub async fn deliveries(
     // What issued (not credited) invoices billed: of the month's days, and of the earlier rows.
     let earlier_ids: Vec<Uuid> = earlier.iter().map(|r| r.0).collect();
     let billed_rows: Vec<(Uuid, i64, Option<Uuid>)> = sqlx::query_as(
-        "SELECT i.delivery_id, sum(i.quantity), (array_agg(i.invoice_id ORDER BY v.issued_at DESC))[1]
-         FROM invoice_items i JOIN invoices v ON v.id = i.invoice_id AND v.status = 'issued'
-         WHERE i.service_day BETWEEN $1 AND $2 OR i.delivery_id = ANY($3)
-         GROUP BY i.delivery_id",
+        "SELECT x.delivery_id, sum(x.quantity), (array_agg(s.invoice_id ORDER BY v.issued_at DESC))[1]
+         FROM invoice_item_sets s
+         JOIN invoices v ON v.id = s.invoice_id AND v.status = 'issued'
+         CROSS JOIN LATERAL unnest(s.delivery_ids, s.quantities, s.service_days) AS x(delivery_id, quantity, service_day)
+         WHERE ((s.last_day >= $1 AND s.first_day <= $2) OR s.delivery_ids && $3::uuid[])
+           AND (x.service_day BETWEEN $1 AND $2 OR x.delivery_id = ANY($3))
+         GROUP BY x.delivery_id",
     )
     .bind(period.first())
     .bind(period.last())
