@@ -326,16 +326,17 @@ impl Inputs<'_> {
 }
 
 /// The grouping of deliveries into rows: site, product, kind, price, and for
-/// corrections the invoice corrected.
+/// corrections the invoice corrected. Borrowed from the inputs and the price
+/// cache, so grouping a delivery allocates nothing (a month is ~1,000,000).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct RowKey {
-    site_name: String,
+struct RowKey<'a> {
+    site_name: &'a str,
     site: Uuid,
-    product: String,
+    product: &'a str,
     kind: RowKind,
     original: Option<Uuid>,
     unit_price: Decimal,
-    price_fingerprint: String,
+    price_fingerprint: std::rc::Rc<str>,
 }
 
 struct Group {
@@ -362,8 +363,9 @@ fn price_source(r: &Resolved) -> String {
 /// kept lines out (a day without a price, an unknown site).
 pub fn compute(inp: &Inputs<'_>) -> (BTreeMap<Party, Draft>, Vec<String>) {
     let mut problems = Vec::new();
-    let mut groups: BTreeMap<Party, BTreeMap<RowKey, Group>> = BTreeMap::new();
-    let mut cache: HashMap<(Uuid, &str, NaiveDate), Result<Resolved, String>> = HashMap::new();
+    let mut groups: BTreeMap<Party, BTreeMap<RowKey<'_>, Group>> = BTreeMap::new();
+    // The price of (site, product, day), resolved once, with its fingerprint.
+    let mut cache: HashMap<(Uuid, &str, NaiveDate), Result<(Resolved, std::rc::Rc<str>), String>> = HashMap::new();
     let first = inp.period.first();
     let last = inp.until.map_or(inp.period.last(), |u| u.min(inp.period.last()));
     for d in inp.deliveries {
@@ -385,22 +387,27 @@ pub fn compute(inp: &Inputs<'_>) -> (BTreeMap<Party, Draft>, Vec<String>) {
             continue;
         }
         let (kind, original) = if d.day >= first { (RowKind::Delivered, None) } else { (RowKind::Correction, billed.map(|b| b.invoice)) };
-        let resolved = match cache.entry((d.site, d.product.as_str(), d.day)).or_insert_with(|| inp.book.resolve(&d.product, d.site, d.day))
-        {
-            Ok(r) => r.clone(),
+        let priced = cache.entry((d.site, d.product.as_str(), d.day)).or_insert_with(|| {
+            inp.book.resolve(&d.product, d.site, d.day).map(|r| {
+                let f = fingerprint(&r);
+                (r, f.into())
+            })
+        });
+        let (resolved, price_fingerprint) = match priced {
+            Ok((r, f)) => (&*r, f.clone()),
             Err(e) => {
                 problems.push(format!("{} {} {}: {e}", site.name, d.product, d.day));
                 continue;
             }
         };
         let key = RowKey {
-            site_name: site.name.clone(),
+            site_name: &site.name,
             site: site.id,
-            product: d.product.clone(),
+            product: &d.product,
             kind,
             original,
             unit_price: resolved.price.unit_price,
-            price_fingerprint: fingerprint(&resolved),
+            price_fingerprint,
         };
         let item = Item {
             line_no: 0,
@@ -429,14 +436,14 @@ pub fn compute(inp: &Inputs<'_>) -> (BTreeMap<Party, Draft>, Vec<String>) {
     for (party, rows) in groups {
         let draft = drafts.entry(party).or_default();
         for (key, mut g) in rows {
-            let product = inp.book.products.get(&key.product);
+            let product = inp.book.products.get(key.product);
             let quantity = Decimal::from(g.quantity);
             g.items.sort_by(|a, b| (a.day, &a.diet).cmp(&(b.day, &b.diet)));
             draft.rows.push(Row {
                 kind: Some(key.kind),
                 site: Some(key.site),
-                site_name: key.site_name,
-                product_code: key.product.clone(),
+                site_name: key.site_name.to_owned(),
+                product_code: key.product.to_owned(),
                 product_name: product.map(|p| p.name.clone()).unwrap_or_default(),
                 unit: product.map(|p| unit_text(p.unit).to_owned()).unwrap_or_default(),
                 quantity,
