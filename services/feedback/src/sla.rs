@@ -89,9 +89,10 @@ pub async fn tick(pool: &PgPool, now: DateTime<Utc>) -> Result<Pass, AppError> {
     Ok(pass)
 }
 
-/// Marks one warning or breach on `item` (what [`store::write_sla`] stores) and writes its history and notifications: the handler is warned or
-/// told of the breach; at a breach the manager is notified and, the first
-/// time, the item is escalated to them.
+/// Marks one warning or breach on `item` (what [`store::write_sla`] stores)
+/// and adds its history and notifications: the handler is warned or told of
+/// the breach; at a breach the manager is notified and, the first time, the
+/// item is escalated to them.
 fn raise(out: &mut store::SlaWrites, item: &mut store::ItemRow, clock: &str, breach: bool, now: DateTime<Utc>) {
     let (warned, breached) = match clock {
         "acknowledge" => (&mut item.acknowledge_warned_at, &mut item.acknowledge_breached_at),
