@@ -29,6 +29,9 @@ async fn an_issued_run_is_exported_once_with_its_manifest_and_acknowledged_by_th
     assert_eq!(names.iter().filter(|n| n.ends_with(".pdf")).count(), 2);
     // On disk: every file as the manifest says (name, size, SHA-256).
     let dir = std::path::PathBuf::from(&batch.location);
+    // The folder is named by the whole run id: two runs of a month started within a minute
+    // (the clock part of a UUIDv7) must not share one.
+    assert!(batch.location.ends_with(&format!("{year}-{:02}-{}", run.month, run.id.replace('-', ""))), "{}", batch.location);
     let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!((manifest["invoice_count"].as_u64(), manifest["total"].as_str()), (Some(2), Some("107.59")));
     let mut digests = Vec::new();

@@ -66,7 +66,9 @@ pub async fn export_run(conn: &mut PgConnection, p: &Principal, run_id: &str, si
     let filter = inv::InvoiceFilter { customer: None, year: None, month: None, status: None, run: Some(run), after: None, limit: 100_000 };
     let mut invoices = inv::invoices(&mut *conn, &filter).await?;
     invoices.sort_by(|a, b| a.number.cmp(&b.number));
-    let folder = format!("{}-{:02}-{}", r.year, r.month, &run.simple().to_string()[..8]);
+    // The whole run id: its first characters are a UUIDv7's clock, the same for
+    // two runs started within about a minute, whose batches would share a folder.
+    let folder = format!("{}-{:02}-{}", r.year, r.month, run.simple());
     write_batch(conn, p, sink, Source::Run(run), &folder, (r.year, r.month), &invoices).await
 }
 
