@@ -1,7 +1,11 @@
 //! Finds PostgreSQL and NATS the same way for `kumppani dev` and the tests:
 //! `DATABASE_URL` / `NATS_URL` when set, otherwise a throwaway PostgreSQL
 //! (initdb + pg_ctl in a temporary directory) and `nats-server -js`, started
-//! as child processes and stopped when the [`Infra`] is dropped.
+//! as child processes and stopped when the [`Infra`] is dropped, or, when it
+//! never is (the tests keep theirs in a `static`, which Rust does not drop;
+//! a process killed outright), by a watchdog that stops them once this
+//! process is gone: each test binary used to leave a PostgreSQL and a NATS
+//! running behind it.
 
 use anyhow::Context;
 use std::net::TcpListener;
@@ -102,8 +106,36 @@ impl Infra {
                 infra.nats_url = infra.start_nats(&root)?;
             }
         }
+        if let Some(d) = &dir {
+            infra.watch(&d.0);
+        }
         infra._dir = dir;
         Ok(infra)
+    }
+
+    /// Starts a detached shell (its own session, so a Ctrl-C to this process
+    /// group does not end it first) that waits for this process to end, then
+    /// stops the private PostgreSQL (immediate shutdown of its postmaster) and
+    /// NATS and removes their directory. After a normal drop it finds nothing
+    /// left to stop.
+    fn watch(&self, root: &Path) {
+        let nats = self.nats.as_ref().map(|c| c.id().to_string()).unwrap_or_default();
+        let script = r#"while kill -0 "$1" 2>/dev/null; do sleep 2; done
+pid_file="$2/pg/postmaster.pid"
+[ -f "$pid_file" ] && kill -QUIT "$(head -n 1 "$pid_file")" 2>/dev/null
+[ -n "$3" ] && kill "$3" 2>/dev/null
+sleep 2
+rm -rf "$2""#;
+        let (program, mut args) = match find_binary("setsid") {
+            Some(setsid) => (setsid, vec!["sh".to_owned()]),
+            None => (PathBuf::from("sh"), Vec::new()),
+        };
+        args.extend(["-c".to_owned(), script.to_owned(), "kumppani-infra-watchdog".to_owned()]);
+        args.extend([std::process::id().to_string(), root.display().to_string(), nats]);
+        let started = Command::new(program).args(&args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
+        if let Err(e) = started {
+            eprintln!("the watchdog of the private PostgreSQL and NATS did not start ({e}); stop them by hand if this process is killed");
+        }
     }
 
     fn start_postgres(&mut self, root: &Path) -> anyhow::Result<String> {
