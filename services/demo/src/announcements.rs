@@ -3,10 +3,10 @@
 //! special diets (new for `paivakoti`), one to the contract level about
 //! signing next year's agreements (read by `sopimus.sivistys`).
 
-use crate::users::{SEED_SUBJECT, demo_users};
+use crate::users::demo_users;
 use chrono::{DateTime, Duration, Utc};
 use kumppani_feedback::service::Feedback;
-use kumppani_platform::auth::{Principal, Role};
+use kumppani_platform::auth::Principal;
 use kumppani_proto::contracts::v1 as contracts;
 use kumppani_proto::feedback::v1 as pb;
 use kumppani_proto::pbjson_types::Timestamp;
@@ -40,15 +40,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     }
     let now = Utc::now();
     let api = Feedback { pool: pool.clone(), at: None };
-    let staff = Principal {
-        subject: SEED_SUBJECT.into(),
-        name: String::new(),
-        email: String::new(),
-        role: Role::EnterpriseStaff,
-        customer_id: None,
-        site_id: None,
-        grants: Vec::new(),
-    };
+    let staff = crate::partnership::staff();
     let audience =
         |kinds: Vec<i32>, level: pb::AnnouncementLevel| Some(pb::Audience { site_kinds: kinds, level: level as i32, ..Default::default() });
     let holidays = api

@@ -14,7 +14,8 @@ use kumppani_platform::auth::{Principal, Role};
 use kumppani_proto::contracts::v1 as pb;
 use sqlx::PgPool;
 
-fn staff() -> Principal {
+/// The demo's seeding as staff (the seed subject, no name of its own).
+pub(crate) fn staff() -> Principal {
     Principal {
         subject: SEED_SUBJECT.into(),
         name: String::new(),
